@@ -1,0 +1,307 @@
+// Reads the structure of a module: sections, types, imports, functions, exports,
+// code bodies and the name section. Anything malformed becomes a WasmFormatError with
+// the byte offset, so `instrument` can refuse the input before binaryen sees it.
+
+import { ByteReader, WasmFormatError } from './reader.js';
+import { scanBody, skipLocals, type BodyScan } from './instructions.js';
+
+export const VALTYPE_I32 = 0x7f;
+export const VALTYPE_I64 = 0x7e;
+
+export interface FuncType {
+  params: number[];
+  results: number[];
+}
+
+export interface FunctionEntry {
+  index: number;
+  /** From the name section, when there is one. */
+  name?: string;
+  import?: { module: string; field: string };
+  type?: FuncType;
+  /** Module-relative offsets of the body: start of its size field, first instruction, end. */
+  body?: { start: number; code: number; end: number };
+}
+
+export interface SectionEntry {
+  id: number;
+  /** Name of a custom section. */
+  name?: string;
+  /** Offset of the section id byte. */
+  start: number;
+  contentStart: number;
+  end: number;
+}
+
+export interface ModuleInfo {
+  bytes: Uint8Array;
+  sections: SectionEntry[];
+  functions: FunctionEntry[];
+  importedFunctionCount: number;
+  exports: { name: string; kind: number; index: number }[];
+  memory64: boolean;
+  codeSection?: SectionEntry;
+  hasNameSection: boolean;
+}
+
+const SECTION_NAMES = ['custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export', 'start', 'element', 'code', 'data', 'datacount', 'tag'];
+
+export function sectionName(s: SectionEntry): string {
+  return s.id === 0 ? `custom section "${s.name}"` : `${SECTION_NAMES[s.id] ?? `unknown (id ${s.id})`} section`;
+}
+
+function readLimits(r: ByteReader): { memory64: boolean } {
+  const flags = r.u8();
+  r.skipLeb();
+  if (flags & 1) r.skipLeb();
+  if (flags & 8) r.u32(); // custom page size (log2)
+  return { memory64: (flags & 4) !== 0 };
+}
+
+function readValTypes(r: ByteReader): number[] {
+  const n = r.u32();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = r.u8();
+    if (b === 0x63 || b === 0x64) r.s33();
+    out.push(b);
+  }
+  return out;
+}
+
+function readTypes(r: ByteReader): Array<FuncType | undefined> {
+  const types: Array<FuncType | undefined> = [];
+  const readComp = () => {
+    const form = r.u8();
+    if (form === 0x60) {
+      const params = readValTypes(r);
+      const results = readValTypes(r);
+      types.push({ params, results });
+    } else if (form === 0x5f) {
+      const n = r.u32();
+      for (let i = 0; i < n; i++) {
+        const b = r.u8();
+        if (b === 0x63 || b === 0x64) r.s33();
+        r.u8();
+      }
+      types.push(undefined);
+    } else if (form === 0x5e) {
+      const b = r.u8();
+      if (b === 0x63 || b === 0x64) r.s33();
+      r.u8();
+      types.push(undefined);
+    } else {
+      r.fail(`unknown type form 0x${form.toString(16)}`, r.pos - 1);
+    }
+  };
+  const readSub = () => {
+    const b = r.bytes[r.pos];
+    if (b === 0x50 || b === 0x4f) {
+      r.pos++;
+      const n = r.u32();
+      for (let i = 0; i < n; i++) r.u32();
+    }
+    readComp();
+  };
+  const count = r.u32();
+  for (let i = 0; i < count; i++) {
+    if (r.bytes[r.pos] === 0x4e) {
+      r.pos++;
+      const n = r.u32();
+      for (let j = 0; j < n; j++) readSub();
+    } else {
+      readSub();
+    }
+  }
+  return types;
+}
+
+function readNameSection(r: ByteReader, functions: FunctionEntry[]): void {
+  // The name section is advisory: a malformed one is ignored rather than fatal.
+  try {
+    while (!r.done) {
+      const id = r.u8();
+      const size = r.u32();
+      const end = r.pos + size;
+      if (end > r.end) return;
+      if (id === 1) {
+        const sub = new ByteReader(r.bytes, r.pos, end);
+        const n = sub.u32();
+        for (let i = 0; i < n; i++) {
+          const idx = sub.u32();
+          const name = sub.name();
+          const f = functions[idx];
+          if (f) f.name = name;
+        }
+      }
+      r.pos = end;
+    }
+  } catch (e) {
+    if (!(e instanceof WasmFormatError)) throw e;
+  }
+}
+
+export function readModule(bytes: Uint8Array): ModuleInfo {
+  const r = new ByteReader(bytes);
+  if (bytes.length < 8) r.fail(`file is ${bytes.length} bytes long, too short to be a WebAssembly module`, 0);
+  if (bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+    r.fail('not a WebAssembly module: missing the "\\0asm" magic number', 0);
+  }
+  const version = bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24);
+  if (version !== 1) {
+    r.fail(version === 0x0d ? 'this is a WebAssembly component, not a core module; instrument the core modules inside it' : `unsupported WebAssembly binary version ${version}`, 4);
+  }
+  r.pos = 8;
+
+  const info: ModuleInfo = {
+    bytes,
+    sections: [],
+    functions: [],
+    importedFunctionCount: 0,
+    exports: [],
+    memory64: false,
+    hasNameSection: false,
+  };
+  let types: Array<FuncType | undefined> = [];
+  let definedTypeIdx: number[] = [];
+  let nameSection: SectionEntry | undefined;
+
+  while (!r.done) {
+    const start = r.pos;
+    const id = r.u8();
+    const size = r.u32();
+    const contentStart = r.pos;
+    const end = contentStart + size;
+    if (end > bytes.length) {
+      r.fail(`truncated: ${SECTION_NAMES[id] ?? `id ${id}`} section declares ${size} bytes but only ${bytes.length - contentStart} remain`, start);
+    }
+    const section: SectionEntry = { id, start, contentStart, end };
+    const s = new ByteReader(bytes, contentStart, end);
+    switch (id) {
+      case 0:
+        section.name = s.name();
+        if (section.name === 'name') nameSection = section;
+        break;
+      case 1:
+        types = readTypes(s);
+        break;
+      case 2: {
+        const n = s.u32();
+        for (let i = 0; i < n; i++) {
+          const module = s.name();
+          const field = s.name();
+          const kind = s.u8();
+          if (kind === 0) {
+            const t = s.u32();
+            info.functions.push({ index: info.functions.length, import: { module, field }, type: types[t] });
+            info.importedFunctionCount++;
+          } else if (kind === 1) {
+            const b = s.u8();
+            if (b === 0x63 || b === 0x64) s.s33();
+            readLimits(s);
+          } else if (kind === 2) {
+            if (readLimits(s).memory64) info.memory64 = true;
+          } else if (kind === 3) {
+            const b = s.u8();
+            if (b === 0x63 || b === 0x64) s.s33();
+            s.u8();
+          } else if (kind === 4) {
+            s.u8();
+            s.u32();
+          } else {
+            s.fail(`unknown import kind ${kind}`);
+          }
+        }
+        break;
+      }
+      case 3: {
+        const n = s.u32();
+        definedTypeIdx = [];
+        for (let i = 0; i < n; i++) definedTypeIdx.push(s.u32());
+        for (const t of definedTypeIdx) info.functions.push({ index: info.functions.length, type: types[t] });
+        break;
+      }
+      case 5: {
+        const n = s.u32();
+        for (let i = 0; i < n; i++) if (readLimits(s).memory64) info.memory64 = true;
+        break;
+      }
+      case 7: {
+        const n = s.u32();
+        for (let i = 0; i < n; i++) {
+          const name = s.name();
+          const kind = s.u8();
+          const index = s.u32();
+          info.exports.push({ name, kind, index });
+        }
+        break;
+      }
+      case 10: {
+        info.codeSection = section;
+        const n = s.u32();
+        if (n !== definedTypeIdx.length) {
+          s.fail(`code section has ${n} bodies but the function section declares ${definedTypeIdx.length}`, contentStart);
+        }
+        for (let i = 0; i < n; i++) {
+          const bodyStart = s.pos;
+          const bodySize = s.u32();
+          const bodyEnd = s.pos + bodySize;
+          if (bodyEnd > end) s.fail(`truncated: function body ${i} runs past the end of the code section`, bodyStart);
+          const f = info.functions[info.importedFunctionCount + i]!;
+          const locals = new ByteReader(bytes, s.pos, bodyEnd);
+          skipLocals(locals);
+          f.body = { start: bodyStart, code: locals.pos, end: bodyEnd };
+          s.pos = bodyEnd;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    info.sections.push(section);
+    r.pos = end;
+  }
+  if (definedTypeIdx.length > 0 && !info.codeSection) {
+    r.fail(`truncated: ${definedTypeIdx.length} functions are declared but the code section is missing`, bytes.length);
+  }
+  if (nameSection) {
+    info.hasNameSection = true;
+    const nr = new ByteReader(bytes, nameSection.contentStart, nameSection.end);
+    nr.name();
+    readNameSection(nr, info.functions);
+  }
+  return info;
+}
+
+/** Instructions of one defined function: calls and ref.func with their offsets. */
+export function scanFunction(info: ModuleInfo, f: FunctionEntry): BodyScan {
+  if (!f.body) return { calls: [], refFuncs: [] };
+  return scanBody(new ByteReader(info.bytes, f.body.code, f.body.end));
+}
+
+/** Whether a custom section is debug info that a rewrite makes stale. */
+export function isDebugSection(name: string): boolean {
+  return name.startsWith('.debug_') || name === 'sourceMappingURL' || name === 'external_debug_info' || name.startsWith('reloc.') || name === 'linking';
+}
+
+/** Returns the module's bytes without the custom sections `drop` selects. */
+export function stripCustomSections(bytes: Uint8Array, drop: (name: string) => boolean): { bytes: Uint8Array; dropped: string[] } {
+  const info = readModule(bytes);
+  const keep: Uint8Array[] = [bytes.subarray(0, 8)];
+  const dropped: string[] = [];
+  for (const s of info.sections) {
+    if (s.id === 0 && drop(s.name!)) {
+      dropped.push(s.name!);
+      continue;
+    }
+    keep.push(bytes.subarray(s.start, s.end));
+  }
+  if (dropped.length === 0) return { bytes, dropped };
+  const out = new Uint8Array(keep.reduce((n, b) => n + b.length, 0));
+  let o = 0;
+  for (const b of keep) {
+    out.set(b, o);
+    o += b.length;
+  }
+  return { bytes: out, dropped };
+}

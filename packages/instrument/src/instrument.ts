@@ -1,0 +1,242 @@
+// The instrument pass: bytes in, traced bytes out.
+//
+//   readModule (our reader: structure, names, original offsets, clean errors)
+//   → findAllocators (presets + user rules)
+//   → binaryen.readBinary
+//   → wrapAllocators (rename, wrappers, runtime imports)
+//   → numberCallSites (every direct call gets a site id)
+//   → site table custom section, validate, emit, drop stale debug sections.
+
+import binaryen from 'binaryen';
+import { encodeSiteTable, SITE_SECTION, SITE_TABLE_VERSION, type SiteRecord } from '@wasm-tracemalloc/runtime/site-table';
+import { readModule, scanFunction, isDebugSection, stripCustomSections, type ModuleInfo } from './binary/module.js';
+import { WasmFormatError } from './binary/reader.js';
+import { findAllocators, parseUserRule, LOOKED_FOR, type AllocatorMatch, type UserRule } from './allocators.js';
+import { addRuntimeImports, wrapAllocators } from './wrap-allocators.js';
+import { findCalls, E } from './number-call-sites.js';
+
+export interface InstrumentOptions {
+  /** Name of the input, used in messages (a file path or URL). */
+  source?: string;
+  /** Extra allocators: `NAME=KIND` strings or parsed rules. */
+  alloc?: Array<string | UserRule>;
+  /** Match the built-in presets (default true). */
+  presets?: boolean;
+}
+
+export interface AllocatorReport {
+  index: number;
+  name: string;
+  family: string;
+  kind: string;
+  imported: boolean;
+  exported: string[];
+  /** Direct calls to it that now carry a site id. */
+  callSites: number;
+}
+
+export interface InstrumentResult {
+  status: 'instrumented' | 'no-allocator' | 'already-instrumented';
+  bytes: Uint8Array;
+  allocators: AllocatorReport[];
+  sites: SiteRecord[];
+  warnings: string[];
+  /** Custom sections removed because the rewrite made them stale (DWARF, source map URL). */
+  droppedSections: string[];
+}
+
+/** Refusal of an input: names the input, the problem and the byte offset where known. */
+export class InstrumentError extends Error {
+  constructor(message: string, readonly source: string, readonly offset?: number) {
+    super(message);
+    this.name = 'InstrumentError';
+  }
+}
+
+export function hasSiteTable(info: ModuleInfo): boolean {
+  return info.sections.some((s) => s.id === 0 && s.name === SITE_SECTION);
+}
+
+function engineError(bytes: Uint8Array): string | undefined {
+  if (WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) return undefined;
+  try {
+    new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return 'the module does not validate';
+}
+
+export function instrument(input: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
+  const source = options.source ?? 'module';
+  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  let info: ModuleInfo;
+  try {
+    info = readModule(bytes);
+  } catch (e) {
+    if (e instanceof WasmFormatError) throw new InstrumentError(`${source}: ${e.message}`, source, e.offset);
+    throw e;
+  }
+  const invalid = engineError(bytes);
+  if (invalid) {
+    const at = /@\+(\d+)/.exec(invalid);
+    throw new InstrumentError(`${source}: not a valid WebAssembly module: ${invalid}`, source, at ? Number(at[1]) : undefined);
+  }
+  if (hasSiteTable(info)) {
+    return { status: 'already-instrumented', bytes, allocators: [], sites: [], warnings: [`${source}: already instrumented (it has a "${SITE_SECTION}" section); left unchanged`], droppedSections: [] };
+  }
+  if (info.memory64) {
+    throw new InstrumentError(`${source}: uses memory64 (64-bit pointers), which wasm-tracemalloc does not support yet; build for wasm32`, source);
+  }
+
+  const rules = (options.alloc ?? []).map((r) => (typeof r === 'string' ? parseUserRule(r) : r));
+  let found;
+  try {
+    found = findAllocators(info, rules, options.presets ?? true);
+  } catch (e) {
+    throw new InstrumentError(`${source}: ${(e as Error).message}`, source);
+  }
+  const warnings = found.rejected.map((r) => `${source}: "${r.name}" looks like an allocator but its ${r.reason}; not traced`);
+  if (found.allocators.length === 0) {
+    warnings.push(
+      `${source}: no allocator found, so nothing is traced and the module is unchanged. Looked for ${LOOKED_FOR}` +
+        (info.hasNameSection ? '.' : ', but the module has no name section (build with -g or --debug, or keep names with wasm-opt --debuginfo).') +
+        ` Name your allocator with --alloc NAME=KIND (KIND: alloc, calloc, realloc, free, memalign; NAME a function, import or export name, or #INDEX).`,
+    );
+    return { status: 'no-allocator', bytes, allocators: [], sites: [], warnings, droppedSections: [] };
+  }
+  warnings.push(...familyWarnings(source, found.allocators));
+  return rewrite(info, found.allocators, source, warnings);
+}
+
+/** A family with allocations but no free (or the reverse) gives numbers that only grow. */
+function familyWarnings(source: string, allocators: AllocatorMatch[]): string[] {
+  const out: string[] = [];
+  const families = new Set(allocators.map((a) => a.family));
+  for (const family of families) {
+    const kinds = new Set(allocators.filter((a) => a.family === family).map((a) => a.spec.kind));
+    const allocs = [...kinds].some((k) => k !== 'free');
+    if (allocs && !kinds.has('free') && family !== 'user') {
+      out.push(`${source}: found ${family} allocation functions but no matching free, so freed blocks will still count as live; keep the name section (e.g. asc --debug) or name the free function with --alloc NAME=free`);
+    }
+  }
+  return out;
+}
+
+function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string, warnings: string[]): InstrumentResult {
+  binaryen.setDebugInfo(true);
+  const mod = binaryen.readBinary(info.bytes);
+  try {
+    // Modules without a target_features section read as MVP; allow everything the input
+    // may use, except encodings that change how an unchanged module is written out
+    // (compact imports are not understood by engines of today).
+    mod.setFeatures(binaryen.Features.All & ~(binaryen.Features as unknown as { CompactImports: number }).CompactImports);
+    const internal: string[] = [];
+    const n = mod.getNumFunctions();
+    for (let i = 0; i < n; i++) internal.push(binaryen.getFunctionInfo(mod.getFunctionByIndex(i)).name);
+    const internalName = (index: number) => internal[index]!;
+
+    const sites: SiteRecord[] = [];
+    const allocByIndex = new Map(allocators.map((a) => [a.func.index, a]));
+    const label = (a: AllocatorMatch) => a.func.name ?? a.matchedBy;
+    const allocatorStart = (a: AllocatorMatch) => a.func.body?.code ?? 0;
+
+    // Sites 0..2k-1: host and indirect entry to each allocator.
+    const externalSite = new Map<string, number>();
+    for (const a of allocators) {
+      for (const kind of ['host', 'indirect'] as const) {
+        externalSite.set(`${a.func.index}:${kind}`, sites.length);
+        sites.push({ kind, allocator: label(a), func: -1, offset: allocatorStart(a) });
+      }
+    }
+
+    // Scan the original bytes for direct calls to allocators, outside allocators.
+    const planned: Array<{ func: number; calls: Array<{ offset: number; callee: number }> }> = [];
+    for (const f of info.functions) {
+      if (!f.body || allocByIndex.has(f.index)) continue;
+      let calls: Array<{ offset: number; callee: number }>;
+      try {
+        calls = scanFunction(info, f).calls.filter((c) => allocByIndex.has(c.callee));
+      } catch (e) {
+        if (!(e instanceof WasmFormatError)) throw e;
+        warnings.push(`${source}: could not read function ${f.index} (${f.name ?? 'unnamed'}): ${e.message}; its allocation sites get approximate offsets`);
+        calls = [{ offset: -1, callee: -1 }];
+      }
+      if (calls.length) planned.push({ func: f.index, calls });
+    }
+
+    const rt = addRuntimeImports(mod);
+    const wrapped = wrapAllocators(mod, rt, allocators, internalName, (a, kind) => externalSite.get(`${a.func.index}:${kind}`)!);
+    const byIndexName = new Map(wrapped.map((w) => [w.indirect, w]));
+    const targets = new Set(byIndexName.keys());
+    const callSites = new Map<number, number>();
+
+    for (const plan of planned) {
+      const fname = internalName(plan.func);
+      const fref = mod.getFunction(fname);
+      const body = binaryen.getFunctionInfo(fref).body;
+      if (!body) continue;
+      const found = findCalls(body, targets);
+      const exact = found.complete && plan.calls[0]!.callee !== -1 && found.calls.length === plan.calls.length;
+      if (!exact) {
+        warnings.push(`${source}: function ${plan.func} (${info.functions[plan.func]!.name ?? 'unnamed'}): ${found.calls.length} allocator calls in binaryen's tree, ${plan.calls.length} in the binary; offsets of its sites point at the function start`);
+      }
+      const fstart = info.functions[plan.func]!.body!.code;
+      found.calls.forEach((call, k) => {
+        const w = byIndexName.get(E.Call.getTarget(call))!;
+        const siteId = sites.length;
+        sites.push({
+          kind: 'call',
+          allocator: label(w.match),
+          func: plan.func,
+          name: info.functions[plan.func]!.name,
+          offset: exact ? plan.calls[k]!.offset : fstart,
+          ...(exact ? {} : { approximate: true }),
+        });
+        E.Call.setTarget(call, w.site);
+        E.Call.appendOperand(call, mod.i32.const(siteId));
+        callSites.set(w.match.func.index, (callSites.get(w.match.func.index) ?? 0) + 1);
+      });
+    }
+
+    // Exports of an allocator now reach its host wrapper.
+    const exportsOf = new Map<number, string[]>();
+    for (const e of info.exports) {
+      if (e.kind !== 0 || !allocByIndex.has(e.index)) continue;
+      const w = wrapped.find((x) => x.match.func.index === e.index)!;
+      mod.removeExport(e.name);
+      mod.addFunctionExport(w.host, e.name);
+      exportsOf.set(e.index, [...(exportsOf.get(e.index) ?? []), e.name]);
+    }
+
+    const codeSection = info.codeSection!;
+    mod.addCustomSection(SITE_SECTION, encodeSiteTable({ version: SITE_TABLE_VERSION, codeSectionOffset: codeSection.contentStart, sites }));
+
+    if (!mod.validate()) {
+      throw new InstrumentError(`${source}: internal error: the instrumented module does not validate; please report this with the input module`, source);
+    }
+    const emitted = mod.emitBinary();
+    const { bytes, dropped } = stripCustomSections(emitted, isDebugSection);
+    const invalid = engineError(bytes);
+    if (invalid) throw new InstrumentError(`${source}: internal error: the instrumented module does not validate (${invalid}); please report this with the input module`, source);
+
+    return {
+      status: 'instrumented',
+      bytes,
+      sites,
+      warnings,
+      droppedSections: dropped,
+      allocators: allocators.map((a) => ({
+        index: a.func.index,
+        name: label(a),
+        family: a.family,
+        kind: a.spec.kind,
+        imported: !!a.func.import,
+        exported: exportsOf.get(a.func.index) ?? [],
+        callSites: callSites.get(a.func.index) ?? 0,
+      })),
+    };
+  } finally {
+    mod.dispose();
+  }
+}

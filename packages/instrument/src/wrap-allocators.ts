@@ -1,0 +1,219 @@
+// Wrap each allocator so that every use of it is traced.
+//
+// Before:
+//   (func $malloc (param i32) (result i32) …body…)
+//   (export "malloc" (func $malloc))
+//   (elem (i32.const 1) $malloc)
+//
+// After:
+//   (import "wasm-tracemalloc" "alloc" (func $wtm.alloc (param i32 i32 i32 i32)))
+//   (import "wasm-tracemalloc" "domain" (global $wtm.domain i32))
+//   (global $wtm.depth (mut i32) (i32.const 0))
+//   (func $malloc$orig (param i32) (result i32) …body…)          ;; the original, renamed
+//   (func $malloc$site (param $size i32) (param $site i32) (result i32) (local $p i32)
+//     (if (global.get $wtm.depth) (then (return (call $malloc$orig (local.get $size)))))
+//     (global.set $wtm.depth (i32.const 1))
+//     (local.set $p (call $malloc$orig (local.get $size)))
+//     (global.set $wtm.depth (i32.const 0))
+//     (if (local.get $p) (then (call $wtm.alloc (global.get $wtm.domain) (local.get $p) (local.get $size) (local.get $site))))
+//     (local.get $p))
+//   (func $malloc (param i32) (result i32)                          ;; takes the original's name:
+//     (call $malloc$site (local.get 0) (i32.const INDIRECT_SITE)))  ;; tables and ref.func reach it
+//   (func $malloc$host (param i32) (result i32)
+//     (call $malloc$site (local.get 0) (i32.const HOST_SITE)))
+//   (export "malloc" (func $malloc$host))
+//   (elem (i32.const 1) $malloc)
+//
+// `$wtm.depth` is what makes the outermost allocator API the one that counts: 1 while
+// an alloc-like call runs, 2 while a free or realloc runs. Nested allocations pass
+// straight through (operator new → malloc, __rust_alloc → malloc → dlmalloc). A free
+// nested in an *allocation* is still recorded: AssemblyScript's collector sweeps, and
+// frees, inside `__new`. A free nested in a free or realloc is the same block
+// (operator delete → free) and passes through.
+// Imported allocators (side modules importing `malloc`) are renamed the same way: the
+// import becomes `$malloc$orig` and a defined wrapper takes its place.
+
+import binaryen from 'binaryen';
+import type { AllocatorMatch, AllocSpec } from './allocators.js';
+
+export const RUNTIME_MODULE = 'wasm-tracemalloc';
+
+export interface RuntimeImports {
+  alloc: string;
+  free: string;
+  realloc: string;
+  domain: string;
+  depth: string;
+}
+
+export interface WrappedAllocator {
+  match: AllocatorMatch;
+  /** Internal name of the function that now holds the original body or import. */
+  orig: string;
+  /** Internal name of the wrapper taking (args…, site). */
+  site: string;
+  /** The wrapper for host calls (exports). */
+  host: string;
+  /** The wrapper that kept the original's name (tables, ref.func, anything not redirected). */
+  indirect: string;
+  params: number[];
+}
+
+const DEPTH_NONE = 0;
+const DEPTH_ALLOC = 1;
+const DEPTH_FREE = 2;
+
+function uniqueName(mod: binaryen.Module, base: string): string {
+  let name = base;
+  for (let i = 1; mod.getFunction(name) !== 0; i++) name = `${base}${i}`;
+  return name;
+}
+
+export function addRuntimeImports(mod: binaryen.Module): RuntimeImports {
+  const { i32, none } = binaryen;
+  const names: RuntimeImports = {
+    alloc: uniqueName(mod, 'wasm-tracemalloc$alloc'),
+    free: uniqueName(mod, 'wasm-tracemalloc$free'),
+    realloc: uniqueName(mod, 'wasm-tracemalloc$realloc'),
+    domain: 'wasm-tracemalloc$domain',
+    depth: 'wasm-tracemalloc$depth',
+  };
+  mod.addFunctionImport(names.alloc, RUNTIME_MODULE, 'alloc', binaryen.createType([i32, i32, i32, i32]), none);
+  mod.addFunctionImport(names.free, RUNTIME_MODULE, 'free', binaryen.createType([i32, i32, i32]), none);
+  mod.addFunctionImport(names.realloc, RUNTIME_MODULE, 'realloc', binaryen.createType([i32, i32, i32, i32, i32]), none);
+  mod.addGlobalImport(names.domain, RUNTIME_MODULE, 'domain', i32, false);
+  mod.addGlobal(names.depth, i32, true, mod.i32.const(0));
+  return names;
+}
+
+/**
+ * Renames each allocator to `$orig` and adds its wrappers. `siteIdFor` hands out the
+ * site ids of the host and indirect wrappers.
+ */
+export function wrapAllocators(
+  mod: binaryen.Module,
+  rt: RuntimeImports,
+  allocators: AllocatorMatch[],
+  internalName: (index: number) => string,
+  siteIdFor: (match: AllocatorMatch, kind: 'host' | 'indirect') => number,
+): WrappedAllocator[] {
+  const wrapped: WrappedAllocator[] = [];
+  // posix_memalign reads the block from memory 0; binaryen picks it when no name is given.
+  const memory: string | undefined = undefined;
+  for (const match of allocators) {
+    const name = internalName(match.func.index);
+    const info = binaryen.getFunctionInfo(mod.getFunction(name));
+    const params = binaryen.expandType(info.params);
+    const orig = uniqueName(mod, `${name}$orig`);
+    mod.removeFunction(name);
+    if (match.func.import) {
+      mod.addFunctionImport(orig, match.func.import.module, match.func.import.field, info.params, info.results);
+    } else {
+      mod.addFunction(orig, info.params, info.results, info.vars, info.body);
+    }
+    const site = uniqueName(mod, `${name}$site`);
+    const sigWithSite = binaryen.createType([...params, binaryen.i32]);
+    const body = wrapperBody(mod, rt, match.spec, orig, params, info.results, memory);
+    mod.addFunction(site, sigWithSite, info.results, info.results === binaryen.none ? [binaryen.i32] : [binaryen.i32, binaryen.i32], body);
+
+    const forward = (siteId: number) =>
+      mod.call(site, [...params.map((t, i) => mod.local.get(i, t)), mod.i32.const(siteId)], info.results);
+    mod.addFunction(name, info.params, info.results, [], forward(siteIdFor(match, 'indirect')));
+    const host = uniqueName(mod, `${name}$host`);
+    mod.addFunction(host, info.params, info.results, [], forward(siteIdFor(match, 'host')));
+    wrapped.push({ match, orig, site, host, indirect: name, params });
+  }
+  return wrapped;
+}
+
+function wrapperBody(
+  mod: binaryen.Module,
+  rt: RuntimeImports,
+  spec: AllocSpec,
+  orig: string,
+  params: number[],
+  results: number,
+  memory: string | undefined,
+): number {
+  const { i32, none } = binaryen;
+  const n = params.length;
+  const arg = (i: number) => mod.local.get(i, params[i]!);
+  const siteLocal = () => mod.local.get(n, i32);
+  // Locals after the params: $site is param n; $p (result) is n+1; $saved depth is n+1 or n+2.
+  const P = n + 1;
+  const callOrig = () => mod.call(orig, params.map((_, i) => arg(i)), results);
+  const depth = () => mod.global.get(rt.depth, i32);
+  const setDepth = (v: number) => mod.global.set(rt.depth, mod.i32.const(v));
+  const domain = () => mod.global.get(rt.domain, i32);
+  const p = () => mod.local.get(P, i32);
+  const adjusted = (e: number) => (spec.adjust ? mod.i32.add(e, mod.i32.const(spec.adjust)) : e);
+  const recordAlloc = (ptr: number, size: number) => mod.call(rt.alloc, [domain(), adjusted(ptr), size, siteLocal()], none);
+
+  switch (spec.kind) {
+    case 'alloc':
+    case 'calloc':
+    case 'posix_memalign': {
+      const size =
+        spec.kind === 'calloc' ? mod.i32.mul(arg(spec.count!), arg(spec.size!)) : arg(spec.size!);
+      const record =
+        spec.kind === 'posix_memalign'
+          ? mod.if(mod.i32.eqz(p()), recordAlloc(mod.i32.load(0, 4, arg(spec.out!), memory), size))
+          : mod.if(p(), recordAlloc(p(), size));
+      return mod.block(null, [
+        mod.if(depth(), mod.return(callOrig())),
+        setDepth(DEPTH_ALLOC),
+        mod.local.set(P, callOrig()),
+        setDepth(DEPTH_NONE),
+        record,
+        p(),
+      ], i32);
+    }
+    case 'renew': {
+      const old = arg(spec.ptr!);
+      return mod.block(null, [
+        mod.if(depth(), mod.return(callOrig())),
+        setDepth(DEPTH_ALLOC),
+        mod.local.set(P, callOrig()),
+        setDepth(DEPTH_NONE),
+        mod.if(
+          mod.i32.eq(p(), old),
+          mod.call(rt.realloc, [domain(), adjusted(arg(spec.ptr!)), adjusted(p()), arg(spec.size!), siteLocal()], none),
+          mod.if(p(), recordAlloc(p(), arg(spec.size!))),
+        ),
+        p(),
+      ], i32);
+    }
+    case 'realloc': {
+      const old = () => arg(spec.ptr!);
+      const size = () => arg(spec.size!);
+      const onNull = spec.zeroFrees
+        ? mod.if(mod.i32.and(mod.i32.eqz(size()), mod.i32.ne(old(), mod.i32.const(0))), mod.call(rt.free, [domain(), adjusted(old()), siteLocal()], none))
+        : mod.nop();
+      return mod.block(null, [
+        mod.if(depth(), mod.return(callOrig())),
+        setDepth(DEPTH_FREE),
+        mod.local.set(P, callOrig()),
+        setDepth(DEPTH_NONE),
+        mod.if(
+          p(),
+          mod.if(old(), mod.call(rt.realloc, [domain(), adjusted(old()), adjusted(p()), size(), siteLocal()], none), recordAlloc(p(), size())),
+          onNull,
+        ),
+        p(),
+      ], i32);
+    }
+    case 'free': {
+      // $saved = depth; a free inside an allocation (a collector sweeping in __new) counts.
+      const SAVED = n + 1;
+      const ptr = () => arg(spec.ptr!);
+      return mod.block(null, [
+        mod.if(mod.i32.eq(depth(), mod.i32.const(DEPTH_FREE)), mod.block(null, [callOrig(), mod.return()])),
+        mod.local.set(SAVED, depth()),
+        setDepth(DEPTH_FREE),
+        callOrig(),
+        mod.global.set(rt.depth, mod.local.get(SAVED, i32)),
+        mod.if(ptr(), mod.call(rt.free, [domain(), adjusted(ptr()), siteLocal()], none)),
+      ], none);
+    }
+  }
+}
