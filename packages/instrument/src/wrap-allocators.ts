@@ -123,7 +123,25 @@ export function wrapAllocators(
     mod.addFunction(host, info.params, info.results, [], forward(siteIdFor(match, 'host')));
     wrapped.push({ match, orig, site, host, indirect: name, params });
   }
+  const imported = new Set(wrapped.filter((w) => w.match.func.import).map((w) => w.indirect));
+  if (imported.size) rebuildElementSegments(mod, imported);
   return wrapped;
+}
+
+/**
+ * binaryen types `ref.func` of an import as inexact and of a defined function as
+ * exact; the element entries that named an imported allocator now name its defined
+ * wrapper, so their stored types are stale. Re-adding the segment recomputes them.
+ */
+function rebuildElementSegments(mod: binaryen.Module, names: Set<string>): void {
+  const segments: binaryen.ElementSegmentInfo[] = [];
+  for (let i = 0; i < mod.getNumElementSegments(); i++) segments.push(binaryen.getElementSegmentInfo(mod.getElementSegmentByIndex(i)));
+  for (const seg of segments) {
+    if (!seg.data.some((n) => names.has(n))) continue;
+    mod.removeElementSegment(seg.name);
+    if (seg.table) mod.addActiveElementSegment(seg.table, seg.name, seg.data, seg.offset);
+    else mod.addPassiveElementSegment(seg.name, seg.data);
+  }
 }
 
 function wrapperBody(

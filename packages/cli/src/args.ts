@@ -1,0 +1,40 @@
+// Argument parsing shared by the commands: node:util's parseArgs plus the
+// conventions tracemalloc users know (--key lineno|filename|traceback, --top N).
+
+import { parseArgs } from 'node:util';
+import type { KeyType } from './report.js';
+
+export class UsageError extends Error {}
+
+type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
+type Parsed<O extends Record<string, OptionSpec>> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;
+
+export function parse<const O extends Record<string, OptionSpec>>(argv: string[], options: O): Parsed<O> {
+  try {
+    return parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export function intOption(value: string | undefined, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+export function keyOption(value: string | undefined): KeyType {
+  const key = value ?? 'lineno';
+  if (key !== 'lineno' && key !== 'filename' && key !== 'traceback') throw new UsageError(`--key must be lineno, filename or traceback, got "${key}"`);
+  return key;
+}
+
+export const REPORT_OPTIONS = {
+  nframe: { type: 'string' },
+  top: { type: 'string' },
+  key: { type: 'string' },
+  cumulative: { type: 'boolean' },
+  snapshot: { type: 'string' },
+  alloc: { type: 'string', multiple: true },
+} as const;

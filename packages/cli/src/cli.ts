@@ -1,0 +1,54 @@
+// wasm-tracemalloc: instrument, run, node, show.
+
+import { InstrumentError } from '@wasm-tracemalloc/instrument';
+import { UsageError } from './args.js';
+import { instrumentCommand } from './commands/instrument.js';
+import { runCommand } from './commands/run.js';
+import { nodeCommand } from './commands/node.js';
+import { showCommand } from './commands/show.js';
+
+const USAGE = `wasm-tracemalloc: tracemalloc for WebAssembly
+
+  wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--alloc NAME=KIND]...
+  wasm-tracemalloc run PROG.wasm [--nframe N] [--top N] [--key lineno|filename|traceback]
+                       [--cumulative] [--snapshot FILE] [--alloc NAME=KIND]... [-- ARGS]
+  wasm-tracemalloc node [same options] SCRIPT [ARGS]
+  wasm-tracemalloc show SNAPSHOT [--compare OLD] [--key K] [--top N] [--cumulative]
+
+KIND is one of alloc, calloc, realloc, free, memalign; NAME a function, import or
+export name, or #INDEX. Reports go to stderr; the program's own output is unchanged.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'instrument': return instrumentCommand(rest, out, err);
+      case 'run': return await runCommand(rest, err);
+      case 'node': return await nodeCommand(rest);
+      case 'show': return showCommand(rest, out);
+      case undefined: case '-h': case '--help': case 'help':
+        out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        err(`wasm-tracemalloc: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof InstrumentError) {
+      err(`wasm-tracemalloc ${command}: ${e.message}`);
+      return 2;
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+      err(`wasm-tracemalloc ${command}: ${(e as Error).message}`);
+      return 2;
+    }
+    if (e instanceof Error && /^(not a|unsupported|truncated|corrupt)|snapshot/i.test(e.message) && command === 'show') {
+      err(`wasm-tracemalloc show: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}

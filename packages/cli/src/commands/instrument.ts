@@ -1,0 +1,31 @@
+// wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--alloc NAME=KIND]…
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { instrument } from '@wasm-tracemalloc/instrument';
+import { parse, UsageError } from '../args.js';
+
+export function instrumentCommand(argv: string[], out: (line: string) => void, err: (line: string) => void): number {
+  const { values, positionals } = parse(argv, {
+    output: { type: 'string', short: 'o' },
+    alloc: { type: 'string', multiple: true },
+    'no-presets': { type: 'boolean' },
+  });
+  const input = positionals[0];
+  if (!input || positionals.length > 1 || !values.output) throw new UsageError('usage: wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--alloc NAME=KIND]...');
+  const bytes = readFileSync(input);
+  const result = instrument(bytes, { source: input, alloc: values.alloc, presets: !values['no-presets'] });
+  for (const w of result.warnings) err(`warning: ${w}`);
+  if (result.status === 'instrumented') {
+    out(`${input}: ${result.allocators.length} allocator functions wrapped:`);
+    for (const a of result.allocators) {
+      const where = [a.imported ? 'imported' : 'defined', ...a.exported.map((e) => `exported as "${e}"`)].join(', ');
+      out(`  ${a.name} (${a.family} ${a.kind}, function ${a.index}, ${where}): ${a.callSites} direct call sites`);
+    }
+    const calls = result.sites.filter((s) => s.kind === 'call').length;
+    out(`  ${calls} call sites numbered; exports, tables and ref.func reach the traced wrappers`);
+    if (result.droppedSections.length) out(`  removed stale debug sections: ${result.droppedSections.join(', ')}`);
+  }
+  writeFileSync(values.output, result.bytes);
+  out(`wrote ${values.output} (${result.bytes.length} bytes)`);
+  return 0;
+}

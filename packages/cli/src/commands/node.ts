@@ -1,0 +1,44 @@
+// wasm-tracemalloc node [options] SCRIPT [ARGS]: `memray run` for Wasm in Node.
+// Starts SCRIPT in a child Node process with the global hook preloaded (preload.ts):
+// every module the program compiles is instrumented in process and traced, and the
+// report is printed at exit. The program's stdout, stderr and exit code are its own.
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parse, intOption, keyOption, REPORT_OPTIONS, UsageError } from '../args.js';
+
+export const PRELOAD_ENV = 'WASM_TRACEMALLOC_PRELOAD';
+
+export interface PreloadConfig {
+  nframe: number;
+  top: number;
+  key: 'lineno' | 'filename' | 'traceback';
+  cumulative: boolean;
+  snapshot?: string;
+  alloc: string[];
+}
+
+export async function nodeCommand(argv: string[]): Promise<number> {
+  const scriptAt = argv.findIndex((a, i) => !a.startsWith('-') && !(i > 0 && /^--(nframe|top|key|snapshot|alloc)$/.test(argv[i - 1]!)));
+  if (scriptAt < 0) throw new UsageError('usage: wasm-tracemalloc node [--nframe N] [--top N] [--key K] [--snapshot FILE] SCRIPT [ARGS]');
+  const { values } = parse(argv.slice(0, scriptAt), REPORT_OPTIONS);
+  const config: PreloadConfig = {
+    nframe: intOption(values.nframe, 'nframe', 1),
+    top: intOption(values.top, 'top', 10),
+    key: keyOption(values.key),
+    cumulative: !!values.cumulative,
+    snapshot: values.snapshot,
+    alloc: values.alloc ?? [],
+  };
+  const preload = fileURLToPath(new URL('../preload.js', import.meta.url));
+  const child = spawn(process.execPath, ['--import', preload, ...argv.slice(scriptAt)], {
+    stdio: 'inherit',
+    env: { ...process.env, [PRELOAD_ENV]: JSON.stringify(config) },
+  });
+  return new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      if (signal) process.kill(process.pid, signal);
+      resolve(code ?? 1);
+    });
+  });
+}

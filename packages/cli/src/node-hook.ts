@@ -1,0 +1,21 @@
+// The instrument hook for Node: binaryen-based instrumentation of modules as the
+// program compiles them. A module that cannot be instrumented runs untraced, with a
+// warning: tracing must never break the program.
+
+import { instrument, InstrumentError } from '@wasm-tracemalloc/instrument';
+import type { InstrumentHook } from '@wasm-tracemalloc/runtime';
+
+export function instrumentHook(options: { alloc?: string[]; warn?: (message: string) => void } = {}): InstrumentHook {
+  const warn = options.warn ?? ((m: string) => process.stderr.write(`wasm-tracemalloc: warning: ${m}\n`));
+  return (bytes, source) => {
+    try {
+      const result = instrument(bytes, { source, alloc: options.alloc });
+      for (const w of result.warnings) warn(w);
+      return result.bytes;
+    } catch (e) {
+      if (!(e instanceof InstrumentError)) throw e;
+      warn(`${e.message}; running it untraced`);
+      return bytes;
+    }
+  };
+}

@@ -1,0 +1,24 @@
+// Preloaded by `wasm-tracemalloc node` (node --import): installs the global hook with
+// the instrument pass, starts tracing, and reports to stderr when the program exits.
+
+import { writeFileSync } from 'node:fs';
+import { install, start, takeSnapshot, isTracing } from '@wasm-tracemalloc/runtime';
+import { instrumentHook } from './node-hook.js';
+import { formatSummary, formatTop } from './report.js';
+import { PRELOAD_ENV, type PreloadConfig } from './commands/node.js';
+
+const config = JSON.parse(process.env[PRELOAD_ENV] ?? '{}') as PreloadConfig;
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+install({ instrument: instrumentHook({ alloc: config.alloc, warn: (w) => err(`wasm-tracemalloc: warning: ${w}`) }) });
+start(config.nframe ?? 1);
+
+process.on('exit', () => {
+  if (!isTracing()) return;
+  const snapshot = takeSnapshot();
+  for (const line of [...formatSummary(snapshot, 'wasm-tracemalloc'), ...formatTop(snapshot, { key: config.key ?? 'lineno', top: config.top ?? 10, cumulative: !!config.cumulative })]) err(line);
+  if (config.snapshot) {
+    writeFileSync(config.snapshot, snapshot.dump());
+    err(`snapshot written to ${config.snapshot}`);
+  }
+});

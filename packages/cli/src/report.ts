@@ -1,0 +1,59 @@
+// The report printed at exit and by `show`: tracemalloc's "display top" recipe,
+// with the peak first, and what the tracer could not see at the end.
+
+import { formatSize, type Snapshot, type Statistic, type StatisticDiff } from '@wasm-tracemalloc/runtime/model';
+
+export type KeyType = 'lineno' | 'filename' | 'traceback';
+
+export interface ReportOptions {
+  key: KeyType;
+  top: number;
+  cumulative: boolean;
+}
+
+const HEADINGS: Record<KeyType, string> = { lineno: 'lines', filename: 'files', traceback: 'tracebacks' };
+
+function statLines(rank: number, stat: Statistic | StatisticDiff, key: KeyType): string[] {
+  if (key !== 'traceback') return [`#${rank}: ${stat.toString()}`];
+  const s = stat.toString();
+  const head = s.slice(s.indexOf(': ') + 2);
+  return [`#${rank}: ${head}`, ...stat.traceback.format()];
+}
+
+export function formatTop(snapshot: Snapshot, opts: ReportOptions): string[] {
+  const stats = snapshot.statistics(opts.key, opts.cumulative);
+  const lines = [`Top ${Math.min(opts.top, stats.length)} ${HEADINGS[opts.key]}`];
+  stats.slice(0, opts.top).forEach((s, i) => lines.push(...statLines(i + 1, s, opts.key)));
+  const rest = stats.slice(opts.top);
+  if (rest.length) {
+    const size = rest.reduce((n, s) => n + s.size, 0);
+    const count = rest.reduce((n, s) => n + s.count, 0);
+    lines.push(`${rest.length} other: size=${formatSize(size)}, count=${count}`);
+  }
+  const total = stats.reduce((n, s) => n + s.size, 0);
+  const count = opts.cumulative ? snapshot.length : stats.reduce((n, s) => n + s.count, 0);
+  lines.push(`Total allocated size: ${formatSize(total)} in ${count} blocks`);
+  return lines;
+}
+
+export function formatDiff(snapshot: Snapshot, old: Snapshot, opts: ReportOptions): string[] {
+  const diffs = snapshot.compareTo(old, opts.key, opts.cumulative);
+  const lines = [`Top ${Math.min(opts.top, diffs.length)} differences`];
+  diffs.slice(0, opts.top).forEach((d, i) => lines.push(...statLines(i + 1, d, opts.key)));
+  const net = diffs.reduce((n, d) => n + d.sizeDiff, 0);
+  lines.push(`Net change: ${formatSize(net, true)}`);
+  return lines;
+}
+
+/** Summary lines from the snapshot's counters: peak, current, and what was not exact. */
+export function formatSummary(snapshot: Snapshot, label: string): string[] {
+  const m = snapshot.meta ?? {};
+  const lines: string[] = [];
+  const current = typeof m.current === 'number' ? m.current : snapshot.statistics('filename').reduce((n, s) => n + s.size, 0);
+  const peak = typeof m.peak === 'number' ? `peak ${formatSize(m.peak)}, ` : '';
+  lines.push(`${label}: ${peak}current ${formatSize(current)} in ${snapshot.length} blocks` + (typeof m.tracerBytes === 'number' ? ` (tracer memory ${formatSize(m.tracerBytes)})` : ''));
+  if (m.lostTraces) lines.push(`warning: ${m.lostTraces} allocations could not be traced because the tracer ran out of memory; numbers are low by those blocks`);
+  if (m.doubleFrees) lines.push(`warning: ${m.doubleFrees} double frees`);
+  if (m.untracedFrees) lines.push(`note: ${m.untracedFrees} frees of blocks that were not traced (allocated before tracing started, or invalid pointers)`);
+  return lines;
+}

@@ -1,0 +1,174 @@
+import { describe, expect, it, beforeEach } from 'vitest';
+import binaryen from 'binaryen';
+import { instrument, InstrumentError } from './instrument.js';
+import { readModule } from './binary/module.js';
+import { instantiateTraced, start, stop, takeSnapshot, getTracedMemory, getTracerStats, SITE_SECTION, decodeSiteTable } from '@wasm-tracemalloc/runtime';
+
+/**
+ * A module with a bump allocator: `malloc` (defined, or imported from env when
+ * importMalloc), `free`, `make(n)` calling malloc(16) n times, `viaTable(n)` calling it
+ * through table slot 0, and `sized(n)` calling malloc(n) once. Names come from
+ * binaryen's name section; `hostile` gives `make` a name full of markup.
+ */
+function allocatorModule(opts: { importMalloc?: boolean; hostile?: boolean; noAllocator?: boolean } = {}): Uint8Array {
+  const m = new binaryen.Module();
+  const { i32, none } = binaryen;
+  m.setMemory(1, 1, 'memory');
+  m.addGlobal('bump', i32, true, m.i32.const(1024));
+  const mallocName = opts.noAllocator ? 'my_bump' : 'malloc';
+  if (opts.importMalloc) {
+    m.addFunctionImport(mallocName, 'env', 'malloc', i32, i32);
+  } else {
+    m.addFunction(mallocName, i32, i32, [i32], m.block(null, [
+      m.local.set(1, m.global.get('bump', i32)),
+      m.global.set('bump', m.i32.add(m.global.get('bump', i32), m.i32.and(m.i32.add(m.local.get(0, i32), m.i32.const(7)), m.i32.const(-8)))),
+      m.local.get(1, i32),
+    ], i32));
+  }
+  const freeName = opts.noAllocator ? 'my_release' : 'free';
+  m.addFunction(freeName, i32, none, [], m.nop());
+  const loop = (body: number) =>
+    m.block(null, [
+      m.loop('l', m.block(null, [
+        m.if(m.i32.eqz(m.local.get(0, i32)), m.return()),
+        body,
+        m.local.set(0, m.i32.sub(m.local.get(0, i32), m.i32.const(1))),
+        m.br('l'),
+      ])),
+    ]);
+  const makeName = opts.hostile ? '<script>alert("x")</script>\n&amp;' : 'make';
+  m.addFunction(makeName, i32, none, [], loop(m.drop(m.call(mallocName, [m.i32.const(16)], i32))));
+  m.addFunction('sized', i32, i32, [], m.call(mallocName, [m.local.get(0, i32)], i32));
+  m.addFunction('viaTable', i32, none, [], loop(m.drop(m.call_indirect('table', m.i32.const(0), [m.i32.const(24)], i32, i32))));
+  m.addTable('table', 1, 1);
+  m.addActiveElementSegment('table', 'elems', [mallocName], m.i32.const(0));
+  if (!opts.importMalloc) m.addFunctionExport(mallocName, mallocName);
+  m.addFunctionExport(freeName, freeName);
+  m.addFunctionExport(makeName, 'make');
+  m.addFunctionExport('sized', 'sized');
+  m.addFunctionExport('viaTable', 'viaTable');
+  if (!m.validate()) throw new Error('test module does not validate');
+  binaryen.setDebugInfo(true);
+  const bytes = m.emitBinary();
+  m.dispose();
+  return bytes;
+}
+
+type Exports = Record<string, (...args: number[]) => number>;
+
+describe('instrument', () => {
+  beforeEach(() => {
+    stop();
+    start(1);
+  });
+
+  it('traces direct calls, exports and table entries, each as its own site', async () => {
+    const result = instrument(allocatorModule(), { source: 'bump.wasm' });
+    expect(result.status).toBe('instrumented');
+    expect(result.allocators.map((a) => [a.name, a.kind, a.callSites])).toEqual([['malloc', 'alloc', 2], ['free', 'free', 0]]);
+    const { instance } = await instantiateTraced(result.bytes, {}, { name: 'bump.wasm' });
+    const e = instance.exports as unknown as Exports;
+    e.make!(1000);
+    e.viaTable!(10);
+    e.malloc!(40);
+    expect(getTracedMemory()).toEqual([1000 * 16 + 10 * 24 + 40, 1000 * 16 + 10 * 24 + 40]);
+    const stats = takeSnapshot().statistics('lineno').map((s) => [s.traceback.toString().replace(/\+0x[0-9a-f]+$/, ''), s.size, s.count]);
+    expect(stats).toEqual([
+      ['bump.wasm:make', 16000, 1000],
+      ['bump.wasm:malloc (indirect call)', 240, 10],
+      ['bump.wasm:malloc (called from JS)', 40, 1],
+    ]);
+  });
+
+  it('records the byte offset of each call instruction in the original module', () => {
+    const original = allocatorModule();
+    const result = instrument(original, { source: 'bump.wasm' });
+    const info = readModule(original);
+    for (const site of result.sites.filter((s) => s.kind === 'call')) {
+      expect(original[site.offset]).toBe(0x10); // the `call` opcode
+      const body = info.functions[site.func]!.body!;
+      expect(site.offset).toBeGreaterThanOrEqual(body.code);
+      expect(site.offset).toBeLessThan(body.end);
+    }
+    const table = decodeSiteTable(new Uint8Array(WebAssembly.Module.customSections(new WebAssembly.Module(result.bytes), SITE_SECTION)[0]!));
+    expect(table.sites).toEqual(result.sites);
+  });
+
+  it('wraps an imported allocator (a side module importing malloc)', async () => {
+    const result = instrument(allocatorModule({ importMalloc: true }), { source: 'side.wasm' });
+    expect(result.allocators.find((a) => a.name === 'malloc')).toMatchObject({ imported: true, callSites: 2 });
+    let next = 4096;
+    const env = { malloc: (n: number) => { const p = next; next += (n + 7) & ~7; return p; } };
+    const { instance } = await instantiateTraced(result.bytes, { env }, { name: 'side.wasm' });
+    (instance.exports as unknown as Exports).make!(3);
+    expect(takeSnapshot().statistics('lineno').map((s) => [s.size, s.count])).toEqual([[48, 3]]);
+  });
+
+  it('behaves like the original: same results from every export', async () => {
+    const original = await WebAssembly.instantiate(allocatorModule(), {});
+    const traced = await instantiateTraced(instrument(allocatorModule()).bytes, {}, { name: 'bump.wasm' });
+    const a = original.instance.exports as unknown as Exports;
+    const b = traced.instance.exports as unknown as Exports;
+    for (const n of [1, 7, 100, 0]) expect(b.sized!(n)).toBe(a.sized!(n));
+    expect(b.malloc!(5)).toBe(a.malloc!(5));
+  });
+
+  it('keeps hostile function names as plain data in the site table', () => {
+    const result = instrument(allocatorModule({ hostile: true }), { source: 'evil.wasm' });
+    const site = result.sites.find((s) => s.kind === 'call' && s.name?.includes('<script>'));
+    expect(site?.name).toBe('<script>alert("x")</script>\n&amp;');
+  });
+
+  it('passes a module without allocators through unchanged, saying what it looked for', () => {
+    const bytes = allocatorModule({ noAllocator: true });
+    const result = instrument(bytes, { source: 'plain.wasm' });
+    expect(result.status).toBe('no-allocator');
+    expect(result.bytes).toBe(bytes);
+    expect(result.warnings.join('\n')).toMatch(/plain\.wasm: no allocator found.*malloc.*operator new.*__rust_alloc.*__wbindgen_malloc.*--alloc NAME=KIND/s);
+  });
+
+  it('takes user-named allocators by name, export name and #index', async () => {
+    const bytes = allocatorModule({ noAllocator: true });
+    const byName = instrument(bytes, { alloc: ['my_bump=alloc'] });
+    expect(byName.allocators.map((a) => [a.name, a.callSites])).toEqual([['my_bump', 2]]);
+    const index = readModule(bytes).functions.find((f) => f.name === 'my_bump')!.index;
+    expect(instrument(bytes, { alloc: [`#${index}=alloc`] }).allocators[0]!.index).toBe(index);
+    expect(() => instrument(bytes, { alloc: ['nosuch=alloc'] })).toThrow(/no function, import or export is named "nosuch"/);
+    expect(() => instrument(bytes, { alloc: ['my_bump=explode'] })).toThrow(/KIND one of alloc, calloc, realloc, free, memalign/);
+    const { instance } = await instantiateTraced(byName.bytes, {}, { name: 'user.wasm' });
+    (instance.exports as unknown as Exports).make!(5);
+    expect(getTracerStats().traces).toBe(5);
+  });
+
+  it('refuses input that is not Wasm, naming the input and the offset', () => {
+    const notWasm = new TextEncoder().encode('<!doctype html><html>404</html>');
+    expect(() => instrument(notWasm, { source: 'page.html' })).toThrow(InstrumentError);
+    expect(() => instrument(notWasm, { source: 'page.html' })).toThrow(/page\.html: not a WebAssembly module: missing the "\\0asm" magic number \(at byte offset 0/);
+    expect(() => instrument(new Uint8Array([0, 0x61, 0x73]), { source: 'tiny.wasm' })).toThrow(/tiny\.wasm: file is 3 bytes long/);
+  });
+
+  it('refuses modules truncated inside any section, with the offset', () => {
+    const bytes = allocatorModule();
+    // A cut exactly between two sections leaves a valid, smaller module; cut inside each.
+    const cuts = readModule(bytes).sections.map((s) => Math.floor((s.contentStart + s.end) / 2)).filter((c) => c > 8);
+    expect(cuts.length).toBeGreaterThan(5);
+    for (const cut of cuts) {
+      let error: unknown;
+      try {
+        instrument(bytes.subarray(0, cut), { source: 'cut.wasm' });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, `cut at ${cut}`).toBeInstanceOf(InstrumentError);
+      expect((error as Error).message).toMatch(/^cut\.wasm: /);
+      expect((error as InstrumentError).offset, `cut at ${cut}`).toBeTypeOf('number');
+    }
+  });
+
+  it('does not instrument twice', () => {
+    const once = instrument(allocatorModule()).bytes;
+    const twice = instrument(once, { source: 'once.wasm' });
+    expect(twice.status).toBe('already-instrumented');
+    expect(twice.bytes).toBe(once);
+  });
+});

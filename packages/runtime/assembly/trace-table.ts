@@ -1,0 +1,660 @@
+// The trace table: the core of wasm-tracemalloc.
+//
+// Like CPython's Python/tracemalloc.c, this file does one thing: it records the
+// allocations of traced modules as fast as it can, in its own linear memory.
+// Instrumented modules import `alloc`, `free` and `realloc` (module
+// "wasm-tracemalloc") and the linker passes these exports straight in, so a traced
+// malloc never enters JS. Everything else (snapshots, statistics, names of sites)
+// belongs to the TypeScript model.
+//
+// Built with --runtime stub and no imports: no AssemblyScript object is ever
+// allocated. All state is Wasm globals plus raw loads and stores into the regions
+// below, which the core lays out and grows itself.
+//
+// Memory layout, lowest address first (STATIC is static data, at 1024 in
+// AssemblyScript's layout; the rest starts at __heap_base):
+//
+//   STATIC      16 B             frame buffer: the frames of the traceback being
+//                                recorded. One word (the site) today; the shadow
+//                                stack of deep tracebacks will live here.
+//   LOG         256 × 20 B       invalid-free log, a ring of
+//                                [domain][ptr][site][kind][tb of the original alloc]
+//   EMPTY       16 B             zeros: the snapshot returned when not tracing
+//   storeBase   storeCap B       traceback store: records
+//                                [hash][domain][nframe][total_nframe][frames…] (u32 each,
+//                                frames oldest → most recent), bump-allocated, never
+//                                moved. A traceback id (tb) is a record's address / 4.
+//   setBase     setCap × 4 B     traceback set: tb ids, 0 = empty slot; open addressing,
+//                                linear probing on the record hash.
+//   tableBase   tableCap × 12 B  trace table: [ptr][size][tb], open addressing on
+//                                (ptr, domain), linear probing. ptr 0 = empty slot.
+//   top         ──────────────   end of the live structures
+//               scratch          rehash target and snapshot output
+//
+// A region that must grow moves the regions above it up (memory.copy). The store
+// and the set grow rarely: they hold one record per distinct traceback. The trace
+// table is rehashed into scratch above `top` and copied down to `tableBase`.
+//
+//   tracerBytes() = STATIC_BYTES + storeCap + setCap × 4 + tableCap × 12
+//                 = STATIC_BYTES + (top − storeBase)
+//
+// counts the live structures only, like tracemalloc's get_tracemalloc_memory().
+// memoryBytes() is larger: Wasm memory never shrinks, so scratch keeps the pages
+// the largest rehash or snapshot once needed.
+//
+// Invariants of the trace table:
+//   - at most one entry per (domain, ptr); its domain is its traceback's domain;
+//   - an entry is *live*, or *freed* (top bit of tb set): freed entries keep their
+//     key, so that a second free of the pointer is seen as a double free, until a
+//     rehash drops them. Only an alloc of the same (domain, ptr) reuses the slot;
+//   - live = live entries, used = live + freed ≤ tableLimit = 3/4 × tableCap;
+//   - current = Σ size of live entries, peak ≥ current;
+//   - every entry is reached from its home slot through non-empty slots: entries
+//     are only removed by a rehash or by backward-shift deletion (dropTrace).
+//
+// A failure to grow memory (or the test limit of setMemoryLimitPages) drops the
+// event and counts it in lostTraces. The traced program never notices, and the
+// table is left as if the event's pointer had never been traced: a later free of
+// it is an untraced free.
+
+// @ts-ignore: decorator
+@inline const FREED: u32 = 0x8000_0000;
+// @ts-ignore: decorator
+@inline const NO_TRACEBACK: u32 = 0xFFFF_FFFF;
+
+// @ts-ignore: decorator
+@inline const ENTRY_BYTES: usize = 12;
+// @ts-ignore: decorator
+@inline const RECORD_HEADER_BYTES: usize = 16;
+// @ts-ignore: decorator
+@inline const TABLE_MIN: u32 = 256;
+// @ts-ignore: decorator
+@inline const SET_MIN: u32 = 64;
+// @ts-ignore: decorator
+@inline const STORE_MIN: usize = 4096;
+// @ts-ignore: decorator
+@inline const MAX_NFRAME: u32 = 65535;
+// @ts-ignore: decorator
+@inline const MAX_PAGES: u32 = 65536;
+
+// @ts-ignore: decorator
+@inline const FRAME_BUFFER_BYTES: usize = 16;
+// @ts-ignore: decorator
+@inline const LOG_LENGTH: u32 = 256;
+// @ts-ignore: decorator
+@inline const LOG_RECORD_BYTES: usize = 20;
+// @ts-ignore: decorator
+@inline const LOG_BYTES: usize = <usize>LOG_LENGTH * LOG_RECORD_BYTES;
+// @ts-ignore: decorator
+@inline const EMPTY_BYTES: usize = 16;
+// @ts-ignore: decorator
+@inline const STATIC_BYTES: usize = FRAME_BUFFER_BYTES + LOG_BYTES + EMPTY_BYTES;
+
+// @ts-ignore: decorator
+@inline const KIND_UNTRACED: u32 = 1;
+// @ts-ignore: decorator
+@inline const KIND_DOUBLE: u32 = 2;
+
+const STATIC: usize = memory.data(<i32>STATIC_BYTES, 16);
+// @ts-ignore: decorator
+@inline const FRAMES: usize = STATIC;
+// @ts-ignore: decorator
+@inline const LOG: usize = STATIC + FRAME_BUFFER_BYTES;
+// @ts-ignore: decorator
+@inline const EMPTY: usize = STATIC + FRAME_BUFFER_BYTES + LOG_BYTES;
+
+let tracing = false;
+// The traceback limit of start(nframe). A traceback has one frame until the shadow
+// stack comes; then the frames beyond maxNframe are counted in total_nframe only.
+let maxNframe: u32 = 1;
+let memoryLimit: u32 = MAX_PAGES;
+
+let storeBase: usize = 0;
+let storeEnd: usize = 0;
+let storeCap: usize = 0;
+let tracebacks: u32 = 0;
+
+let setBase: usize = 0;
+let setMask: u32 = 0;
+let setShift: u32 = 0;
+let setLimit: u32 = 0;
+
+let tableBase: usize = 0;
+let tableMask: u32 = 0;
+let tableShift: u32 = 0;
+let tableLimit: u32 = 0;
+let live: u32 = 0;
+let used: u32 = 0;
+
+let top: usize = 0;
+
+let current: u64 = 0;
+let peak: u64 = 0;
+let lost: u32 = 0;
+let untracedFreeCount: u32 = 0;
+let doubleFreeCount: u32 = 0;
+let logTotal: u32 = 0;
+
+// ---- memory ----------------------------------------------------------------
+
+/** Makes [0, end) addressable. False if memory cannot grow that far. */
+function reserve(end: u64): bool {
+  let have = <u64>memory.size() << 16;
+  if (end <= have) return true;
+  let pages = <u32>((end - have + 0xFFFF) >> 16);
+  if (<u64>memory.size() + pages > <u64>memoryLimit) return false;
+  return memory.grow(<i32>pages) >= 0;
+}
+
+/** Moves [from, top) up by delta bytes. */
+function shiftUp(from: usize, delta: usize): bool {
+  if (!reserve(<u64>top + delta)) return false;
+  memory.copy(from + delta, from, top - from);
+  top += delta;
+  return true;
+}
+
+/** Lays out empty structures at their smallest size and zeroes every counter. */
+function layout(): bool {
+  storeBase = (__heap_base + 15) & ~15;
+  let setBytes = <usize>SET_MIN << 2;
+  let tableBytes = <usize>TABLE_MIN * ENTRY_BYTES;
+  if (!reserve(<u64>storeBase + STORE_MIN + setBytes + tableBytes)) return false;
+
+  storeEnd = storeBase;
+  storeCap = STORE_MIN;
+  tracebacks = 0;
+  setBase = storeBase + STORE_MIN;
+  setMask = SET_MIN - 1;
+  setShift = clz(SET_MIN) + 1;
+  setLimit = SET_MIN - SET_MIN / 4;
+  tableBase = setBase + setBytes;
+  tableMask = TABLE_MIN - 1;
+  tableShift = clz(TABLE_MIN) + 1;
+  tableLimit = TABLE_MIN - TABLE_MIN / 4;
+  top = tableBase + tableBytes;
+  memory.fill(setBase, 0, top - setBase);
+
+  live = 0;
+  used = 0;
+  current = 0;
+  peak = 0;
+  lost = 0;
+  untracedFreeCount = 0;
+  doubleFreeCount = 0;
+  logTotal = 0;
+  return true;
+}
+
+// ---- traceback store ---------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function tracebackHash(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
+  // One multiply per frame; the set indexes with the top bits (Fibonacci hashing),
+  // which depend on every bit of every frame. A murmur3 round per frame measured
+  // about 1 ns slower per alloc, on the critical path of every event.
+  let h = (domain * 0x85EBCA77) ^ total;
+  for (let i: u32 = 0; i < nframe; i++) h = (h ^ load<u32>(frames + (<usize>i << 2))) * 0x9E3779B9;
+  return h;
+}
+
+// @ts-ignore: decorator
+@inline function recordOf(tb: u32): usize {
+  return <usize>(tb & ~FREED) << 2;
+}
+
+// @ts-ignore: decorator
+@inline function domainOf(tb: u32): u32 {
+  return load<u32>(recordOf(tb), 4);
+}
+
+// @ts-ignore: decorator
+@inline function recordBytes(nframe: u32): usize {
+  return RECORD_HEADER_BYTES + (<usize>nframe << 2);
+}
+
+/** Puts tb in an empty slot of the set (tb is known not to be there). */
+function setInsert(tb: u32, hash: u32): void {
+  let i = hash >> setShift;
+  while (load<u32>(setBase + (<usize>i << 2)) != 0) i = (i + 1) & setMask;
+  store<u32>(setBase + (<usize>i << 2), tb);
+}
+
+/** Doubles the set, moving the trace table up, and reinserts every record. */
+function growSet(): bool {
+  let cap = (setMask + 1) << 1;
+  let delta = <usize>(setMask + 1) << 2;
+  if (!shiftUp(tableBase, delta)) return false;
+  tableBase += delta;
+  setMask = cap - 1;
+  setShift = clz(cap) + 1;
+  setLimit = cap - cap / 4;
+  memory.fill(setBase, 0, <usize>cap << 2);
+  for (let r = storeBase; r < storeEnd; r += recordBytes(load<u32>(r, 8))) {
+    setInsert(<u32>(r >> 2), load<u32>(r));
+  }
+  return true;
+}
+
+/** Doubles the store until `bytes` more fit, moving the set and the table up. */
+function growStore(bytes: usize): bool {
+  let cap = storeCap << 1;
+  while (storeEnd - storeBase + bytes > cap) cap <<= 1;
+  let delta = cap - storeCap;
+  if (!shiftUp(setBase, delta)) return false;
+  setBase += delta;
+  tableBase += delta;
+  storeCap = cap;
+  return true;
+}
+
+// @ts-ignore: decorator
+@inline function sameFrames(a: usize, b: usize, nframe: u32): bool {
+  for (let i: usize = 0, n = <usize>nframe << 2; i < n; i += 4) {
+    if (load<u32>(a + i) != load<u32>(b + i)) return false;
+  }
+  return true;
+}
+
+/** Appends a new record and adds it to the set. 0 if memory cannot grow. */
+// @ts-ignore: decorator
+@noinline function addTraceback(hash: u32, domain: u32, frames: usize, nframe: u32, total: u32): u32 {
+  let bytes = recordBytes(nframe);
+  if (storeEnd + bytes > storeBase + storeCap && !growStore(bytes)) return 0;
+  if (tracebacks >= setLimit && !growSet()) return 0;
+  let r = storeEnd;
+  store<u32>(r, hash);
+  store<u32>(r, domain, 4);
+  store<u32>(r, nframe, 8);
+  store<u32>(r, total, 12);
+  memory.copy(r + RECORD_HEADER_BYTES, frames, <usize>nframe << 2);
+  storeEnd = r + bytes;
+  tracebacks++;
+  let tb = <u32>(r >> 2);
+  setInsert(tb, hash);
+  return tb;
+}
+
+/**
+ * The id of the traceback (domain, frames[0..nframe), total), interned: a
+ * traceback seen before costs one probe and no memory. 0 if it is new and memory
+ * cannot grow. `frames` must lie below storeBase (the frame buffer).
+ */
+function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
+  let hash = tracebackHash(domain, frames, nframe, total);
+  let i = hash >> setShift;
+  while (true) {
+    let tb = load<u32>(setBase + (<usize>i << 2));
+    if (tb == 0) break;
+    let r = <usize>tb << 2;
+    if (
+      load<u32>(r) == hash && load<u32>(r, 4) == domain &&
+      load<u32>(r, 8) == nframe && load<u32>(r, 12) == total &&
+      sameFrames(r + RECORD_HEADER_BYTES, frames, nframe)
+    ) return tb;
+    i = (i + 1) & setMask;
+  }
+  return addTraceback(hash, domain, frames, nframe, total);
+}
+
+/** The traceback of an event at `site`: one frame for now. */
+// @ts-ignore: decorator
+@inline function tracebackOfSite(domain: u32, site: u32): u32 {
+  store<u32>(FRAMES, site);
+  return intern(domain, FRAMES, 1, 1);
+}
+
+// ---- trace table -------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function traceHash(domain: u32, ptr: u32): u32 {
+  // Fibonacci hashing: the top bits of the product are the index. Pointers are
+  // multiples of the allocator's alignment, so their low bits carry nothing.
+  return (ptr ^ (domain * 0x85EBCA77)) * 0x9E3779B9;
+}
+
+// @ts-ignore: decorator
+@inline function entryAt(i: u32): usize {
+  return tableBase + <usize>i * ENTRY_BYTES;
+}
+
+/** The entry of (domain, ptr), or the empty slot where it would go. ptr ≠ 0. */
+// @ts-ignore: decorator
+@inline function findTrace(domain: u32, ptr: u32): usize {
+  let i = traceHash(domain, ptr) >> tableShift;
+  while (true) {
+    let e = entryAt(i);
+    let p = load<u32>(e);
+    if (p == ptr) {
+      if (domainOf(load<u32>(e, 8)) == domain) return e;
+    } else if (p == 0) {
+      return e;
+    }
+    i = (i + 1) & tableMask;
+  }
+}
+
+/**
+ * Moves the live entries into a table sized for `need` live entries (load ≤ 1/2
+ * afterwards: twice as large when full of live entries, the same size or smaller
+ * when freed entries were most of it) and drops the freed ones.
+ */
+// @ts-ignore: decorator
+@noinline function rehash(need: u32): bool {
+  let cap = TABLE_MIN;
+  while (cap < need * 2) cap <<= 1;
+  let bytes = <usize>cap * ENTRY_BYTES;
+  let scratch = top;
+  if (!reserve(<u64>scratch + bytes)) return false;
+  memory.fill(scratch, 0, bytes);
+
+  let mask = cap - 1;
+  let shift = clz(cap) + 1;
+  for (let e = tableBase; e < top; e += ENTRY_BYTES) {
+    let ptr = load<u32>(e);
+    let tb = load<u32>(e, 8);
+    if (ptr == 0 || (tb & FREED) != 0) continue;
+    let i = traceHash(domainOf(tb), ptr) >> shift;
+    while (load<u32>(scratch + <usize>i * ENTRY_BYTES) != 0) i = (i + 1) & mask;
+    memory.copy(scratch + <usize>i * ENTRY_BYTES, e, ENTRY_BYTES);
+  }
+  memory.copy(tableBase, scratch, bytes);
+
+  tableMask = mask;
+  tableShift = shift;
+  tableLimit = cap - cap / 4;
+  used = live;
+  top = tableBase + bytes;
+  return true;
+}
+
+/** Removes the entry at e (Knuth's algorithm R: backward-shift deletion). */
+function dropTrace(e: usize): void {
+  let i = <u32>((e - tableBase) / ENTRY_BYTES);
+  let j = i;
+  while (true) {
+    j = (j + 1) & tableMask;
+    let ej = entryAt(j);
+    let ptr = load<u32>(ej);
+    if (ptr == 0) break;
+    let home = traceHash(domainOf(load<u32>(ej, 8)), ptr) >> tableShift;
+    // The entry at j stays when its home lies cyclically in (i, j]: it is
+    // nearer its home than the hole is.
+    if (((j - home) & tableMask) < ((j - i) & tableMask)) continue;
+    memory.copy(entryAt(i), ej, ENTRY_BYTES);
+    i = j;
+  }
+  memory.fill(entryAt(i), 0, ENTRY_BYTES);
+  used--;
+}
+
+/** Records (domain, ptr) → (size, tb), replacing any entry of that key. */
+// @ts-ignore: decorator
+@inline function addTrace(domain: u32, ptr: u32, size: u32, tb: u32): bool {
+  let e = findTrace(domain, ptr);
+  if (load<u32>(e) == 0) {
+    if (used >= tableLimit) {
+      if (!rehash(live + 1)) return false;
+      e = findTrace(domain, ptr);
+    }
+    store<u32>(e, ptr);
+    used++;
+    live++;
+  } else if ((load<u32>(e, 8) & FREED) != 0) {
+    live++;
+  } else {
+    current -= load<u32>(e, 4);
+  }
+  store<u32>(e, size, 4);
+  store<u32>(e, tb, 8);
+  current += size;
+  if (current > peak) peak = current;
+  return true;
+}
+
+/** An alloc that could not be stored: forget the pointer entirely. */
+// @ts-ignore: decorator
+@noinline function traceLost(domain: u32, ptr: u32): void {
+  lost++;
+  let e = findTrace(domain, ptr);
+  if (load<u32>(e) == 0) return;
+  if ((load<u32>(e, 8) & FREED) == 0) {
+    current -= load<u32>(e, 4);
+    live--;
+  }
+  dropTrace(e);
+}
+
+// @ts-ignore: decorator
+@noinline function invalidFree(domain: u32, ptr: u32, site: u32, kind: u32, tb: u32): void {
+  if (kind == KIND_DOUBLE) doubleFreeCount++;
+  else untracedFreeCount++;
+  let r = LOG + <usize>(logTotal & (LOG_LENGTH - 1)) * LOG_RECORD_BYTES;
+  store<u32>(r, domain);
+  store<u32>(r, ptr, 4);
+  store<u32>(r, site, 8);
+  store<u32>(r, kind, 12);
+  store<u32>(r, tb, 16);
+  logTotal++;
+}
+
+// ---- hot path ------------------------------------------------------------------
+
+/** A block of `size` bytes was allocated at `ptr` by a call at `site`. */
+export function alloc(domain: u32, ptr: u32, size: u32, site: u32): void {
+  if (!tracing || ptr == 0) return;
+  let tb = tracebackOfSite(domain, site);
+  if (tb == 0 || !addTrace(domain, ptr, size, tb)) traceLost(domain, ptr);
+}
+
+/** The block at `ptr` was freed by a call at `site`. */
+export function free(domain: u32, ptr: u32, site: u32): void {
+  if (!tracing || ptr == 0) return;
+  let e = findTrace(domain, ptr);
+  let tb = load<u32>(e, 8);
+  if (load<u32>(e) == 0) {
+    // Unknown: allocated before start(), lost, or not from a traced allocator.
+    invalidFree(domain, ptr, site, KIND_UNTRACED, NO_TRACEBACK);
+  } else if ((tb & FREED) != 0) {
+    invalidFree(domain, ptr, site, KIND_DOUBLE, tb & ~FREED);
+  } else {
+    current -= load<u32>(e, 4);
+    store<u32>(e, tb | FREED, 8);
+    live--;
+  }
+}
+
+/**
+ * The block at `oldPtr` now lives at `newPtr` with `size` bytes; the trace moves
+ * there and takes the traceback of `site`, as in tracemalloc. Like free(old) then
+ * alloc(new), except that peak sees only the net change. oldPtr 0 is an alloc;
+ * newPtr 0 means realloc(p, 0) freed p (size 0) or the realloc failed (old kept).
+ * An unknown oldPtr is not an invalid free (it may predate start()); a freed one is
+ * a double free.
+ */
+export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: u32): void {
+  if (!tracing) return;
+  if (newPtr == 0) {
+    if (size == 0) free(domain, oldPtr, site);
+    return;
+  }
+  if (oldPtr != 0) {
+    let e = findTrace(domain, oldPtr);
+    let tb = load<u32>(e, 8);
+    if (load<u32>(e) == 0) {
+      // unknown: just an alloc of newPtr
+    } else if ((tb & FREED) != 0) {
+      invalidFree(domain, oldPtr, site, KIND_DOUBLE, tb & ~FREED);
+    } else if (oldPtr != newPtr) {
+      current -= load<u32>(e, 4);
+      store<u32>(e, tb | FREED, 8);
+      live--;
+    }
+    // In place, a live trace is replaced by alloc() below.
+  }
+  alloc(domain, newPtr, size, site);
+}
+
+// ---- control -------------------------------------------------------------------
+
+/**
+ * Starts tracing with tracebacks of at most `nframe` frames (clamped to
+ * 1..65535). Does nothing when already tracing, like tracemalloc.start. False if
+ * the initial structures do not fit in memory.
+ */
+export function start(nframe: u32): bool {
+  if (tracing) return true;
+  if (!layout()) return false;
+  maxNframe = min(max(nframe, 1), MAX_NFRAME);
+  tracing = true;
+  return true;
+}
+
+/** Stops tracing and clears everything: traces, tracebacks, counters, the log. */
+export function stop(): void {
+  if (!tracing) return;
+  tracing = false;
+  layout();
+  top = storeBase;
+}
+
+export function isTracing(): bool {
+  return tracing;
+}
+
+/**
+ * Clears traces, tracebacks, current and peak, the counters and the log;
+ * tracing goes on. Traceback ids taken before are invalid afterwards.
+ */
+export function clearTraces(): void {
+  if (tracing) layout();
+}
+
+/** peak := current; the traces are untouched. */
+export function resetPeak(): void {
+  peak = current;
+}
+
+export function currentBytes(): f64 {
+  return <f64>current;
+}
+
+export function peakBytes(): f64 {
+  return <f64>peak;
+}
+
+export function traceCount(): u32 {
+  return live;
+}
+
+/** Distinct tracebacks interned since start() or clearTraces(). */
+export function tracebackCount(): u32 {
+  return tracebacks;
+}
+
+export function lostTraces(): u32 {
+  return lost;
+}
+
+export function untracedFrees(): u32 {
+  return untracedFreeCount;
+}
+
+export function doubleFrees(): u32 {
+  return doubleFreeCount;
+}
+
+/** Bytes of the live structures: see the layout at the top of this file. */
+export function tracerBytes(): u32 {
+  return <u32>(STATIC_BYTES + (top - storeBase));
+}
+
+/** Bytes of the core's whole linear memory (pages × 64 KiB). */
+export function memoryBytes(): f64 {
+  return <f64>memory.size() * 65536;
+}
+
+/** The traceback id of the live trace of (domain, ptr), or -1. */
+export function lookup(domain: u32, ptr: u32): i32 {
+  if (!tracing || ptr == 0) return -1;
+  let e = findTrace(domain, ptr);
+  let tb = load<u32>(e, 8);
+  if (load<u32>(e) == 0 || (tb & FREED) != 0) return -1;
+  return <i32>tb;
+}
+
+/**
+ * Writes [count u32][(tb u32, size u32) × count] for every live trace into
+ * scratch and returns its address, valid until the next call into the core.
+ * 0 if memory cannot grow enough.
+ */
+export function snapshot(): usize {
+  if (!tracing) return EMPTY;
+  let out = top;
+  if (!reserve(<u64>out + 4 + (<u64>live << 3))) return 0;
+  store<u32>(out, live);
+  let w = out + 4;
+  for (let e = tableBase; e < top; e += ENTRY_BYTES) {
+    let ptr = load<u32>(e);
+    let tb = load<u32>(e, 8);
+    if (ptr == 0 || (tb & FREED) != 0) continue;
+    store<u32>(w, tb);
+    store<u32>(w, load<u32>(e, 4), 4);
+    w += 8;
+  }
+  return out;
+}
+
+// Traceback accessors. An id that is not a record start of the current store
+// reads garbage but never traps; ids outside the store read as 0.
+
+// @ts-ignore: decorator
+@inline function inStore(tb: u32): bool {
+  let r = <usize>tb << 2;
+  return tb < FREED && r >= storeBase && r + RECORD_HEADER_BYTES <= storeEnd;
+}
+
+export function tbDomain(tb: u32): u32 {
+  return inStore(tb) ? load<u32>(<usize>tb << 2, 4) : 0;
+}
+
+export function tbNframe(tb: u32): u32 {
+  return inStore(tb) ? load<u32>(<usize>tb << 2, 8) : 0;
+}
+
+export function tbTotalNframe(tb: u32): u32 {
+  return inStore(tb) ? load<u32>(<usize>tb << 2, 12) : 0;
+}
+
+/** Frame i (0 = oldest) of traceback tb: a site id of its domain. */
+export function tbFrame(tb: u32, i: u32): u32 {
+  if (!inStore(tb) || i >= load<u32>(<usize>tb << 2, 8)) return 0;
+  return load<u32>((<usize>tb << 2) + RECORD_HEADER_BYTES + (<usize>i << 2));
+}
+
+/** Entries in the invalid-free log (the last 256 at most). */
+export function freeLogCount(): u32 {
+  return min(logTotal, LOG_LENGTH);
+}
+
+/** Invalid frees logged since start(), including those the ring forgot. */
+export function freeLogTotal(): u32 {
+  return logTotal;
+}
+
+/**
+ * Address of log entry i (0 = oldest kept):
+ * [domain][ptr][site][kind 1 = untraced, 2 = double][tb of the alloc or 0xFFFFFFFF].
+ */
+export function freeLogEntry(i: u32): usize {
+  let first = logTotal - freeLogCount();
+  return LOG + <usize>((first + i) & (LOG_LENGTH - 1)) * LOG_RECORD_BYTES;
+}
+
+/**
+ * Test hook: memory.grow behaves as failing beyond `pages` pages
+ * (65536, the default, is no limit).
+ */
+export function setMemoryLimitPages(pages: u32): void {
+  memoryLimit = min(pages, MAX_PAGES);
+}

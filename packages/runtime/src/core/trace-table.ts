@@ -1,0 +1,141 @@
+// The JS side of the trace table core (assembly/trace-table.ts): instantiation,
+// typed exports, and the copies out of core memory that the model needs. Nothing
+// here is on the hot path: instrumented modules call the core's exports directly.
+
+import { originals } from './wasm-originals.js';
+import { traceTableWasm } from './trace-table-wasm.generated.js';
+
+/** The core's exports. u32 results come back from Wasm as i32: read them with `>>> 0`. */
+export interface TraceTableExports {
+  readonly memory: WebAssembly.Memory;
+
+  // Hot path (imported by instrumented modules as module "wasm-tracemalloc").
+  alloc(domain: number, ptr: number, size: number, site: number): void;
+  free(domain: number, ptr: number, site: number): void;
+  realloc(domain: number, oldPtr: number, newPtr: number, size: number, site: number): void;
+
+  // Control.
+  /** 1 when tracing afterwards, 0 if the initial structures did not fit in memory. */
+  start(nframe: number): number;
+  stop(): void;
+  isTracing(): number;
+  clearTraces(): void;
+  resetPeak(): void;
+  currentBytes(): number;
+  peakBytes(): number;
+  traceCount(): number;
+  tracebackCount(): number;
+  lostTraces(): number;
+  untracedFrees(): number;
+  doubleFrees(): number;
+  tracerBytes(): number;
+  memoryBytes(): number;
+  /** Traceback id of the live trace of (domain, ptr), or -1. */
+  lookup(domain: number, ptr: number): number;
+  /** Address of [count][(tb, size) × count], or 0 if memory could not grow. */
+  snapshot(): number;
+  tbDomain(tb: number): number;
+  tbNframe(tb: number): number;
+  tbTotalNframe(tb: number): number;
+  tbFrame(tb: number, i: number): number;
+  freeLogCount(): number;
+  freeLogTotal(): number;
+  freeLogEntry(i: number): number;
+  setMemoryLimitPages(pages: number): void;
+}
+
+/** The functions an instrumented module imports from "wasm-tracemalloc". */
+export interface HotImports {
+  alloc: TraceTableExports['alloc'];
+  free: TraceTableExports['free'];
+  realloc: TraceTableExports['realloc'];
+}
+
+export interface CoreTraceback {
+  domain: number;
+  /** Site ids of `domain`, oldest → most recent. */
+  frames: number[];
+  totalNframe: number;
+}
+
+export interface InvalidFree {
+  domain: number;
+  ptr: number;
+  site: number;
+  kind: 'untraced' | 'double';
+  /** Traceback id of the original alloc, for a double free. */
+  traceback: number | null;
+}
+
+const FREE_LOG_KIND: Record<number, InvalidFree['kind']> = { 1: 'untraced', 2: 'double' };
+const NO_TRACEBACK = 0xffffffff;
+
+let compiled: WebAssembly.Module | undefined;
+
+export class TraceTable {
+  private constructor(readonly exports: TraceTableExports) {}
+
+  /** A new, independent core with its own memory, built synchronously. */
+  static create(): TraceTable {
+    compiled ??= new originals.Module(traceTableWasm());
+    const instance = new originals.Instance(compiled, {});
+    return new TraceTable(instance.exports as unknown as TraceTableExports);
+  }
+
+  /**
+   * The raw Wasm exports, to pass straight into another module's imports so that
+   * each call stays Wasm-to-Wasm.
+   */
+  get hotImports(): HotImports {
+    const { alloc, free, realloc } = this.exports;
+    return { alloc, free, realloc };
+  }
+
+  /** Every live trace, copied out of core memory. */
+  readSnapshot(): { traceback: Uint32Array; size: Float64Array } {
+    const address = this.exports.snapshot() >>> 0;
+    if (address === 0) {
+      throw new Error(
+        `the trace table could not grow its memory to copy out ${this.exports.traceCount() >>> 0} traces ` +
+          `(core memory is ${this.exports.memoryBytes()} bytes); the Wasm engine refused more pages`,
+      );
+    }
+    const words = new Uint32Array(this.exports.memory.buffer, address);
+    const count = words[0]!;
+    const traceback = new Uint32Array(count);
+    const size = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      traceback[i] = words[1 + 2 * i]!;
+      size[i] = words[2 + 2 * i]!;
+    }
+    return { traceback, size };
+  }
+
+  /** The interned traceback `tb` (valid until the next clearTraces or stop). */
+  traceback(tb: number): CoreTraceback {
+    const e = this.exports;
+    const nframe = e.tbNframe(tb) >>> 0;
+    if (nframe === 0) throw new RangeError(`${tb} is not a traceback id of this trace table (cleared or stopped since?)`);
+    const frames = new Array<number>(nframe);
+    for (let i = 0; i < nframe; i++) frames[i] = e.tbFrame(tb, i) >>> 0;
+    return { domain: e.tbDomain(tb) >>> 0, frames, totalNframe: e.tbTotalNframe(tb) >>> 0 };
+  }
+
+  /** The invalid-free log, oldest first (the last 256 at most). */
+  freeLog(): InvalidFree[] {
+    const e = this.exports;
+    const n = e.freeLogCount() >>> 0;
+    const out: InvalidFree[] = [];
+    for (let i = 0; i < n; i++) {
+      const [domain, ptr, site, kind, tb] = new Uint32Array(e.memory.buffer, e.freeLogEntry(i) >>> 0, 5);
+      out.push({
+        domain: domain!,
+        ptr: ptr!,
+        site: site!,
+        kind: FREE_LOG_KIND[kind!]!,
+        traceback: tb === NO_TRACEBACK ? null : tb!,
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,26 @@
+// @wasm-tracemalloc/runtime: tracemalloc for WebAssembly.
+// The API (start, stop, takeSnapshot, …), the Snapshot model, and linking.
+
+export {
+  start,
+  stop,
+  isTracing,
+  clearTraces,
+  getTracebackLimit,
+  getTracedMemory,
+  resetPeak,
+  getTracemallocMemory,
+  getTracerStats,
+  getFreeErrors,
+  getObjectTraceback,
+  takeSnapshot,
+  getDomains,
+  siteTableOf,
+  traceImports,
+  MAX_NFRAME,
+  type FreeError,
+} from './tracemalloc.js';
+export { instantiateTraced, prepareModule, IMPORT_NAMESPACE, type InstrumentHook, type TracedInstance } from './link.js';
+export { install, type InstallOptions } from './install.js';
+export { SITE_SECTION, decodeSiteTable, encodeSiteTable, type SiteRecord, type SiteTable } from './site-table.js';
+export * from './model/index.js';

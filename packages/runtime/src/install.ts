@@ -1,0 +1,115 @@
+// The global hook: patches WebAssembly.Module, Instance, compile, compileStreaming,
+// instantiate and instantiateStreaming so that unmodified glue (Emscripten,
+// wasm-bindgen, AssemblyScript's loader) gets traced instances. Modules that carry a
+// site table are linked to the trace table; others are instrumented first when an
+// instrument hook is given, and left alone otherwise.
+
+import { originals } from './core/wasm-originals.js';
+import { linkImports, prepareModule, toBytes, type InstrumentHook } from './link.js';
+import { siteTableOf } from './tracemalloc.js';
+import type { SiteTable } from './site-table.js';
+
+export interface InstallOptions {
+  instrument?: InstrumentHook;
+  /** Called for every module the page compiles, traced or not. */
+  onModule?: (info: { name: string; traced: boolean }) => void;
+}
+
+interface TracedModuleInfo {
+  sites: SiteTable;
+  name: string;
+}
+
+let uninstall: (() => void) | undefined;
+
+function urlName(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url).pathname.split('/').pop() || undefined;
+  } catch {
+    return url.split(/[\\/]/).pop() || undefined;
+  }
+}
+
+/** Installs the hook; returns a function that restores the originals. Idempotent. */
+export function install(options: InstallOptions = {}): () => void {
+  if (uninstall) return uninstall;
+  const O = originals;
+  const W = WebAssembly as unknown as Record<string, unknown>;
+  const traced = new WeakMap<WebAssembly.Module, TracedModuleInfo | null>();
+
+  const prepare = (source: BufferSource, name?: string) => {
+    const p = prepareModule(toBytes(source), name, options.instrument);
+    options.onModule?.({ name: p.name, traced: !!p.sites });
+    return p;
+  };
+  const infoOf = (module: WebAssembly.Module): TracedModuleInfo | null => {
+    let info = traced.get(module);
+    if (info === undefined) {
+      // Compiled before install, or elsewhere: it is traced if it carries a site table.
+      const sites = siteTableOf(module);
+      info = sites ? { sites, name: 'module.wasm' } : null;
+      traced.set(module, info);
+    }
+    return info;
+  };
+  const link = (module: WebAssembly.Module, imports?: WebAssembly.Imports): WebAssembly.Imports | undefined => {
+    const info = infoOf(module);
+    return info ? linkImports(info.sites, info.name, imports).imports : imports;
+  };
+
+  function Module(this: unknown, source: BufferSource): WebAssembly.Module {
+    if (!new.target) throw new TypeError("WebAssembly.Module must be invoked with 'new'");
+    const p = prepare(source);
+    const m = Reflect.construct(O.Module, [p.bytes], new.target === Module ? O.Module : new.target) as WebAssembly.Module;
+    traced.set(m, p.sites ? { sites: p.sites, name: p.name } : null);
+    return m;
+  }
+  Module.prototype = O.Module.prototype;
+  Object.assign(Module, { exports: O.Module.exports, imports: O.Module.imports, customSections: O.Module.customSections });
+
+  function Instance(this: unknown, module: WebAssembly.Module, imports?: WebAssembly.Imports): WebAssembly.Instance {
+    if (!new.target) throw new TypeError("WebAssembly.Instance must be invoked with 'new'");
+    return Reflect.construct(O.Instance, [module, link(module, imports)], new.target === Instance ? O.Instance : new.target) as WebAssembly.Instance;
+  }
+  Instance.prototype = O.Instance.prototype;
+
+  const compileNamed = async (source: BufferSource, name?: string) => {
+    const p = prepare(source, name);
+    const m = await O.compile(p.bytes as Uint8Array<ArrayBuffer>);
+    traced.set(m, p.sites ? { sites: p.sites, name: p.name } : null);
+    return m;
+  };
+  const instantiateNamed = async (source: BufferSource, imports: WebAssembly.Imports | undefined, name?: string) => {
+    const module = await compileNamed(source, name);
+    return { module, instance: await O.instantiate(module, link(module, imports)) };
+  };
+
+  const patched: Record<string, unknown> = {
+    Module,
+    Instance,
+    compile: (source: BufferSource) => compileNamed(source),
+    compileStreaming: async (source: Response | PromiseLike<Response>) => {
+      const response = await source;
+      return compileNamed(await response.arrayBuffer(), urlName(response.url));
+    },
+    instantiate: (source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) => {
+      if (source instanceof O.Module) return O.instantiate(source, link(source, imports));
+      return instantiateNamed(source, imports);
+    },
+    instantiateStreaming: async (source: Response | PromiseLike<Response>, imports?: WebAssembly.Imports) => {
+      const response = await source;
+      return instantiateNamed(await response.arrayBuffer(), imports, urlName(response.url));
+    },
+  };
+  const saved: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(patched)) {
+    saved[k] = W[k];
+    W[k] = v;
+  }
+  uninstall = () => {
+    for (const [k, v] of Object.entries(saved)) W[k] = v;
+    uninstall = undefined;
+  };
+  return uninstall;
+}

@@ -1,0 +1,92 @@
+// Linking a traced module: its imports gain the namespace `wasm-tracemalloc`, whose
+// functions are the trace table core's own exports, so that an allocation goes
+// Wasm → Wasm with no JS in between. Every instance is a new domain.
+
+import { originals } from './core/wasm-originals.js';
+import { siteTableOf, traceImports } from './tracemalloc.js';
+import type { SiteTable } from './site-table.js';
+import { moduleNameOf } from './wasm-sections.js';
+
+/** Instruments bytes that are not instrumented yet (Node: the instrument package). */
+export type InstrumentHook = (bytes: Uint8Array, source: string) => Uint8Array;
+
+export const IMPORT_NAMESPACE = 'wasm-tracemalloc';
+
+export interface PreparedModule {
+  bytes: Uint8Array;
+  /** Undefined when the module is not traced (no allocator, or no instrument hook). */
+  sites?: SiteTable;
+  name: string;
+}
+
+export function toBytes(source: BufferSource): Uint8Array {
+  if (source instanceof Uint8Array) return source;
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  return new Uint8Array(source as ArrayBuffer);
+}
+
+function fnv1a(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  const step = Math.max(1, Math.floor(bytes.length / 65536));
+  for (let i = 0; i < bytes.length; i += step) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** A name for frames: the given one, the name section's module name, or a content hash. */
+export function moduleName(bytes: Uint8Array, name?: string): string {
+  if (name) return name.split(/[\\/]/).pop()!.split('?')[0]! || name;
+  return moduleNameOf(bytes) ?? `wasm-${fnv1a(bytes)}.wasm`;
+}
+
+export function prepareModule(bytes: Uint8Array, name?: string, instrument?: InstrumentHook): PreparedModule {
+  const n = moduleName(bytes, name);
+  let sites = siteTableOf(bytes, n);
+  let out = bytes;
+  if (!sites && instrument) {
+    out = instrument(bytes, n);
+    sites = siteTableOf(out, n);
+  }
+  return { bytes: out, sites, name: n };
+}
+
+type Imports = WebAssembly.Imports | undefined;
+
+/** The import object with the trace namespace added, and the new domain's id. */
+export function linkImports(sites: SiteTable, name: string, imports: Imports): { imports: WebAssembly.Imports; domain: number } {
+  const t = traceImports(sites, name);
+  return { imports: { ...(imports ?? {}), [IMPORT_NAMESPACE]: t.imports as unknown as WebAssembly.ModuleImports }, domain: t.domain.id };
+}
+
+export interface TracedInstance {
+  instance: WebAssembly.Instance;
+  module: WebAssembly.Module;
+  /** The domain id of this instance (0 if the module is not traced). */
+  domain: number;
+  name: string;
+}
+
+/**
+ * Instantiates a module with tracing. Bytes that are not instrumented are passed to
+ * `options.instrument` when given (the Node entry point `wasm-tracemalloc` gives it).
+ */
+export async function instantiateTraced(
+  source: BufferSource | WebAssembly.Module,
+  imports?: WebAssembly.Imports,
+  options: { name?: string; instrument?: InstrumentHook } = {},
+): Promise<TracedInstance> {
+  if (source instanceof originals.Module) {
+    const name = options.name ?? 'module.wasm';
+    const sites = siteTableOf(source, name);
+    if (!sites) {
+      const instance = await originals.instantiate(source, imports);
+      return { instance, module: source, domain: 0, name };
+    }
+    const linked = linkImports(sites, name, imports);
+    return { instance: await originals.instantiate(source, linked.imports), module: source, domain: linked.domain, name };
+  }
+  const p = prepareModule(toBytes(source as BufferSource), options.name, options.instrument);
+  const module = await originals.compile(p.bytes as Uint8Array<ArrayBuffer>);
+  if (!p.sites) return { instance: await originals.instantiate(module, imports), module, domain: 0, name: p.name };
+  const linked = linkImports(p.sites, p.name, imports);
+  return { instance: await originals.instantiate(module, linked.imports), module, domain: linked.domain, name: p.name };
+}

@@ -1,0 +1,91 @@
+/**
+ * Snapshot statistics computed on the columns, never on per-trace objects.
+ *
+ * Python's `_group_by` walks the traces and looks each one's key up in a dict.
+ * Here the traces are first summed per traceback index (one pass over two typed
+ * arrays), then the tracebacks, at most tens of thousands, are folded into keys
+ * through the integer key ids of the TracebackTable. The result is the same.
+ */
+
+import { describeValue, type SnapshotData } from './snapshot-data.js';
+import type { TracebackTable } from './traceback-table.js';
+
+export type KeyType = 'filename' | 'lineno' | 'traceback';
+
+/** The traces that share one key; `id` is the key id in the snapshot's TracebackTable. */
+export interface Group {
+  readonly id: number;
+  readonly size: number;
+  readonly count: number;
+}
+
+/** Bytes and blocks per traceback index. */
+export interface TracebackTotals {
+  readonly size: Float64Array;
+  readonly count: Float64Array;
+}
+
+/** Python's checks, with RangeError for its ValueError. */
+export function checkKeyType(keyType: unknown, cumulative: unknown): asserts keyType is KeyType {
+  if (keyType !== 'traceback' && keyType !== 'filename' && keyType !== 'lineno') {
+    throw new RangeError(`unknown key_type: ${describeValue(keyType)}; use 'filename', 'lineno' or 'traceback'`);
+  }
+  if (cumulative && keyType === 'traceback') {
+    throw new RangeError(`cumulative mode cannot be used with key type 'traceback'; use 'filename' or 'lineno'`);
+  }
+}
+
+export function totalsPerTraceback(traces: SnapshotData['traces'], tracebackCount: number): TracebackTotals {
+  const size = new Float64Array(tracebackCount);
+  const count = new Float64Array(tracebackCount);
+  const tbOf = traces.traceback;
+  const sizeOf = traces.size;
+  for (let i = 0; i < tbOf.length; i++) {
+    const t = tbOf[i];
+    size[t] += sizeOf[i];
+    count[t] += 1;
+  }
+  return { size, count };
+}
+
+/**
+ * The non-empty groups of `keyType`, in key id order. Cumulative (filename and
+ * lineno only) counts a trace under every key its frames have, once per key: a
+ * recursive traceback f.c:3 -> f.c:7 -> f.c:3 adds its block to f.c:3 once.
+ */
+export function groupTraces(table: TracebackTable, totals: TracebackTotals, keyType: KeyType, cumulative: boolean): Group[] {
+  checkKeyType(keyType, cumulative);
+  const tracebackCount = table.tracebackCount;
+  const { size: tbSize, count: tbCount } = totals;
+  const ids = table.ids(keyType);
+  const size = new Float64Array(ids.count);
+  const count = new Float64Array(ids.count);
+
+  if (keyType === 'traceback' || !cumulative) {
+    const keyOf = ids.of;
+    const frameOf = keyType === 'traceback' ? undefined : table.mostRecentFrames();
+    for (let t = 0; t < tracebackCount; t++) {
+      if (tbCount[t] === 0) continue;
+      const k = frameOf === undefined ? keyOf[t] : keyOf[frameOf[t]];
+      size[k] += tbSize[t];
+      count[k] += tbCount[t];
+    }
+  } else {
+    const keyOf = ids.of;
+    const addedBy = new Int32Array(ids.count).fill(-1); // traceback that last added to each key
+    for (let t = 0; t < tracebackCount; t++) {
+      if (tbCount[t] === 0) continue;
+      for (const f of table.framesOf(t)) {
+        const k = keyOf[f];
+        if (addedBy[k] === t) continue;
+        addedBy[k] = t;
+        size[k] += tbSize[t];
+        count[k] += tbCount[t];
+      }
+    }
+  }
+
+  const groups: Group[] = [];
+  for (let k = 0; k < ids.count; k++) if (count[k] > 0) groups.push({ id: k, size: size[k], count: count[k] });
+  return groups;
+}

@@ -1,0 +1,30 @@
+/**
+ * The tracemalloc model: CPython's Lib/tracemalloc.py (Snapshot, Statistic,
+ * StatisticDiff, Filter, DomainFilter, Trace, Traceback, Frame) on columnar data,
+ * plus the snapshot file format. Pure code: no DOM, no Node APIs; the CLI, the
+ * viewer and the tests use it unchanged.
+ */
+
+export { crc32 } from './crc32.js';
+export { DomainFilter, Filter, type FrameLike, type TraceFilter, type TraceLike } from './filter.js';
+export { fnmatch, fnmatchToRegExp } from './fnmatch.js';
+export { formatFixed, formatSize } from './format.js';
+export { Frame, UNKNOWN_FRAME, compareCodePoints, frameKey } from './frame.js';
+export type { KeyType } from './group-by.js';
+export { Snapshot } from './snapshot.js';
+export { SnapshotBuilder } from './snapshot-builder.js';
+export {
+  InvalidSnapshotError,
+  findSnapshotDataProblem,
+  validateSnapshotData,
+  type DomainInfo,
+  type FrameData,
+  type SnapshotData,
+  type SnapshotMeta,
+  type TracebackData,
+  type ValidateOptions,
+} from './snapshot-data.js';
+export { SNAPSHOT_FORMAT_VERSION, SNAPSHOT_MAGIC, decodeSnapshot, encodeSnapshot } from './snapshot-file.js';
+export { Statistic, StatisticDiff } from './statistic.js';
+export { Trace } from './trace.js';
+export { Traceback, type GetLine } from './traceback.js';

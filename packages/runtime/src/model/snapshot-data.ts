@@ -1,0 +1,201 @@
+/**
+ * The plain data behind a Snapshot: what the runtime hands over, what the file
+ * format stores, what a viewer receives. Traces are columns, not objects, so a
+ * snapshot of a million blocks is three typed arrays plus its interned tracebacks.
+ *
+ * Invariants (checked by validateSnapshotData):
+ * - traces.domain, traces.size, traces.traceback have the same length;
+ * - every traces.traceback[i] < tracebacks.length, every frame index < frames.length;
+ * - sizes are non-negative integers (bytes), linenos non-negative integers;
+ * - a traceback may be empty: it then reads as the single frame `<unknown>:0`.
+ * A Snapshot takes ownership of its SnapshotData: do not mutate it afterwards.
+ */
+
+export interface FrameData {
+  filename: string;
+  /** 1-based source line, or 0 when unknown (then `function` and `offset` identify the call site). */
+  lineno: number;
+  function?: string;
+  /** Byte offset of the call instruction in the original module. */
+  offset?: number;
+}
+
+export interface TracebackData {
+  /** Indices into SnapshotData.frames, oldest -> most recent. */
+  frames: number[];
+  /** Depth of the stack before it was truncated to the traceback limit. */
+  totalNframe: number;
+}
+
+export interface DomainInfo {
+  id: number;
+  name: string;
+}
+
+export interface SnapshotMeta {
+  timestamp?: number;
+  current?: number;
+  peak?: number;
+  tracerBytes?: number;
+  lostTraces?: number;
+  untracedFrees?: number;
+  doubleFrees?: number;
+  [k: string]: number | string | undefined;
+}
+
+export interface SnapshotData {
+  tracebackLimit: number;
+  frames: FrameData[];
+  tracebacks: TracebackData[];
+  /** Columnar, equal lengths; traceback = index into tracebacks. */
+  traces: { domain: Uint32Array; size: Float64Array; traceback: Uint32Array };
+  domains?: DomainInfo[];
+  meta?: SnapshotMeta;
+}
+
+/**
+ * A SnapshotData (or a snapshot file) that breaks an invariant. `source` names
+ * the input: a file name given to Snapshot.load, or "snapshot data".
+ */
+export class InvalidSnapshotError extends Error {
+  override name = 'InvalidSnapshotError';
+  constructor(
+    readonly source: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Which parts validateSnapshotData checks; the traces always. */
+export interface ValidateOptions {
+  /** Skip frames and tracebacks, already checked for a snapshot sharing them. */
+  tracesOnly?: boolean;
+}
+
+const U32_MAX = 0xffffffff;
+
+/**
+ * Checks every invariant of `data`. Returns undefined when it holds them all,
+ * otherwise a sentence naming the first broken one ("trace 12 refers to traceback
+ * 70000, but there are 50000 tracebacks"). Cost: one pass over the columns and the
+ * traceback frames, a few ms for 1,000,000 traces.
+ */
+export function findSnapshotDataProblem(data: SnapshotData, options: ValidateOptions = {}): string | undefined {
+  try {
+    check(data, options);
+    return undefined;
+  } catch (error) {
+    if (error instanceof Problem) return error.detail;
+    throw error;
+  }
+}
+
+/** Throws InvalidSnapshotError (source "SnapshotData") unless `data` holds every invariant. */
+export function validateSnapshotData(data: SnapshotData, options: ValidateOptions = {}): void {
+  const problem = findSnapshotDataProblem(data, options);
+  if (problem !== undefined) {
+    throw new InvalidSnapshotError('SnapshotData', `invalid SnapshotData: ${problem}. Whatever built it (takeSnapshot, a converter, a test) broke an invariant documented in snapshot-data.ts.`);
+  }
+}
+
+class Problem {
+  constructor(readonly detail: string) {}
+}
+
+function check(data: SnapshotData, options: ValidateOptions): void {
+  if (typeof data !== 'object' || data === null) fail(`expected an object, got ${describeValue(data)}`);
+  if (!isCount(data.tracebackLimit)) fail(`tracebackLimit must be a non-negative integer, got ${describeValue(data.tracebackLimit)}`);
+  if (!Array.isArray(data.frames)) fail(`frames must be an array, got ${describeValue(data.frames)}`);
+  if (!Array.isArray(data.tracebacks)) fail(`tracebacks must be an array, got ${describeValue(data.tracebacks)}`);
+  if (!options.tracesOnly) {
+    data.frames.forEach(validateFrame);
+    const frameCount = data.frames.length;
+    data.tracebacks.forEach((tb, t) => validateTraceback(tb, t, frameCount));
+  }
+  validateTraces(data);
+  if (data.domains !== undefined) {
+    if (!Array.isArray(data.domains)) fail(`domains must be an array, got ${describeValue(data.domains)}`);
+    data.domains.forEach((d, i) => {
+      if (typeof d !== 'object' || d === null) fail(`domains[${i}] must be an object, got ${describeValue(d)}`);
+      if (!isCount(d.id) || d.id > U32_MAX) fail(`domains[${i}].id must be a u32, got ${describeValue(d.id)}`);
+      if (typeof d.name !== 'string') fail(`domains[${i}].name must be a string, got ${describeValue(d.name)}`);
+    });
+  }
+  if (data.meta !== undefined) {
+    if (typeof data.meta !== 'object' || data.meta === null || Array.isArray(data.meta)) fail(`meta must be an object, got ${describeValue(data.meta)}`);
+    for (const [key, value] of Object.entries(data.meta)) {
+      if (value === undefined || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) continue;
+      fail(`meta.${key} must be a string or a finite number, got ${describeValue(value)}`);
+    }
+  }
+}
+
+function validateFrame(frame: FrameData, f: number): void {
+  if (typeof frame !== 'object' || frame === null) fail(`frames[${f}] must be an object, got ${describeValue(frame)}`);
+  if (typeof frame.filename !== 'string') fail(`frames[${f}].filename must be a string, got ${describeValue(frame.filename)}`);
+  if (!isCount(frame.lineno)) fail(`frames[${f}].lineno must be a non-negative integer, got ${describeValue(frame.lineno)}`);
+  if (frame.function !== undefined && typeof frame.function !== 'string') fail(`frames[${f}].function must be a string, got ${describeValue(frame.function)}`);
+  if (frame.offset !== undefined && !isCount(frame.offset)) fail(`frames[${f}].offset must be a non-negative integer, got ${describeValue(frame.offset)}`);
+}
+
+function validateTraceback(tb: TracebackData, t: number, frameCount: number): void {
+  if (typeof tb !== 'object' || tb === null) fail(`tracebacks[${t}] must be an object, got ${describeValue(tb)}`);
+  const frames = tb.frames;
+  if (!Array.isArray(frames)) fail(`tracebacks[${t}].frames must be an array, got ${describeValue(frames)}`);
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i];
+    if (!isCount(f) || f >= frameCount) {
+      fail(`tracebacks[${t}].frames[${i}] is ${describeValue(f)}, not a frame index: there are ${frameCount} frames`);
+    }
+  }
+  if (!isCount(tb.totalNframe) || tb.totalNframe < frames.length) {
+    fail(`tracebacks[${t}].totalNframe must be an integer >= its ${frames.length} frames, got ${describeValue(tb.totalNframe)}`);
+  }
+}
+
+function validateTraces(data: SnapshotData): void {
+  const traces = data.traces;
+  if (typeof traces !== 'object' || traces === null) fail(`traces must be an object of three columns, got ${describeValue(traces)}`);
+  const { domain, size, traceback } = traces;
+  if (!(domain instanceof Uint32Array)) fail(`traces.domain must be a Uint32Array, got ${describeValue(domain)}`);
+  if (!(size instanceof Float64Array)) fail(`traces.size must be a Float64Array, got ${describeValue(size)}`);
+  if (!(traceback instanceof Uint32Array)) fail(`traces.traceback must be a Uint32Array, got ${describeValue(traceback)}`);
+  const n = domain.length;
+  if (size.length !== n || traceback.length !== n) {
+    fail(`trace columns differ in length: domain ${n}, size ${size.length}, traceback ${traceback.length}`);
+  }
+  const tracebackCount = data.tracebacks.length;
+  for (let i = 0; i < n; i++) {
+    if (traceback[i] >= tracebackCount) {
+      fail(`trace ${i} refers to traceback ${traceback[i]}, but there are ${tracebackCount} tracebacks`);
+    }
+    const s = size[i];
+    // `s >= 0` is false for NaN; the integer test rejects Infinity and fractions.
+    if (!(s >= 0 && Number.isInteger(s))) fail(`trace ${i} has size ${describeValue(s)}; sizes are non-negative integers (bytes)`);
+  }
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function fail(detail: string): never {
+  throw new Problem(detail);
+}
+
+/** A short, safe description of a bad value for an error message. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    case 'number':
+      return Number.isNaN(value) ? 'NaN' : String(value);
+    case 'object':
+      return (value as object).constructor?.name ?? 'an object';
+    default:
+      return typeof value === 'undefined' ? 'undefined' : `${typeof value} ${String(value)}`;
+  }
+}

@@ -1,0 +1,277 @@
+import { describe, expect, it } from 'vitest';
+import { crc32 } from './crc32.js';
+import { Snapshot } from './snapshot.js';
+import { SnapshotBuilder } from './snapshot-builder.js';
+import { InvalidSnapshotError, type SnapshotData } from './snapshot-data.js';
+import { SNAPSHOT_FORMAT_VERSION, SNAPSHOT_MAGIC, decodeSnapshot, encodeSnapshot } from './snapshot-file.js';
+
+const MAIN = { filename: 'main.c', lineno: 30 };
+const LEAK = { filename: 'leak.c', lineno: 14 };
+const SITE = { filename: 'app.wasm', lineno: 0, function: 'make_nodes', offset: 0x1a2 };
+
+function leaky(): SnapshotData {
+  return new SnapshotBuilder(4)
+    .addMany(1000, 0, 100, [MAIN, LEAK], 7)
+    .add(1, 4000, [MAIN])
+    .addMany(3, 1, 24, [MAIN, SITE])
+    .add(0, 8, [])
+    .build({ domains: [{ id: 0, name: 'app.wasm' }, { id: 1, name: 'lib.wasm' }], meta: { timestamp: 1700000000000, current: 104080, peak: 200000, lostTraces: 0, note: 'after run' } });
+}
+
+const bytes = new Snapshot(leaky()).dump();
+const u32 = (b: Uint8Array, at: number): number => new DataView(b.buffer, b.byteOffset).getUint32(at, true);
+/** The header text of a file. */
+const headerOf = (b: Uint8Array): string => new TextDecoder().decode(b.subarray(24, 24 + u32(b, 12)));
+
+/** A file with `header` as its JSON header and valid padding and checksum (the columns of `data`). */
+function craft(header: string, data: SnapshotData = leaky(), traceCount = data.traces.size.length): Uint8Array {
+  const good = encodeSnapshot(data);
+  const oldHeaderEnd = Math.ceil((24 + u32(good, 12)) / 8) * 8;
+  const headerBytes = new TextEncoder().encode(header);
+  const columnsAt = Math.ceil((24 + headerBytes.length) / 8) * 8;
+  const body = good.subarray(oldHeaderEnd, good.length - 4);
+  const out = new Uint8Array(columnsAt + body.length + 4);
+  out.set(good.subarray(0, 24));
+  new DataView(out.buffer).setUint32(12, headerBytes.length, true);
+  new DataView(out.buffer).setUint32(16, traceCount, true);
+  out.set(headerBytes, 24);
+  out.set(body, columnsAt);
+  return resign(out);
+}
+
+/** Recomputes the checksum after an edit. */
+function resign(b: Uint8Array): Uint8Array {
+  new DataView(b.buffer, b.byteOffset).setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
+  return b;
+}
+
+function loadError(b: Uint8Array, source = 'heap.wtmsnap'): InvalidSnapshotError {
+  try {
+    Snapshot.load(b, source);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidSnapshotError);
+    expect((error as InvalidSnapshotError).source).toBe(source);
+    return error as InvalidSnapshotError;
+  }
+  throw new Error('loaded without error');
+}
+
+describe('snapshot file layout', () => {
+  it('starts with the magic, the version, the header length and the trace count', () => {
+    expect(new TextDecoder().decode(bytes.subarray(0, 8))).toBe(SNAPSHOT_MAGIC);
+    expect(Array.from(bytes.subarray(0, 8))).toEqual([0x57, 0x54, 0x4d, 0x53, 0x4e, 0x41, 0x50, 0x00]);
+    expect(u32(bytes, 8)).toBe(SNAPSHOT_FORMAT_VERSION);
+    expect(u32(bytes, 16)).toBe(1005);
+    expect(u32(bytes, 20)).toBe(0);
+    const header = JSON.parse(headerOf(bytes));
+    expect(header.traceCount).toBe(1005);
+    expect(header.tracebackLimit).toBe(4);
+    expect(header.frames).toEqual([MAIN, LEAK, SITE]);
+  });
+
+  it('stores little-endian, 8-byte aligned columns and ends with the CRC-32 of the rest', () => {
+    const domainAt = Math.ceil((24 + u32(bytes, 12)) / 8) * 8;
+    const sizeAt = Math.ceil((domainAt + 4 * 1005) / 8) * 8;
+    const tracebackAt = sizeAt + 8 * 1005;
+    expect(bytes.length).toBe(tracebackAt + 4 * 1005 + 4);
+    const view = new DataView(bytes.buffer);
+    expect(view.getUint32(domainAt + 4 * 1000, true)).toBe(1); // the 4000 B block is in domain 1
+    expect(view.getFloat64(sizeAt + 8 * 1000, true)).toBe(4000);
+    expect(view.getUint32(tracebackAt + 4 * 1000, true)).toBe(1);
+    expect(u32(bytes, bytes.length - 4)).toBe(crc32(bytes.subarray(0, bytes.length - 4)));
+  });
+});
+
+describe('dump and load', () => {
+  it('round-trips to equal statistics, traces, domains and meta', () => {
+    const original = new Snapshot(leaky());
+    const loaded = Snapshot.load(original.dump(), 'heap.wtmsnap');
+    for (const key of ['lineno', 'filename', 'traceback'] as const) {
+      expect(loaded.statistics(key).map(String)).toEqual(original.statistics(key).map(String));
+    }
+    expect(loaded.statistics('lineno', true).map(String)).toEqual(original.statistics('lineno', true).map(String));
+    expect(loaded.statistics('lineno')[0].toString()).toBe('leak.c:14: size=97.7 KiB, count=1000, average=100 B');
+    expect(loaded.compareTo(original, 'traceback').every((d) => d.sizeDiff === 0 && d.countDiff === 0)).toBe(true);
+    expect(loaded.traces.map(String)).toEqual(original.traces.map(String));
+    expect(loaded.traces[0].traceback.totalNframe).toBe(7);
+    expect(loaded.data).toEqual(original.data);
+    expect(loaded.domains).toEqual([{ id: 0, name: 'app.wasm' }, { id: 1, name: 'lib.wasm' }]);
+    expect(loaded.meta).toEqual({ timestamp: 1700000000000, current: 104080, peak: 200000, lostTraces: 0, note: 'after run' });
+    expect(loaded.tracebackLimit).toBe(4);
+  });
+
+  it('round-trips an empty snapshot and one without domains or meta', () => {
+    const empty = new Snapshot(new SnapshotBuilder().build());
+    const loaded = Snapshot.load(empty.dump());
+    expect(loaded.length).toBe(0);
+    expect(loaded.data).toEqual(empty.data);
+    expect('domains' in loaded.data).toBe(false);
+  });
+
+  it('reads a file at any byte offset of a larger buffer and copies its columns', () => {
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 3);
+    const view = shifted.subarray(3);
+    const loaded = Snapshot.load(view);
+    expect(loaded.statistics('lineno').map(String)).toEqual(new Snapshot(leaky()).statistics('lineno').map(String));
+    view.fill(0);
+    expect(loaded.data.traces.size[0]).toBe(100);
+  });
+
+  it('keeps hostile strings as plain data', () => {
+    const names = [
+      '<script>alert(1)</script>',
+      '</script><img src=x onerror=alert(1)>',
+      'a\u0000b',
+      '"quoted" \\ back\\slash',
+      '\u2028\u2029 line separators',
+      'lone \uD800 surrogate',
+      '💥 astral',
+      'x'.repeat(100_000),
+      '__proto__',
+    ];
+    const b = new SnapshotBuilder();
+    names.forEach((name, i) => b.add(0, i + 1, [{ filename: name, lineno: 0, function: name, offset: i }]));
+    const data = b.build({ domains: [{ id: 0, name: names[0] }], meta: { note: names[1], [names[8]]: names[2] } });
+    const loaded = Snapshot.load(new Snapshot(data).dump());
+    expect(loaded.data.frames.map((f) => f.filename)).toEqual(names);
+    expect(loaded.data.frames.map((f) => f.function)).toEqual(names);
+    expect(loaded.domains[0].name).toBe(names[0]);
+    expect(loaded.meta.note).toBe(names[1]);
+    expect(Object.getOwnPropertyDescriptor(loaded.meta, '__proto__')?.value).toBe(names[2]);
+    expect(Object.getPrototypeOf(loaded.meta)).toBe(Object.prototype);
+    expect(String(loaded.traces[2])).toBe('a\u0000b:a\u0000b+0x2: 3 B');
+  });
+});
+
+describe('Snapshot.load rejects damaged files', () => {
+  it('rejects a file that is not a snapshot (bad magic)', () => {
+    const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
+    expect(loadError(png).message).toBe(
+      'heap.wtmsnap is not a wasm-tracemalloc snapshot: it starts with bytes 89 50 4e 47 0d 0a 1a 0a, not "WTMSNAP\\0". Pass a file written by Snapshot.dump() (.wtmsnap).',
+    );
+    const wrong = bytes.slice();
+    wrong[0] = 0x58;
+    expect(loadError(wrong).message).toMatch(/^heap.wtmsnap is not a wasm-tracemalloc snapshot: it starts with bytes 58 54 4d/);
+    expect(loadError(Uint8Array.from([0x1f, 0x8b, 8, 0])).message).toMatch(/gzip-compressed: decompress it first/);
+    expect(loadError(Uint8Array.from([0x80, 4, 0x95])).message).toMatch(/Python pickle/);
+    expect(loadError(new TextEncoder().encode('{"frames": []}')).message).toMatch(/looks like JSON/);
+    expect(loadError(Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])).message).toMatch(/WebAssembly module/);
+    expect(loadError(new Uint8Array(0)).message).toBe(
+      'heap.wtmsnap is empty (0 bytes), not a wasm-tracemalloc snapshot. Pass a file written by Snapshot.dump() (.wtmsnap).',
+    );
+  });
+
+  it('rejects an unsupported version', () => {
+    const v2 = bytes.slice();
+    v2[8] = 2;
+    expect(loadError(v2).message).toBe(
+      'heap.wtmsnap is a wasm-tracemalloc snapshot of format version 2, but this build reads version 1 only. ' +
+        'Load it with the wasm-tracemalloc release that wrote it, or take the snapshot again with this one.',
+    );
+    const v0 = bytes.slice();
+    v0[8] = 0;
+    expect(loadError(v0).message).toMatch(/format version 0, but this build reads version 1 only/);
+  });
+
+  it('rejects a file truncated anywhere, with expected and actual lengths', () => {
+    const total = bytes.length;
+    for (const cut of [total - 1, total - 4, total - 5, Math.floor(total / 2), 25, 24]) {
+      expect(loadError(bytes.subarray(0, cut)).message).toBe(
+        `heap.wtmsnap is truncated: with 1005 traces and a ${u32(bytes, 12)}-byte header it should be ${total} bytes long, but it has ${cut}. ` +
+          'It was cut short while being written or copied. Copy the file again, or take a new snapshot.',
+      );
+    }
+    for (const cut of [23, 12, 9, 8, 5, 1]) {
+      expect(loadError(bytes.subarray(0, cut)).message).toBe(
+        `heap.wtmsnap is truncated: it has ${cut} bytes, fewer than the 28 of the smallest snapshot. Copy the file again, or take a new snapshot.`,
+      );
+    }
+  });
+
+  it('rejects trailing bytes', () => {
+    const longer = new Uint8Array(bytes.length + 5);
+    longer.set(bytes);
+    expect(loadError(longer).message).toMatch(/^heap.wtmsnap has 5 unexpected bytes after its end: .* is \d+ bytes long, but it has \d+\./);
+  });
+
+  it('rejects a flipped byte anywhere as corrupt (CRC mismatch)', () => {
+    const headerEnd = 24 + u32(bytes, 12);
+    for (const at of [25, headerEnd - 1, headerEnd + 10, Math.floor(bytes.length / 2), bytes.length - 5, bytes.length - 1]) {
+      const flipped = bytes.slice();
+      flipped[at] ^= 0x04;
+      expect(loadError(flipped).message).toMatch(
+        /^heap.wtmsnap is corrupt: its checksum says CRC-32 0x[0-9a-f]{8}, but its bytes give 0x[0-9a-f]{8}; bytes changed after it was written\. Copy the file again, or take a new snapshot\.$/,
+      );
+    }
+  });
+
+  it('rejects a malformed header even with a valid checksum', () => {
+    expect(loadError(craft('{"tracebackLimit": 4, "traceCount": 1005, ')).message).toMatch(
+      /^heap.wtmsnap has a malformed header: it is not valid JSON \(.+\)\. Its checksum is right, so a faulty or foreign writer made it; take a new snapshot with Snapshot.dump\(\)\.$/,
+    );
+    expect(loadError(craft('[1, 2]')).message).toMatch(/malformed header: it is an array of 2, not a JSON object/);
+    expect(loadError(craft('null')).message).toMatch(/malformed header: it is null, not a JSON object/);
+    const header = JSON.parse(headerOf(bytes));
+    expect(loadError(craft(JSON.stringify({ ...header, traceCount: 7 }))).message).toMatch(/malformed header: traceCount is 7, but the file holds 1005 traces/);
+    const notUtf8 = craft(JSON.stringify(header));
+    notUtf8[24 + 2] = 0xff;
+    expect(loadError(resign(notUtf8)).message).toMatch(/malformed header: it is not valid UTF-8/);
+    const reserved = bytes.slice();
+    reserved[20] = 1;
+    expect(loadError(resign(reserved)).message).toMatch(/malformed header: the reserved word at byte 20 is not 0/);
+  });
+
+  it('rejects header values out of range even with a valid checksum', () => {
+    const header = JSON.parse(headerOf(bytes));
+    const inconsistent = (h: object): string => loadError(craft(JSON.stringify(h))).message;
+    expect(inconsistent({ ...header, tracebacks: header.tracebacks.slice(0, 1) })).toBe(
+      'heap.wtmsnap is inconsistent: trace 1000 refers to traceback 1, but there are 1 tracebacks. ' +
+        'Its checksum is right, so the program that wrote it has a bug; take a new snapshot.',
+    );
+    expect(inconsistent({ ...header, frames: header.frames.slice(0, 2) })).toMatch(
+      /^heap.wtmsnap is inconsistent: tracebacks\[2\]\.frames\[1\] is 2, not a frame index: there are 2 frames\./,
+    );
+    expect(inconsistent({ ...header, frames: [{ ...MAIN, lineno: -1 }, LEAK, SITE] })).toMatch(/frames\[0\]\.lineno must be a non-negative integer, got -1/);
+    expect(inconsistent({ ...header, frames: [{ ...MAIN, lineno: 2.5 }, LEAK, SITE] })).toMatch(/frames\[0\]\.lineno must be a non-negative integer, got 2.5/);
+    expect(inconsistent({ ...header, frames: [{ lineno: 1 }, LEAK, SITE] })).toMatch(/frames\[0\]\.filename must be a string, got undefined/);
+    expect(inconsistent({ ...header, frames: [MAIN, LEAK, { ...SITE, offset: '0x1a2' }] })).toMatch(/frames\[2\]\.offset must be a non-negative integer, got "0x1a2"/);
+    expect(inconsistent({ ...header, frames: [MAIN, LEAK, { ...SITE, function: null }] })).toMatch(/frames\[2\]\.function must be a string, got null/);
+    expect(inconsistent({ ...header, tracebacks: [{ frames: [0, -1], totalNframe: 2 }, ...header.tracebacks.slice(1)] })).toMatch(
+      /tracebacks\[0\]\.frames\[1\] is -1, not a frame index/,
+    );
+    expect(inconsistent({ ...header, tracebacks: 'none' })).toMatch(/tracebacks must be an array, got "none"/);
+    expect(inconsistent({ ...header, tracebackLimit: -2 })).toMatch(/tracebackLimit must be a non-negative integer, got -2/);
+    expect(inconsistent({ ...header, domains: [{ id: 0, name: 7 }] })).toMatch(/domains\[0\]\.name must be a string, got 7/);
+    expect(inconsistent({ ...header, meta: { peak: null } })).toMatch(/meta.peak must be a string or a finite number, got null/);
+    expect(inconsistent({ ...header, meta: [] })).toMatch(/meta must be an object, got an array of 0/);
+  });
+
+  it('rejects negative, fractional and NaN sizes in the columns', () => {
+    const d = leaky();
+    for (const [bad, shown] of [
+      [-100, '-100'],
+      [0.5, '0.5'],
+      [Number.NaN, 'NaN'],
+      [Infinity, 'Infinity'],
+    ] as const) {
+      const data = leaky();
+      data.traces.size[3] = bad;
+      // encodeSnapshot does not check: it writes what a (buggy) producer hands it
+      const written = encodeSnapshot(data);
+      expect(loadError(written).message).toMatch(new RegExp(`^heap.wtmsnap is inconsistent: trace 3 has size ${shown}; sizes are non-negative integers \\(bytes\\)\\.`));
+    }
+    expect(d.traces.size[3]).toBe(100);
+  });
+
+  it('rejects bytes that are not a Uint8Array', () => {
+    expect(() => Snapshot.load(bytes.buffer as unknown as Uint8Array, 'heap.wtmsnap')).toThrow(
+      new TypeError('cannot load heap.wtmsnap: expected its bytes as a Uint8Array, got ArrayBuffer'),
+    );
+    expect(() => decodeSnapshot('WTMSNAP' as unknown as Uint8Array)).toThrow(TypeError);
+  });
+
+  it('names "snapshot" when no source is given', () => {
+    expect(() => Snapshot.load(new Uint8Array([1, 2, 3]))).toThrow(/^snapshot is not a wasm-tracemalloc snapshot/);
+  });
+});

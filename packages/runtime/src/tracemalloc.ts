@@ -1,0 +1,207 @@
+// tracemalloc's module functions, in camelCase, over the trace table core.
+// The core (core/trace-table.ts) does the recording inside Wasm; this file only turns
+// its state into the model's Snapshot, Traceback and numbers.
+
+import { TraceTable } from './core/trace-table.js';
+import { DomainRegistry, type Domain } from './domains.js';
+import { decodeSiteTable, SITE_SECTION, type SiteTable } from './site-table.js';
+import { customSections } from './wasm-sections.js';
+import { Snapshot, Traceback, Frame, type FrameData, type TracebackData } from './model/index.js';
+
+/** Deep stacks come with the shadow stack; until then every traceback has one frame. */
+export const MAX_NFRAME = 65535;
+
+let table: TraceTable | undefined;
+let tracebackLimit = 1;
+const registry = new DomainRegistry();
+
+function core(): TraceTable {
+  table ??= TraceTable.create();
+  return table;
+}
+
+export function start(nframe = 1): void {
+  if (!Number.isInteger(nframe) || nframe < 1 || nframe > MAX_NFRAME) {
+    throw new RangeError(`the number of frames must be in range [1; ${MAX_NFRAME}], got ${nframe}`);
+  }
+  if (isTracing()) return; // as tracemalloc: a second start() keeps the first limit
+  tracebackLimit = nframe;
+  if (!core().exports.start(nframe)) throw new Error('wasm-tracemalloc: the trace table could not allocate its first page of memory');
+}
+
+/** Stops tracing and clears all traces, as tracemalloc.stop() does. */
+export function stop(): void {
+  core().exports.stop();
+}
+
+export function isTracing(): boolean {
+  return !!core().exports.isTracing();
+}
+
+export function clearTraces(): void {
+  core().exports.clearTraces();
+}
+
+export function getTracebackLimit(): number {
+  return tracebackLimit;
+}
+
+/** [current, peak] size of traced blocks, in bytes. */
+export function getTracedMemory(): [number, number] {
+  const e = core().exports;
+  return [e.currentBytes(), e.peakBytes()];
+}
+
+export function resetPeak(): void {
+  core().exports.resetPeak();
+}
+
+/** Bytes the tracer's own structures use (trace table, tracebacks, logs). */
+export function getTracemallocMemory(): number {
+  return core().exports.tracerBytes() >>> 0;
+}
+
+/** Health counters tracemalloc has no equivalent for: what could not be traced exactly. */
+export function getTracerStats(): { traces: number; lostTraces: number; untracedFrees: number; doubleFrees: number; tracerBytes: number } {
+  const e = core().exports;
+  // u32 results arrive as i32.
+  return {
+    traces: e.traceCount() >>> 0,
+    lostTraces: e.lostTraces() >>> 0,
+    untracedFrees: e.untracedFrees() >>> 0,
+    doubleFrees: e.doubleFrees() >>> 0,
+    tracerBytes: e.tracerBytes() >>> 0,
+  };
+}
+
+export interface FreeError {
+  kind: 'untraced' | 'double';
+  domain: number;
+  module: string;
+  address: number;
+  /** Where the bad free was called. */
+  site: Frame;
+  /** Where the block was allocated, for a double free. */
+  allocatedAt: Traceback | null;
+}
+
+/**
+ * The most recent frees of untraced pointers (allocated before start(), or never
+ * allocated) and double frees, up to 256.
+ */
+export function getFreeErrors(): FreeError[] {
+  const t = core();
+  return t.freeLog().map((e) => ({
+    kind: e.kind,
+    domain: e.domain,
+    module: registry.get(e.domain)?.name ?? '<unknown>',
+    address: e.ptr,
+    site: frameOf(registry.frame(e.domain, e.site)),
+    allocatedAt: e.traceback === null ? null : tracebackOf(e.traceback),
+  }));
+}
+
+function frameOf(d: FrameData): Frame {
+  return new Frame(d.filename, d.lineno, d.function, d.offset);
+}
+
+function tracebackOf(tb: number): Traceback {
+  const t = core().traceback(tb);
+  return new Traceback(t.frames.map((site) => frameOf(registry.frame(t.domain, site))), t.totalNframe);
+}
+
+/** The traceback where the block at `ptr` was allocated, or null if it is not traced. */
+export function getObjectTraceback(ptr: number, domain?: number): Traceback | null {
+  const ids = domain === undefined ? registry.all().map((d) => d.id) : [domain];
+  for (const id of ids) {
+    const tb = core().exports.lookup(id, ptr >>> 0);
+    if (tb >= 0) return tracebackOf(tb);
+  }
+  return null;
+}
+
+export function takeSnapshot(): Snapshot {
+  if (!isTracing()) {
+    throw new Error('the tracemalloc module must be tracing memory allocations to take a snapshot; call start() first');
+  }
+  const t = core();
+  const raw = t.readSnapshot();
+  const n = raw.size.length;
+  const frames: FrameData[] = [];
+  const frameIndex = new Map<string, number>();
+  const tracebacks: TracebackData[] = [];
+  const tbIndex = new Map<number, number>();
+  const tbDomain: number[] = [];
+  const domainCol = new Uint32Array(n);
+  const tbCol = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const tb = raw.traceback[i]!;
+    let idx = tbIndex.get(tb);
+    if (idx === undefined) {
+      const info = t.traceback(tb);
+      const fidx = info.frames.map((site) => {
+        const key = `${info.domain}:${site}`;
+        let f = frameIndex.get(key);
+        if (f === undefined) {
+          f = frames.length;
+          frames.push(registry.frame(info.domain, site));
+          frameIndex.set(key, f);
+        }
+        return f;
+      });
+      idx = tracebacks.length;
+      tracebacks.push({ frames: fidx, totalNframe: info.totalNframe });
+      tbDomain.push(info.domain);
+      tbIndex.set(tb, idx);
+    }
+    tbCol[i] = idx;
+    domainCol[i] = tbDomain[idx]!;
+  }
+  const [current, peak] = getTracedMemory();
+  const stats = getTracerStats();
+  return new Snapshot({
+    tracebackLimit,
+    frames,
+    tracebacks,
+    traces: { domain: domainCol, size: raw.size, traceback: tbCol },
+    domains: registry.all().map((d) => ({ id: d.id, name: d.name })),
+    meta: { timestamp: Date.now(), current, peak, tracerBytes: stats.tracerBytes, lostTraces: stats.lostTraces, untracedFrees: stats.untracedFrees, doubleFrees: stats.doubleFrees },
+  });
+}
+
+// ---- linking ----------------------------------------------------------------
+
+export interface TraceImports {
+  domain: Domain;
+  /** Add this under the key `wasm-tracemalloc` of the module's import object. */
+  imports: { alloc: unknown; free: unknown; realloc: unknown; domain: WebAssembly.Global };
+}
+
+/** The site table of an instrumented module, or undefined if it was not instrumented. */
+export function siteTableOf(source: Uint8Array | WebAssembly.Module, name = 'module'): SiteTable | undefined {
+  const [section] =
+    source instanceof Uint8Array
+      ? customSections(source, SITE_SECTION)
+      : WebAssembly.Module.customSections(source, SITE_SECTION).map((b) => new Uint8Array(b));
+  return section ? decodeSiteTable(section, name) : undefined;
+}
+
+/** Registers a new domain for one instance of a traced module and returns its imports. */
+export function traceImports(sites: SiteTable, moduleName: string): TraceImports {
+  const t = core();
+  const domain = registry.register(moduleName, sites);
+  const hot = t.hotImports;
+  return {
+    domain,
+    imports: {
+      alloc: hot.alloc,
+      free: hot.free,
+      realloc: hot.realloc,
+      domain: new WebAssembly.Global({ value: 'i32', mutable: false }, domain.id),
+    },
+  };
+}
+
+export function getDomains(): Array<{ id: number; name: string }> {
+  return registry.all().map((d) => ({ id: d.id, name: d.name }));
+}
