@@ -2,10 +2,6 @@
 
 import { InstrumentError } from '@wasm-tracemalloc/instrument';
 import { UsageError } from './args.js';
-import { instrumentCommand } from './commands/instrument.js';
-import { runCommand } from './commands/run.js';
-import { nodeCommand } from './commands/node.js';
-import { showCommand } from './commands/show.js';
 
 const USAGE = `wasm-tracemalloc: tracemalloc for WebAssembly
 
@@ -24,10 +20,11 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case 'instrument': return instrumentCommand(rest, out, err);
-      case 'run': return await runCommand(rest, err);
-      case 'node': return await nodeCommand(rest);
-      case 'show': return showCommand(rest, out);
+      // Loaded on demand: `node` must not pull node:wasi (and its warning) into the parent.
+      case 'instrument': return (await import('./commands/instrument.js')).instrumentCommand(rest, out, err);
+      case 'run': return await (await import('./commands/run.js')).runCommand(rest, err);
+      case 'node': return await (await import('./commands/node.js')).nodeCommand(rest);
+      case 'show': return (await import('./commands/show.js')).showCommand(rest, out);
       case undefined: case '-h': case '--help': case 'help':
         out(USAGE);
         return command === undefined ? 2 : 0;

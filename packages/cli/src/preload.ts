@@ -6,11 +6,15 @@ import { install, start, takeSnapshot, isTracing } from '@wasm-tracemalloc/runti
 import { instrumentHook } from './node-hook.js';
 import { formatSummary, formatTop } from './report.js';
 import { PRELOAD_ENV, type PreloadConfig } from './commands/node.js';
+import { wasmFileNames } from './wasm-file-names.js';
 
 const config = JSON.parse(process.env[PRELOAD_ENV] ?? '{}') as PreloadConfig;
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
-install({ instrument: instrumentHook({ alloc: config.alloc, warn: (w) => err(`wasm-tracemalloc: warning: ${w}`) }) });
+install({
+  instrument: instrumentHook({ alloc: config.alloc, warn: (w) => err(`wasm-tracemalloc: warning: ${w}`) }),
+  nameOf: wasmFileNames(),
+});
 start(config.nframe ?? 1);
 
 process.on('exit', () => {

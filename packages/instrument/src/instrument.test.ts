@@ -2,7 +2,7 @@ import { describe, expect, it, beforeEach } from 'vitest';
 import binaryen from 'binaryen';
 import { instrument, InstrumentError } from './instrument.js';
 import { readModule } from './binary/module.js';
-import { instantiateTraced, start, stop, takeSnapshot, getTracedMemory, getTracerStats, SITE_SECTION, decodeSiteTable } from '@wasm-tracemalloc/runtime';
+import { instantiateTraced, start, stop, takeSnapshot, getTracedMemory, getTracerStats, getFreeErrors, SITE_SECTION, decodeSiteTable } from '@wasm-tracemalloc/runtime';
 
 /**
  * A module with a bump allocator: `malloc` (defined, or imported from env when
@@ -78,6 +78,22 @@ describe('instrument', () => {
       ['bump.wasm:malloc (indirect call)', 240, 10],
       ['bump.wasm:malloc (called from JS)', 40, 1],
     ]);
+  });
+
+  it('counts a double free and a free of an unknown pointer, with their sites, and keeps running', async () => {
+    const { instance, name } = await instantiateTraced(instrument(allocatorModule()).bytes, {}, { name: 'bump.wasm' });
+    const e = instance.exports as unknown as Exports;
+    const p = e.malloc!(40);
+    e.free!(p);
+    e.free!(p);
+    e.free!(123456);
+    expect(getTracerStats()).toMatchObject({ traces: 0, doubleFrees: 1, untracedFrees: 1 });
+    const errors = getFreeErrors();
+    expect(errors.map((x) => [x.kind, x.address, x.module])).toEqual([['double', p, name], ['untraced', 123456, name]]);
+    expect(errors[0]!.site.toString()).toMatch(new RegExp(`^${name}:free \\(called from JS\\)\\+0x[0-9a-f]+$`));
+    expect(errors[0]!.allocatedAt?.toString()).toMatch(new RegExp(`^${name}:malloc \\(called from JS\\)\\+0x[0-9a-f]+$`));
+    expect(errors[1]!.allocatedAt).toBeNull();
+    expect(e.sized!(8)).toBeGreaterThan(0); // the program is unaffected
   });
 
   it('records the byte offset of each call instruction in the original module', () => {

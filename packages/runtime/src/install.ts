@@ -11,6 +11,8 @@ import type { SiteTable } from './site-table.js';
 
 export interface InstallOptions {
   instrument?: InstrumentHook;
+  /** A name for bytes that arrive without one (Node: the file they were read from). */
+  nameOf?: (bytes: Uint8Array) => string | undefined;
   /** Called for every module the page compiles, traced or not. */
   onModule?: (info: { name: string; traced: boolean }) => void;
 }
@@ -39,7 +41,8 @@ export function install(options: InstallOptions = {}): () => void {
   const traced = new WeakMap<WebAssembly.Module, TracedModuleInfo | null>();
 
   const prepare = (source: BufferSource, name?: string) => {
-    const p = prepareModule(toBytes(source), name, options.instrument);
+    const bytes = toBytes(source);
+    const p = prepareModule(bytes, name ?? options.nameOf?.(bytes), options.instrument);
     options.onModule?.({ name: p.name, traced: !!p.sites });
     return p;
   };

@@ -52,9 +52,9 @@ export function prepareModule(bytes: Uint8Array, name?: string, instrument?: Ins
 type Imports = WebAssembly.Imports | undefined;
 
 /** The import object with the trace namespace added, and the new domain's id. */
-export function linkImports(sites: SiteTable, name: string, imports: Imports): { imports: WebAssembly.Imports; domain: number } {
+export function linkImports(sites: SiteTable, name: string, imports: Imports): { imports: WebAssembly.Imports; domain: number; domainName: string } {
   const t = traceImports(sites, name);
-  return { imports: { ...(imports ?? {}), [IMPORT_NAMESPACE]: t.imports as unknown as WebAssembly.ModuleImports }, domain: t.domain.id };
+  return { imports: { ...(imports ?? {}), [IMPORT_NAMESPACE]: t.imports as unknown as WebAssembly.ModuleImports }, domain: t.domain.id, domainName: t.domain.name };
 }
 
 export interface TracedInstance {
@@ -62,6 +62,7 @@ export interface TracedInstance {
   module: WebAssembly.Module;
   /** The domain id of this instance (0 if the module is not traced). */
   domain: number;
+  /** The module name frames show: `leak.wasm`, or `leak.wasm#2` for a second instance in this process. */
   name: string;
 }
 
@@ -82,11 +83,11 @@ export async function instantiateTraced(
       return { instance, module: source, domain: 0, name };
     }
     const linked = linkImports(sites, name, imports);
-    return { instance: await originals.instantiate(source, linked.imports), module: source, domain: linked.domain, name };
+    return { instance: await originals.instantiate(source, linked.imports), module: source, domain: linked.domain, name: linked.domainName };
   }
   const p = prepareModule(toBytes(source as BufferSource), options.name, options.instrument);
   const module = await originals.compile(p.bytes as Uint8Array<ArrayBuffer>);
   if (!p.sites) return { instance: await originals.instantiate(module, imports), module, domain: 0, name: p.name };
   const linked = linkImports(p.sites, p.name, imports);
-  return { instance: await originals.instantiate(module, linked.imports), module, domain: linked.domain, name: p.name };
+  return { instance: await originals.instantiate(module, linked.imports), module, domain: linked.domain, name: linked.domainName };
 }

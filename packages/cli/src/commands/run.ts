@@ -4,11 +4,20 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { WASI } from 'node:wasi';
 import { instrument } from '@wasm-tracemalloc/instrument';
 import { instantiateTraced, start, takeSnapshot } from '@wasm-tracemalloc/runtime';
 import { parse, intOption, keyOption, REPORT_OPTIONS, UsageError } from '../args.js';
 import { formatSummary, formatTop } from '../report.js';
+
+/** node:wasi warns that it is experimental on first use; that is our concern, not the user's. */
+async function importWasiQuietly(): Promise<typeof import('node:wasi')> {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (String(typeof warning === 'string' ? warning : warning.message).includes('WASI')) return;
+    (emitWarning as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  return import('node:wasi');
+}
 
 export async function runCommand(argv: string[], err: (line: string) => void): Promise<number> {
   const dash = argv.indexOf('--');
@@ -22,6 +31,7 @@ export async function runCommand(argv: string[], err: (line: string) => void): P
   const key = keyOption(values.key);
 
   const result = instrument(readFileSync(prog), { source: prog, alloc: values.alloc });
+  const { WASI } = await importWasiQuietly();
   for (const w of result.warnings) err(`warning: ${w}`);
   const wasi = new WASI({
     version: 'preview1',

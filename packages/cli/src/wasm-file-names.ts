@@ -1,0 +1,43 @@
+// Remembers which file each buffer of a `.wasm` file was read from, so that frames say
+// `lib_rs.wasm` rather than a content hash when a program passes bare bytes to
+// WebAssembly.instantiate. Wraps fs.readFileSync, fs.readFile and fs.promises.readFile;
+// the wrappers only look at the path and pass everything through unchanged.
+
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { basename } from 'node:path';
+
+export function wasmFileNames(): (bytes: Uint8Array) => string | undefined {
+  const names = new WeakMap<object, string>();
+  const remember = (path: unknown, data: unknown) => {
+    const p = path instanceof URL ? path.pathname : typeof path === 'string' ? path : undefined;
+    if (!p || !p.endsWith('.wasm') || !(data instanceof Uint8Array)) return;
+    names.set(data, basename(p));
+    names.set(data.buffer, basename(p));
+  };
+  const readFileSync = fs.readFileSync;
+  fs.readFileSync = function (this: unknown, ...args: unknown[]) {
+    const data = (readFileSync as (...a: unknown[]) => unknown).apply(this, args);
+    remember(args[0], data);
+    return data;
+  } as typeof fs.readFileSync;
+  const readFile = fs.promises.readFile;
+  fs.promises.readFile = async function (this: unknown, ...args: unknown[]) {
+    const data = await (readFile as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+    remember(args[0], data);
+    return data;
+  } as typeof fs.promises.readFile;
+  const readFileCb = fs.readFile;
+  fs.readFile = function (this: unknown, ...args: unknown[]) {
+    const cb = args.at(-1);
+    if (typeof cb === 'function') {
+      args[args.length - 1] = (e: unknown, data: unknown) => {
+        if (!e) remember(args[0], data);
+        (cb as (...a: unknown[]) => void)(e, data);
+      };
+    }
+    return (readFileCb as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof fs.readFile;
+  syncBuiltinESMExports(); // so that `import { readFileSync } from 'node:fs'` sees the wrappers too
+  return (bytes) => names.get(bytes) ?? names.get(bytes.buffer);
+}

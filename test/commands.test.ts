@@ -1,0 +1,187 @@
+// The fixture commands, original vs instrumented: same stdout, same exit code; and
+// the CLI a user runs: run, instrument, show, node.
+
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WASI } from 'node:wasi';
+import { fileURLToPath } from 'node:url';
+import { instrument, instantiateTraced, start, stop, takeSnapshot, getTracedMemory, getTracerStats, Snapshot } from 'wasm-tracemalloc';
+import { BUILDS, buildPath, functionIn } from './fixtures/facts.js';
+
+const CLI = fileURLToPath(new URL('../packages/cli/bin/wasm-tracemalloc.js', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'wtm-'));
+
+/** Runs a WASI command in process, stdout to a file; returns [exit code, stdout]. */
+async function runCommand(bytes: Uint8Array, name: string, traced: boolean): Promise<[number, string]> {
+  const out = join(tmp, `${name}.${traced ? 'traced' : 'orig'}.out`);
+  const fd = openSync(out, 'w');
+  const wasi = new WASI({ version: 'preview1', args: [name], returnOnExit: true, stdout: fd });
+  const imports = { wasi_snapshot_preview1: wasi.wasiImport } as WebAssembly.Imports;
+  const instance = traced ? (await instantiateTraced(bytes, imports, { name })).instance : (await WebAssembly.instantiate(bytes, imports)).instance;
+  const code = wasi.start(instance) ?? 0;
+  closeSync(fd);
+  return [code, readFileSync(out, 'utf8')];
+}
+
+const commands = BUILDS.filter((b) => b.run === 'wasi-command');
+
+describe.each(commands.map((b) => [b.file, b] as const))('%s: instrumented behaves like the original', (file, build) => {
+  it('same stdout and exit code, and exactly the facts live at exit', async () => {
+    const original = readFileSync(buildPath(file));
+    const [code, stdout] = await runCommand(original, file, false);
+    expect(code).toBe(build.exitCode);
+    expect(stdout).toBe(build.stdout);
+
+    stop();
+    start(1);
+    const traced = instrument(original, { source: file }).bytes;
+    const [tracedCode, tracedStdout] = await runCommand(traced, file, true);
+    expect(tracedCode).toBe(code);
+    expect(tracedStdout).toBe(stdout);
+
+    const [current, peak] = getTracedMemory();
+    expect(current).toBe(build.totals!.liveDelta);
+    expect(peak).toBe(build.totals!.peakDelta);
+    expect(getTracerStats()).toMatchObject({ traces: build.totals!.blocksDelta, untracedFrees: 0, doubleFrees: 0, lostTraces: 0 });
+    const live = new Map<string, number>();
+    for (const t of takeSnapshot().traces) {
+      const key = `${t.traceback.frames.at(-1)!.function}|${t.size}`;
+      live.set(key, (live.get(key) ?? 0) + 1);
+    }
+    for (const fact of build.liveAtExit!) expect(live.get(`${functionIn(fact, file)}|${fact.size}`), `${fact.function} ${fact.size} B`).toBe(fact.count);
+    expect([...live.values()].reduce((a, b) => a + b, 0)).toBe(build.liveAtExit!.reduce((n, f) => n + f.count, 0));
+  });
+});
+
+function cli(args: string[], opts: { cwd?: string } = {}) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd });
+}
+
+describe('wasm-tracemalloc run', () => {
+  it('reports the leak in tracemalloc format on stderr, keeping stdout and exit code', () => {
+    const r = cli(['run', buildPath('leak_cli.wasm'), '--snapshot', join(tmp, 'cli.wtmsnap')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('done\n');
+    expect(r.stderr).toMatch(/^wasm-tracemalloc: leak_cli\.wasm: peak 97\.7 KiB, current 97\.7 KiB in 1000 blocks/m);
+    expect(r.stderr).toMatch(/^#1: leak_cli\.wasm:leak\+0x[0-9a-f]+: size=97\.7 KiB, count=1000, average=100 B$/m);
+    expect(r.stderr).toMatch(/^Total allocated size: 97\.7 KiB in 1000 blocks$/m);
+    const snapshot = Snapshot.load(new Uint8Array(readFileSync(join(tmp, 'cli.wtmsnap'))), 'cli.wtmsnap');
+    expect(snapshot.statistics('lineno').map((s) => [s.size, s.count])).toEqual([[100000, 1000]]);
+  });
+
+  it('passes the program its arguments and exit code', () => {
+    const r = cli(['run', buildPath('leak.wasm'), '--top', '3', '--', 'extra']);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe(BUILDS.find((b) => b.file === 'leak.wasm')!.stdout);
+    expect(r.stderr).toMatch(/^wasm-tracemalloc: leak\.wasm: peak 233 KiB, current 0 B in 0 blocks/m);
+  });
+
+  it('groups by traceback and by file', () => {
+    const r = cli(['run', buildPath('leak_cli.wasm'), '--key', 'traceback']);
+    expect(r.stderr).toMatch(/^Top 1 tracebacks\n#1: size=97\.7 KiB, count=1000, average=100 B\n  File "leak_cli\.wasm", offset 0x[0-9a-f]+, in leak$/m);
+    const f = cli(['run', buildPath('leak_cli.wasm'), '--key', 'filename']);
+    expect(f.stderr).toMatch(/^#1: leak_cli\.wasm:0: size=97\.7 KiB, count=1000, average=100 B$/m);
+  });
+
+  it('rejects bad options and missing files with a clear message', () => {
+    expect(cli(['run', buildPath('leak_cli.wasm'), '--key', 'bogus'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--key must be lineno, filename or traceback') });
+    expect(cli(['run', join(tmp, 'nope.wasm')])).toMatchObject({ status: 2, stderr: expect.stringMatching(/no such file/) });
+    expect(cli(['run', buildPath('leak.reactor.wasm')])).toMatchObject({ status: 2, stderr: expect.stringContaining('has no _start export') });
+  });
+});
+
+describe('wasm-tracemalloc instrument', () => {
+  it('prints what it found and writes a module that validates', () => {
+    const out = join(tmp, 'objects.traced.wasm');
+    const r = cli(['instrument', buildPath('objects.wasm'), '-o', out]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/operator new\(unsigned long\) \(c\+\+ alloc, function \d+, defined\): \d+ direct call sites/);
+    expect(r.stdout).toMatch(/removed stale debug sections: .*\.debug_info/);
+    expect(WebAssembly.validate(readFileSync(out))).toBe(true);
+  });
+
+  it('refuses a file that is not Wasm, writing nothing', () => {
+    const bad = join(tmp, 'index.html');
+    writeFileSync(bad, '<!doctype html><p>404');
+    const out = join(tmp, 'never.wasm');
+    const r = cli(['instrument', bad, '-o', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${bad}: not a WebAssembly module: missing the "\\0asm" magic number (at byte offset 0`);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses a truncated module, naming the offset, writing nothing', () => {
+    const cut = join(tmp, 'cut.wasm');
+    const bytes = readFileSync(buildPath('leak.wasm'));
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const r = cli(['instrument', cut, '-o', join(tmp, 'cut.out.wasm')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cut\.wasm: truncated: .* section declares \d+ bytes but only \d+ remain \(at byte offset \d+/);
+    expect(existsSync(join(tmp, 'cut.out.wasm'))).toBe(false);
+  });
+
+  it('passes a module with no allocator through with a warning that says how to name one', () => {
+    const out = join(tmp, 'stripped.out.wasm');
+    const src = buildPath('leak_as.release.stripped.wasm');
+    const r = cli(['instrument', src, '-o', out, '--no-presets']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/no allocator found, so nothing is traced and the module is unchanged/);
+    expect(r.stderr).toContain('--alloc NAME=KIND');
+    expect(readFileSync(out).equals(readFileSync(src))).toBe(true);
+  });
+});
+
+describe('wasm-tracemalloc show', () => {
+  it('prints statistics and a diff between two snapshots', () => {
+    const a = join(tmp, 'a.wtmsnap');
+    const b = join(tmp, 'b.wtmsnap');
+    // a: the leak; b: the leak program's full run (everything released)
+    cli(['run', buildPath('leak_cli.wasm'), '--snapshot', a]);
+    cli(['run', buildPath('leak.wasm'), '--snapshot', b]);
+    const show = cli(['show', a]);
+    expect(show.status).toBe(0);
+    expect(show.stdout).toMatch(/^#1: leak_cli\.wasm:leak\+0x[0-9a-f]+: size=97\.7 KiB, count=1000, average=100 B$/m);
+    const diff = cli(['show', b, '--compare', a]);
+    expect(diff.stdout).toMatch(/^#1: leak_cli\.wasm:leak\+0x[0-9a-f]+: size=0 B \(-97\.7 KiB\), count=0 \(-1000\)$/m);
+  });
+
+  it('rejects a corrupt snapshot with a clear message', () => {
+    const good = readFileSync(join(tmp, 'cli.wtmsnap'));
+    const corrupt = join(tmp, 'corrupt.wtmsnap');
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 20]! ^= 0xff;
+    writeFileSync(corrupt, flipped);
+    const r = cli(['show', corrupt]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/corrupt\.wtmsnap/);
+    expect(r.stderr).toMatch(/CRC|corrupt/i);
+    writeFileSync(corrupt, good.subarray(0, 40));
+    expect(cli(['show', corrupt])).toMatchObject({ status: 2, stderr: expect.stringMatching(/truncated/) });
+  });
+});
+
+describe('wasm-tracemalloc node', () => {
+  it('traces every module an unmodified Node program compiles, keeping its output and exit code', () => {
+    const script = join(tmp, 'app.mjs');
+    writeFileSync(
+      script,
+      `import { readFileSync } from 'node:fs';
+const { instance } = await WebAssembly.instantiate(readFileSync(${JSON.stringify(buildPath('lib_rs.wasm'))}));
+console.log('blocks', instance.exports.alloc_blocks(250, 64));
+const m = new WebAssembly.Module(readFileSync(${JSON.stringify(buildPath('lib_rs.wasm'))}));
+new WebAssembly.Instance(m, {}).exports.alloc_blocks(4, 1000);
+process.exitCode = 7;
+`,
+    );
+    const r = cli(['node', '--top', '5', script]);
+    expect(r.stdout).toBe('blocks 250\n');
+    expect(r.status).toBe(7);
+    expect(r.stderr).not.toMatch(/Warning/);
+    expect(r.stderr).toMatch(/^wasm-tracemalloc: peak 19\.5 KiB, current 19\.5 KiB in 254 blocks/m);
+    expect(r.stderr).toMatch(/^#1: lib_rs\.wasm:_ZN6lib_rs11alloc_block\w*\+0x[0-9a-f]+: size=15\.6 KiB, count=250, average=64 B$/m);
+    expect(r.stderr).toMatch(/^#2: lib_rs\.wasm#2:_ZN6lib_rs11alloc_block\w*\+0x[0-9a-f]+: size=4000 B, count=4, average=1000 B$/m);
+  });
+});
