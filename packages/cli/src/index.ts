@@ -4,6 +4,7 @@
 
 import { install, instantiateTraced, type InstallOptions } from '@wasm-tracemalloc/runtime';
 import { instrumentHook } from './node-hook.js';
+import { wasmFileNames } from './wasm-file-names.js';
 
 export * from '@wasm-tracemalloc/runtime';
 export { instrument, InstrumentError } from '@wasm-tracemalloc/instrument';
@@ -11,7 +12,11 @@ export { instrumentHook };
 
 /** install() with in-process instrumentation of every module the program compiles. */
 export function installNode(options: InstallOptions & { alloc?: string[] } = {}): () => void {
-  return install({ ...options, instrument: options.instrument ?? instrumentHook({ alloc: options.alloc }) });
+  return install({
+    ...options,
+    instrument: options.instrument ?? instrumentHook({ alloc: options.alloc }),
+    nameOf: options.nameOf ?? wasmFileNames(),
+  });
 }
 
 /** instantiateTraced() that instruments plain modules on the fly. */
