@@ -19,20 +19,22 @@ const nframe = Number(nframeArg ?? 1);
 
 function jsHookImports() {
   const traces = new Map();
+  const counts = { allocs: 0 };
   return {
     traces,
+    counts,
     imports: {
       domain: new WebAssembly.Global({ value: 'i32' }, 1),
-      alloc(domain, ptr, size) { traces.set(ptr, { size, stack: new Error().stack }); },
+      alloc(domain, ptr, size) { counts.allocs++; traces.set(ptr, { size, stack: new Error().stack }); },
       free(domain, ptr) { traces.delete(ptr); },
-      realloc(domain, oldPtr, newPtr, size) { traces.delete(oldPtr); traces.set(newPtr, { size, stack: new Error().stack }); },
+      realloc(domain, oldPtr, newPtr, size) { counts.allocs++; traces.delete(oldPtr); traces.set(newPtr, { size, stack: new Error().stack }); },
     },
   };
 }
 
 async function churn() {
   const bytes = readFileSync(`${here}out/churn.wasm`);
-  const wasi = new WASI({ version: 'preview1', args: ['churn', process.env.CHURN_ITERS ?? '2000000'], returnOnExit: true, stdout: 2 });
+  const wasi = new WASI({ version: 'preview1', args: ['churn', process.env.CHURN_ITERS ?? '1000000'], returnOnExit: true });
   const wasiImports = { wasi_snapshot_preview1: wasi.wasiImport };
   let instance;
   let hook;
@@ -53,7 +55,7 @@ async function churn() {
     const stats = tm.getTracerStats();
     return { ms, traces: stats.traces, tracerBytes: stats.tracerBytes, current: tm.getTracedMemory()[0] };
   }
-  return { ms, traces: hook?.traces.size };
+  return { ms, traces: hook?.traces.size, allocs: hook?.counts.allocs };
 }
 
 async function sqljs() {
@@ -85,7 +87,7 @@ async function sqljs() {
   }
   db.close();
   const ms = performance.now() - t0;
-  return { ms, rows, ...(mode === 'traced' ? { traces: tm.getTracerStats().traces } : {}) };
+  return { ms, rows, allocs: hook?.counts.allocs, ...(mode === 'traced' ? { traces: tm.getTracerStats().traces } : {}) };
 }
 
 const result = workload === 'churn' ? await churn() : await sqljs();

@@ -123,6 +123,13 @@ describe('wasm-tracemalloc instrument', () => {
     expect(existsSync(join(tmp, 'cut.out.wasm'))).toBe(false);
   });
 
+  it('warns when only half an allocator family is visible (AssemblyScript -O3 without names)', () => {
+    const r = cli(['instrument', buildPath('leak_as.release.stripped.wasm'), '-o', join(tmp, 'as.stripped.traced.wasm')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/__new \(assemblyscript alloc, function \d+, defined, exported as "__new"\)/);
+    expect(r.stderr).toMatch(/found assemblyscript allocation functions but no matching free, so freed blocks will still count as live/);
+  });
+
   it('passes a module with no allocator through with a warning that says how to name one', () => {
     const out = join(tmp, 'stripped.out.wasm');
     const src = buildPath('leak_as.release.stripped.wasm');

@@ -105,7 +105,9 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
     );
     return { status: 'no-allocator', bytes, allocators: [], sites: [], warnings, droppedSections: [] };
   }
-  warnings.push(...familyWarnings(source, found.allocators));
+  // With a name section every function is named, so a family without a free has none
+  // (nothing frees); without one, an unnamed free may exist that we cannot see.
+  if (!info.hasNameSection) warnings.push(...familyWarnings(source, found.allocators));
   return rewrite(info, found.allocators, source, warnings);
 }
 
