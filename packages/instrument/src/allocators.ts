@@ -121,17 +121,28 @@ export type UserKind = (typeof USER_KINDS)[number];
 export interface UserRule {
   /** A function name, an export name, or `#N` / a bare number for a function index. */
   target: string;
-  kind: UserKind;
+  /**
+   * A generic kind, or the name of a known allocator whose signature the target has:
+   * `__wbindgen_export_2=__wbindgen_realloc` for wasm-bindgen's anonymous exports.
+   */
+  kind: UserKind | string;
+}
+
+function presetFor(name: string): Rule | undefined {
+  return PRESETS.find((r) => r.test(name));
 }
 
 export function parseUserRule(text: string): UserRule {
-  const eq = text.lastIndexOf('=');
+  const eq = text.indexOf('=');
   const target = eq > 0 ? text.slice(0, eq) : '';
   const kind = text.slice(eq + 1);
-  if (!target || !(USER_KINDS as readonly string[]).includes(kind)) {
-    throw new Error(`--alloc "${text}": expected NAME=KIND with KIND one of ${USER_KINDS.join(', ')} (e.g. --alloc my_malloc=alloc, --alloc '#42=free')`);
+  if (!target || !((USER_KINDS as readonly string[]).includes(kind) || presetFor(kind))) {
+    throw new Error(
+      `--alloc "${text}": expected NAME=KIND with KIND one of ${USER_KINDS.join(', ')}, or the name of a known allocator ` +
+        `whose signature NAME has (e.g. --alloc my_malloc=alloc, --alloc '#42=free', --alloc __wbindgen_export_2=__wbindgen_realloc)`,
+    );
   }
-  return { target, kind: kind as UserKind };
+  return { target, kind };
 }
 
 function userSpec(kind: UserKind, params: number): AllocSpec {
@@ -189,11 +200,13 @@ export function findAllocators(info: ModuleInfo, userRules: UserRule[] = [], use
     }
     for (const f of matches) {
       const params = f.type?.params.length ?? 0;
-      const spec = userSpec(rule.kind, params);
+      const preset = (USER_KINDS as readonly string[]).includes(rule.kind) ? undefined : presetFor(rule.kind);
+      const candidates = preset ? (Array.isArray(preset.spec) ? preset.spec : [preset.spec]) : [userSpec(rule.kind as UserKind, params)];
+      const spec = candidates.find((c) => fits(f, c)) ?? candidates[0]!;
       if (!fits(f, spec)) {
         throw new Error(`--alloc ${rule.target}=${rule.kind}: function ${f.index} has signature (${f.type?.params.length ?? '?'} params → ${f.type?.results.length ?? '?'} results), which does not fit a ${rule.kind} of i32 arguments`);
       }
-      found.set(f.index, { func: f, matchedBy: rule.target, family: 'user', spec });
+      found.set(f.index, { func: f, matchedBy: rule.target, family: preset ? preset.family : 'user', spec });
     }
   }
 

@@ -150,7 +150,9 @@ describe('instrument', () => {
     const index = readModule(bytes).functions.find((f) => f.name === 'my_bump')!.index;
     expect(instrument(bytes, { alloc: [`#${index}=alloc`] }).allocators[0]!.index).toBe(index);
     expect(() => instrument(bytes, { alloc: ['nosuch=alloc'] })).toThrow(/no function, import or export is named "nosuch"/);
-    expect(() => instrument(bytes, { alloc: ['my_bump=explode'] })).toThrow(/KIND one of alloc, calloc, realloc, free, memalign/);
+    expect(() => instrument(bytes, { alloc: ['my_bump=explode'] })).toThrow(/KIND one of alloc, calloc, realloc, free, memalign, or the name of a known allocator/);
+    expect(instrument(bytes, { alloc: ['my_bump=malloc'] }).allocators.map((a) => [a.name, a.family, a.kind])).toEqual([['my_bump', 'c', 'alloc']]);
+    expect(() => instrument(bytes, { alloc: ['my_bump=__rust_dealloc'] })).toThrow(/does not fit/);
     const { instance } = await instantiateTraced(byName.bytes, {}, { name: 'user.wasm' });
     (instance.exports as unknown as Exports).make!(5);
     expect(getTracerStats().traces).toBe(5);
