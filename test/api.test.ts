@@ -1,0 +1,99 @@
+// tracemalloc's module functions, with tracemalloc's semantics, on real modules.
+
+import { describe, expect, it, beforeEach } from 'vitest';
+import { readFileSync } from 'node:fs';
+import * as tm from 'wasm-tracemalloc';
+import { buildPath } from './fixtures/facts.js';
+
+type Fn = (...a: number[]) => number;
+
+async function libRs() {
+  const { instance, domain } = await tm.instantiate(readFileSync(buildPath('lib_rs.wasm')), {}, { name: 'lib_rs.wasm' });
+  return { e: instance.exports as unknown as Record<string, Fn>, domain };
+}
+
+describe('tracemalloc API', () => {
+  beforeEach(() => tm.stop());
+
+  it('takeSnapshot needs tracing; start validates nframe and keeps the first limit', () => {
+    expect(tm.isTracing()).toBe(false);
+    expect(() => tm.takeSnapshot()).toThrow(/must be tracing memory allocations to take a snapshot/);
+    expect(() => tm.start(0)).toThrow(RangeError);
+    expect(() => tm.start(1.5)).toThrow(RangeError);
+    tm.start(5);
+    expect(tm.isTracing()).toBe(true);
+    expect(tm.getTracebackLimit()).toBe(5);
+    tm.start(3); // already tracing: no change, as in tracemalloc
+    expect(tm.getTracebackLimit()).toBe(5);
+    expect(tm.takeSnapshot().tracebackLimit).toBe(5);
+  });
+
+  it('does not trace allocations made before start(); their frees are counted as untraced', async () => {
+    const { e } = await libRs();
+    expect(e.alloc_blocks!(10, 100)).toBe(10);
+    tm.start();
+    expect(tm.getTracedMemory()).toEqual([0, 0]);
+    expect(e.free_blocks!()).toBe(10);
+    expect(tm.getTracerStats()).toMatchObject({ traces: 0, untracedFrees: 10, doubleFrees: 0 });
+    expect(tm.getFreeErrors().every((f) => f.kind === 'untraced' && f.module.startsWith('lib_rs.wasm'))).toBe(true);
+  });
+
+  it('tracks current and peak exactly; resetPeak sets peak to current; clearTraces keeps tracing', async () => {
+    tm.start();
+    const { e } = await libRs();
+    e.alloc_blocks!(1000, 100);
+    e.alloc_blocks!(10, 4096);
+    expect(tm.getTracedMemory()).toEqual([140960, 140960]);
+    e.free_blocks!();
+    expect(tm.getTracedMemory()).toEqual([0, 140960]);
+    tm.resetPeak();
+    expect(tm.getTracedMemory()).toEqual([0, 0]);
+    e.alloc_blocks!(3, 50);
+    expect(tm.getTracedMemory()).toEqual([150, 150]);
+    tm.clearTraces();
+    expect(tm.isTracing()).toBe(true);
+    expect(tm.getTracedMemory()).toEqual([0, 0]);
+    expect(tm.takeSnapshot().length).toBe(0);
+    e.alloc_blocks!(2, 8);
+    expect(tm.takeSnapshot().statistics('lineno').map((s) => [s.size, s.count])).toEqual([[16, 2]]);
+  });
+
+  it('stop() stops and clears; a later start() begins from zero', async () => {
+    tm.start();
+    const { e } = await libRs();
+    e.alloc_blocks!(5, 100);
+    tm.stop();
+    expect(tm.isTracing()).toBe(false);
+    e.alloc_blocks!(5, 100); // not traced
+    tm.start();
+    expect(tm.getTracedMemory()).toEqual([0, 0]);
+    expect(tm.takeSnapshot().length).toBe(0);
+  });
+
+  it('getTracemallocMemory reports the tracer’s own structures, growing with the traces', async () => {
+    tm.start();
+    const empty = tm.getTracemallocMemory();
+    expect(empty).toBeGreaterThan(0);
+    const { e } = await libRs();
+    expect(e.alloc_blocks!(4096, 16)).toBe(4096); // the fixture keeps at most 4096
+    const full = tm.getTracemallocMemory();
+    expect(tm.getTracerStats().traces).toBe(4096);
+    // 12-byte entries, at most 3/4 full, plus fixed structures; at most 64 B per trace here
+    expect(full - empty).toBeGreaterThan((4096 * 12 * 4) / 3 - 12 * 1024);
+    expect(full).toBeGreaterThan(4096 * 16);
+    expect(full / 4096).toBeLessThanOrEqual(64);
+  });
+
+  it('getObjectTraceback finds where a block was allocated, and null for untraced pointers', async () => {
+    tm.start();
+    const { instance, domain, name } = await tm.instantiate(readFileSync(buildPath('leak_as.debug.wasm')), { env: { abort: () => {} } }, { name: 'leak_as.debug.wasm' });
+    const e = instance.exports as unknown as Record<string, Fn>;
+    const ptr = e.rawAlloc!(100) >>> 0;
+    const tb = tm.getObjectTraceback(ptr, domain);
+    expect(tb?.toString()).toMatch(new RegExp(`^${name.replace('.', '\\.')}:~lib/memory/heap\\.alloc\\+0x[0-9a-f]+$`));
+    expect(tm.getObjectTraceback(ptr)).toEqual(tb); // searched in every domain
+    e.rawFree!(ptr);
+    expect(tm.getObjectTraceback(ptr, domain)).toBeNull();
+    expect(tm.getObjectTraceback(12345, domain)).toBeNull();
+  });
+});
