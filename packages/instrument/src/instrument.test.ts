@@ -183,6 +183,17 @@ describe('instrument', () => {
     }
   });
 
+  it('refuses memory64 modules with a clear error rather than wrong pointers', () => {
+    const m = new binaryen.Module();
+    m.setFeatures(binaryen.Features.All);
+    m.setMemory(1, 1, 'memory', [], false, true);
+    m.addFunction('malloc', binaryen.i64, binaryen.i64, [], m.local.get(0, binaryen.i64));
+    m.addFunctionExport('malloc', 'malloc');
+    const bytes = m.emitBinary();
+    m.dispose();
+    expect(() => instrument(bytes, { source: 'big.wasm' })).toThrow(/big\.wasm: uses memory64 \(64-bit pointers\), which wasm-tracemalloc does not support yet; build for wasm32/);
+  });
+
   it('does not instrument twice', () => {
     const once = instrument(allocatorModule()).bytes;
     const twice = instrument(once, { source: 'once.wasm' });

@@ -77,6 +77,9 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
     if (e instanceof WasmFormatError) throw new InstrumentError(`${source}: ${e.message}`, source, e.offset);
     throw e;
   }
+  if (info.memory64) {
+    throw new InstrumentError(`${source}: uses memory64 (64-bit pointers), which wasm-tracemalloc does not support yet; build for wasm32`, source);
+  }
   const invalid = engineError(bytes);
   if (invalid) {
     const at = /@\+(\d+)/.exec(invalid);
@@ -84,9 +87,6 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
   }
   if (hasSiteTable(info)) {
     return { status: 'already-instrumented', bytes, allocators: [], sites: [], warnings: [`${source}: already instrumented (it has a "${SITE_SECTION}" section); left unchanged`], droppedSections: [] };
-  }
-  if (info.memory64) {
-    throw new InstrumentError(`${source}: uses memory64 (64-bit pointers), which wasm-tracemalloc does not support yet; build for wasm32`, source);
   }
 
   const rules = (options.alloc ?? []).map((r) => (typeof r === 'string' ? parseUserRule(r) : r));
