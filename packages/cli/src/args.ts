@@ -30,6 +30,14 @@ export function keyOption(value: string | undefined): KeyType {
   return key;
 }
 
+/** Frames the shadow stack keeps when --nframe asks for more than one. */
+export const SHADOW_FRAMES = 128;
+
+/** The build-time maximum for a run with traceback limit `nframe`. */
+export function maxFramesFor(nframe: number): number {
+  return nframe > 1 ? SHADOW_FRAMES : 1;
+}
+
 export const REPORT_OPTIONS = {
   nframe: { type: 'string' },
   top: { type: 'string' },

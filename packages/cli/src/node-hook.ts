@@ -5,11 +5,11 @@
 import { instrument, InstrumentError } from '@wasm-tracemalloc/instrument';
 import type { InstrumentHook } from '@wasm-tracemalloc/runtime';
 
-export function instrumentHook(options: { alloc?: string[]; warn?: (message: string) => void } = {}): InstrumentHook {
+export function instrumentHook(options: { alloc?: string[]; maxFrames?: number; warn?: (message: string) => void } = {}): InstrumentHook {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`wasm-tracemalloc: warning: ${m}\n`));
   return (bytes, source) => {
     try {
-      const result = instrument(bytes, { source, alloc: options.alloc });
+      const result = instrument(bytes, { source, alloc: options.alloc, maxFrames: options.maxFrames });
       for (const w of result.warnings) warn(w);
       return result.bytes;
     } catch (e) {

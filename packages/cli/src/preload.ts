@@ -7,12 +7,13 @@ import { instrumentHook } from './node-hook.js';
 import { formatSummary, formatTop } from './report.js';
 import { PRELOAD_ENV, type PreloadConfig } from './commands/node.js';
 import { wasmFileNames } from './wasm-file-names.js';
+import { maxFramesFor } from './args.js';
 
 const config = JSON.parse(process.env[PRELOAD_ENV] ?? '{}') as PreloadConfig;
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
 install({
-  instrument: instrumentHook({ alloc: config.alloc, warn: (w) => err(`wasm-tracemalloc: warning: ${w}`) }),
+  instrument: instrumentHook({ alloc: config.alloc, maxFrames: maxFramesFor(config.nframe ?? 1), warn: (w) => err(`wasm-tracemalloc: warning: ${w}`) }),
   nameOf: wasmFileNames(),
 });
 start(config.nframe ?? 1);

@@ -14,6 +14,8 @@ import { WasmFormatError } from './binary/reader.js';
 import { findAllocators, parseUserRule, LOOKED_FOR, type AllocatorMatch, type UserRule } from './allocators.js';
 import { addRuntimeImports, wrapAllocators } from './wrap-allocators.js';
 import { findCalls, E } from './number-call-sites.js';
+import { addShadowStack, reachingFunctions, MAX_SHADOW_FRAMES, type ShadowStackReport } from './shadow-stack.js';
+import type { BodyScan } from './binary/instructions.js';
 
 export interface InstrumentOptions {
   /** Name of the input, used in messages (a file path or URL). */
@@ -22,6 +24,11 @@ export interface InstrumentOptions {
   alloc?: Array<string | UserRule>;
   /** Match the built-in presets (default true). */
   presets?: boolean;
+  /**
+   * Frames of call path to keep (shadow stack), 1 to 128. 1 (the default) records the
+   * allocation site only and adds nothing to calls; more lets start(nframe) go up to it.
+   */
+  maxFrames?: number;
 }
 
 export interface AllocatorReport {
@@ -43,6 +50,8 @@ export interface InstrumentResult {
   warnings: string[];
   /** Custom sections removed because the rewrite made them stale (DWARF, source map URL). */
   droppedSections: string[];
+  /** What the shadow stack instruments (maxFrames > 1). */
+  shadowStack?: ShadowStackReport;
 }
 
 /** Refusal of an input: names the input, the problem and the byte offset where known. */
@@ -108,7 +117,11 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
   // With a name section every function is named, so a family without a free has none
   // (nothing frees); without one, an unnamed free may exist that we cannot see.
   if (!info.hasNameSection) warnings.push(...familyWarnings(source, found.allocators));
-  return rewrite(info, found.allocators, source, warnings);
+  const maxFrames = options.maxFrames ?? 1;
+  if (!Number.isInteger(maxFrames) || maxFrames < 1 || maxFrames > MAX_SHADOW_FRAMES) {
+    throw new InstrumentError(`${source}: maxFrames must be an integer from 1 to ${MAX_SHADOW_FRAMES}, got ${maxFrames}`, source);
+  }
+  return rewrite(info, found.allocators, source, warnings, maxFrames);
 }
 
 /** A family with allocations but no free (or the reverse) gives numbers that only grow. */
@@ -125,7 +138,7 @@ function familyWarnings(source: string, allocators: AllocatorMatch[]): string[] 
   return out;
 }
 
-function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string, warnings: string[]): InstrumentResult {
+function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string, warnings: string[], maxFrames: number): InstrumentResult {
   binaryen.setDebugInfo(true);
   const mod = binaryen.readBinary(info.bytes);
   try {
@@ -152,19 +165,23 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
       }
     }
 
-    // Scan the original bytes for direct calls to allocators, outside allocators.
-    const planned: Array<{ func: number; calls: Array<{ offset: number; callee: number }> }> = [];
+    // Scan the original bytes once: direct calls (with offsets) and indirect calls.
+    const scans = new Map<number, BodyScan | null>();
     for (const f of info.functions) {
-      if (!f.body || allocByIndex.has(f.index)) continue;
-      let calls: Array<{ offset: number; callee: number }>;
+      if (!f.body) continue;
       try {
-        calls = scanFunction(info, f).calls.filter((c) => allocByIndex.has(c.callee));
+        scans.set(f.index, scanFunction(info, f));
       } catch (e) {
         if (!(e instanceof WasmFormatError)) throw e;
-        warnings.push(`${source}: could not read function ${f.index} (${f.name ?? 'unnamed'}): ${e.message}; its allocation sites get approximate offsets`);
-        calls = [{ offset: -1, callee: -1 }];
+        warnings.push(`${source}: could not read function ${f.index} (${f.name ?? 'unnamed'}): ${e.message}; its sites get approximate offsets`);
+        scans.set(f.index, null);
       }
-      if (calls.length) planned.push({ func: f.index, calls });
+    }
+    const planned: Array<{ func: number; calls: Array<{ offset: number; callee: number }> }> = [];
+    for (const [index, scan] of scans) {
+      if (allocByIndex.has(index)) continue;
+      const calls = scan ? scan.calls.filter((c) => allocByIndex.has(c.callee)) : [{ offset: -1, callee: -1 }];
+      if (calls.length) planned.push({ func: index, calls });
     }
 
     const rt = addRuntimeImports(mod);
@@ -211,8 +228,17 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
       exportsOf.set(e.index, [...(exportsOf.get(e.index) ?? []), e.name]);
     }
 
+    let shadow: ShadowStackReport | undefined;
+    if (maxFrames > 1) {
+      const reach = reachingFunctions(info, scans, new Set(allocByIndex.keys()));
+      shadow = addShadowStack(mod, rt, info, scans, reach, internalName, (site) => sites.push(site) - 1, warnings, source);
+    }
+    if (sites.length > 0xfffff) {
+      throw new InstrumentError(`${source}: ${sites.length} sites exceed the 1,048,575 a module can have; instrument with fewer frames (maxFrames 1)`, source);
+    }
+
     const codeSection = info.codeSection!;
-    mod.addCustomSection(SITE_SECTION, encodeSiteTable({ version: SITE_TABLE_VERSION, codeSectionOffset: codeSection.contentStart, sites }));
+    mod.addCustomSection(SITE_SECTION, encodeSiteTable({ version: SITE_TABLE_VERSION, codeSectionOffset: codeSection.contentStart, maxFrames, sites }));
 
     if (!mod.validate()) {
       throw new InstrumentError(`${source}: internal error: the instrumented module does not validate; please report this with the input module`, source);
@@ -226,6 +252,7 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
       status: 'instrumented',
       bytes,
       sites,
+      shadowStack: shadow,
       warnings,
       droppedSections: dropped,
       allocators: allocators.map((a) => ({

@@ -23,7 +23,7 @@ import binaryen from 'binaryen';
 export const E: any = binaryen;
 
 /** Children of an expression in evaluation order (= the order of the binary encoding). */
-function children(expr: number, out: number[]): boolean {
+export function children(expr: number, out: number[]): boolean {
   const id = E.getExpressionId(expr);
   const push = (...xs: number[]) => {
     for (const x of xs) if (x) out.push(x);

@@ -78,7 +78,13 @@
 @inline const MAX_PAGES: u32 = 65536;
 
 // @ts-ignore: decorator
-@inline const FRAME_BUFFER_BYTES: usize = 16;
+@inline const STACK_LENGTH: u32 = 128;
+// @ts-ignore: decorator
+@inline const STACK_MASK: u32 = STACK_LENGTH - 1;
+// @ts-ignore: decorator
+@inline const FRAME_BUFFER_BYTES: usize = <usize>STACK_LENGTH << 2;
+// @ts-ignore: decorator
+@inline const STACK_BYTES: usize = <usize>STACK_LENGTH << 2;
 // @ts-ignore: decorator
 @inline const LOG_LENGTH: u32 = 256;
 // @ts-ignore: decorator
@@ -88,7 +94,7 @@
 // @ts-ignore: decorator
 @inline const EMPTY_BYTES: usize = 16;
 // @ts-ignore: decorator
-@inline const STATIC_BYTES: usize = FRAME_BUFFER_BYTES + LOG_BYTES + EMPTY_BYTES;
+@inline const STATIC_BYTES: usize = FRAME_BUFFER_BYTES + LOG_BYTES + EMPTY_BYTES + STACK_BYTES;
 
 // @ts-ignore: decorator
 @inline const KIND_UNTRACED: u32 = 1;
@@ -102,6 +108,32 @@ const STATIC: usize = memory.data(<i32>STATIC_BYTES, 16);
 @inline const LOG: usize = STATIC + FRAME_BUFFER_BYTES;
 // @ts-ignore: decorator
 @inline const EMPTY: usize = STATIC + FRAME_BUFFER_BYTES + LOG_BYTES;
+// @ts-ignore: decorator
+@inline const STACK: usize = STATIC + FRAME_BUFFER_BYTES + LOG_BYTES + EMPTY_BYTES;
+
+// ---- shadow stack ---------------------------------------------------------------
+//
+// Modules instrumented with a shadow stack (maxFrames > 1) import `sp`, `nframe` and
+// `put`. Every traced call sets sp to its depth (the caller's depth + 1) and, when
+// tracebacks are deeper than one frame, puts its site at that depth; on return sp goes
+// back. The ring keeps the STACK_LENGTH most recent depths. A frame is packed as
+// (domain << 20) | site, so a call chain that crosses modules (A → JS → B) stays exact:
+// up to 4095 domains and 2^20 sites per module.
+
+/** Depth of the current traced call chain (an exported mutable global). */
+export let sp: u32 = 0;
+/** The traceback limit while tracing, 1 otherwise: modules skip put() at 1. */
+export let nframe: u32 = 1;
+
+// @ts-ignore: decorator
+@inline function packFrame(domain: u32, site: u32): u32 {
+  return (domain << 20) | (site & 0xFFFFF);
+}
+
+/** The call at `site` of `domain` is at `depth` of the chain. */
+export function put(depth: u32, domain: u32, site: u32): void {
+  store<u32>(STACK + (<usize>(depth & STACK_MASK) << 2), packFrame(domain, site));
+}
 
 let tracing = false;
 // The traceback limit of start(nframe). A traceback has one frame until the shadow
@@ -297,11 +329,21 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
   return addTraceback(hash, domain, frames, nframe, total);
 }
 
-/** The traceback of an event at `site`: one frame for now. */
+/**
+ * The traceback of an event at `site`: the call chain on the shadow stack (if the
+ * module keeps one), then the site, most recent last; at most maxNframe frames,
+ * and total_nframe the whole depth.
+ */
 // @ts-ignore: decorator
 @inline function tracebackOfSite(domain: u32, site: u32): u32 {
-  store<u32>(FRAMES, site);
-  return intern(domain, FRAMES, 1, 1);
+  let total = sp + 1;
+  let n = min(min(maxNframe, total), STACK_LENGTH);
+  let first = total - n + 1; // depth of the oldest frame kept from the stack
+  for (let i: u32 = 0; i + 1 < n; i++) {
+    store<u32>(FRAMES + (<usize>i << 2), load<u32>(STACK + (<usize>((first + i) & STACK_MASK) << 2)));
+  }
+  store<u32>(FRAMES + (<usize>(n - 1) << 2), packFrame(domain, site));
+  return intern(domain, FRAMES, n, total);
 }
 
 // ---- trace table -------------------------------------------------------------
@@ -502,10 +544,11 @@ export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: 
  * 1..65535). Does nothing when already tracing, like tracemalloc.start. False if
  * the initial structures do not fit in memory.
  */
-export function start(nframe: u32): bool {
+export function start(limit: u32): bool {
   if (tracing) return true;
   if (!layout()) return false;
-  maxNframe = min(max(nframe, 1), MAX_NFRAME);
+  maxNframe = min(max(limit, 1), MAX_NFRAME);
+  nframe = maxNframe;
   tracing = true;
   return true;
 }
@@ -514,6 +557,7 @@ export function start(nframe: u32): bool {
 export function stop(): void {
   if (!tracing) return;
   tracing = false;
+  nframe = 1;
   layout();
   top = storeBase;
 }

@@ -30,6 +30,8 @@ export interface SiteTable {
   version: number;
   /** Offset of the original module's code section content (DWARF addresses are relative to it). */
   codeSectionOffset: number;
+  /** Frames the module's shadow stack keeps (1: none, the allocation site only). */
+  maxFrames?: number;
   sites: SiteRecord[];
 }
 

@@ -8,7 +8,7 @@ import { decodeSiteTable, SITE_SECTION, type SiteTable } from './site-table.js';
 import { customSections } from './wasm-sections.js';
 import { Snapshot, Traceback, Frame, type FrameData, type TracebackData } from './model/index.js';
 
-/** Deep stacks come with the shadow stack; until then every traceback has one frame. */
+/** tracemalloc's limit; modules keep at most 128 frames of shadow stack (MAX_SHADOW_FRAMES). */
 export const MAX_NFRAME = 65535;
 
 let table: TraceTable | undefined;
@@ -107,7 +107,7 @@ function frameOf(d: FrameData): Frame {
 
 function tracebackOf(tb: number): Traceback {
   const t = core().traceback(tb);
-  return new Traceback(t.frames.map((site) => frameOf(registry.frame(t.domain, site))), t.totalNframe);
+  return new Traceback(t.frames.map((f) => frameOf(registry.frame(f.domain, f.site))), t.totalNframe);
 }
 
 /** The traceback where the block at `ptr` was allocated, or null if it is not traced. */
@@ -139,12 +139,12 @@ export function takeSnapshot(): Snapshot {
     let idx = tbIndex.get(tb);
     if (idx === undefined) {
       const info = t.traceback(tb);
-      const fidx = info.frames.map((site) => {
-        const key = `${info.domain}:${site}`;
+      const fidx = info.frames.map(({ domain, site }) => {
+        const key = `${domain}:${site}`;
         let f = frameIndex.get(key);
         if (f === undefined) {
           f = frames.length;
-          frames.push(registry.frame(info.domain, site));
+          frames.push(registry.frame(domain, site));
           frameIndex.set(key, f);
         }
         return f;
@@ -174,7 +174,7 @@ export function takeSnapshot(): Snapshot {
 export interface TraceImports {
   domain: Domain;
   /** Add this under the key `wasm-tracemalloc` of the module's import object. */
-  imports: { alloc: unknown; free: unknown; realloc: unknown; domain: WebAssembly.Global };
+  imports: { alloc: unknown; free: unknown; realloc: unknown; put: unknown; sp: WebAssembly.Global; nframe: WebAssembly.Global; domain: WebAssembly.Global };
 }
 
 /** The site table of an instrumented module, or undefined if it was not instrumented. */
@@ -197,6 +197,9 @@ export function traceImports(sites: SiteTable, moduleName: string): TraceImports
       alloc: hot.alloc,
       free: hot.free,
       realloc: hot.realloc,
+      put: hot.put,
+      sp: hot.sp,
+      nframe: hot.nframe,
       domain: new WebAssembly.Global({ value: 'i32', mutable: false }, domain.id),
     },
   };

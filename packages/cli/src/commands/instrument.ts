@@ -2,18 +2,20 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { instrument } from '@wasm-tracemalloc/instrument';
-import { parse, UsageError } from '../args.js';
+import { intOption, parse, UsageError } from '../args.js';
 
 export function instrumentCommand(argv: string[], out: (line: string) => void, err: (line: string) => void): number {
   const { values, positionals } = parse(argv, {
     output: { type: 'string', short: 'o' },
     alloc: { type: 'string', multiple: true },
     'no-presets': { type: 'boolean' },
+    'max-frames': { type: 'string' },
   });
   const input = positionals[0];
-  if (!input || positionals.length > 1 || !values.output) throw new UsageError('usage: wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--alloc NAME=KIND]...');
+  if (!input || positionals.length > 1 || !values.output) throw new UsageError('usage: wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--max-frames N] [--alloc NAME=KIND]...');
   const bytes = readFileSync(input);
-  const result = instrument(bytes, { source: input, alloc: values.alloc, presets: !values['no-presets'] });
+  const maxFrames = intOption(values['max-frames'], 'max-frames', 1);
+  const result = instrument(bytes, { source: input, alloc: values.alloc, presets: !values['no-presets'], maxFrames });
   for (const w of result.warnings) err(`warning: ${w}`);
   if (result.status === 'instrumented') {
     out(`${input}: ${result.allocators.length} allocator functions wrapped:`);
@@ -23,6 +25,10 @@ export function instrumentCommand(argv: string[], out: (line: string) => void, e
     }
     const calls = result.sites.filter((s) => s.kind === 'call').length;
     out(`  ${calls} call sites numbered; exports, tables and ref.func reach the traced wrappers`);
+    if (result.shadowStack) {
+      const s = result.shadowStack;
+      out(`  shadow stack of up to ${maxFrames} frames: ${s.calls} calls in ${s.functions} functions push their site; ${s.exports} exports restore it after exceptions`);
+    }
     if (result.droppedSections.length) out(`  removed stale debug sections: ${result.droppedSections.join(', ')}`);
   }
   writeFileSync(values.output, result.bytes);

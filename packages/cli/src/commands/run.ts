@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { instrument } from '@wasm-tracemalloc/instrument';
 import { instantiateTraced, start, takeSnapshot } from '@wasm-tracemalloc/runtime';
-import { parse, intOption, keyOption, REPORT_OPTIONS, UsageError } from '../args.js';
+import { parse, intOption, keyOption, maxFramesFor, REPORT_OPTIONS, UsageError } from '../args.js';
 import { formatSummary, formatTop } from '../report.js';
 
 /** node:wasi warns that it is experimental on first use; that is our concern, not the user's. */
@@ -30,7 +30,7 @@ export async function runCommand(argv: string[], err: (line: string) => void): P
   const top = intOption(values.top, 'top', 10);
   const key = keyOption(values.key);
 
-  const result = instrument(readFileSync(prog), { source: prog, alloc: values.alloc });
+  const result = instrument(readFileSync(prog), { source: prog, alloc: values.alloc, maxFrames: maxFramesFor(nframe) });
   const { WASI } = await importWasiQuietly();
   for (const w of result.warnings) err(`warning: ${w}`);
   const wasi = new WASI({

@@ -17,6 +17,8 @@ export interface CallInstr {
 export interface BodyScan {
   calls: CallInstr[];
   refFuncs: number[];
+  /** call_indirect, return_call_indirect and call_ref instructions. */
+  indirectCalls: number;
 }
 
 function skipBlockType(r: ByteReader): void {
@@ -54,6 +56,7 @@ export function skipLocals(r: ByteReader): void {
 export function scanBody(r: ByteReader): BodyScan {
   const calls: CallInstr[] = [];
   const refFuncs: number[] = [];
+  let indirectCalls = 0;
   while (r.pos < r.end) {
     const at = r.pos;
     const op = r.u8();
@@ -65,8 +68,11 @@ export function scanBody(r: ByteReader): BodyScan {
       case 0x02: case 0x03: case 0x04: case 0x06:
         skipBlockType(r);
         break;
-      case 0x07: case 0x08: case 0x09: case 0x0c: case 0x0d: case 0x18: case 0xd5: case 0xd6:
       case 0x14: case 0x15: // call_ref, return_call_ref: type index
+        indirectCalls++;
+        r.u32();
+        break;
+      case 0x07: case 0x08: case 0x09: case 0x0c: case 0x0d: case 0x18: case 0xd5: case 0xd6:
       case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26:
       case 0x3f: case 0x40:
         r.u32();
@@ -80,6 +86,7 @@ export function scanBody(r: ByteReader): BodyScan {
         calls.push({ offset: at, callee: r.u32() });
         break;
       case 0x11: case 0x13:
+        indirectCalls++;
         r.u32();
         r.u32();
         break;
@@ -135,7 +142,7 @@ export function scanBody(r: ByteReader): BodyScan {
         r.fail(`unknown opcode 0x${op.toString(16)}`, at);
     }
   }
-  return { calls, refFuncs };
+  return { calls, refFuncs, indirectCalls };
 }
 
 function scanMisc(r: ByteReader, at: number): void {

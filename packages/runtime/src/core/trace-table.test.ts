@@ -19,7 +19,8 @@ function siteOf(t: TraceTable, tb: number): { domain: number; site: number } {
   const { domain, frames, totalNframe } = t.traceback(tb);
   expect(frames.length).toBe(1);
   expect(totalNframe).toBe(1);
-  return { domain, site: frames[0]! };
+  expect(frames[0]!.domain).toBe(domain);
+  return { domain, site: frames[0]!.site };
 }
 
 describe('TraceTable', () => {
@@ -300,7 +301,7 @@ describe('TraceTable', () => {
       if (tb === -1) lostPtrs.push(i);
       else {
         expected += 10 + (i % 5);
-        expect(t.traceback(tb).frames).toEqual([i % 3]);
+        expect(t.traceback(tb).frames).toEqual([{ domain: 1, site: i % 3 }]);
       }
     }
     expect(lostPtrs.length).toBe(lost);
@@ -413,7 +414,7 @@ describe('TraceTable', () => {
       const [d, p] = key.split(':').map(Number) as [number, number];
       const tb = e.lookup(d, p);
       if (v === 'freed') check(`${key} freed`, tb === -1);
-      else check(`${key} traced at its site`, tb !== -1 && t.traceback(tb).frames[0] === v.site && t.traceback(tb).domain === d);
+      else check(`${key} traced at its site`, tb !== -1 && t.traceback(tb).frames[0]!.site === v.site && t.traceback(tb).domain === d);
     }
     expect(rows(t).length).toBe(live.length);
   });
@@ -501,3 +502,38 @@ function uleb(n: number): number[] {
   } while (n);
   return out;
 }
+
+describe('TraceTable shadow stack', () => {
+  it('builds tracebacks from the chain put at each depth, keeping the most recent frames', () => {
+    const t = TraceTable.create();
+    const e = t.exports;
+    e.start(3);
+    expect(e.nframe.value).toBe(3);
+    // main (site 1) → build_index (site 2) → node_new (site 3), all of domain 7; then malloc at site 9
+    e.sp.value = 3;
+    e.put(1, 7, 1);
+    e.put(2, 7, 2);
+    e.put(3, 7, 3);
+    e.alloc(7, 4096, 100, 9);
+    const tb = t.traceback(e.lookup(7, 4096));
+    expect(tb.frames).toEqual([{ domain: 7, site: 2 }, { domain: 7, site: 3 }, { domain: 7, site: 9 }]);
+    expect(tb.totalNframe).toBe(4);
+    // A chain that crosses modules: domain 2 called JS, which called domain 7.
+    e.put(3, 2, 40);
+    e.alloc(7, 8192, 8, 9);
+    expect(t.traceback(e.lookup(7, 8192)).frames).toEqual([{ domain: 7, site: 2 }, { domain: 2, site: 40 }, { domain: 7, site: 9 }]);
+    // Deeper than the ring (128): the most recent frames are kept, the depth is counted.
+    e.stop();
+    e.start(128);
+    e.sp.value = 300;
+    for (let d = 1; d <= 300; d++) e.put(d, 1, d);
+    e.alloc(1, 64, 1, 999);
+    const deep = t.traceback(e.lookup(1, 64));
+    expect(deep.totalNframe).toBe(301);
+    expect(deep.frames.length).toBe(128);
+    expect(deep.frames.at(0)).toEqual({ domain: 1, site: 174 });
+    expect(deep.frames.at(-2)).toEqual({ domain: 1, site: 300 });
+    e.stop();
+    expect(e.nframe.value).toBe(1);
+  });
+});

@@ -42,20 +42,41 @@ export interface TraceTableExports {
   freeLogTotal(): number;
   freeLogEntry(i: number): number;
   setMemoryLimitPages(pages: number): void;
+
+  // Shadow stack (modules instrumented with maxFrames > 1).
+  /** Depth of the current traced call chain. */
+  readonly sp: WebAssembly.Global;
+  /** The traceback limit while tracing, 1 otherwise. */
+  readonly nframe: WebAssembly.Global;
+  put(depth: number, domain: number, site: number): void;
 }
 
-/** The functions an instrumented module imports from "wasm-tracemalloc". */
+/** What an instrumented module imports from "wasm-tracemalloc" (all but its domain). */
 export interface HotImports {
   alloc: TraceTableExports['alloc'];
   free: TraceTableExports['free'];
   realloc: TraceTableExports['realloc'];
+  put: TraceTableExports['put'];
+  sp: WebAssembly.Global;
+  nframe: WebAssembly.Global;
+}
+
+export interface CoreFrame {
+  domain: number;
+  site: number;
 }
 
 export interface CoreTraceback {
+  /** The domain of the traced block. */
   domain: number;
-  /** Site ids of `domain`, oldest → most recent. */
-  frames: number[];
+  /** Oldest → most recent; a chain may cross domains (A → JS → B). */
+  frames: CoreFrame[];
   totalNframe: number;
+}
+
+/** Frames are stored packed as (domain << 20) | site. */
+export function unpackFrame(packed: number): CoreFrame {
+  return { domain: packed >>> 20, site: packed & 0xfffff };
 }
 
 export interface InvalidFree {
@@ -87,8 +108,8 @@ export class TraceTable {
    * each call stays Wasm-to-Wasm.
    */
   get hotImports(): HotImports {
-    const { alloc, free, realloc } = this.exports;
-    return { alloc, free, realloc };
+    const { alloc, free, realloc, put, sp, nframe } = this.exports;
+    return { alloc, free, realloc, put, sp, nframe };
   }
 
   /** Every live trace, copied out of core memory. */
@@ -116,8 +137,8 @@ export class TraceTable {
     const e = this.exports;
     const nframe = e.tbNframe(tb) >>> 0;
     if (nframe === 0) throw new RangeError(`${tb} is not a traceback id of this trace table (cleared or stopped since?)`);
-    const frames = new Array<number>(nframe);
-    for (let i = 0; i < nframe; i++) frames[i] = e.tbFrame(tb, i) >>> 0;
+    const frames = new Array<CoreFrame>(nframe);
+    for (let i = 0; i < nframe; i++) frames[i] = unpackFrame(e.tbFrame(tb, i) >>> 0);
     return { domain: e.tbDomain(tb) >>> 0, frames, totalNframe: e.tbTotalNframe(tb) >>> 0 };
   }
 
