@@ -13,16 +13,16 @@ const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 5) |
 mkdirSync(`${here}out`, { recursive: true });
 execFileSync('clang-19', ['--target=wasm32-wasi', '-O2', '-g', `${here}churn.c`, '-o', `${here}out/churn.wasm`], { stdio: 'inherit' });
 
-const measure = (workload, mode, nframe = 1) =>
-  JSON.parse(execFileSync(process.execPath, ['--no-warnings', `${here}workload.mjs`, workload, mode, String(nframe)], { encoding: 'utf8' }).trim().split('\n').pop());
+const measure = (workload, mode) =>
+  JSON.parse(execFileSync(process.execPath, ['--no-warnings', `${here}workload.mjs`, workload, mode], { encoding: 'utf8' }).trim().split('\n').pop());
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const modes = ['original', 'traced', 'jshook'];
+const modes = ['original', 'traced', 'deep1', 'deep16', 'jshook'];
 const results = {};
-for (const workload of ['churn', 'sqljs']) {
+for (const workload of ['churn', 'sqljs', 'treesitter']) {
   const runs = Object.fromEntries(modes.map((m) => [m, []]));
   for (let r = 0; r < rounds; r++) {
     for (const mode of modes) runs[mode].push(measure(workload, mode));
@@ -50,6 +50,16 @@ const table = [
   '|---|---|---|---|---|---|---|---|',
   row('C malloc/free churn (100k live blocks, 1M rounds)', 'churn'),
   row('sql.js: 20k inserts + 40 queries', 'sqljs'),
+  row('tree-sitter: parse 269 KB of JavaScript', 'treesitter'),
+  '',
+  'Deep tracebacks (instrumented with a 128-frame shadow stack):',
+  '',
+  '| workload | original | shadow stack, start(1) | ratio | shadow stack, start(16) | ratio |',
+  '|---|---|---|---|---|---|',
+  ...['churn', 'sqljs', 'treesitter'].map((w) => {
+    const { ms } = results[w];
+    return `| ${w} | ${ms.original.toFixed(1)} ms | ${ms.deep1.toFixed(1)} ms | **${(ms.deep1 / ms.original).toFixed(2)}×** | ${ms.deep16.toFixed(1)} ms | **${(ms.deep16 / ms.original).toFixed(2)}×** |`;
+  }),
   '',
   `Tracer memory per live allocation (churn, ${churnTraced.traces} live traces): ${perTrace.toFixed(1)} B (getTracemallocMemory() = ${churnTraced.tracerBytes} B).`,
 ];

@@ -1,5 +1,7 @@
-// One measurement in a fresh process: node bench/workload.mjs WORKLOAD MODE [NFRAME]
-//   WORKLOAD: churn | sqljs      MODE: original | traced | jshook
+// One measurement in a fresh process: node bench/workload.mjs WORKLOAD MODE
+//   WORKLOAD: churn | sqljs | treesitter
+//   MODE: original | traced (nframe 1) | deep1 / deep16 (shadow stack of 128 frames,
+//         start(1) / start(16)) | jshook
 // Prints one JSON line: { ms, traces?, tracerBytes? }. Only the workload is timed:
 // reading, instrumenting, compiling and instantiating are not.
 //
@@ -14,8 +16,10 @@ import * as tm from 'wasm-tracemalloc';
 
 const require = createRequire(import.meta.url);
 const here = fileURLToPath(new URL('.', import.meta.url));
-const [workload, mode, nframeArg] = process.argv.slice(2);
-const nframe = Number(nframeArg ?? 1);
+const [workload, mode] = process.argv.slice(2);
+const traced = mode === 'traced' || mode === 'deep1' || mode === 'deep16';
+const nframe = mode === 'deep16' ? 16 : 1;
+const maxFrames = mode.startsWith('deep') ? 128 : 1;
 
 function jsHookImports() {
   const traces = new Map();
@@ -40,9 +44,9 @@ async function churn() {
   let hook;
   if (mode === 'original') {
     ({ instance } = await WebAssembly.instantiate(bytes, wasiImports));
-  } else if (mode === 'traced') {
+  } else if (traced) {
     tm.start(nframe);
-    ({ instance } = await tm.instantiate(bytes, wasiImports, { name: 'churn.wasm' }));
+    ({ instance } = await tm.instantiate(bytes, wasiImports, { name: 'churn.wasm', maxFrames }));
   } else {
     hook = jsHookImports();
     const traced = tm.instrument(bytes, { source: 'churn.wasm' }).bytes;
@@ -51,24 +55,52 @@ async function churn() {
   const t0 = performance.now();
   wasi.start(instance);
   const ms = performance.now() - t0;
-  if (mode === 'traced') {
+  if (traced) {
     const stats = tm.getTracerStats();
     return { ms, traces: stats.traces, tracerBytes: stats.tracerBytes, current: tm.getTracedMemory()[0] };
   }
   return { ms, traces: hook?.traces.size, allocs: hook?.counts.allocs };
 }
 
-async function sqljs() {
-  let hook;
-  if (mode === 'traced') {
-    tm.installNode();
+/** Installs the mode's hook for modules loaded through their own glue. */
+function hookGlue() {
+  if (traced) {
+    tm.installNode({ maxFrames });
     tm.start(nframe);
-  } else if (mode === 'jshook') {
-    hook = jsHookImports();
-    const instantiate = WebAssembly.instantiate;
-    WebAssembly.instantiate = (source, imports) =>
-      instantiate(tm.instrument(new Uint8Array(source), { source: 'sql-wasm-debug.wasm' }).bytes, { ...imports, 'wasm-tracemalloc': hook.imports });
+    return undefined;
   }
+  if (mode !== 'jshook') return undefined;
+  const hook = jsHookImports();
+  const instrumentOrKeep = (bytes) => {
+    const r = tm.instrument(new Uint8Array(bytes), { source: 'module.wasm' });
+    return r.status === 'instrumented' ? r.bytes : new Uint8Array(bytes);
+  };
+  const { instantiate, Module } = WebAssembly;
+  WebAssembly.instantiate = (source, imports) =>
+    source instanceof Module ? instantiate(source, imports) : instantiate(instrumentOrKeep(source), { ...imports, 'wasm-tracemalloc': hook.imports });
+  return hook;
+}
+
+async function treesitter() {
+  const hook = hookGlue();
+  const { Parser, Language } = await import('web-tree-sitter/debug');
+  await Parser.init();
+  const language = await Language.load(readFileSync(require.resolve('tree-sitter-javascript/tree-sitter-javascript.wasm')));
+  const text = readFileSync(require.resolve('sql.js/dist/sql-wasm-debug.js'), 'utf8'); // 269 KB of real JS
+  const parser = new Parser();
+  parser.setLanguage(language);
+  const t0 = performance.now();
+  let nodes = 0;
+  const tree = parser.parse(text);
+  nodes += tree.rootNode.descendantCount;
+  tree.delete();
+  const ms = performance.now() - t0;
+  parser.delete();
+  return { ms, nodes, allocs: hook?.counts.allocs };
+}
+
+async function sqljs() {
+  const hook = hookGlue();
   const initSqlJs = require('sql.js/dist/sql-wasm-debug.js');
   const SQL = await initSqlJs();
   const t0 = performance.now();
@@ -87,8 +119,8 @@ async function sqljs() {
   }
   db.close();
   const ms = performance.now() - t0;
-  return { ms, rows, allocs: hook?.counts.allocs, ...(mode === 'traced' ? { traces: tm.getTracerStats().traces } : {}) };
+  return { ms, rows, allocs: hook?.counts.allocs, ...(traced ? { traces: tm.getTracerStats().traces } : {}) };
 }
 
-const result = workload === 'churn' ? await churn() : await sqljs();
+const result = workload === 'churn' ? await churn() : workload === 'sqljs' ? await sqljs() : await treesitter();
 process.stdout.write(`${JSON.stringify(result)}\n`);
