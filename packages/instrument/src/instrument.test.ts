@@ -120,6 +120,23 @@ describe('instrument', () => {
     expect(takeSnapshot().statistics('lineno').map((s) => [s.size, s.count])).toEqual([[48, 3]]);
   });
 
+  it('keeps tracing after a JS exception unwinds out of an allocator', async () => {
+    let next = 4096;
+    const env = {
+      malloc: (n: number) => {
+        if (n === 0xbad) throw new Error('out of memory (thrown by the allocator)');
+        const p = next;
+        next += (n + 7) & ~7;
+        return p;
+      },
+    };
+    const { instance } = await instantiateTraced(instrument(allocatorModule({ importMalloc: true })).bytes, { env }, { name: 'side.wasm' });
+    const e = instance.exports as unknown as Exports;
+    expect(() => e.sized!(0xbad)).toThrow('out of memory');
+    e.make!(2);
+    expect(takeSnapshot().statistics('lineno').map((s) => [s.size, s.count])).toEqual([[32, 2]]);
+  });
+
   it('behaves like the original: same results from every export', async () => {
     const original = await WebAssembly.instantiate(allocatorModule(), {});
     const traced = await instantiateTraced(instrument(allocatorModule()).bytes, {}, { name: 'bump.wasm' });

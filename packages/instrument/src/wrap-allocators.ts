@@ -166,6 +166,13 @@ function wrapperBody(
   const p = () => mod.local.get(P, i32);
   const adjusted = (e: number) => (spec.adjust ? mod.i32.add(e, mod.i32.const(spec.adjust)) : e);
   const recordAlloc = (ptr: number, size: number) => mod.call(rt.alloc, [domain(), adjusted(ptr), size, siteLocal()], none);
+  // If a JS exception unwinds out of the allocator (Emscripten's abort on OOM throws),
+  // the guard must not stay set, or nothing would be traced afterwards.
+  const guarded = (call: number, restore: number) => {
+    const label = 'wasm-tracemalloc$guard';
+    return mod.try(label, call, [], [mod.block(null, [restore, mod.rethrow(label)], binaryen.unreachable)]);
+  };
+  const setP = () => guarded(mod.local.set(P, callOrig()), setDepth(DEPTH_NONE));
 
   switch (spec.kind) {
     case 'alloc':
@@ -180,7 +187,7 @@ function wrapperBody(
       return mod.block(null, [
         mod.if(depth(), mod.return(callOrig())),
         setDepth(DEPTH_ALLOC),
-        mod.local.set(P, callOrig()),
+        setP(),
         setDepth(DEPTH_NONE),
         record,
         p(),
@@ -191,7 +198,7 @@ function wrapperBody(
       return mod.block(null, [
         mod.if(depth(), mod.return(callOrig())),
         setDepth(DEPTH_ALLOC),
-        mod.local.set(P, callOrig()),
+        setP(),
         setDepth(DEPTH_NONE),
         mod.if(
           mod.i32.eq(p(), old),
@@ -210,7 +217,7 @@ function wrapperBody(
       return mod.block(null, [
         mod.if(depth(), mod.return(callOrig())),
         setDepth(DEPTH_FREE),
-        mod.local.set(P, callOrig()),
+        setP(),
         setDepth(DEPTH_NONE),
         mod.if(
           p(),
@@ -228,7 +235,7 @@ function wrapperBody(
         mod.if(mod.i32.eq(depth(), mod.i32.const(DEPTH_FREE)), mod.block(null, [callOrig(), mod.return()])),
         mod.local.set(SAVED, depth()),
         setDepth(DEPTH_FREE),
-        callOrig(),
+        guarded(callOrig(), mod.global.set(rt.depth, mod.local.get(SAVED, i32))),
         mod.global.set(rt.depth, mod.local.get(SAVED, i32)),
         mod.if(ptr(), mod.call(rt.free, [domain(), adjusted(ptr()), siteLocal()], none)),
       ], none);
