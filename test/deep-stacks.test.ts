@@ -64,6 +64,15 @@ describe('deep tracebacks (shadow stack)', () => {
     expect(functions(one!.traceback)).toEqual(['node_new']);
   });
 
+  it('shows calls through function pointers as "(indirect call)" frames', async () => {
+    tm.start(10);
+    const { e } = await load();
+    expect(e.run_pointer!(3)).toBe(1);
+    const [stat] = tm.takeSnapshot().statistics('traceback');
+    expect(functions(stat!.traceback)).toEqual(['node_new (indirect call)', 'node_new']);
+    expect([stat!.size, stat!.count]).toEqual([3 * 44, 3]);
+  });
+
   it('keeps the most recent 128 frames of a deeper recursion and counts them all', async () => {
     tm.start(128);
     const { e } = await load();

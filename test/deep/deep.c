@@ -2,6 +2,7 @@
  * deep.c: known call chains for deep tracebacks.
  *   run_index(n)   -> build_index -> node_new -> malloc(44)      n times
  *   run_recurse(d) -> recurse(d) -> ... -> recurse(0) -> malloc(8)   d+1 recursive frames
+ *   run_pointer(n) -> node_new through a function pointer (call_indirect) -> malloc(44)
  *   run_throw(n)   -> through_js -> node_new -> malloc(44), then may_throw(n) (JS), which
  *                     throws when n != 0: the exception unwinds through Wasm frames.
  */
@@ -47,6 +48,13 @@ __attribute__((noinline)) void through_js(int n) {
 
 __attribute__((export_name("run_index"))) int run_index(int n) {
   keep = build_index(n);
+  return keep != 0;
+}
+
+static struct node *(*volatile maker)(struct node *) = node_new;
+
+__attribute__((export_name("run_pointer"))) int run_pointer(int n) {
+  for (int i = 0; i < n; i++) keep = maker(keep);
   return keep != 0;
 }
 

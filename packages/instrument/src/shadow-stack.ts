@@ -41,6 +41,8 @@ export const MAX_SHADOW_FRAMES = 128;
 export interface ShadowStackReport {
   /** Calls that now push their site. */
   calls: number;
+  /** Table entries (function pointers) that now push an "(indirect call)" frame. */
+  tableEntries: number;
   /** Functions whose calls are traced. */
   functions: number;
   exports: number;
@@ -95,29 +97,36 @@ export function addShadowStack(
 ): ShadowStackReport {
   const { i32, none } = binaryen;
   const ss = addShadowStackImports(mod, rt);
-  const report: ShadowStackReport = { calls: 0, functions: 0, exports: 0, catches: 0 };
+  const report: ShadowStackReport = { calls: 0, tableEntries: 0, functions: 0, exports: 0, catches: 0 };
   const reachNames = new Map<string, number>();
   for (const f of reach) reachNames.set(internalName(f), f);
   const trampolines = new Map<string, string>();
 
-  const trampoline = (callee: string): string => {
-    let name = trampolines.get(callee);
+  /**
+   * `F$shadow(args…, site)` for direct calls; with `fixedSite`, `F$ishadow(args…)` of
+   * F's own type for its table entries, pushing that site.
+   */
+  const trampoline = (callee: string, fixedSite?: number): string => {
+    const key = fixedSite === undefined ? callee : `${callee}#indirect`;
+    let name = trampolines.get(key);
     if (name) return name;
-    name = `${callee}$shadow`;
+    name = fixedSite === undefined ? `${callee}$shadow` : `${callee}$ishadow`;
     const fi = binaryen.getFunctionInfo(mod.getFunction(callee));
     const params = binaryen.expandType(fi.params);
-    const n = params.length;
+    const n = fixedSite === undefined ? params.length : params.length - 1; // index of $site
     const base = n + 1;
     const result = n + 2;
+    const siteValue = () => (fixedSite === undefined ? mod.local.get(n, i32) : mod.i32.const(fixedSite));
     const body: number[] = [
       mod.local.set(base, mod.global.get(ss.sp, i32)),
       mod.global.set(ss.sp, mod.i32.add(mod.local.get(base, i32), mod.i32.const(1))),
       mod.if(
         mod.i32.gt_u(mod.global.get(ss.nframe, i32), mod.i32.const(1)),
-        mod.call(ss.put, [mod.i32.add(mod.local.get(base, i32), mod.i32.const(1)), mod.global.get(rt.domain, i32), mod.local.get(n, i32)], none),
+        mod.call(ss.put, [mod.i32.add(mod.local.get(base, i32), mod.i32.const(1)), mod.global.get(rt.domain, i32), siteValue()], none),
       ),
     ];
     const call = mod.call(callee, params.map((t, i) => mod.local.get(i, t)), fi.results);
+    // With a fixed site there is no $site param, and n is one lower: same locals.
     const vars = [i32];
     if (fi.results === none) {
       body.push(call, mod.global.set(ss.sp, mod.local.get(base, i32)));
@@ -125,8 +134,8 @@ export function addShadowStack(
       vars.push(fi.results);
       body.push(mod.local.set(result, call), mod.global.set(ss.sp, mod.local.get(base, i32)), mod.local.get(result, fi.results));
     }
-    mod.addFunction(name, binaryen.createType([...params, i32]), fi.results, vars, mod.block(null, body, fi.results));
-    trampolines.set(callee, name);
+    mod.addFunction(name, fixedSite === undefined ? binaryen.createType([...params, i32]) : fi.params, fi.results, vars, mod.block(null, body, fi.results));
+    trampolines.set(key, name);
     return name;
   };
 
@@ -157,6 +166,22 @@ export function addShadowStack(
     });
     if (found.calls.length) report.functions++;
     report.catches += restoreInCatches(mod, fref, body, ss.sp);
+  }
+
+  // Function pointers: table entries of such functions push "(indirect call)" frames.
+  const segments: binaryen.ElementSegmentInfo[] = [];
+  for (let i = 0; i < mod.getNumElementSegments(); i++) segments.push(binaryen.getElementSegmentInfo(mod.getElementSegmentByIndex(i)));
+  for (const seg of segments) {
+    if (!seg.table || !seg.data.some((n) => reachNames.has(n))) continue;
+    const data = seg.data.map((fname) => {
+      const f = reachNames.get(fname);
+      if (f === undefined) return fname;
+      report.tableEntries++;
+      const site = addSite({ kind: 'indirect', allocator: info.functions[f]?.name ?? fname, func: -1, offset: info.functions[f]?.body?.code ?? 0 });
+      return trampoline(fname, site);
+    });
+    mod.removeElementSegment(seg.name);
+    mod.addActiveElementSegment(seg.table, seg.name, data, seg.offset);
   }
 
   // Exports through which a JS exception can unwind Wasm frames restore sp.

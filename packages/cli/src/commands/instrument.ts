@@ -27,7 +27,7 @@ export function instrumentCommand(argv: string[], out: (line: string) => void, e
     out(`  ${calls} call sites numbered; exports, tables and ref.func reach the traced wrappers`);
     if (result.shadowStack) {
       const s = result.shadowStack;
-      out(`  shadow stack of up to ${maxFrames} frames: ${s.calls} calls in ${s.functions} functions push their site; ${s.exports} exports restore it after exceptions`);
+      out(`  shadow stack of up to ${maxFrames} frames: ${s.calls} calls in ${s.functions} functions and ${s.tableEntries} function-pointer entries push their site; ${s.exports} exports restore it after exceptions`);
     }
     if (result.droppedSections.length) out(`  removed stale debug sections: ${result.droppedSections.join(', ')}`);
   }
