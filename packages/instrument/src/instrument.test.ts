@@ -211,6 +211,20 @@ describe('instrument', () => {
     expect(() => instrument(bytes, { source: 'big.wasm' })).toThrow(/big\.wasm: uses memory64 \(64-bit pointers\), which wasm-tracemalloc does not support yet; build for wasm32/);
   });
 
+  it('adds a shadow stack to a module that exports one function under two names', async () => {
+    const m = binaryen.readBinary(allocatorModule());
+    m.addFunctionExport('sized', 'sized_again');
+    const bytes = m.emitBinary();
+    m.dispose();
+    const result = instrument(bytes, { source: 'twice.wasm', maxFrames: 8 });
+    expect(result.shadowStack).toMatchObject({ exports: 3 }); // make, sized (twice), viaTable
+    const { instance } = await instantiateTraced(result.bytes, {}, { name: 'twice.wasm' });
+    const e = instance.exports as unknown as Exports;
+    const a = e.sized!(8);
+    expect(e.sized_again!(8) - a).toBe(8);
+    expect(getTracerStats().traces).toBe(2);
+  });
+
   it('does not instrument twice', () => {
     const once = instrument(allocatorModule()).bytes;
     const twice = instrument(once, { source: 'once.wasm' });

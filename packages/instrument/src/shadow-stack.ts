@@ -185,9 +185,17 @@ export function addShadowStack(
   }
 
   // Exports through which a JS exception can unwind Wasm frames restore sp.
+  const entries = new Map<string, string>();
   for (const e of info.exports) {
     if (e.kind !== 0 || !reach.has(e.index)) continue;
     const target = internalName(e.index);
+    const existing = entries.get(target);
+    if (existing) {
+      // One function exported under several names: one entry wrapper serves them all.
+      mod.removeExport(e.name);
+      mod.addFunctionExport(existing, e.name);
+      continue;
+    }
     const fi = binaryen.getFunctionInfo(mod.getFunction(target));
     const params = binaryen.expandType(fi.params);
     const base = params.length;
@@ -201,6 +209,7 @@ export function addShadowStack(
     ], fi.results));
     mod.removeExport(e.name);
     mod.addFunctionExport(entry, e.name);
+    entries.set(target, entry);
     report.exports++;
   }
   if (report.calls === 0) warnings.push(`${source}: shadow stack requested, but no call can lead to an allocator; tracebacks have one frame`);
