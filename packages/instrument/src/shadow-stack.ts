@@ -145,9 +145,11 @@ export function addShadowStack(
     const fref = mod.getFunction(fname);
     const body = binaryen.getFunctionInfo(fref).body;
     if (!body) continue;
-    const found = findCalls(body, targets);
     const scan = scans.get(f);
     const binaryCalls = (scan?.calls ?? []).filter((c) => reach.has(c.callee));
+    // Walking binaryen's tree from JS is the pass's main cost: skip what the bytes rule out.
+    if (scan && binaryCalls.length === 0 && scan.tries === 0) continue;
+    const found = findCalls(body, targets);
     const exact = found.complete && !!scan && binaryCalls.length === found.calls.length;
     const start = info.functions[f]!.body!.code;
     found.calls.forEach((call, k) => {

@@ -19,6 +19,8 @@ export interface BodyScan {
   refFuncs: number[];
   /** call_indirect, return_call_indirect and call_ref instructions. */
   indirectCalls: number;
+  /** try and try_table blocks (catch bodies the shadow stack must see). */
+  tries: number;
 }
 
 function skipBlockType(r: ByteReader): void {
@@ -57,6 +59,7 @@ export function scanBody(r: ByteReader): BodyScan {
   const calls: CallInstr[] = [];
   const refFuncs: number[] = [];
   let indirectCalls = 0;
+  let tries = 0;
   while (r.pos < r.end) {
     const at = r.pos;
     const op = r.u8();
@@ -65,7 +68,11 @@ export function scanBody(r: ByteReader): BodyScan {
     }
     if (op >= 0x45 && op <= 0xc4) continue; // numeric instructions
     switch (op) {
-      case 0x02: case 0x03: case 0x04: case 0x06:
+      case 0x06:
+        tries++;
+        skipBlockType(r);
+        break;
+      case 0x02: case 0x03: case 0x04:
         skipBlockType(r);
         break;
       case 0x14: case 0x15: // call_ref, return_call_ref: type index
@@ -96,6 +103,7 @@ export function scanBody(r: ByteReader): BodyScan {
         break;
       }
       case 0x1f: { // try_table
+        tries++;
         skipBlockType(r);
         const n = r.u32();
         for (let i = 0; i < n; i++) {
@@ -142,7 +150,7 @@ export function scanBody(r: ByteReader): BodyScan {
         r.fail(`unknown opcode 0x${op.toString(16)}`, at);
     }
   }
-  return { calls, refFuncs, indirectCalls };
+  return { calls, refFuncs, indirectCalls, tries };
 }
 
 function scanMisc(r: ByteReader, at: number): void {

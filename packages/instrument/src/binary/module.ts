@@ -275,7 +275,7 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
 
 /** Instructions of one defined function: calls and ref.func with their offsets. */
 export function scanFunction(info: ModuleInfo, f: FunctionEntry): BodyScan {
-  if (!f.body) return { calls: [], refFuncs: [], indirectCalls: 0 };
+  if (!f.body) return { calls: [], refFuncs: [], indirectCalls: 0, tries: 0 };
   return scanBody(new ByteReader(info.bytes, f.body.code, f.body.end));
 }
 
