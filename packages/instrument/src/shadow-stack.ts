@@ -61,7 +61,11 @@ export function reachingFunctions(info: ModuleInfo, scans: Map<number, BodyScan 
       reach.add(f);
       work.push(f);
     }
-    for (const c of scan?.calls ?? []) callers.set(c.callee, [...(callers.get(c.callee) ?? []), f]);
+    for (const c of scan?.calls ?? []) {
+      const list = callers.get(c.callee);
+      if (list) list.push(f);
+      else callers.set(c.callee, [f]);
+    }
   }
   for (const a of allocators) work.push(a);
   while (work.length) {
@@ -167,7 +171,7 @@ export function addShadowStack(
       report.calls++;
     });
     if (found.calls.length) report.functions++;
-    report.catches += restoreInCatches(mod, fref, body, ss.sp);
+    if (!scan || scan.tries > 0) report.catches += restoreInCatches(mod, fref, body, ss.sp);
   }
 
   // Function pointers: table entries of such functions push "(indirect call)" frames.
