@@ -9,7 +9,7 @@ const USAGE = `wasm-tracemalloc: tracemalloc for WebAssembly
   wasm-tracemalloc run PROG.wasm [--nframe N] [--top N] [--key lineno|filename|traceback]
                        [--cumulative] [--snapshot FILE] [--alloc NAME=KIND]... [-- ARGS]
   wasm-tracemalloc node [same options] SCRIPT [ARGS]
-  wasm-tracemalloc show SNAPSHOT [--compare OLD] [--key K] [--top N] [--cumulative]
+  wasm-tracemalloc show SNAPSHOT [--compare OLD] [--key K] [--top N] [--cumulative] [--pprof OUT.pb.gz]
 
 KIND is one of alloc, calloc, realloc, free, memalign; NAME a function, import or
 export name, or #INDEX. Reports go to stderr; the program's own output is unchanged.`;
