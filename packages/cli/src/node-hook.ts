@@ -13,8 +13,9 @@ export function instrumentHook(options: { alloc?: string[]; maxFrames?: number; 
       for (const w of result.warnings) warn(w);
       return result.bytes;
     } catch (e) {
-      if (!(e instanceof InstrumentError)) throw e;
-      warn(`${e.message}; running it untraced`);
+      // Never break the program: a module we cannot instrument runs as it is.
+      const reason = e instanceof InstrumentError ? e.message : `${source}: internal error while instrumenting (${e instanceof Error ? e.message : String(e)}); please report it with the module`;
+      warn(`${reason}; running it untraced`);
       return bytes;
     }
   };
