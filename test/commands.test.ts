@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { WASI } from 'node:wasi';
 import { fileURLToPath } from 'node:url';
 import { instrument, instantiateTraced, start, stop, takeSnapshot, getTracedMemory, getTracerStats, Snapshot } from 'wasm-tracemalloc';
-import { BUILDS, buildPath, functionIn } from './fixtures/facts.js';
+import { BUILDS, buildPath, functionIn, srcPath } from './fixtures/facts.js';
 
 const CLI = fileURLToPath(new URL('../packages/cli/bin/wasm-tracemalloc.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'wtm-'));
@@ -37,7 +37,8 @@ describe.each(commands.map((b) => [b.file, b] as const))('%s: instrumented behav
 
     stop();
     start(1);
-    const traced = instrument(original, { source: file }).bytes;
+    // Keyed by the name-section function of each site, so without source frames.
+    const traced = instrument(original, { source: file, symbols: 'none' }).bytes;
     const [tracedCode, tracedStdout] = await runCommand(traced, file, true);
     expect(tracedCode).toBe(code);
     expect(tracedStdout).toBe(stdout);
@@ -66,7 +67,7 @@ describe('wasm-tracemalloc run', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('done\n');
     expect(r.stderr).toMatch(/^wasm-tracemalloc: leak_cli\.wasm: peak 97\.7 KiB, current 97\.7 KiB in 1000 blocks/m);
-    expect(r.stderr).toMatch(/^#1: leak_cli\.wasm:leak\+0x[0-9a-f]+: size=97\.7 KiB, count=1000, average=100 B$/m);
+    expect(r.stderr).toContain(`\n#1: ${srcPath('leak_cli.c')}:17: size=97.7 KiB, count=1000, average=100 B\n`);
     expect(r.stderr).toMatch(/^Total allocated size: 97\.7 KiB in 1000 blocks$/m);
     const snapshot = Snapshot.load(new Uint8Array(readFileSync(join(tmp, 'cli.wtmsnap'))), 'cli.wtmsnap');
     expect(snapshot.statistics('lineno').map((s) => [s.size, s.count])).toEqual([[100000, 1000]]);
@@ -81,13 +82,19 @@ describe('wasm-tracemalloc run', () => {
 
   it('groups by traceback and by file', () => {
     const r = cli(['run', buildPath('leak_cli.wasm'), '--key', 'traceback']);
-    expect(r.stderr).toMatch(/^Top 1 tracebacks\n#1: size=97\.7 KiB, count=1000, average=100 B\n  File "leak_cli\.wasm", offset 0x[0-9a-f]+, in leak$/m);
+    expect(r.stderr).toContain(
+      `\nTop 1 tracebacks\n#1: size=97.7 KiB, count=1000, average=100 B\n  File "${srcPath('leak_cli.c')}", line 17\n    blocks[i] = malloc(BLOCK_SIZE); /* SITE leak */\nTotal`,
+    );
     const f = cli(['run', buildPath('leak_cli.wasm'), '--key', 'filename']);
-    expect(f.stderr).toMatch(/^#1: leak_cli\.wasm:0: size=97\.7 KiB, count=1000, average=100 B$/m);
+    expect(f.stderr).toContain(`\n#1: ${srcPath('leak_cli.c')}:0: size=97.7 KiB, count=1000, average=100 B\n`);
+    // Without symbols: the function and the call's offset in the module.
+    const none = cli(['run', buildPath('leak_cli.wasm'), '--key', 'traceback', '--symbols', 'none']);
+    expect(none.stderr).toMatch(/^Top 1 tracebacks\n#1: size=97\.7 KiB, count=1000, average=100 B\n  File "leak_cli\.wasm", offset 0x[0-9a-f]+, in leak$/m);
   });
 
   it('rejects bad options and missing files with a clear message', () => {
     expect(cli(['run', buildPath('leak_cli.wasm'), '--key', 'bogus'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--key must be lineno, filename or traceback') });
+    expect(cli(['run', buildPath('leak_cli.wasm'), '--symbols', 'dwarf'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--symbols must be embed, side or none, got "dwarf"') });
     expect(cli(['run', join(tmp, 'nope.wasm')])).toMatchObject({ status: 2, stderr: expect.stringMatching(/no such file/) });
     expect(cli(['run', buildPath('leak.reactor.wasm')])).toMatchObject({ status: 2, stderr: expect.stringContaining('has no _start export') });
   });
@@ -100,7 +107,38 @@ describe('wasm-tracemalloc instrument', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/operator new\(unsigned long\) \(c\+\+ alloc, function \d+, defined\): \d+ direct call sites/);
     expect(r.stdout).toMatch(/removed stale debug sections: .*\.debug_info/);
+    expect(r.stdout).toMatch(/source frames for 43 of 43 call sites \(43 from DWARF, 0 from a source map; 0 by function name only\), in the site table/);
     expect(WebAssembly.validate(readFileSync(out))).toBe(true);
+  });
+
+  it('--symbols side keeps source paths out of the module and writes them to OUT.wasm.sites.json', async () => {
+    const out = join(tmp, 'leak_cli.side.wasm');
+    const r = cli(['instrument', buildPath('leak_cli.wasm'), '-o', out, '--symbols', 'side']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`wrote ${out}.sites.json`);
+    const bytes = readFileSync(out);
+    expect(bytes.includes('leak_cli.c')).toBe(false);
+    const side = readFileSync(`${out}.sites.json`, 'utf8');
+    expect(side).toContain(JSON.stringify(srcPath('leak_cli.c')));
+
+    stop();
+    start(1);
+    const wasi = new WASI({ version: 'preview1', args: ['leak_cli.wasm'], returnOnExit: true, stdout: openSync('/dev/null', 'w') });
+    const imports = { wasi_snapshot_preview1: wasi.wasiImport } as WebAssembly.Imports;
+    const { instance } = await instantiateTraced(bytes, imports, { name: 'leak_cli.wasm', sites: side });
+    wasi.start(instance);
+    expect(takeSnapshot().statistics('lineno').map(String)).toEqual([`${srcPath('leak_cli.c')}:17: size=97.7 KiB, count=1000, average=100 B`]);
+    // Without its side table the module traces as well, by function and offset.
+    stop();
+    start(1);
+    const wasi2 = new WASI({ version: 'preview1', args: ['leak_cli.wasm'], returnOnExit: true, stdout: openSync('/dev/null', 'w') });
+    const plain = await instantiateTraced(bytes, { wasi_snapshot_preview1: wasi2.wasiImport } as WebAssembly.Imports, { name: 'leak_cli.wasm' });
+    wasi2.start(plain.instance);
+    expect(takeSnapshot().statistics('lineno').map(String)).toEqual([expect.stringMatching(new RegExp(`^${plain.name}:leak\\+0x[0-9a-f]+: size=97\\.7 KiB, count=1000, average=100 B$`))]);
+    // A side table of another build is refused, naming both.
+    await expect(instantiateTraced(bytes, imports, { name: 'leak_cli.wasm', sites: readFileSync(`${out}.sites.json`, 'utf8').replace('"sites":[', '"sites":[{"kind":"host","allocator":"x","func":-1,"offset":0},') })).rejects.toThrow(
+      /side table of leak_cli\.wasm: does not belong to leak_cli\.wasm \(\d+ sites, the module has \d+\); use the \.sites\.json written together with this instrumented module/,
+    );
   });
 
   it('refuses a file that is not Wasm, writing nothing', () => {
@@ -150,9 +188,9 @@ describe('wasm-tracemalloc show', () => {
     cli(['run', buildPath('leak.wasm'), '--snapshot', b]);
     const show = cli(['show', a]);
     expect(show.status).toBe(0);
-    expect(show.stdout).toMatch(/^#1: leak_cli\.wasm:leak\+0x[0-9a-f]+: size=97\.7 KiB, count=1000, average=100 B$/m);
+    expect(show.stdout).toContain(`\n#1: ${srcPath('leak_cli.c')}:17: size=97.7 KiB, count=1000, average=100 B\n`);
     const diff = cli(['show', b, '--compare', a]);
-    expect(diff.stdout).toMatch(/^#1: leak_cli\.wasm:leak\+0x[0-9a-f]+: size=0 B \(-97\.7 KiB\), count=0 \(-1000\)$/m);
+    expect(diff.stdout).toContain(`\n#1: ${srcPath('leak_cli.c')}:17: size=0 B (-97.7 KiB), count=0 (-1000)\n`);
   });
 
   it('rejects a corrupt snapshot with a clear message', () => {
@@ -183,12 +221,21 @@ new WebAssembly.Instance(m, {}).exports.alloc_blocks(4, 1000);
 process.exitCode = 7;
 `,
     );
-    const r = cli(['node', '--top', '5', script]);
+    // Without symbols, frames name each instance's module: two domains, two lines.
+    const r = cli(['node', '--top', '5', '--symbols', 'none', script]);
     expect(r.stdout).toBe('blocks 250\n');
     expect(r.status).toBe(7);
     expect(r.stderr).not.toMatch(/Warning/);
     expect(r.stderr).toMatch(/^wasm-tracemalloc: peak 19\.5 KiB, current 19\.5 KiB in 254 blocks/m);
     expect(r.stderr).toMatch(/^#1: lib_rs\.wasm:_ZN6lib_rs11alloc_block\w*\+0x[0-9a-f]+: size=15\.6 KiB, count=250, average=64 B$/m);
     expect(r.stderr).toMatch(/^#2: lib_rs\.wasm#2:_ZN6lib_rs11alloc_block\w*\+0x[0-9a-f]+: size=4000 B, count=4, average=1000 B$/m);
+    // With them (the default), both instances allocate at the same source line, which
+    // 'lineno' merges as tracemalloc does: __rust_alloc inlined from alloc.rs, under
+    // lib_rs.rs:24 in a traceback.
+    const sym = cli(['node', '--top', '5', script]);
+    expect(sym.status).toBe(7);
+    expect(sym.stderr).toContain('\n#1: /usr/src/rustc-1.63.0/library/alloc/src/alloc.rs:89: size=19.5 KiB, count=254, average=79 B\n');
+    const tb = cli(['node', '--key', 'traceback', script]);
+    expect(tb.stderr).toContain(`  File "${srcPath('lib_rs.rs')}", line 24\n    let p = unsafe { alloc(layout) }; // SITE alloc_block\n`);
   });
 });

@@ -55,9 +55,28 @@ describe('third-party modules through their own glue', () => {
     const functions = growth.map((d) => d.traceback.frames.at(-1)!.function);
     expect(functions).toContain('ts_realloc_default');
     expect(functions).toContain('ts_parser_new_wasm');
+    // Symbolized from the module's DWARF: tree-sitter's own files and lines (relative to
+    // its compilation directory, /src, as the debug info gives them).
+    expect(growth.filter((d) => d.sizeDiff > 0).map((d) => String(d.traceback))).toEqual([
+      'lib/src/alloc.c:24',
+      'lib/src/alloc.c:6',
+      'lib/binding_web/lib/tree-sitter.c:198',
+      'lib/src/alloc.c:15',
+    ]);
     tree.delete();
     parser.delete();
     expect(tm.takeSnapshot().compareTo(before, 'lineno').filter((d) => d.sizeDiff !== 0).map(String)).toEqual([]);
     expect(tm.getTracerStats()).toMatchObject({ untracedFrees: 0, doubleFrees: 0, lostTraces: 0 });
+  });
+
+  it("web-tree-sitter: with a shadow stack, its call sites are in tree-sitter's C files", () => {
+    const wasm = require.resolve('web-tree-sitter/debug/web-tree-sitter.wasm');
+    const result = tm.instrument(readFileSync(wasm), { source: 'web-tree-sitter.wasm', maxFrames: 128, ...tm.nodeFiles(wasm) });
+    const calls = result.sites.filter((s) => s.kind === 'call');
+    expect(result.symbolized).toEqual({ dwarf: calls.length, sourceMap: 0, names: 0, none: 0 });
+    const files = new Set(calls.flatMap((s) => s.frames!.map((f) => f.file)));
+    for (const f of ['lib/src/parser.c', 'lib/src/subtree.c', 'lib/src/stack.c', 'lib/src/lexer.c', 'lib/src/query.c', 'lib/src/tree_cursor.c', 'lib/src/alloc.c']) expect(files).toContain(f);
+    const malloc = calls.find((s) => s.name === 'ts_malloc_default' && s.allocator === 'dlmalloc')!;
+    expect(malloc.frames).toEqual([{ file: 'lib/src/alloc.c', line: 6, column: 18, function: 'ts_malloc_default' }]);
   });
 });

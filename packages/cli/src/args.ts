@@ -38,7 +38,17 @@ export function maxFramesFor(nframe: number): number {
   return nframe > 1 ? SHADOW_FRAMES : 1;
 }
 
+export type Symbols = 'embed' | 'side' | 'none';
+
+/** --symbols: where source frames go (default embed: in the site table). */
+export function symbolsOption(value: string | undefined): Symbols {
+  const s = value ?? 'embed';
+  if (s !== 'embed' && s !== 'side' && s !== 'none') throw new UsageError(`--symbols must be embed, side or none, got "${s}"`);
+  return s;
+}
+
 export const REPORT_OPTIONS = {
+  symbols: { type: 'string' },
   nframe: { type: 'string' },
   top: { type: 'string' },
   key: { type: 'string' },

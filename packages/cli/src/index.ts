@@ -2,24 +2,27 @@
 //   import * as tracemalloc from 'wasm-tracemalloc';
 //   tracemalloc.installNode(); tracemalloc.start(); … tracemalloc.takeSnapshot()
 
-import { install, instantiateTraced, type InstallOptions } from '@wasm-tracemalloc/runtime';
-import { instrumentHook } from './node-hook.js';
+import { install, instantiateTraced, type InstallOptions, type SideTable } from '@wasm-tracemalloc/runtime';
+import type { SymbolsMode } from '@wasm-tracemalloc/instrument';
+import { instrumentHook, nodeFiles } from './node-hook.js';
 import { wasmFileNames } from './wasm-file-names.js';
 
 export * from '@wasm-tracemalloc/runtime';
-export { instrument, InstrumentError } from '@wasm-tracemalloc/instrument';
-export { instrumentHook };
+export { instrument, InstrumentError, symbolize, demangle, type SymbolsMode } from '@wasm-tracemalloc/instrument';
+export { instrumentHook, nodeFiles };
+
+type NodeInstrumentOptions = { alloc?: string[]; maxFrames?: number; symbols?: SymbolsMode };
 
 /** install() with in-process instrumentation of every module the program compiles. */
-export function installNode(options: InstallOptions & { alloc?: string[]; maxFrames?: number } = {}): () => void {
+export function installNode(options: InstallOptions & NodeInstrumentOptions = {}): () => void {
   return install({
     ...options,
-    instrument: options.instrument ?? instrumentHook({ alloc: options.alloc, maxFrames: options.maxFrames }),
+    instrument: options.instrument ?? instrumentHook({ alloc: options.alloc, maxFrames: options.maxFrames, symbols: options.symbols }),
     nameOf: options.nameOf ?? wasmFileNames(),
   });
 }
 
 /** instantiateTraced() that instruments plain modules on the fly. */
-export function instantiate(source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports, options: { name?: string; alloc?: string[]; maxFrames?: number } = {}) {
-  return instantiateTraced(source, imports, { name: options.name, instrument: instrumentHook({ alloc: options.alloc, maxFrames: options.maxFrames }) });
+export function instantiate(source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports, options: { name?: string; sites?: SideTable } & NodeInstrumentOptions = {}) {
+  return instantiateTraced(source, imports, { name: options.name, sites: options.sites, instrument: instrumentHook({ alloc: options.alloc, maxFrames: options.maxFrames, symbols: options.symbols }) });
 }

@@ -13,7 +13,7 @@ const config = JSON.parse(process.env[PRELOAD_ENV] ?? '{}') as PreloadConfig;
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
 install({
-  instrument: instrumentHook({ alloc: config.alloc, maxFrames: maxFramesFor(config.nframe ?? 1), warn: (w) => err(`wasm-tracemalloc: warning: ${w}`) }),
+  instrument: instrumentHook({ alloc: config.alloc, maxFrames: maxFramesFor(config.nframe ?? 1), symbols: config.symbols, warn: (w) => err(`wasm-tracemalloc: warning: ${w}`) }),
   nameOf: wasmFileNames(),
 });
 start(config.nframe ?? 1);

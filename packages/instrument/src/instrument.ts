@@ -5,10 +5,12 @@
 //   → binaryen.readBinary
 //   → wrapAllocators (rename, wrappers, runtime imports)
 //   → numberCallSites (every direct call gets a site id)
-//   → site table custom section, validate, emit, drop stale debug sections.
+//   → symbolize (DWARF, source map, names of the *original* module → frames per site)
+//   → site table custom section (frames embedded, or returned for a side file),
+//     validate, emit, drop stale debug sections.
 
 import binaryen from 'binaryen';
-import { encodeSiteTable, SITE_SECTION, SITE_TABLE_VERSION, type SiteRecord } from '@wasm-tracemalloc/runtime/site-table';
+import { encodeSiteTable, SITE_SECTION, SITE_TABLE_VERSION, type SiteRecord, type SiteTable } from '@wasm-tracemalloc/runtime/site-table';
 import { readModule, scanFunction, isDebugSection, stripCustomSections, type ModuleInfo } from './binary/module.js';
 import { WasmFormatError } from './binary/reader.js';
 import { findAllocators, parseUserRule, LOOKED_FOR, type AllocatorMatch, type UserRule } from './allocators.js';
@@ -16,6 +18,15 @@ import { addRuntimeImports, wrapAllocators } from './wrap-allocators.js';
 import { findCalls, E } from './number-call-sites.js';
 import { addShadowStack, reachingFunctions, MAX_SHADOW_FRAMES, type ShadowStackReport } from './shadow-stack.js';
 import type { BodyScan } from './binary/instructions.js';
+import { symbolizeModule, type SymbolizeOptions } from './symbolize/index.js';
+
+/**
+ * Where symbolization (source frames per site) goes: into the instrumented module's
+ * site table ('embed'), into `InstrumentResult.siteTable` only, for a side file, so
+ * that the shipped binary holds no source paths ('side'), or nowhere ('none': frames
+ * stay function + offset).
+ */
+export type SymbolsMode = 'embed' | 'side' | 'none';
 
 export interface InstrumentOptions {
   /** Name of the input, used in messages (a file path or URL). */
@@ -29,6 +40,14 @@ export interface InstrumentOptions {
    * allocation site only and adds nothing to calls; more lets start(nframe) go up to it.
    */
   maxFrames?: number;
+  /** Where source frames go (default 'embed'). */
+  symbols?: SymbolsMode;
+  /** A source map for the input, instead of the one its sourceMappingURL section names. */
+  sourceMap?: SymbolizeOptions['sourceMap'];
+  /** Reads the map the input's sourceMappingURL names; without it, only `sourceMap` is used. */
+  readSourceMap?: SymbolizeOptions['readSourceMap'];
+  /** Reads a source file by its full path, so frames carry their line's text (Node: readFileSync). */
+  readSource?: SymbolizeOptions['readSource'];
 }
 
 export interface AllocatorReport {
@@ -52,6 +71,14 @@ export interface InstrumentResult {
   droppedSections: string[];
   /** What the shadow stack instruments (maxFrames > 1). */
   shadowStack?: ShadowStackReport;
+  /**
+   * The site table with its source frames. With symbols 'side' the module's own table
+   * has none: write this one next to it (`OUT.wasm.sites.json`, encodeSiteTable) and
+   * give it to instantiateTraced or install.
+   */
+  siteTable?: SiteTable;
+  /** Call sites symbolized from each source (absent with symbols 'none'). */
+  symbolized?: { dwarf: number; sourceMap: number; names: number; none: number };
 }
 
 /** Refusal of an input: names the input, the problem and the byte offset where known. */
@@ -121,7 +148,11 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
   if (!Number.isInteger(maxFrames) || maxFrames < 1 || maxFrames > MAX_SHADOW_FRAMES) {
     throw new InstrumentError(`${source}: maxFrames must be an integer from 1 to ${MAX_SHADOW_FRAMES}, got ${maxFrames}`, source);
   }
-  return rewrite(info, found.allocators, source, warnings, maxFrames);
+  const symbols = options.symbols ?? 'embed';
+  if (symbols !== 'embed' && symbols !== 'side' && symbols !== 'none') {
+    throw new InstrumentError(`${source}: symbols must be 'embed', 'side' or 'none', got ${String(symbols)}`, source);
+  }
+  return rewrite(info, found.allocators, source, warnings, maxFrames, symbols, { ...options, source });
 }
 
 /** A family with allocations but no free (or the reverse) gives numbers that only grow. */
@@ -138,7 +169,7 @@ function familyWarnings(source: string, allocators: AllocatorMatch[]): string[] 
   return out;
 }
 
-function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string, warnings: string[], maxFrames: number): InstrumentResult {
+function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string, warnings: string[], maxFrames: number, symbols: SymbolsMode, symbolizeOptions: SymbolizeOptions): InstrumentResult {
   binaryen.setDebugInfo(true);
   const mod = binaryen.readBinary(info.bytes);
   try {
@@ -238,7 +269,15 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
     }
 
     const codeSection = info.codeSection!;
-    mod.addCustomSection(SITE_SECTION, encodeSiteTable({ version: SITE_TABLE_VERSION, codeSectionOffset: codeSection.contentStart, maxFrames, sites }));
+    const table: SiteTable = { version: SITE_TABLE_VERSION, codeSectionOffset: codeSection.contentStart, maxFrames, sites };
+    let symbolized: InstrumentResult['symbolized'];
+    if (symbols !== 'none') {
+      const { sites: withFrames, report } = symbolizeModule(info, sites, symbolizeOptions);
+      table.sites = withFrames;
+      warnings.push(...report.warnings);
+      symbolized = { dwarf: report.dwarf, sourceMap: report.sourceMap, names: report.names, none: report.none };
+    }
+    mod.addCustomSection(SITE_SECTION, encodeSiteTable(symbols === 'side' ? { ...table, sites } : table));
 
     if (!mod.validate()) {
       throw new InstrumentError(`${source}: internal error: the instrumented module does not validate; please report this with the input module`, source);
@@ -251,7 +290,9 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
     return {
       status: 'instrumented',
       bytes,
-      sites,
+      sites: table.sites,
+      siteTable: table,
+      ...(symbolized ? { symbolized } : {}),
       shadowStack: shadow,
       warnings,
       droppedSections: dropped,

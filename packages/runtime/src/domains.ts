@@ -1,6 +1,8 @@
 // Domains: one per instantiated traced module, as tracemalloc's domains are separate
 // address spaces. Each knows its module's name and site table, and turns a site id
-// into the frame that a traceback shows.
+// into the frames that a traceback shows: the site's source frames when it was
+// symbolized (outermost first, inlined calls included), else one frame naming the
+// function and the call's offset.
 
 import type { SiteRecord, SiteTable } from './site-table.js';
 import type { FrameData } from './model/index.js';
@@ -25,6 +27,22 @@ export function siteFrame(moduleName: string, site: SiteRecord | undefined, site
   }
 }
 
+/**
+ * The frames of one site, outermost first. A symbolized site gives one frame per source
+ * frame (`leak.c:61`, with its source line when known); a frame with no line keeps the
+ * call's offset so that it stays distinct per site (`leak.wasm:leak_rs::leak_boxes+0x716`).
+ */
+export function siteFrames(moduleName: string, site: SiteRecord | undefined, siteId: number): FrameData[] {
+  if (!site?.frames?.length) return [siteFrame(moduleName, site, siteId)];
+  return site.frames.map((f) => {
+    const frame: FrameData = { filename: f.file || moduleName, lineno: f.line };
+    if (f.function !== undefined) frame.function = f.function;
+    if (f.line === 0) frame.offset = site.offset;
+    if (f.source !== undefined) frame.source = f.source;
+    return frame;
+  });
+}
+
 export class DomainRegistry {
   private readonly byId = new Map<number, Domain>();
   private readonly instances = new Map<string, number>();
@@ -46,9 +64,15 @@ export class DomainRegistry {
     return [...this.byId.values()];
   }
 
+  /** The most recent frame of a site (where the call instruction is). */
   frame(domainId: number, siteId: number): FrameData {
+    return this.frames(domainId, siteId).at(-1)!;
+  }
+
+  /** All frames of a site, outermost first (see siteFrames). */
+  frames(domainId: number, siteId: number): FrameData[] {
     const d = this.byId.get(domainId);
-    if (!d) return { filename: '<unknown>', lineno: 0 };
-    return siteFrame(d.name, d.sites.sites[siteId], siteId);
+    if (!d) return [{ filename: '<unknown>', lineno: 0 }];
+    return siteFrames(d.name, d.sites.sites[siteId], siteId);
   }
 }

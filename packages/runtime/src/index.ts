@@ -20,7 +20,7 @@ export {
   MAX_NFRAME,
   type FreeError,
 } from './tracemalloc.js';
-export { instantiateTraced, prepareModule, IMPORT_NAMESPACE, type InstrumentHook, type TracedInstance } from './link.js';
+export { instantiateTraced, prepareModule, IMPORT_NAMESPACE, type InstrumentHook, type TracedInstance, type SideTable } from './link.js';
 export { install, type InstallOptions } from './install.js';
-export { SITE_SECTION, decodeSiteTable, encodeSiteTable, type SiteRecord, type SiteTable } from './site-table.js';
+export { SITE_SECTION, decodeSiteTable, encodeSiteTable, withSideTable, type SiteRecord, type SiteTable, type SourceFrame } from './site-table.js';
 export * from './model/index.js';

@@ -5,7 +5,7 @@
 // instrument hook is given, and left alone otherwise.
 
 import { originals } from './core/wasm-originals.js';
-import { linkImports, prepareModule, toBytes, type InstrumentHook } from './link.js';
+import { linkImports, prepareModule, toBytes, type InstrumentHook, type SideTable } from './link.js';
 import { siteTableOf } from './tracemalloc.js';
 import type { SiteTable } from './site-table.js';
 
@@ -15,6 +15,11 @@ export interface InstallOptions {
   nameOf?: (bytes: Uint8Array) => string | undefined;
   /** Called for every module the page compiles, traced or not. */
   onModule?: (info: { name: string; traced: boolean }) => void;
+  /**
+   * The side table (`NAME.sites.json` from `instrument --symbols side`) of a module
+   * that arrives instrumented, by the module's name; undefined when there is none.
+   */
+  sideTable?: (name: string) => SideTable | undefined;
 }
 
 interface TracedModuleInfo {
@@ -42,7 +47,8 @@ export function install(options: InstallOptions = {}): () => void {
 
   const prepare = (source: BufferSource, name?: string) => {
     const bytes = toBytes(source);
-    const p = prepareModule(bytes, name ?? options.nameOf?.(bytes), options.instrument);
+    const n = name ?? options.nameOf?.(bytes);
+    const p = prepareModule(bytes, n, options.instrument, n === undefined ? undefined : options.sideTable?.(n));
     options.onModule?.({ name: p.name, traced: !!p.sites });
     return p;
   };

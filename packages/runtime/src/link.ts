@@ -4,11 +4,14 @@
 
 import { originals } from './core/wasm-originals.js';
 import { siteTableOf, traceImports } from './tracemalloc.js';
-import type { SiteTable } from './site-table.js';
+import { decodeSiteTable, withSideTable, type SiteTable } from './site-table.js';
 import { moduleNameOf } from './wasm-sections.js';
 
-/** Instruments bytes that are not instrumented yet (Node: the instrument package). */
-export type InstrumentHook = (bytes: Uint8Array, source: string) => Uint8Array;
+/**
+ * Instruments bytes that are not instrumented yet (Node: the instrument package). It
+ * may return the site table with its source frames beside the bytes (symbols 'side').
+ */
+export type InstrumentHook = (bytes: Uint8Array, source: string) => Uint8Array | { bytes: Uint8Array; sites?: SiteTable };
 
 export const IMPORT_NAMESPACE = 'wasm-tracemalloc';
 
@@ -38,14 +41,29 @@ export function moduleName(bytes: Uint8Array, name?: string): string {
   return moduleNameOf(bytes) ?? `wasm-${fnv1a(bytes)}.wasm`;
 }
 
-export function prepareModule(bytes: Uint8Array, name?: string, instrument?: InstrumentHook): PreparedModule {
+/**
+ * A side table (`OUT.wasm.sites.json` from `instrument --symbols side`): the table
+ * itself, or its JSON as text or bytes.
+ */
+export type SideTable = SiteTable | string | Uint8Array;
+
+function sideTableOf(side: SideTable, name: string): SiteTable {
+  if (typeof side === 'string') return decodeSiteTable(new TextEncoder().encode(side), `side table of ${name}`);
+  if (side instanceof Uint8Array) return decodeSiteTable(side, `side table of ${name}`);
+  return side;
+}
+
+export function prepareModule(bytes: Uint8Array, name?: string, instrument?: InstrumentHook, side?: SideTable): PreparedModule {
   const n = moduleName(bytes, name);
   let sites = siteTableOf(bytes, n);
   let out = bytes;
   if (!sites && instrument) {
-    out = instrument(bytes, n);
+    const result = instrument(bytes, n);
+    out = result instanceof Uint8Array ? result : result.bytes;
     sites = siteTableOf(out, n);
+    if (sites && !(result instanceof Uint8Array) && result.sites) sites = withSideTable(sites, result.sites, n);
   }
+  if (sites && side !== undefined) sites = withSideTable(sites, sideTableOf(side, n), n, `side table of ${n}`);
   return { bytes: out, sites, name: n };
 }
 
@@ -69,15 +87,18 @@ export interface TracedInstance {
 /**
  * Instantiates a module with tracing. Bytes that are not instrumented are passed to
  * `options.instrument` when given (the Node entry point `wasm-tracemalloc` gives it).
+ * `options.sites` is the side table of a module instrumented with `--symbols side`:
+ * it supplies the source frames the module's own table leaves out.
  */
 export async function instantiateTraced(
   source: BufferSource | WebAssembly.Module,
   imports?: WebAssembly.Imports,
-  options: { name?: string; instrument?: InstrumentHook } = {},
+  options: { name?: string; instrument?: InstrumentHook; sites?: SideTable } = {},
 ): Promise<TracedInstance> {
   if (source instanceof originals.Module) {
     const name = options.name ?? 'module.wasm';
-    const sites = siteTableOf(source, name);
+    let sites = siteTableOf(source, name);
+    if (sites && options.sites !== undefined) sites = withSideTable(sites, sideTableOf(options.sites, name), name, `side table of ${name}`);
     if (!sites) {
       const instance = await originals.instantiate(source, imports);
       return { instance, module: source, domain: 0, name };
@@ -85,7 +106,7 @@ export async function instantiateTraced(
     const linked = linkImports(sites, name, imports);
     return { instance: await originals.instantiate(source, linked.imports), module: source, domain: linked.domain, name: linked.domainName };
   }
-  const p = prepareModule(toBytes(source as BufferSource), options.name, options.instrument);
+  const p = prepareModule(toBytes(source as BufferSource), options.name, options.instrument, options.sites);
   const module = await originals.compile(p.bytes as Uint8Array<ArrayBuffer>);
   if (!p.sites) return { instance: await originals.instantiate(module, imports), module, domain: 0, name: p.name };
   const linked = linkImports(p.sites, p.name, imports);

@@ -7,6 +7,23 @@
 export const SITE_SECTION = 'wasm-tracemalloc.sites';
 export const SITE_TABLE_VERSION = 1;
 
+/**
+ * One source-level frame of a call site, from DWARF or a source map. A site's frames
+ * run outermost first: the function containing the call, then each function inlined
+ * into it on the way to the call; the last frame holds the call instruction's line.
+ */
+export interface SourceFrame {
+  /** Source path as the debug info gives it (relative to DW_AT_comp_dir when under it); '' for the module itself. */
+  file: string;
+  /** 1-based line; 0 when the debug info has no line for the code. */
+  line: number;
+  column?: number;
+  /** The function, demangled. */
+  function?: string;
+  /** The text of the line, stripped, when the source was available at instrument time. */
+  source?: string;
+}
+
 export interface SiteRecord {
   /**
    * 'call': a direct call at `offset`, inside function `func`.
@@ -24,6 +41,8 @@ export interface SiteRecord {
   offset: number;
   /** True when the offset could not be pinned to the instruction (it is the function's start). */
   approximate?: boolean;
+  /** Source frames of the call, outermost first (symbolization); absent when nothing is known beyond `name`. */
+  frames?: SourceFrame[];
 }
 
 export interface SiteTable {
@@ -54,6 +73,41 @@ export function decodeSiteTable(bytes: Uint8Array | ArrayBuffer, source = 'modul
     if (!s || typeof s.offset !== 'number' || typeof s.func !== 'number' || typeof s.allocator !== 'string' || !['call', 'host', 'indirect'].includes(s.kind)) {
       throw new Error(`${source}: site ${i} of the "${SITE_SECTION}" section is malformed; instrument the original module again`);
     }
+    if (s.frames !== undefined) {
+      const problem = framesProblem(s.frames);
+      if (problem) throw new Error(`${source}: site ${i} of the "${SITE_SECTION}" section has malformed frames (${problem}); instrument the original module again`);
+    }
   }
   return t as SiteTable;
+}
+
+function framesProblem(frames: unknown): string | undefined {
+  if (!Array.isArray(frames)) return 'not an array';
+  for (const [k, f] of frames.entries()) {
+    const frame = f as Partial<SourceFrame> | null;
+    if (!frame || typeof frame !== 'object') return `frame ${k} is not an object`;
+    if (typeof frame.file !== 'string') return `frame ${k} has no file`;
+    if (!Number.isInteger(frame.line) || frame.line! < 0) return `frame ${k} has line ${String(frame.line)}`;
+    if (frame.column !== undefined && (!Number.isInteger(frame.column) || frame.column < 0)) return `frame ${k} has column ${String(frame.column)}`;
+    if (frame.function !== undefined && typeof frame.function !== 'string') return `frame ${k} has a function that is not a string`;
+    if (frame.source !== undefined && typeof frame.source !== 'string') return `frame ${k} has a source line that is not a string`;
+  }
+  return undefined;
+}
+
+/**
+ * The embedded table with the frames of a side table (`OUT.wasm.sites.json`, written
+ * by `instrument --symbols side`). The side table must describe the same sites: same
+ * count, kinds, functions and offsets, or it belongs to another build.
+ */
+export function withSideTable(embedded: SiteTable, side: SiteTable, source = 'module', sideSource = 'side table'): SiteTable {
+  const a = embedded.sites;
+  const b = side.sites;
+  const mismatch =
+    a.length !== b.length ? `${b.length} sites, the module has ${a.length}` : a.findIndex((s, i) => s.kind !== b[i]!.kind || s.func !== b[i]!.func || s.offset !== b[i]!.offset);
+  if (typeof mismatch === 'string' || mismatch >= 0) {
+    const what = typeof mismatch === 'string' ? mismatch : `site ${mismatch} differs`;
+    throw new Error(`${sideSource}: does not belong to ${source} (${what}); use the .sites.json written together with this instrumented module`);
+  }
+  return { ...embedded, sites: a.map((s, i) => (b[i]!.frames ? { ...s, frames: b[i]!.frames } : s)) };
 }

@@ -102,12 +102,18 @@ export function getFreeErrors(): FreeError[] {
 }
 
 function frameOf(d: FrameData): Frame {
-  return new Frame(d.filename, d.lineno, d.function, d.offset);
+  return Frame.from(d);
 }
 
+/**
+ * A traceback of site ids becomes the concatenation of the sites' frames (a symbolized
+ * site has one per inlined call). totalNframe counts frames: those of the recorded
+ * sites, plus one for each site beyond the limit (their inlining is not known).
+ */
 function tracebackOf(tb: number): Traceback {
   const t = core().traceback(tb);
-  return new Traceback(t.frames.map((f) => frameOf(registry.frame(f.domain, f.site))), t.totalNframe);
+  const frames = t.frames.flatMap((f) => registry.frames(f.domain, f.site).map(frameOf));
+  return new Traceback(frames, t.totalNframe - t.frames.length + frames.length);
 }
 
 /** The traceback where the block at `ptr` was allocated, or null if it is not traced. */
@@ -128,7 +134,7 @@ export function takeSnapshot(): Snapshot {
   const raw = t.readSnapshot();
   const n = raw.size.length;
   const frames: FrameData[] = [];
-  const frameIndex = new Map<string, number>();
+  const siteFrameIndex = new Map<string, number[]>();
   const tracebacks: TracebackData[] = [];
   const tbIndex = new Map<number, number>();
   const tbDomain: number[] = [];
@@ -139,18 +145,17 @@ export function takeSnapshot(): Snapshot {
     let idx = tbIndex.get(tb);
     if (idx === undefined) {
       const info = t.traceback(tb);
-      const fidx = info.frames.map(({ domain, site }) => {
+      const fidx = info.frames.flatMap(({ domain, site }) => {
         const key = `${domain}:${site}`;
-        let f = frameIndex.get(key);
+        let f = siteFrameIndex.get(key);
         if (f === undefined) {
-          f = frames.length;
-          frames.push(registry.frame(domain, site));
-          frameIndex.set(key, f);
+          f = registry.frames(domain, site).map((frame) => frames.push(frame) - 1);
+          siteFrameIndex.set(key, f);
         }
         return f;
       });
       idx = tracebacks.length;
-      tracebacks.push({ frames: fidx, totalNframe: info.totalNframe });
+      tracebacks.push({ frames: fidx, totalNframe: info.totalNframe - info.frames.length + fidx.length });
       tbDomain.push(info.domain);
       tbIndex.set(tb, idx);
     }

@@ -1,8 +1,10 @@
-// wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--alloc NAME=KIND]…
+// wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--symbols embed|side|none] [--source-map FILE] [--alloc NAME=KIND]…
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { instrument } from '@wasm-tracemalloc/instrument';
-import { intOption, parse, UsageError } from '../args.js';
+import { encodeSiteTable } from '@wasm-tracemalloc/runtime';
+import { intOption, parse, symbolsOption, UsageError } from '../args.js';
+import { nodeFiles } from '../node-hook.js';
 
 export function instrumentCommand(argv: string[], out: (line: string) => void, err: (line: string) => void): number {
   const { values, positionals } = parse(argv, {
@@ -10,12 +12,16 @@ export function instrumentCommand(argv: string[], out: (line: string) => void, e
     alloc: { type: 'string', multiple: true },
     'no-presets': { type: 'boolean' },
     'max-frames': { type: 'string' },
+    symbols: { type: 'string' },
+    'source-map': { type: 'string' },
   });
   const input = positionals[0];
-  if (!input || positionals.length > 1 || !values.output) throw new UsageError('usage: wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--max-frames N] [--alloc NAME=KIND]...');
+  if (!input || positionals.length > 1 || !values.output) throw new UsageError('usage: wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--max-frames N] [--symbols embed|side|none] [--source-map FILE] [--alloc NAME=KIND]...');
   const bytes = readFileSync(input);
   const maxFrames = intOption(values['max-frames'], 'max-frames', 1);
-  const result = instrument(bytes, { source: input, alloc: values.alloc, presets: !values['no-presets'], maxFrames });
+  const symbols = symbolsOption(values.symbols);
+  const sourceMap = values['source-map'] === undefined ? undefined : readFileSync(values['source-map'], 'utf8');
+  const result = instrument(bytes, { source: input, alloc: values.alloc, presets: !values['no-presets'], maxFrames, symbols, sourceMap, ...nodeFiles(input) });
   for (const w of result.warnings) err(`warning: ${w}`);
   if (result.status === 'instrumented') {
     out(`${input}: ${result.allocators.length} allocator functions wrapped:`);
@@ -29,9 +35,18 @@ export function instrumentCommand(argv: string[], out: (line: string) => void, e
       const s = result.shadowStack;
       out(`  shadow stack of up to ${maxFrames} frames: ${s.calls} calls in ${s.functions} functions and ${s.tableEntries} function-pointer entries push their site; ${s.exports} exports restore it after exceptions`);
     }
+    if (result.symbolized) {
+      const s = result.symbolized;
+      const where = symbols === 'side' ? `${values.output}.sites.json` : 'the site table';
+      out(`  source frames for ${s.dwarf + s.sourceMap} of ${calls} call sites (${s.dwarf} from DWARF, ${s.sourceMap} from a source map; ${s.names} by function name only), in ${where}`);
+    }
     if (result.droppedSections.length) out(`  removed stale debug sections: ${result.droppedSections.join(', ')}`);
   }
   writeFileSync(values.output, result.bytes);
   out(`wrote ${values.output} (${result.bytes.length} bytes)`);
+  if (symbols === 'side' && result.siteTable) {
+    writeFileSync(`${values.output}.sites.json`, encodeSiteTable(result.siteTable));
+    out(`wrote ${values.output}.sites.json: pass it to instantiateTraced(bytes, imports, { sites }) or install({ sideTable })`);
+  }
   return 0;
 }

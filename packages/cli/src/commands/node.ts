@@ -5,7 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parse, intOption, keyOption, REPORT_OPTIONS, UsageError } from '../args.js';
+import { parse, intOption, keyOption, symbolsOption, REPORT_OPTIONS, UsageError, type Symbols } from '../args.js';
 
 export const PRELOAD_ENV = 'WASM_TRACEMALLOC_PRELOAD';
 
@@ -16,11 +16,12 @@ export interface PreloadConfig {
   cumulative: boolean;
   snapshot?: string;
   alloc: string[];
+  symbols: Symbols;
 }
 
 export async function nodeCommand(argv: string[]): Promise<number> {
-  const scriptAt = argv.findIndex((a, i) => !a.startsWith('-') && !(i > 0 && /^--(nframe|top|key|snapshot|alloc)$/.test(argv[i - 1]!)));
-  if (scriptAt < 0) throw new UsageError('usage: wasm-tracemalloc node [--nframe N] [--top N] [--key K] [--snapshot FILE] SCRIPT [ARGS]');
+  const scriptAt = argv.findIndex((a, i) => !a.startsWith('-') && !(i > 0 && /^--(nframe|top|key|snapshot|alloc|symbols)$/.test(argv[i - 1]!)));
+  if (scriptAt < 0) throw new UsageError('usage: wasm-tracemalloc node [--nframe N] [--top N] [--key K] [--snapshot FILE] [--symbols embed|side|none] SCRIPT [ARGS]');
   const { values } = parse(argv.slice(0, scriptAt), REPORT_OPTIONS);
   const config: PreloadConfig = {
     nframe: intOption(values.nframe, 'nframe', 1),
@@ -29,6 +30,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     cumulative: !!values.cumulative,
     snapshot: values.snapshot,
     alloc: values.alloc ?? [],
+    symbols: symbolsOption(values.symbols),
   };
   const preload = fileURLToPath(new URL('../preload.js', import.meta.url));
   const child = spawn(process.execPath, ['--import', preload, ...argv.slice(scriptAt)], {

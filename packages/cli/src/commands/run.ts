@@ -6,7 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { instrument } from '@wasm-tracemalloc/instrument';
 import { instantiateTraced, start, takeSnapshot } from '@wasm-tracemalloc/runtime';
-import { parse, intOption, keyOption, maxFramesFor, REPORT_OPTIONS, UsageError } from '../args.js';
+import { parse, intOption, keyOption, maxFramesFor, symbolsOption, REPORT_OPTIONS, UsageError } from '../args.js';
+import { nodeFiles } from '../node-hook.js';
 import { formatSummary, formatTop } from '../report.js';
 
 /** node:wasi warns that it is experimental on first use; that is our concern, not the user's. */
@@ -23,14 +24,16 @@ export async function runCommand(argv: string[], err: (line: string) => void): P
   const dash = argv.indexOf('--');
   const ours = dash >= 0 ? argv.slice(0, dash) : argv;
   const progArgs = dash >= 0 ? argv.slice(dash + 1) : [];
-  const { values, positionals } = parse(ours, REPORT_OPTIONS);
+  const { values, positionals } = parse(ours, { ...REPORT_OPTIONS, 'source-map': { type: 'string' } });
   const prog = positionals[0];
-  if (!prog || positionals.length > 1) throw new UsageError('usage: wasm-tracemalloc run PROG.wasm [--nframe N] [--top N] [--key lineno|filename|traceback] [--snapshot FILE] [-- ARGS]');
+  if (!prog || positionals.length > 1) throw new UsageError('usage: wasm-tracemalloc run PROG.wasm [--nframe N] [--top N] [--key lineno|filename|traceback] [--snapshot FILE] [--symbols embed|side|none] [--source-map FILE] [-- ARGS]');
   const nframe = intOption(values.nframe, 'nframe', 1);
   const top = intOption(values.top, 'top', 10);
   const key = keyOption(values.key);
+  const symbols = symbolsOption(values.symbols);
+  const sourceMap = values['source-map'] === undefined ? undefined : readFileSync(values['source-map'], 'utf8');
 
-  const result = instrument(readFileSync(prog), { source: prog, alloc: values.alloc, maxFrames: maxFramesFor(nframe) });
+  const result = instrument(readFileSync(prog), { source: prog, alloc: values.alloc, maxFrames: maxFramesFor(nframe), symbols, sourceMap, ...nodeFiles(prog) });
   const { WASI } = await importWasiQuietly();
   for (const w of result.warnings) err(`warning: ${w}`);
   const wasi = new WASI({
@@ -41,7 +44,9 @@ export async function runCommand(argv: string[], err: (line: string) => void): P
     returnOnExit: true,
   });
   start(nframe);
-  const { instance } = await instantiateTraced(result.bytes, { wasi_snapshot_preview1: wasi.wasiImport } as WebAssembly.Imports, { name: basename(prog) });
+  // --symbols side: the frames travel beside the module, as they would from OUT.wasm.sites.json.
+  const sites = symbols === 'side' ? result.siteTable : undefined;
+  const { instance } = await instantiateTraced(result.bytes, { wasi_snapshot_preview1: wasi.wasiImport } as WebAssembly.Imports, { name: basename(prog), sites });
   if (typeof instance.exports._start !== 'function') {
     throw new UsageError(`${prog} has no _start export: run executes WASI commands (for a library module, load it from a script with "wasm-tracemalloc node SCRIPT")`);
   }

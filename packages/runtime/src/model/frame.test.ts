@@ -14,6 +14,17 @@ describe('Frame', () => {
   it('omits absent function and offset, so it equals its FrameData', () => {
     expect({ ...Frame.from({ filename: 'a.c', lineno: 3 }) }).toEqual({ filename: 'a.c', lineno: 3 });
     expect('function' in new Frame('a.c', 3)).toBe(false);
+    expect('source' in new Frame('a.c', 3)).toBe(false);
+  });
+
+  it('carries the source line symbolization found, which is not part of its identity', () => {
+    const data = { filename: 'leak.c', lineno: 61, function: 'leak_nodes', source: 'char *p = malloc(NODE_SIZE);' };
+    const frame = Frame.from(data);
+    expect({ ...frame }).toEqual(data);
+    expect(frame.source).toBe('char *p = malloc(NODE_SIZE);');
+    expect(frame.equals(new Frame('leak.c', 61))).toBe(true);
+    expect(frame.key).toBe(frameKey({ filename: 'leak.c', lineno: 61 }));
+    expect(String(frame)).toBe('leak.c:61');
   });
 
   it('is identified by line when it has one, by function and offset otherwise', () => {

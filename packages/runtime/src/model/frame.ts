@@ -17,17 +17,20 @@ export class Frame {
   // property at all and a Frame compares equal to the FrameData it came from.
   declare readonly function?: string;
   declare readonly offset?: number;
+  /** The stripped text of the line, when symbolization had the source (not part of identity). */
+  declare readonly source?: string;
   #key: string | undefined;
 
-  constructor(filename: string, lineno: number, fn?: string, offset?: number) {
+  constructor(filename: string, lineno: number, fn?: string, offset?: number, source?: string) {
     this.filename = filename;
     this.lineno = lineno;
     if (fn !== undefined) this.function = fn;
     if (offset !== undefined) this.offset = offset;
+    if (source !== undefined) this.source = source;
   }
 
   static from(data: FrameData): Frame {
-    return new Frame(data.filename, data.lineno, data.function, data.offset);
+    return new Frame(data.filename, data.lineno, data.function, data.offset, data.source);
   }
 
   /** True when the frame is identified by function and offset rather than by line. */

@@ -10,6 +10,13 @@ describe('findSnapshotDataProblem', () => {
     expect(findSnapshotDataProblem(new SnapshotBuilder().build())).toBeUndefined();
   });
 
+  it('accepts a frame with its source line, and only a string as one', () => {
+    const d = new SnapshotBuilder(1).add(0, 100, [{ filename: 'leak.c', lineno: 61, function: 'leak_nodes', source: 'char *p = malloc(NODE_SIZE);' }]).build();
+    expect(findSnapshotDataProblem(d)).toBeUndefined();
+    (d.frames[0] as { source?: unknown }).source = 61;
+    expect(findSnapshotDataProblem(d)).toBe('frames[0].source must be a string, got 61');
+  });
+
   it('names the first broken invariant', () => {
     const d = valid();
     d.traces.traceback[0] = 2;

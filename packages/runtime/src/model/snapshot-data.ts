@@ -18,6 +18,8 @@ export interface FrameData {
   function?: string;
   /** Byte offset of the call instruction in the original module. */
   offset?: number;
+  /** The text of the line, stripped, when it was known where the snapshot was taken (symbolization). */
+  source?: string;
 }
 
 export interface TracebackData {
@@ -137,6 +139,7 @@ function validateFrame(frame: FrameData, f: number): void {
   if (!isCount(frame.lineno)) fail(`frames[${f}].lineno must be a non-negative integer, got ${describeValue(frame.lineno)}`);
   if (frame.function !== undefined && typeof frame.function !== 'string') fail(`frames[${f}].function must be a string, got ${describeValue(frame.function)}`);
   if (frame.offset !== undefined && !isCount(frame.offset)) fail(`frames[${f}].offset must be a non-negative integer, got ${describeValue(frame.offset)}`);
+  if (frame.source !== undefined && typeof frame.source !== 'string') fail(`frames[${f}].source must be a string, got ${describeValue(frame.source)}`);
 }
 
 function validateTraceback(tb: TracebackData, t: number, frameCount: number): void {

@@ -60,6 +60,23 @@ describe('Traceback', () => {
     expect(ab.format(1, false, () => '\t  p = malloc(100);  \n')).toEqual(['  File "a.py", line 2', '    p = malloc(100);']);
   });
 
+  it('prints the source line a frame carries when no getLine is given; getLine overrides it', () => {
+    const tb = new Traceback([
+      new Frame('/src/leak_rs.rs', 30, 'leak_rs::leak_boxes', undefined, '  let b = Box::new([0u8; 100]); '),
+      new Frame('/usr/src/alloc.rs', 89, 'alloc::alloc::alloc'),
+      new Frame('leak.wasm', 0, 'finish_grow', 0x40, 'never printed: no line'),
+    ]);
+    expect(tb.format()).toEqual([
+      '  File "/src/leak_rs.rs", line 30',
+      '    let b = Box::new([0u8; 100]);',
+      '  File "/usr/src/alloc.rs", line 89',
+      '  File "leak.wasm", offset 0x40, in finish_grow',
+    ]);
+    expect(tb.format(2, true)).toEqual(['  File "leak.wasm", offset 0x40, in finish_grow', '  File "/usr/src/alloc.rs", line 89']);
+    expect(tb.format(null, false, () => undefined)).toEqual(['  File "/src/leak_rs.rs", line 30', '  File "/usr/src/alloc.rs", line 89', '  File "leak.wasm", offset 0x40, in finish_grow']);
+    expect(tb.format(1, false, () => 'x')).toEqual(['  File "leak.wasm", offset 0x40, in finish_grow']);
+  });
+
   it('prints Wasm frames without a line as offset and function', () => {
     const seen: Array<[string, number]> = [];
     const tb = new Traceback([new Frame('leak.wasm', 0, 'main', 0x40), new Frame('leak.wasm', 0, 'make_nodes', 0x1a2), new Frame('leak.wasm', 0, undefined, 0x7)]);

@@ -67,7 +67,8 @@ export class Traceback implements Iterable<Frame> {
 
   /**
    * The lines of `Traceback.format` in CPython: per frame `  File "f", line N`, then
-   * `    source` (stripped) when `getLine` knows the line. `limit` > 0 keeps the
+   * `    source` (stripped) when `getLine` knows the line; without `getLine`, the
+   * line's text the frame carries from symbolization, if any. `limit` > 0 keeps the
    * `limit` most recent frames; `limit` <= 0 drops the `-limit` most recent frames
    * (Python's `self[:limit]`; its documentation says "the abs(limit) oldest
    * frames", which is the same for tracebacks of up to 2·|limit| frames only).
@@ -93,7 +94,7 @@ export class Traceback implements Iterable<Frame> {
       }
       lines.push(`  File "${frame.filename}", line ${frame.lineno}`);
       // linecache.getline returns '' for line numbers below 1
-      const source = frame.lineno >= 1 ? getLine?.(frame.filename, frame.lineno)?.trim() : undefined;
+      const source = frame.lineno >= 1 ? (getLine ? getLine(frame.filename, frame.lineno) : frame.source)?.trim() : undefined;
       if (source) lines.push(`    ${source}`);
     }
     return lines;
