@@ -9,6 +9,7 @@ APT_PACKAGES=(
   clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32   # C -> wasm32-wasi
   libc++-19-dev-wasm32 libc++abi-19-dev-wasm32           # C++ -> wasm32-wasi
   rustc libstd-rust-dev-wasm32 lld-14                    # Rust -> wasm32-wasi / -unknown-unknown
+  chromium                                               # viewer tests and bench (puppeteer-core)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

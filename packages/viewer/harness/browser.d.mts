@@ -1,0 +1,9 @@
+import type { Browser } from 'puppeteer-core';
+export type { Browser, ElementHandle, Page } from 'puppeteer-core';
+
+export const VIEWER_DIR: string;
+export const DIST_DIR: string;
+export const CHROMIUM: string;
+export function ensureViewerBuilt(): void;
+export function serveViewer(mounts?: Record<string, string>): Promise<{ url: string; close(): Promise<void> }>;
+export function launchChromium(): Promise<Browser>;

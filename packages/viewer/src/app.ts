@@ -1,0 +1,666 @@
+/**
+ * The viewer: wires the data sources (import/) to the analysis worker and the
+ * analysis results to the views. It owns the ViewState; every user action is a
+ * patch of it, after which the URL is rewritten and only the work the patch needs
+ * is redone (a new sort reorders rows locally, a new filter asks the worker).
+ */
+
+import type { DataSink, MemorySample, SnapshotInput } from './import/data-source.js';
+import { DropSource, FilePickerSource } from './import/file-source.js';
+import { UrlSource } from './import/url-source.js';
+import type { SnapshotSummary, TableQuery } from './model/analysis.js';
+import { AnalysisClient } from './model/analysis-client.js';
+import type { FlameMeasure, FlameModel } from './model/flame-tree.js';
+import { indexOfString, stringAt } from './model/packed-strings.js';
+import { orderRows, type TableModel } from './model/table.js';
+import { decodeUrlState, encodeUrlState } from './model/url-state.js';
+import { DEFAULT_VIEW_STATE, normalizeViewState, selectionOf, type FrameRef, type KeyType, type SortKey, type TraceSelection, type ViewState } from './model/view-state.js';
+import { download, h, isTyping } from './views/dom.js';
+import { emptyState } from './views/empty-state.js';
+import { FlameGraph } from './views/flame-graph.js';
+import { formatCount, formatMs, formatSize } from './views/format.js';
+import { Header, type Theme } from './views/header.js';
+import { StatsTable } from './views/stats-table.js';
+import { Summary } from './views/summary.js';
+import { Timeline } from './views/timeline.js';
+import { Toolbar } from './views/toolbar.js';
+import { TracebackPanel } from './views/traceback-panel.js';
+
+interface Loaded {
+  /** The snapshot's id in the worker. */
+  id: number;
+  input: SnapshotInput;
+  summary: SnapshotSummary;
+}
+
+/** Operation timings, for bench/viewer.mjs and curious users (`wtmViewer.timings` in the console). */
+export interface Timing {
+  op: string;
+  ms: number;
+}
+
+const SORT_CYCLE: SortKey[] = ['size', 'count', 'average'];
+const DIFF_SORT_CYCLE: SortKey[] = ['sizeDiff', 'countDiff', 'size', 'count', 'average'];
+const BUSY_DELAY_MS = 200;
+
+export class App {
+  readonly root: HTMLElement;
+  readonly timings: Timing[] = [];
+  readonly #client: AnalysisClient;
+  readonly #snapshots: Loaded[] = [];
+  readonly #samples: MemorySample[] = [];
+  #state: ViewState = { ...DEFAULT_VIEW_STATE };
+  #urls: string[] = [];
+  #nextId = 1;
+  #queue: SnapshotInput[] = [];
+  #loading: SnapshotInput | undefined;
+  #initialLoad = true;
+
+  #table: TableModel | undefined;
+  #tableKey = '';
+  #tableGen = 0;
+  #detailGen = 0;
+  #flame: FlameModel | undefined;
+  #flameKey = '';
+  #flameGen = 0;
+  #measure: FlameMeasure = 'after';
+  #busyTimer = 0;
+  #firstTable = true;
+
+  // views
+  readonly #header: Header;
+  readonly #errors: HTMLElement;
+  readonly #content: HTMLElement;
+  readonly #workspace: HTMLElement;
+  readonly #summary = new Summary();
+  readonly #timeline: Timeline;
+  readonly #toolbar: Toolbar;
+  readonly #statsTable: StatsTable;
+  readonly #flameGraph: FlameGraph;
+  readonly #panel: TracebackPanel;
+  readonly #tabs: Record<'table' | 'flame', HTMLButtonElement>;
+  readonly #viewHost: HTMLElement;
+  readonly #busy: HTMLElement;
+  readonly #status: HTMLElement;
+  readonly #loadingStatus: HTMLElement;
+  readonly #dropOverlay: HTMLElement;
+  readonly #help: HTMLDialogElement;
+  readonly #picker: FilePickerSource;
+  #theme: Theme = 'auto';
+
+  constructor(root: HTMLElement, createWorker: () => Worker) {
+    this.root = root;
+    this.#client = new AnalysisClient(createWorker);
+
+    this.#header = new Header({
+      select: (i) => this.setState({ snapshot: i }),
+      compare: (i) => this.setState({ base: i }),
+      open: () => this.#picker.open(),
+      exportJson: () => void this.#exportJson(),
+      exportPprof: () => void this.#exportPprof(),
+      theme: () => this.#cycleTheme(),
+      help: () => this.#help.showModal(),
+    });
+    this.#errors = h('div', { class: 'errors', attrs: { role: 'alert', 'aria-live': 'assertive' } });
+    this.#timeline = new Timeline({ select: (i) => this.setState({ snapshot: i }), compare: (i) => this.setState({ base: i === this.#state.snapshot ? null : i }) });
+    this.#toolbar = new Toolbar({ change: (patch) => this.setState(patch) });
+    this.#statsTable = new StatsTable({ select: (row) => void this.#showDetail(row), sort: (key) => this.setState({ sort: key }) });
+    this.#flameGraph = new FlameGraph({
+      select: (node) => this.#showFlamePath(node),
+      search: (text) => this.setState({ search: text }),
+      measure: (m) => {
+        this.#measure = m;
+        void this.#refreshFlame();
+      },
+    });
+    this.#panel = new TracebackPanel({ focusFrame: (ref) => this.#focusFrame(ref), copy: (text) => void this.#copy(text) });
+
+    const tab = (view: 'table' | 'flame', text: string, key: string) =>
+      h('button', {
+        class: 'tab',
+        text,
+        title: `${text} (${key})`,
+        attrs: { role: 'tab', id: `tab-${view}`, 'aria-controls': `view-${view}` },
+        on: { click: () => this.setState({ view }) },
+      });
+    this.#tabs = { table: tab('table', 'Statistics', 't'), flame: tab('flame', 'Flame graph', 'f') };
+    this.#statsTable.el.id = 'view-table';
+    this.#statsTable.el.setAttribute('role', 'tabpanel');
+    this.#flameGraph.el.id = 'view-flame';
+    this.#flameGraph.el.setAttribute('role', 'tabpanel');
+    this.#busy = h('div', { class: 'busy', attrs: { hidden: true } }, h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), h('span', { text: 'Computing…' }));
+    this.#viewHost = h('div', { class: 'view-host' }, this.#statsTable.el, this.#flameGraph.el, this.#busy);
+    const viewArea = h('div', { class: 'view-area' }, h('div', { class: 'view-tabs', attrs: { role: 'tablist', 'aria-label': 'Views' } }, this.#tabs.table, this.#tabs.flame), this.#viewHost);
+    this.#workspace = h(
+      'div',
+      { class: 'workspace' },
+      this.#summary.el,
+      this.#timeline.el,
+      this.#toolbar.el,
+      h('main', { class: 'main-split' }, viewArea, this.#panel.el),
+    );
+    this.#content = h('div', { class: 'content' });
+    this.#status = h('span', { class: 'status-text', attrs: { 'aria-live': 'polite' } });
+    this.#loadingStatus = h('span', { class: 'loading-status' });
+    this.#dropOverlay = h('div', { class: 'drop-overlay', attrs: { hidden: true } }, h('div', { text: 'Drop snapshot files to open them' }));
+    this.#help = helpDialog();
+    const fileInput = h('input', { attrs: { type: 'file', multiple: true, accept: '.wtmsnap,application/octet-stream', hidden: true, 'aria-hidden': 'true' } });
+    this.#picker = new FilePickerSource(fileInput);
+
+    root.replaceChildren(
+      this.#header.el,
+      this.#errors,
+      this.#content,
+      h('footer', { class: 'status-bar' }, this.#status, h('span', { class: 'spacer' }), this.#loadingStatus),
+      this.#dropOverlay,
+      this.#help,
+      fileInput,
+    );
+
+    const sink = this.#sink();
+    this.#picker.connect(sink);
+    new DropSource(document.documentElement, (on) => (this.#dropOverlay.hidden = !on)).connect(sink);
+    document.addEventListener('keydown', (e) => this.#shortcut(e));
+    this.#initTheme();
+    this.#render();
+  }
+
+  /** Applies the page's query string: fetches its `url=` snapshots, then shows its state. */
+  start(search: string, base: string): void {
+    const { state, urls } = decodeUrlState(new URLSearchParams(search));
+    this.#state = state;
+    this.#urls = [];
+    if (urls.length === 0) {
+      this.#initialLoad = false;
+      this.#render();
+      return;
+    }
+    new UrlSource(urls, base).connect(this.#sink());
+  }
+
+  /** Resolves once the worker has finished its idle precomputation (bench). */
+  settle(): Promise<void> {
+    return this.#client.settle();
+  }
+
+  /** What the flame graph drew last (tests, bench). */
+  flameBoxes(): ReturnType<FlameGraph['boxes']> {
+    return this.#flameGraph.boxes();
+  }
+
+  get state(): Readonly<ViewState> {
+    return this.#state;
+  }
+
+  setState(patch: Partial<ViewState>): void {
+    const before = this.#state;
+    const next = normalizeViewState({ ...before, ...patch }, this.#snapshots.length);
+    // A patch that changes the sort away from a diff key while comparing is fine;
+    // one that picks a diff sort without a base falls back to size (normalize).
+    this.#state = next;
+    this.#writeUrl();
+    this.#render();
+    if (before.view !== next.view && this.#snapshots.length > 0) this.#explainSelection();
+  }
+
+  /** Points the traceback panel at what the open view has selected. */
+  #explainSelection(): void {
+    if (this.#state.view === 'table') {
+      const row = this.#statsTable.selectedRow;
+      if (row !== null) void this.#showDetail(row);
+      else this.#panel.showHint();
+    } else if (this.#flameGraph.selected >= 0) this.#showFlamePath(this.#flameGraph.selected);
+    else this.#panel.showHint('Click a box to zoom to it and see its call path here.');
+  }
+
+  // ── data sources ──────────────────────────────────────────────────────────
+
+  #sink(): DataSink {
+    return {
+      snapshot: (input) => {
+        this.#queue.push(input);
+        void this.#pump();
+      },
+      error: (message) => this.#error(message),
+      samples: (samples) => {
+        this.#samples.push(...samples);
+        this.#render();
+      },
+    };
+  }
+
+  /** Loads queued inputs one at a time, in order, so `?url=` order is snapshot order. */
+  async #pump(): Promise<void> {
+    if (this.#loading !== undefined) return;
+    const input = this.#queue.shift();
+    if (input === undefined) return;
+    this.#loading = input;
+    this.#showLoading(`Opening ${input.name}…`);
+    const t0 = performance.now();
+    try {
+      const bytes = await input.read();
+      this.timings.push({ op: 'read', ms: performance.now() - t0 });
+      const id = this.#nextId++;
+      const summary = await this.#client.load(id, bytes, input.name);
+      this.timings.push({ op: 'worker-load', ms: summary.loadMs });
+      this.#snapshots.push({ id, input, summary });
+      if (input.url !== undefined) this.#urls.push(input.url);
+      this.timings.push({ op: 'load', ms: performance.now() - t0 });
+      if (!this.#initialLoad) this.#state = { ...this.#state, snapshot: this.#snapshots.length - 1 };
+    } catch (error) {
+      const message = (error as Error).message;
+      // The model's messages name the file already ("x.wtmsnap is corrupt: …").
+      this.#error(message.startsWith(input.name) ? message : `Could not open ${input.name}: ${message}`);
+    } finally {
+      this.#loading = undefined;
+      this.#showLoading('');
+    }
+    // The URL's state names snapshots by index: apply it once all of them are in.
+    if (!this.#initialLoad) this.setState({});
+    else if (this.#queue.length === 0) {
+      this.#initialLoad = false;
+      this.setState({});
+    }
+    void this.#pump();
+  }
+
+  #showLoading(text: string): void {
+    this.#loadingStatus.replaceChildren();
+    if (text === '') return;
+    this.#loadingStatus.append(
+      h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }),
+      h('span', { text }),
+      h('button', { class: 'small', text: 'Cancel', on: { click: () => this.#cancel() } }),
+    );
+  }
+
+  /** Stops whatever the worker is doing; the snapshots it held are read again. */
+  #cancel(): void {
+    const reload = this.#snapshots.splice(0).map((s) => s.input);
+    const pending = this.#loading;
+    this.#queue = [];
+    this.#client.restart(pending ? `Opening ${pending.name} was cancelled.` : 'Cancelled.');
+    this.#loading = undefined;
+    this.#table = undefined;
+    this.#tableKey = '';
+    this.#flame = undefined;
+    this.#flameKey = '';
+    this.#urls = [];
+    this.#showLoading('');
+    const sink = this.#sink();
+    for (const input of reload) sink.snapshot(input);
+    this.setState({});
+  }
+
+  #error(message: string): void {
+    const item = h('div', { class: 'error' }, h('span', { class: 'error-text', text: message }), h('button', { class: 'small', text: 'Dismiss', on: { click: () => item.remove() } }));
+    this.#errors.append(item);
+  }
+
+  // ── rendering ─────────────────────────────────────────────────────────────
+
+  #render(): void {
+    const s = this.#state;
+    this.#header.update(
+      this.#snapshots.map((x) => x.summary),
+      s.snapshot,
+      s.base,
+    );
+    if (this.#snapshots.length === 0) {
+      this.root.classList.remove('has-snapshots');
+      if (this.#loading !== undefined || this.#queue.length > 0 || this.#initialLoad) {
+        this.#content.replaceChildren(h('div', { class: 'opening' }, h('span', { class: 'spinner' }), h('span', { text: 'Opening snapshots…' })));
+      } else {
+        this.#content.replaceChildren(emptyState(() => this.#picker.open()));
+        this.#status.textContent = 'No snapshot open.';
+      }
+      return;
+    }
+    this.root.classList.add('has-snapshots');
+    if (this.#content.firstChild !== this.#workspace) this.#content.replaceChildren(this.#workspace);
+    const current = this.#snapshots[s.snapshot];
+    const base = s.base === null ? undefined : this.#snapshots[s.base];
+    this.#summary.update(current.summary, base?.summary);
+    this.#timeline.update(
+      this.#snapshots.map((x) => ({ name: x.summary.name, timestamp: num(x.summary.meta.timestamp), current: num(x.summary.meta.current) ?? x.summary.size, peak: num(x.summary.meta.peak) })),
+      this.#samples,
+      s.snapshot,
+      s.base,
+    );
+    this.#toolbar.update(s, current.summary.domains, s.base !== null);
+    for (const view of ['table', 'flame'] as const) {
+      this.#tabs[view].setAttribute('aria-selected', String(s.view === view));
+      this.#tabs[view].tabIndex = s.view === view ? 0 : -1;
+    }
+    this.#statsTable.el.hidden = s.view !== 'table';
+    this.#flameGraph.el.hidden = s.view !== 'flame';
+    void this.#refreshTable();
+    if (s.view === 'flame') {
+      void this.#refreshFlame();
+      this.#flameGraph.setSearch(s.search);
+    }
+  }
+
+  #query(): TableQuery {
+    return { selection: this.#selection(), keyType: this.#state.keyType, cumulative: this.#state.cumulative };
+  }
+
+  /** The state's selection with snapshot indices replaced by worker ids. */
+  #selection(): TraceSelection {
+    const sel = selectionOf(this.#state);
+    return { ...sel, snapshot: this.#snapshots[sel.snapshot].id, base: sel.base === null ? null : this.#snapshots[sel.base].id };
+  }
+
+  async #refreshTable(): Promise<void> {
+    const query = this.#query();
+    const key = JSON.stringify(query);
+    const sort = this.#state.sort;
+    if (key === this.#tableKey && this.#table !== undefined) {
+      if (this.#statsTableSort !== sort) this.#showTable(this.#table, 'sort', performance.now());
+      return;
+    }
+    this.#tableKey = key;
+    const gen = ++this.#tableGen;
+    const t0 = performance.now();
+    this.#setBusy(true);
+    try {
+      const model = await this.#client.table(query);
+      if (gen !== this.#tableGen) return;
+      this.timings.push({ op: 'worker-table', ms: model.ms });
+      this.timings.push({ op: 'table-received', ms: performance.now() - t0 });
+      const previous = this.#table;
+      const selectedKey = previous !== undefined && this.#statsTable.selectedRow !== null ? stringAt(previous.keys, this.#statsTable.selectedRow) : undefined;
+      this.#table = model;
+      this.#showTable(model, 'table', t0, selectedKey);
+    } catch (error) {
+      if (gen !== this.#tableGen) return;
+      this.#tableKey = '';
+      this.#error(`Could not compute the table: ${(error as Error).message}`);
+    } finally {
+      if (gen === this.#tableGen) this.#setBusy(false);
+    }
+  }
+
+  #statsTableSort: SortKey | undefined;
+
+  #showTable(model: TableModel, op: string, t0: number, selectedKey?: string): void {
+    const s = this.#state;
+    const order = orderRows(model, s.sort);
+    this.#statsTableSort = s.sort;
+    let selected: number | null = this.#statsTable.selectedRow;
+    if (op === 'table') {
+      // Keep the selected key if the new table has it, else select the top row, so
+      // the traceback panel always explains something.
+      const i = selectedKey === undefined ? -1 : indexOfString(model.keys, selectedKey);
+      selected = i >= 0 ? i : order.length > 0 ? order[0] : null;
+    }
+    const filtered = s.include.length > 0 || s.exclude.length > 0 || s.domains !== null || s.focus !== null;
+    this.#statsTable.setModel(model, order, s.sort, selected, filtered ? 'No traces match the filters.' : 'This snapshot holds no traces.');
+    const ms = performance.now() - t0;
+    if (this.#firstTable) {
+      this.#firstTable = false;
+      this.timings.push({ op: 'first-table', ms: performance.now() });
+    }
+    this.timings.push({ op, ms });
+    this.#statsTable.el.dataset.generation = String(this.timings.length);
+    this.#updateStatus(model, ms);
+    if (op === 'table' && s.view === 'table') {
+      if (selected !== null) void this.#showDetail(selected);
+      else this.#panel.showHint();
+    }
+  }
+
+  #updateStatus(model: TableModel, ms: number): void {
+    const t = model.total;
+    const n = model.size.length;
+    const rows = `${formatCount(n)} ${n === 1 ? 'row' : 'rows'}`;
+    let text = `${formatSize(t.size)} in ${formatCount(t.count)} ${t.count === 1 ? 'block' : 'blocks'} · ${rows}`;
+    if (model.compare && t.baseSize !== undefined) text += ` · ${formatSize(t.size - t.baseSize, true)} since the base`;
+    const all = this.#snapshots[this.#state.snapshot].summary;
+    if (t.count !== all.traces) text += ` · filtered from ${formatSize(all.size)} in ${formatCount(all.traces)} blocks`;
+    this.#status.textContent = `${text} · ${formatMs(ms)}`;
+  }
+
+  #setBusy(on: boolean): void {
+    clearTimeout(this.#busyTimer);
+    if (!on) {
+      this.#busy.hidden = true;
+      this.#viewHost.removeAttribute('aria-busy');
+      return;
+    }
+    this.#viewHost.setAttribute('aria-busy', 'true');
+    this.#busyTimer = window.setTimeout(() => (this.#busy.hidden = false), BUSY_DELAY_MS);
+  }
+
+  async #showDetail(row: number): Promise<void> {
+    const gen = ++this.#detailGen;
+    this.#panel.showLoading();
+    try {
+      const detail = await this.#client.detail(this.#query(), row);
+      if (gen === this.#detailGen) this.#panel.showDetail(detail, this.#state.focus);
+    } catch (error) {
+      if (gen === this.#detailGen) this.#panel.showHint(`Could not load the traceback: ${(error as Error).message}`);
+    }
+  }
+
+  async #refreshFlame(): Promise<void> {
+    const selection = this.#selection();
+    const measure = selection.base === null ? 'after' : this.#measure;
+    const key = JSON.stringify([selection, measure]);
+    if (key === this.#flameKey) return;
+    this.#flameKey = key;
+    const gen = ++this.#flameGen;
+    const t0 = performance.now();
+    this.#setBusy(true);
+    try {
+      const model = await this.#client.flame(selection, measure);
+      if (gen !== this.#flameGen) return;
+      this.#flame = model;
+      const filtered = selection.include.length > 0 || selection.exclude.length > 0 || selection.domains !== null || selection.focus !== null;
+      this.#flameGraph.setModel(model, this.#state.search, filtered ? 'No traces match the filters.' : 'This snapshot holds no traces.');
+      this.#flameGraph.el.dataset.generation = String(gen);
+      this.timings.push({ op: 'flame', ms: performance.now() - t0 });
+      if (this.#state.view === 'flame') this.#explainSelection();
+    } catch (error) {
+      if (gen !== this.#flameGen) return;
+      this.#flameKey = '';
+      this.#error(`Could not compute the flame graph: ${(error as Error).message}`);
+    } finally {
+      if (gen === this.#flameGen) this.#setBusy(false);
+    }
+  }
+
+  #showFlamePath(node: number): void {
+    const model = this.#flame;
+    if (model === undefined || node < 0) return;
+    const path = this.#flameGraph.path(node).slice(1); // without the root
+    const frames = path.map((n) => model.frames[model.frame[n]]).reverse();
+    if (frames.length === 0) {
+      this.#panel.showHint(`All memory: ${formatSize(model.value[0])} in ${formatCount(model.count[0])} blocks. Click a box to see its call path.`);
+      return;
+    }
+    this.#panel.showPath(frames, model.value[node], model.count[node], model.compare ? model.other[node] : undefined, this.#state.focus);
+  }
+
+  #focusFrame(ref: FrameRef): void {
+    const s = this.#state;
+    const same = s.focus !== null && JSON.stringify(s.focus) === JSON.stringify(ref);
+    this.setState({ focus: same ? null : ref });
+  }
+
+  // ── export, copy, theme, keyboard ────────────────────────────────────────
+
+  #exportName(ext: string): string {
+    const name = this.#snapshots[this.#state.snapshot]?.summary.name ?? 'snapshot';
+    const stem = name.replace(/\.wtmsnap$/i, '').replace(/[^\w.-]+/g, '_').slice(0, 80) || 'snapshot';
+    return `${stem}.${this.#state.base !== null ? 'diff.' : ''}${this.#state.keyType}.${ext}`;
+  }
+
+  async #exportJson(): Promise<void> {
+    if (this.#snapshots.length === 0) return;
+    try {
+      const json = await this.#client.exportJson(this.#query(), this.#state.sort);
+      download(this.#exportName('json'), json, 'application/json');
+      this.#status.textContent = `Exported ${this.#exportName('json')}`;
+    } catch (error) {
+      this.#error(`Could not export JSON: ${(error as Error).message}`);
+    }
+  }
+
+  async #exportPprof(): Promise<void> {
+    if (this.#snapshots.length === 0) return;
+    try {
+      const bytes = await this.#client.exportPprof(this.#selection());
+      const name = this.#exportName('pb.gz').replace(/\.(filename|lineno|traceback)\./, '.').replace('.diff.', '.');
+      download(name, bytes, 'application/gzip');
+      this.#status.textContent = `Exported ${name} (the selected snapshot's traces; pprof compares with -diff_base)`;
+    } catch (error) {
+      this.#error(`Could not export pprof: ${(error as Error).message}`);
+    }
+  }
+
+  async #copy(text: string): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(text);
+      this.#status.textContent = 'Copied.';
+    } catch {
+      this.#status.textContent = 'Could not copy: the browser refused access to the clipboard.';
+    }
+  }
+
+  #initTheme(): void {
+    let saved: string | null = null;
+    try {
+      saved = localStorage.getItem('wtm-theme');
+    } catch {
+      // storage disabled
+    }
+    this.#applyTheme(saved === 'light' || saved === 'dark' ? saved : 'auto');
+    matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => this.#applyTheme(this.#theme));
+  }
+
+  #cycleTheme(): void {
+    const next: Theme = this.#theme === 'auto' ? 'light' : this.#theme === 'light' ? 'dark' : 'auto';
+    try {
+      localStorage.setItem('wtm-theme', next);
+    } catch {
+      // storage disabled: the theme lasts until reload
+    }
+    this.#applyTheme(next);
+  }
+
+  #applyTheme(theme: Theme): void {
+    this.#theme = theme;
+    const dark = theme === 'dark' || (theme === 'auto' && matchMedia('(prefers-color-scheme: dark)').matches);
+    document.documentElement.dataset.theme = theme;
+    document.documentElement.dataset.resolvedTheme = dark ? 'dark' : 'light';
+    this.#header.setTheme(theme);
+    if (this.#flame !== undefined) this.#flameGraph.setSearch(this.#state.search); // redraw in the new colours
+  }
+
+  #shortcut(e: KeyboardEvent): void {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (this.#help.open) return;
+    if (isTyping(e.target)) {
+      if (e.key === 'Escape' && e.target instanceof HTMLElement) e.target.blur();
+      return;
+    }
+    const s = this.#state;
+    const has = this.#snapshots.length > 0;
+    const groups: Record<string, KeyType> = { '1': 'filename', '2': 'lineno', '3': 'traceback' };
+    switch (e.key) {
+      case '?':
+        this.#help.showModal();
+        break;
+      case 'o':
+        this.#picker.open();
+        break;
+      case '/':
+        if (!has) return;
+        if (s.view === 'flame') this.#flameGraph.focusSearch();
+        else this.#toolbar.focusFilter();
+        break;
+      case 't':
+        if (!has) return;
+        this.setState({ view: 'table' });
+        this.#statsTable.focus();
+        break;
+      case 'f':
+        if (!has) return;
+        this.setState({ view: 'flame' });
+        this.#flameGraph.canvas.focus();
+        break;
+      case '1':
+      case '2':
+      case '3':
+        this.setState({ keyType: groups[e.key] });
+        break;
+      case 'c':
+        this.setState({ cumulative: !s.cumulative });
+        break;
+      case 's': {
+        const cycle = s.base === null ? SORT_CYCLE : DIFF_SORT_CYCLE;
+        this.setState({ sort: cycle[(cycle.indexOf(s.sort) + 1) % cycle.length] });
+        break;
+      }
+      case '[':
+        this.setState({ snapshot: Math.max(0, s.snapshot - 1) });
+        break;
+      case ']':
+        this.setState({ snapshot: Math.min(this.#snapshots.length - 1, s.snapshot + 1) });
+        break;
+      case 'b':
+        this.setState({ base: s.base !== null ? null : s.snapshot > 0 ? s.snapshot - 1 : null });
+        break;
+      case 'y': {
+        const text = this.#statsTable.selectedText();
+        if (text !== undefined) void this.#copy(text);
+        break;
+      }
+      case 'Escape':
+        if (s.focus === null) return;
+        this.setState({ focus: null });
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+  }
+
+  #writeUrl(): void {
+    const params = encodeUrlState({ state: this.#state, urls: this.#urls });
+    const query = params.toString();
+    const url = `${location.pathname}${query ? `?${query}` : ''}${location.hash}`;
+    if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
+  }
+}
+
+function num(v: number | string | undefined): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+function helpDialog(): HTMLDialogElement {
+  const rows: Array<[string, string]> = [
+    ['o', 'Open snapshot files'],
+    ['t / f', 'Statistics table / flame graph'],
+    ['1 2 3', 'Group by file, line, traceback'],
+    ['c', 'Cumulative on / off'],
+    ['s', 'Next sort order'],
+    ['/', 'Filter files (table) or search frames (flame graph)'],
+    ['[ ]', 'Previous / next snapshot'],
+    ['b', 'Compare with the previous snapshot, or stop comparing'],
+    ['↑ ↓ PgUp PgDn Home End', 'Move through the table'],
+    ['y', 'Copy the selected row as tracemalloc prints it'],
+    ['← → ↑ ↓ Enter', 'Flame graph: move between boxes, zoom'],
+    ['Esc', 'Zoom out (flame graph) · remove the frame filter'],
+    ['?', 'This help'],
+  ];
+  const dialog = h('dialog', { class: 'help', attrs: { 'aria-labelledby': 'help-title' } });
+  const table = h('table', {}, ...rows.map(([k, v]) => h('tr', {}, h('th', {}, h('kbd', { text: k })), h('td', { text: v }))));
+  dialog.append(
+    h('h2', { attrs: { id: 'help-title' }, text: 'Keyboard shortcuts' }),
+    table,
+    h('form', { attrs: { method: 'dialog' } }, h('button', { class: 'primary', text: 'Close', attrs: { autofocus: true } })),
+  );
+  return dialog;
+}

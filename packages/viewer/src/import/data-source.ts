@@ -1,0 +1,48 @@
+/**
+ * Where snapshots come from. Each way in (a file picker, drag and drop, a `?url=`
+ * parameter, later a live connection to a running page through the Vite plugin) is
+ * a DataSource that hands SnapshotInputs to the app. Reading is deferred to `read()`
+ * so the app decides when (and, after a cancelled load, whether again).
+ */
+
+/** One snapshot file, not yet read. */
+export interface SnapshotInput {
+  /** What the user calls it: a file name or the last part of a URL. Untrusted text. */
+  name: string;
+  origin: 'file' | 'url' | 'live';
+  /** For origin 'url': the URL as given, kept in the page's URL so a view can be shared. */
+  url?: string;
+  /** The bytes of a `.wtmsnap` file (Snapshot.dump()). Rejects with a message naming the input. */
+  read(): Promise<Uint8Array>;
+}
+
+/** A point of memory over time, for the timeline. */
+export interface MemorySample {
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  current: number;
+  peak: number;
+}
+
+/** What a DataSource reports to. */
+export interface DataSink {
+  snapshot(input: SnapshotInput): void;
+  /** A problem that is not one file's, e.g. a lost connection. */
+  error(message: string): void;
+  /**
+   * Memory samples between snapshots. The runtime records none yet, so today the
+   * timeline plots the snapshots' own meta (timestamp, current, peak) only.
+   */
+  samples?(samples: readonly MemorySample[]): void;
+}
+
+/**
+ * A source of snapshots. File and URL sources deliver once; a live source (the
+ * Vite plugin's connection to the traced page: it will take snapshots on request
+ * and stream samples) keeps delivering until disconnected.
+ */
+export interface DataSource {
+  readonly kind: 'file' | 'url' | 'live';
+  connect(sink: DataSink): void;
+  disconnect(): void;
+}

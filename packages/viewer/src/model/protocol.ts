@@ -1,0 +1,22 @@
+/**
+ * Messages between the page and the analysis worker. Every request has an id; the
+ * worker answers each with { id, ok, value } or { id, ok: false, error }.
+ */
+
+import type { FlameMeasure } from './flame-tree.js';
+import type { TableQuery } from './analysis.js';
+import type { SortKey, TraceSelection } from './view-state.js';
+
+export type Request =
+  | { op: 'load'; snapshot: number; bytes: Uint8Array; name: string }
+  | { op: 'forget'; snapshot: number }
+  | { op: 'table'; query: TableQuery }
+  | { op: 'detail'; query: TableQuery; row: number }
+  | { op: 'flame'; selection: TraceSelection; measure: FlameMeasure }
+  | { op: 'json'; query: TableQuery; sort: SortKey }
+  | { op: 'pprof'; selection: TraceSelection }
+  | { op: 'settle' };
+
+export type Envelope = Request & { id: number };
+
+export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };

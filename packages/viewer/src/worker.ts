@@ -1,0 +1,70 @@
+/**
+ * The analysis worker: loading, filtering, grouping and diffing happen here, so a
+ * million-trace snapshot never blocks the page. It holds an Analysis and answers
+ * protocol.ts messages; results that are not cached are transferred, not copied.
+ */
+
+import { Analysis } from './model/analysis.js';
+import type { Envelope, Reply } from './model/protocol.js';
+
+const analysis = new Analysis();
+
+// Idle time precomputes groupings one step at a time (analysis.warm), so a request
+// that arrives meanwhile waits for one step at most.
+const WARM_DELAY_MS = 40;
+let warmTimer: ReturnType<typeof setTimeout> | undefined;
+function scheduleWarm(): void {
+  clearTimeout(warmTimer);
+  warmTimer = setTimeout(() => {
+    if (analysis.warm()) scheduleWarm();
+  }, WARM_DELAY_MS);
+}
+const scope = self as unknown as {
+  onmessage: ((e: MessageEvent<Envelope>) => void) | null;
+  postMessage(message: Reply, transfer?: Transferable[]): void;
+};
+
+scope.onmessage = async (e) => {
+  const m = e.data;
+  try {
+    let value: unknown;
+    let transfer: Transferable[] = [];
+    switch (m.op) {
+      case 'load':
+        value = analysis.load(m.snapshot, m.bytes, m.name);
+        break;
+      case 'forget':
+        analysis.forget(m.snapshot);
+        break;
+      case 'table':
+        value = analysis.table(m.query); // cached in the worker: copied, not transferred
+        break;
+      case 'detail':
+        value = analysis.detail(m.query, m.row);
+        break;
+      case 'flame': {
+        const flame = analysis.flame(m.selection, m.measure);
+        transfer = [flame.frame, flame.depth, flame.start, flame.value, flame.count, flame.other, flame.end].map((a) => a.buffer);
+        value = flame;
+        break;
+      }
+      case 'json':
+        value = analysis.exportJson(m.query, m.sort);
+        break;
+      case 'settle':
+        while (analysis.warm());
+        break;
+      case 'pprof': {
+        const bytes = await analysis.exportPprof(m.selection);
+        transfer = [bytes.buffer];
+        value = bytes;
+        break;
+      }
+    }
+    scope.postMessage({ id: m.id, ok: true, value }, transfer);
+    scheduleWarm();
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    scope.postMessage({ id: m.id, ok: false, error: { name: err.name, message: err.message } });
+  }
+};

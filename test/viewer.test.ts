@@ -1,0 +1,382 @@
+// The viewer, end to end in Debian's Chromium: snapshots made by the real runtime
+// from the fixture programs are opened the ways a user opens them (file picker,
+// ?url=), and the test reads what the page shows. Screenshots of every view go to
+// test-output/viewer/.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { DomainFilter, Filter, Snapshot } from '@wasm-tracemalloc/runtime/model';
+import { decodePprof } from '@wasm-tracemalloc/runtime/pprof';
+import { CHROMIUM, ensureViewerBuilt, launchChromium, serveViewer, type Browser, type Page } from '../packages/viewer/harness/browser.mjs';
+import { afterTable, errors, panelFrames, rows, screenshot, summaryCards, waitForTable } from './viewer/page.js';
+import { fileKeepsSource, makeViewerFixtures, type ViewerFixtures } from './viewer/snapshots.js';
+
+const hasChromium = existsSync(CHROMIUM);
+
+// Frames are whatever the runtime makes of the fixtures: `leak.wasm:leak_nodes+0x284`
+// today, `…/leak.c:14` once symbolized. Expectations come from the model.
+const load = (file: string) => Snapshot.load(new Uint8Array(readFileSync(file)), basename(file));
+/** The statistics('lineno') row whose frame is in `fn`. */
+const lineOf = (snapshot: Snapshot, fn: string) => snapshot.statistics('lineno').find((st) => st.traceback.mostRecent.function === fn)!;
+/** Function names of the heaviest traceback through that row's frame, most recent first. */
+const callPathOf = (snapshot: Snapshot, fn: string) => {
+  const frame = lineOf(snapshot, fn).traceback.mostRecent;
+  const tb = snapshot.statistics('traceback').find((st) => st.traceback.mostRecent.equals(frame))!.traceback;
+  return [...tb.frames].reverse().map((f) => f.function ?? f.toString());
+};
+
+describe.skipIf(!hasChromium)('viewer in Chromium', () => {
+  let fx: ViewerFixtures;
+  let server: { url: string; close(): Promise<void> };
+  let browser: Browser;
+  let downloads: string;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wtm-viewer-'));
+    downloads = join(dir, 'downloads');
+    const [fixtures] = await Promise.all([makeViewerFixtures(join(dir, 'fixtures')), Promise.resolve(ensureViewerBuilt())]);
+    fx = fixtures;
+    server = await serveViewer({ fixtures: fx.dir });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (fx) rmSync(join(fx.dir, '..'), { recursive: true, force: true });
+  });
+
+  /** A fresh page; fails the test on any uncaught page error. */
+  async function open(query = '', theme: 'light' | 'dark' = 'light'): Promise<Page> {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(String(e)));
+    (page as Page & { problems: string[] }).problems = problems;
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: theme }]);
+    await page.goto(`${server.url}${query}`, { waitUntil: 'domcontentloaded' });
+    return page;
+  }
+
+  const url = (file: string) => `fixtures/${basename(file)}`;
+  const seriesQuery = (extra = '') => `?${fx.series.map((f) => `url=${url(f)}`).join('&')}${extra}`;
+
+  it('shows how to get a snapshot when none is open', async () => {
+    const page = await open();
+    await page.waitForSelector('.empty-state');
+    const text = await page.$eval('.empty-state', (el) => el.textContent ?? '');
+    expect(text).toContain('Open a tracemalloc snapshot');
+    expect(text).toContain('npx wasm-tracemalloc run app.wasm --snapshot app.wtmsnap');
+    expect(text).toContain('?url=');
+    await screenshot(page, 'empty');
+    await page.close();
+  });
+
+  it("opens the CLI's leak_cli snapshot from the file picker: the top row is the CLI's report line", async () => {
+    const page = await open();
+    const input = await page.waitForSelector('input[type=file]');
+    await input!.uploadFile(fx.leakCli);
+    await waitForTable(page);
+    const [top, ...rest] = await rows(page);
+    expect(rest).toEqual([]);
+    expect(top.text).toBe(fx.leakCliReportLine); // leak_cli.wasm:leak+0x187: size=97.7 KiB, count=1000, average=100 B
+    expect(top.location).toBe(load(fx.leakCli).statistics('lineno')[0].traceback.toString());
+    expect([top.size, top.count, top.average]).toEqual(['97.7 KiB', '1,000', '100 B']);
+    const cards = await summaryCards(page);
+    expect(cards).toMatchObject({ Current: '97.7 KiB', Peak: '97.7 KiB', Blocks: '1,000', Tracebacks: '1', 'Lost traces': '0', 'Double frees': '0' });
+    expect(await page.$eval('.status-text', (el) => el.textContent)).toMatch(/^97\.7 KiB in 1,000 blocks · 1 row · /);
+    await screenshot(page, 'table');
+    await page.close();
+  });
+  it('compares two snapshots from ?url=: rows equal compareTo, the leak on top marked new', async () => {
+    const page = await open(seriesQuery('&snap=1&base=0'));
+    await waitForTable(page);
+    const [before, after] = fx.series.slice(0, 2).map(load);
+    const expected = after.compareTo(before, 'lineno').map(String);
+    const shown = await rows(page);
+    expect(shown.map((r) => r.text)).toEqual(expected);
+    expect(shown[0].location).toBe(lineOf(after, 'leak_nodes').traceback.toString());
+    expect(shown[0]).toMatchObject({ status: 'new', size: '97.7 KiB', sizeDiff: '+97.7 KiB', count: '1,000', countDiff: '+1,000', average: '100 B' });
+    expect(shown[0].text).toBe(`${shown[0].location}: size=97.7 KiB (+97.7 KiB), count=1000 (+1000), average=100 B`);
+    expect(shown.find((r) => r.size === '10000 B')).toMatchObject({ status: 'new', sizeDiff: '+10000 B', countDiff: '+10', average: '1000 B' });
+    const cards = await summaryCards(page);
+    expect(cards.Blocks).toBe('1,010');
+    expect(await page.$$eval('.summary .card-diff', (els) => els.map((e) => e.textContent))).toContain('+1,010');
+    await screenshot(page, 'compare');
+
+    // Everything released: every group is freed, largest |size diff| first, as compare_to sorts.
+    await afterTable(page, () => page.select('select[aria-label="Snapshot"]', '3'));
+    await afterTable(page, () => page.select('select[aria-label="Compare with"]', '1'));
+    const freed = await rows(page);
+    const [b1, a3] = [fx.series[1], fx.series[3]].map(load);
+    expect(freed.map((r) => r.text)).toEqual(a3.compareTo(b1, 'lineno').map(String));
+    expect(new Set(freed.map((r) => r.status))).toEqual(new Set(['freed']));
+    expect(freed[0]).toMatchObject({ size: '0 B', sizeDiff: '-97.7 KiB', countDiff: '-1,000' });
+    expect(page.url()).toContain('snap=3&base=1');
+
+    // By file, the third snapshot grew the file of leak_nodes (and its neighbours): "grown".
+    await page.goto(`${server.url}${seriesQuery('&snap=2&base=1&key=filename')}`, { waitUntil: 'domcontentloaded' });
+    await waitForTable(page);
+    const byFile = await rows(page);
+    const [b2, a3b] = [fx.series[1], fx.series[2]].map(load);
+    expect(byFile.map((r) => r.text)).toEqual(a3b.compareTo(b2, 'filename').map(String));
+    const leakFile = lineOf(a3b, 'leak_nodes').traceback.mostRecent.filename;
+    expect(byFile.find((r) => r.location === leakFile)).toMatchObject({ status: 'grown' });
+    await page.close();
+  });
+
+  it('traceback panel: the selected row shows its call path; clicking a frame filters to it', async () => {
+    const page = await open(seriesQuery('&snap=2'));
+    await waitForTable(page);
+    // The top row is selected when the table opens.
+    await page.waitForSelector('.traceback-panel .frame');
+    const top = (await rows(page))[0];
+    expect(await page.$eval('.traceback-panel .stat-line', (el) => el.textContent)).toBe(top.text);
+    const snap3 = load(fx.series[2]);
+    const frames = await panelFrames(page);
+    expect(frames.map((f) => f.fn)).toEqual(callPathOf(snap3, 'leak_nodes'));
+    expect(frames.map((f) => f.fn)).toContain('phase_leak_nodes');
+    const leakFrame = lineOf(snap3, 'leak_nodes').traceback.mostRecent;
+    expect(frames[0].loc).toBe(leakFrame.lineno > 0 ? `${leakFrame.filename}, line ${leakFrame.lineno}` : `${leakFrame.filename}, offset 0x${leakFrame.offset!.toString(16)}`);
+
+    // Select the realloc'd buffer's row with the keyboard, then filter to its caller.
+    await page.focus('.table-viewport');
+    const all = await rows(page);
+    const grow = all.findIndex((r) => r.location === lineOf(snap3, 'grow_buffer').traceback.toString());
+    expect(grow).toBeGreaterThan(0);
+    for (let i = 0; i < grow; i++) await page.keyboard.press('ArrowDown');
+    await page.waitForFunction((t) => document.querySelector('.traceback-panel .stat-line')?.textContent === t, {}, all[grow].text);
+    const growPath = callPathOf(snap3, 'grow_buffer');
+    expect((await panelFrames(page)).map((f) => f.fn)).toEqual(growPath);
+    await screenshot(page, 'traceback');
+
+    // Filter to the phase's frame (the caller of the allocating function).
+    const phase = growPath.indexOf('phase_grow_buffer');
+    await afterTable(page, () => page.click(`.traceback-panel li:nth-child(${phase + 1}) .frame`));
+    const focused = await rows(page);
+    expect(focused.map((r) => r.location)).toEqual([all[grow].location]);
+    const phaseFrame = snap3.statistics('traceback').find((st) => st.traceback.frames.some((f) => f.function === 'phase_grow_buffer'))!.traceback.frames.find((f) => f.function === 'phase_grow_buffer')!;
+    expect(await page.$eval('.focus-chip .chip-value', (el) => el.textContent)).toBe(phaseFrame.toString());
+    expect(decodeURIComponent(page.url())).toContain(`focus=${JSON.stringify([phaseFrame.filename, phaseFrame.lineno, phaseFrame.function ?? null, phaseFrame.offset ?? null])}`);
+    expect(await page.$eval('.status-text', (el) => el.textContent)).toContain('filtered from');
+    await screenshot(page, 'traceback-focus');
+
+    // The URL keeps the filter: a reload shows the same rows.
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await waitForTable(page);
+    expect((await rows(page)).map((r) => r.location)).toEqual([all[grow].location]);
+    await afterTable(page, () => page.click('.focus-chip .chip-clear'));
+    expect(await rows(page)).toHaveLength(all.length);
+    await page.close();
+  });
+
+  it('filters with tracemalloc globs and domains; groups and sorts from the keyboard; the URL keeps it all', async () => {
+    const page = await open(seriesQuery('&snap=1'));
+    await waitForTable(page);
+    const snap2 = load(fx.series[1]);
+    expect((await rows(page)).map((r) => r.text)).toEqual(snap2.statistics('lineno').map(String));
+    // The Rust module's blocks (10 x 1000 B) and the C module's leak, by file.
+    const rustFile = snap2.statistics('lineno').find((st) => st.count === 10)!.traceback.mostRecent.filename;
+    const leakFile = lineOf(snap2, 'leak_nodes').traceback.mostRecent.filename;
+    const glob = (file: string) => file.replace(/[[\]*?]/g, '?');
+
+    await afterTable(page, async () => {
+      await page.type('input[data-field=include]', glob(rustFile));
+      await page.keyboard.press('Enter');
+    });
+    let shown = await rows(page);
+    expect(shown.map((r) => r.text)).toEqual(snap2.filterTraces([new Filter(true, glob(rustFile))]).statistics('lineno').map(String));
+    expect(shown[0]).toMatchObject({ size: '10000 B', count: '10', average: '1000 B' });
+
+    // Exclude instead, then the domain checkbox for lib_rs.wasm off as well.
+    await afterTable(page, async () => {
+      await page.$eval('input[data-field=include]', (el) => ((el as HTMLInputElement).value = ''));
+      await page.type('input[data-field=exclude]', glob(leakFile));
+      await page.keyboard.press('Enter');
+    });
+    expect((await rows(page)).map((r) => r.text)).toEqual(snap2.filterTraces([new Filter(false, glob(leakFile))]).statistics('lineno').map(String));
+    await afterTable(page, () => page.$eval('input[data-field=exclude]', (el) => ((el as HTMLInputElement).value = '')).then(() => page.focus('input[data-field=exclude]')).then(() => page.keyboard.press('Enter')));
+    const domainBoxes = await page.$$eval('.domains label.domain', (els) => els.map((e) => e.textContent));
+    expect(domainBoxes).toEqual(['leak.wasm', 'lib_rs.wasm']);
+    await afterTable(page, () => page.click('.domains label.domain:nth-of-type(2) input'));
+    shown = await rows(page);
+    const leakDomain = snap2.domains.find((d) => d.name.startsWith('leak.wasm'))!.id;
+    expect(shown.map((r) => r.text)).toEqual(snap2.filterTraces([new DomainFilter(true, leakDomain)]).statistics('lineno').map(String));
+    expect(page.url()).toContain(`dom=${leakDomain}`);
+
+    // Keyboard: 3 groups by traceback (callers shown), s sorts by count.
+    await page.focus('.table-viewport');
+    await afterTable(page, () => page.keyboard.press('3'));
+    shown = await rows(page);
+    expect(shown[0].callers).toBe(`← ${callPathOf(snap2, 'leak_nodes').slice(1, 4).join(' ← ')}${callPathOf(snap2, 'leak_nodes').length > 4 ? ' ← …' : ''}`);
+    await afterTable(page, () => page.keyboard.press('s'));
+    shown = await rows(page);
+    expect(shown[0].count).toBe('1,000');
+    const counts = shown.map((r) => Number(r.count.replace(/,/g, '')));
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    expect(page.url()).toContain('key=traceback');
+    expect(page.url()).toContain('sort=count');
+
+    // Reload: same grouping, order and domains.
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await waitForTable(page);
+    expect(await page.$eval('input[name=group][value=traceback]', (el) => (el as HTMLInputElement).checked)).toBe(true);
+    expect(await page.$eval('input[name=sort][value=count]', (el) => (el as HTMLInputElement).checked)).toBe(true);
+    expect((await rows(page)).map((r) => r.text)).toEqual(shown.map((r) => r.text));
+    await screenshot(page, 'filtered');
+    await page.close();
+  });
+
+  it('flame graph: boxes per call path, click to zoom, search, and the diff in compare mode', async () => {
+    const page = await open(seriesQuery('&snap=2&view=flame'));
+    await page.waitForSelector('#view-flame[data-generation]');
+    const boxes = () => page.evaluate(() => (window as unknown as { wtmViewer: { app: { flameBoxes(): Array<{ node: number; label: string; x: number; y: number; w: number; h: number }> } } }).wtmViewer.app.flameBoxes());
+    let drawn = await boxes();
+    expect(drawn[0]).toMatchObject({ node: 0, label: 'all', x: 0 });
+    const labels = drawn.map((b) => b.label);
+    expect(labels.some((l) => l.startsWith('phase_leak_nodes'))).toBe(true);
+    const leak = drawn.find((b) => /^leak_nodes\b/.test(b.label))!;
+    expect(leak).toBeDefined();
+    const width = drawn[0].w;
+    // 97.7 KiB of the snapshot's total: its box is that share of the width.
+    const total = load(fx.series[2]).statistics('filename').reduce((n, s) => n + s.size, 0);
+    expect(leak.w / width).toBeCloseTo(100_000 / total, 2);
+    await screenshot(page, 'flame');
+
+    const canvas = (await page.$('.flame-canvas'))!;
+    const rect = (await canvas.boundingBox())!;
+    await page.mouse.move(rect.x + leak.x + leak.w / 2, rect.y + leak.y + leak.h / 2);
+    await page.waitForSelector('.flame-tooltip:not([hidden])');
+    expect(await page.$eval('.flame-tooltip', (el) => el.textContent)).toContain('97.7 KiB');
+    await page.mouse.click(rect.x + leak.x + leak.w / 2, rect.y + leak.y + leak.h / 2);
+    await page.waitForSelector(`#view-flame[data-zoom="${leak.node}"]`);
+    await page.waitForFunction((n) => (window as unknown as { wtmViewer: { app: { flameBoxes(): Array<{ node: number; w: number }> } } }).wtmViewer.app.flameBoxes().some((b) => b.node === n && b.w > 500), {}, leak.node);
+    drawn = await boxes();
+    expect(drawn.find((b) => b.node === leak.node)).toMatchObject({ x: 0, w: width });
+    expect(await page.$eval('.traceback-panel .panel-title', (el) => el.textContent)).toBe('Call path');
+    const path = callPathOf(load(fx.series[2]), 'leak_nodes');
+    expect((await panelFrames(page)).map((f) => f.fn)).toEqual(path.slice(path.indexOf('leak_nodes')));
+    await screenshot(page, 'flame-zoomed');
+
+    // Escape zooms out; search shows how much memory the matching frames hold.
+    await page.focus('.flame-canvas');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#view-flame[data-zoom="0"]');
+    await page.type('.flame-bar .search', 'leak_nodes');
+    await page.waitForFunction(() => document.querySelector('.flame-bar .matched')?.textContent?.startsWith('Matches: 97.7 KiB'));
+    expect(page.url()).toContain('q=leak_nodes');
+
+    // Compare with the first snapshot: the diff's colours, and its width choice.
+    await page.goto(`${server.url}${seriesQuery('&snap=1&base=0&view=flame')}`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('#view-flame[data-generation]');
+    expect(await page.$eval('.flame-bar .legend', (el) => el.textContent)).toBe('red: grew · blue: shrank');
+    expect(await page.$eval('.flame-bar select', (el) => (el as HTMLSelectElement).hidden)).toBe(false);
+    await screenshot(page, 'flame-diff');
+    await page.close();
+  });
+
+  it('renders hostile names as text: no markup, no script runs', async () => {
+    const page = await open(`?url=${url(fx.hostile)}`);
+    await waitForTable(page);
+    const shown = await rows(page);
+    const { filename, function: fn, source } = fx.hostileNames;
+    expect(shown.map((r) => r.location)).toEqual([`${filename}:${fn}+0x2a`, '"><svg onload=alert(1)>:7']);
+    await page.waitForSelector('.traceback-panel .frame');
+    const frames = await panelFrames(page);
+    expect(frames[0].fn).toBe(fn);
+    expect(frames[0].loc).toBe(`${filename}, offset 0x2a`);
+    if (fileKeepsSource(fx.hostile)) expect(frames[0].src).toBe(source);
+    expect(await page.$$eval('.domains label', (els) => els.length)).toBe(0); // one domain: no picker
+    await page.keyboard.press('f');
+    await page.waitForSelector('#view-flame[data-generation]');
+    const box = await page.evaluate(() => (window as unknown as { wtmViewer: { app: { flameBoxes(): Array<{ label: string; x: number; y: number; w: number; h: number }> } } }).wtmViewer.app.flameBoxes().find((b) => b.label.includes('<script>')));
+    const rect = (await (await page.$('.flame-canvas'))!.boundingBox())!;
+    await page.mouse.move(rect.x + box!.x + box!.w / 2, rect.y + box!.y + box!.h / 2);
+    await page.waitForSelector('.flame-tooltip:not([hidden])');
+    expect(await page.$eval('.flame-tooltip strong', (el) => el.textContent)).toBe(`${fn}+0x2a`);
+    await page.keyboard.press('t');
+    await screenshot(page, 'hostile');
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.$$eval('img, iframe, script:not([src]), b, body svg:not(.timeline svg)', (els) => els.map((e) => e.outerHTML.slice(0, 60)))).toEqual([]);
+    expect((page as Page & { problems: string[] }).problems).toEqual([]);
+    await page.close();
+  });
+
+  it('reports corrupt, foreign and missing files by name and stays usable', async () => {
+    const page = await open(`?url=${url(fx.corrupt)}&url=${url(fx.garbage)}&url=fixtures/missing.wtmsnap`);
+    await page.waitForFunction(() => document.querySelectorAll('.errors .error').length === 3 && document.querySelector('.empty-state') !== null);
+    const shown = await errors(page);
+    expect(shown[0]).toMatch(/^corrupt\.wtmsnap is corrupt: its checksum says CRC-32 0x[0-9a-f]{8}, but its bytes give 0x[0-9a-f]{8}/);
+    expect(shown[1]).toMatch(/^garbage\.wtmsnap is not a wasm-tracemalloc snapshot/);
+    expect(shown[2]).toBe('Could not open missing.wtmsnap: could not fetch fixtures/missing.wtmsnap: HTTP 404 Not Found');
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    await screenshot(page, 'errors');
+    // The page still opens a good file afterwards.
+    const input = await page.$('input[type=file]');
+    await input!.uploadFile(fx.leakCli);
+    await waitForTable(page);
+    expect((await rows(page))[0].text).toBe(fx.leakCliReportLine);
+    await page.close();
+  });
+
+  it('keeps 100,000 rows virtualized: few elements, and the last row is reachable', async () => {
+    const page = await open(`?url=${url(fx.wide)}`);
+    await waitForTable(page);
+    expect(await page.$$eval('.table-rows .row', (els) => els.length)).toBeLessThan(80);
+    let shown = await rows(page);
+    expect(shown[0]).toMatchObject({ rank: '1', size: '97.7 KiB', count: '1' });
+    expect(await page.$eval('.status-text', (el) => el.textContent)).toMatch(/^4768 MiB in 100,000 blocks · 100,000 rows · /);
+    await page.focus('.table-viewport');
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => document.querySelector('.table-rows .row.selected .col-rank')?.textContent === '100000');
+    shown = await rows(page);
+    expect(shown.at(-1)).toMatchObject({ rank: '100000', size: '1 B', location: 'wide.wasm:site+0x100' });
+    expect(await page.$$eval('.table-rows .row', (els) => els.length)).toBeLessThan(80);
+    await page.close();
+  });
+
+  it('exports the view as JSON and the selected traces as pprof', async () => {
+    const page = await open(seriesQuery('&snap=1&base=0'));
+    await waitForTable(page);
+    mkdirSync(downloads, { recursive: true });
+    const cdp = await page.createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+    const waitFile = async (name: string) => {
+      const deadline = Date.now() + 15_000;
+      while (!existsSync(join(downloads, name))) {
+        if (Date.now() > deadline) throw new Error(`no download ${name}: ${readdirSync(downloads).join(', ')}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return readFileSync(join(downloads, name));
+    };
+    const shown = await rows(page);
+    await page.click('.exports button:nth-child(1)');
+    const json = JSON.parse((await waitFile('2-leak.diff.lineno.json')).toString('utf8'));
+    expect(json).toMatchObject({ format: 'wasm-tracemalloc view', snapshot: '2-leak.wtmsnap', base: '1-start.wtmsnap', keyType: 'lineno', total: { size: 110_000, count: 1010 } });
+    expect(json.rows.map((r: { text: string }) => r.text)).toEqual(shown.map((r) => r.text));
+    expect(json.rows[0]).toMatchObject({ size: 100_000, count: 1000, sizeDiff: 100_000, countDiff: 1000, status: 'new' });
+
+    await page.click('.exports button:nth-child(2)');
+    const profile = decodePprof(new Uint8Array(gunzipSync(await waitFile('2-leak.pb.gz'))));
+    const values = profile.sample.map((s) => s.value.map(Number)).sort((a, b) => b[1] - a[1]);
+    expect(values[0]).toEqual([1000, 100_000]);
+    expect(values.reduce((n, v) => n + v[0], 0)).toBe(1010);
+    await page.close();
+  });
+
+  it('has a dark theme', async () => {
+    const page = await open(seriesQuery('&snap=2&base=1'), 'dark');
+    await waitForTable(page);
+    expect(await page.evaluate(() => document.documentElement.dataset.resolvedTheme)).toBe('dark');
+    await screenshot(page, 'dark');
+    await page.keyboard.press('f');
+    await page.waitForSelector('#view-flame[data-generation]');
+    await screenshot(page, 'dark-flame');
+    // The theme button cycles auto → light → dark; the choice is remembered.
+    await page.click('.app-header button.icon');
+    expect(await page.evaluate(() => document.documentElement.dataset.resolvedTheme)).toBe('light');
+    await page.close();
+  });
+});
