@@ -1,0 +1,139 @@
+/**
+ * What the plugin runs first in every page and worker of the app: the runtime's
+ * global hook (modules arrive already instrumented, so it only links them to the
+ * trace table), start(), and, under the dev server, the tab's side of the live
+ * protocol (protocol.ts): who it is, its memory over time, and snapshots on request.
+ * No tracing logic of its own: everything it reports comes from the runtime's API.
+ */
+
+import { getDomains, getTracedMemory, install, isTracing, start, takeSnapshot as runtimeSnapshot, type Snapshot } from '@wasm-tracemalloc/runtime';
+import { CLIENT_EVENT, SERVER_EVENT, type ClientMessage, type MemorySample, type ServerMessage, type SnapshotInfo, type TabKind } from '../protocol.js';
+
+/** The part of Vite's `import.meta.hot` used here (undefined in a build). */
+export interface HotChannel {
+  send(event: string, data?: unknown): void;
+  on(event: string, listener: (data: any) => void): void;
+}
+
+export interface TracingOptions {
+  kind: TabKind;
+  /** start(nframe): frames per traceback (1 unless the plugin instruments with maxFrames). */
+  nframe: number;
+}
+
+/** A snapshot taken in this tab; `info` is set once the dev server has stored it. */
+export interface TabSnapshot {
+  snapshot: Snapshot;
+  info?: SnapshotInfo;
+}
+
+/** How often memory is sampled (two Wasm calls); a sample is sent only when it changed. */
+const SAMPLE_MS = 250;
+/** How long a snapshot waits for the server's acknowledgement before resolving without it. */
+const UPLOAD_TIMEOUT_MS = 15_000;
+
+let hot: HotChannel | undefined;
+let started = false;
+const tabId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+let kind: TabKind = 'page';
+const pending = new Map<string, (info: SnapshotInfo | undefined) => void>();
+let uploads = 0;
+
+/** Called once per page or worker by the module the plugin injects. */
+export function startTracing(channel: HotChannel | undefined, options: TracingOptions): void {
+  if (started) return;
+  started = true;
+  kind = options.kind;
+  install({ onModule: () => setTimeout(announce, 0) });
+  start(options.nframe);
+  hot = channel;
+  if (!hot) return;
+  hot.on(SERVER_EVENT, onServerMessage);
+  announce();
+  setInterval(sample, SAMPLE_MS);
+}
+
+/** True when the plugin set this page up for tracing (dev, or a build with `build: true`). */
+export function isTraced(): boolean {
+  return started && isTracing();
+}
+
+/** True under the dev server: snapshots go to the viewer and the live page. */
+export function isLive(): boolean {
+  return hot !== undefined;
+}
+
+/** Takes a snapshot and, under the dev server, hands it to the viewer. */
+export async function publishSnapshot(cause: number | 'app'): Promise<TabSnapshot> {
+  if (!started) {
+    throw new Error('wasm-tracemalloc is not active in this page: add wasmTracemalloc() to vite.config plugins (and `build: true` to trace a production build)');
+  }
+  const snapshot = runtimeSnapshot();
+  if (!hot) return { snapshot };
+  const upload = `${tabId}/${++uploads}`;
+  const [current, peak] = getTracedMemory();
+  const acknowledged = new Promise<SnapshotInfo | undefined>((resolve) => {
+    pending.set(upload, resolve);
+    setTimeout(() => pending.delete(upload) && resolve(undefined), UPLOAD_TIMEOUT_MS);
+  });
+  send({ type: 'snapshot', tab: tabId, upload, cause, current, peak, data: toBase64(snapshot.dump()) });
+  return { snapshot, info: await acknowledged };
+}
+
+function send(message: ClientMessage): void {
+  hot?.send(CLIENT_EVENT, message);
+}
+
+function label(): string {
+  if (kind === 'worker') {
+    const name = (globalThis as { name?: string }).name;
+    return `worker ${name || location.pathname.split('/').pop() || location.pathname}`;
+  }
+  return document.title || location.pathname;
+}
+
+let announcedModules = -1;
+function announce(): void {
+  if (!hot) return;
+  const modules = getDomains().map((d) => d.name);
+  announcedModules = modules.length;
+  send({ type: 'tab', tab: { id: tabId, kind, label: label(), url: location.href, modules } });
+}
+
+let last: MemorySample | undefined;
+function sample(): void {
+  if (getDomains().length !== announcedModules) announce();
+  const [current, peak] = getTracedMemory();
+  if (last && last.current === current && last.peak === peak) return;
+  last = { timestamp: Date.now(), current, peak };
+  send({ type: 'samples', tab: tabId, samples: [last] });
+}
+
+function onServerMessage(message: ServerMessage): void {
+  switch (message.type) {
+    case 'take-snapshot':
+      if (message.tab === tabId || (message.tab === undefined && getDomains().length > 0)) {
+        publishSnapshot(message.request).catch((error) => console.error('wasm-tracemalloc: could not take a snapshot:', error));
+      }
+      break;
+    case 'snapshot':
+    case 'error': {
+      const upload = message.upload;
+      const resolve = upload === undefined ? undefined : pending.get(upload);
+      if (!resolve) break;
+      pending.delete(upload!);
+      if (message.type === 'error') console.error(`wasm-tracemalloc: ${message.message}`);
+      resolve(message.type === 'snapshot' ? message.snapshot : undefined);
+      break;
+    }
+  }
+}
+
+/** Base64 without a 64 KiB argument limit (String.fromCharCode.apply on chunks). */
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
+  }
+  return btoa(binary);
+}

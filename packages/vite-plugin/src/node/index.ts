@@ -1,0 +1,242 @@
+/**
+ * `@wasm-tracemalloc/vite-plugin`: trace every Wasm module of a Vite app.
+ *
+ * ```ts
+ * // vite.config.ts
+ * import wasmTracemalloc from '@wasm-tracemalloc/vite-plugin';
+ * export default { plugins: [wasmTracemalloc()] };
+ * ```
+ *
+ * Glue between the three packages, with no tracing logic of its own:
+ *   - instrument: every `.wasm` the dev server sends (any way the app asks for it),
+ *     and, with `build: true`, every `.wasm` a build writes, goes through
+ *     `instrument()` once per content hash (instrument-cache.ts);
+ *   - runtime: every page and worker first runs install() + start() (injected-modules.ts);
+ *   - viewer: served at `/__wasm-tracemalloc/` with live data from every tab over
+ *     Vite's WebSocket (endpoints.ts, live-hub.ts, protocol.ts).
+ */
+
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { createFilter, type FilterPattern, type Plugin, type ResolvedConfig, type UserConfig, type ViteDevServer } from 'vite';
+import { MOUNT } from '../protocol.js';
+import { endpoints } from './endpoints.js';
+import { InstrumentCache } from './instrument-cache.js';
+import { INJECTED, loadInjected, resolveInjected } from './injected-modules.js';
+import { LiveHub } from './live-hub.js';
+import { wasmFileOf } from './wasm-files.js';
+
+export interface WasmTracemallocOptions {
+  /** `.wasm` files to trace: globs (relative to the root) or RegExps on the file's path. Default: all. */
+  include?: FilterPattern;
+  /** `.wasm` files to leave alone, same form as `include`. */
+  exclude?: FilterPattern;
+  /** Allocators the presets do not know, as the CLI's `--alloc NAME=KIND` (KIND: alloc, calloc, realloc, free, memalign). */
+  alloc?: string[];
+  /** Frames of call path to record per allocation (shadow stack, 1 to 128). Default 1: the allocation site. */
+  maxFrames?: number;
+  /** Also trace `vite build` output (instrumented Wasm, the runtime in every page). Default false. */
+  build?: boolean;
+}
+
+export type { SnapshotInfo, TabInfo, MemorySample, LiveChannel, ServerMessage, ClientMessage } from '../protocol.js';
+
+export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): Plugin {
+  const maxFrames = options.maxFrames ?? 1;
+  if (!Number.isInteger(maxFrames) || maxFrames < 1 || maxFrames > 128) {
+    throw new RangeError(`wasmTracemalloc({ maxFrames }): must be an integer from 1 to 128, got ${maxFrames}`);
+  }
+  let config: ResolvedConfig;
+  let cache: InstrumentCache;
+  let traced: (file: string) => boolean;
+  const warned = new Set<string>();
+  /** Output file name → source file (relative to the root) of the `.wasm` assets of worker bundles. */
+  const workerAssetSources = new Map<string, string>();
+  const warnOnce = (message: string) => {
+    if (warned.has(message)) return;
+    warned.add(message);
+    config.logger.warn(message, { timestamp: true });
+  };
+
+  /** The traced form of one file's bytes, or undefined (with a warning) if it cannot be traced. */
+  const instrumentFile = async (bytes: Uint8Array, file: string): Promise<Uint8Array | undefined> => {
+    const name = relative(config.root, file) || file;
+    const t0 = performance.now();
+    try {
+      const result = await cache.get(bytes, name);
+      if (!result.traced) return undefined;
+      for (const w of result.warnings) warnOnce(`wasm-tracemalloc: ${name}: ${w}`);
+      if (!result.fromCache) config.logger.info(`wasm-tracemalloc: instrumented ${name} in ${Math.round(performance.now() - t0)} ms`, { timestamp: true });
+      return result.bytes;
+    } catch (error) {
+      warnOnce(`wasm-tracemalloc: ${name} runs untraced: ${(error as Error).message}`);
+      return undefined;
+    }
+  };
+
+  return {
+    name: 'wasm-tracemalloc',
+    // Nothing at all in a production build unless asked for.
+    apply: (_config, env) => env.command === 'serve' || options.build === true,
+
+    config(user, env): UserConfig {
+      // The runtime and this package's client hold per-page state: they must stay one
+      // module each, served as they are, not copied into a pre-bundled dependency.
+      const patch: UserConfig = { optimizeDeps: { exclude: ['@wasm-tracemalloc/runtime', '@wasm-tracemalloc/vite-plugin'] } };
+      if (env.command !== 'build') return patch;
+      // A .wasm inlined as a data: URL would never reach generateBundle.
+      const limit = user.build?.assetsInlineLimit;
+      patch.build = {
+        assetsInlineLimit: (file, content) => {
+          if (file.endsWith('.wasm')) return false;
+          return typeof limit === 'function' ? limit(file, content) : typeof limit === 'number' ? content.length < limit : undefined;
+        },
+      };
+      // Worker bundles are built with worker.plugins only (not this plugin's instance).
+      const userWorkerPlugins = user.worker?.plugins;
+      patch.worker = {
+        plugins: (...args: unknown[]) => [...((userWorkerPlugins as ((...a: unknown[]) => unknown[]) | undefined)?.(...args) ?? []), workerEntryPlugin(maxFrames, workerAssetSources)] as never,
+      };
+      return patch;
+    },
+
+    configResolved(resolved) {
+      config = resolved;
+      cache = new InstrumentCache(resolved.cacheDir, { alloc: options.alloc ?? [], maxFrames });
+      traced = createFilter(options.include ?? /\.wasm$/, options.exclude, { resolve: resolved.root });
+    },
+
+    resolveId(source) {
+      return resolveInjected(source);
+    },
+
+    load(id) {
+      return loadInjected(id, { nframe: maxFrames, serve: config.command === 'serve' });
+    },
+
+    transformIndexHtml: {
+      // 'pre': in a build, the tag must be there before Vite bundles the page's scripts.
+      order: 'pre',
+      handler: () => [{ tag: 'script', attrs: { type: 'module', src: `/${INJECTED.page}` }, injectTo: 'head-prepend' }],
+    },
+
+    transform(code, id) {
+      // Dev serves worker entries as `…?worker_file&type=module` (builds use workerEntryPlugin).
+      // On line 1, so the worker's source map stays right.
+      if (config.command === 'serve' && /[?&]worker_file&type=module\b/.test(id)) return { code: `import "/${INJECTED.worker}";${code}`, map: null };
+      return undefined;
+    },
+
+    configureServer(server) {
+      const hub = new LiveHub(server.ws, `${config.base}${MOUNT}snapshots/`, (m) => config.logger.warn(m, { timestamp: true }));
+      server.middlewares.use(endpoints({ base: config.base, https: !!config.server.https, hub, viewerDist: viewerDist() }));
+      server.middlewares.use(async (req, res, next) => {
+        if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+        const file = wasmFileOf(req.url ?? '/', config);
+        if (!file || !traced(file)) return next();
+        const bytes = new Uint8Array(readFileSync(file));
+        const out = await instrumentFile(bytes, file);
+        if (!out) return next();
+        const etag = `"wtm-${cache.keyOf(bytes)}"`;
+        if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
+        res.writeHead(200, { 'content-type': 'application/wasm', 'content-length': out.length, 'cache-control': 'no-cache', etag });
+        res.end(req.method === 'HEAD' ? undefined : out);
+      });
+      printViewerUrl(server);
+    },
+
+    generateBundle: {
+      // 'post': after Vite has emitted the workers' assets into this bundle.
+      order: 'post',
+      async handler(_output, bundle) {
+        for (const asset of Object.values(bundle)) {
+          if (asset.type !== 'asset' || !asset.fileName.endsWith('.wasm')) continue;
+          // Worker assets are re-emitted here without their source name: workerEntryPlugin noted it.
+          const source = asset.originalFileNames?.[0] ?? workerAssetSources.get(asset.fileName) ?? asset.fileName;
+          const file = join(config.root, source);
+          if (!traced(file)) continue;
+          const out = await instrumentFile(toBytes(asset.source), file);
+          if (out) asset.source = out;
+        }
+      },
+    },
+
+    async writeBundle(output) {
+      // public/ is copied into outDir as it is: trace its .wasm files there.
+      const { publicDir } = config;
+      if (!publicDir || !config.build.copyPublicDir || !output.dir) return;
+      for (const rel of wasmFilesUnder(publicDir)) {
+        const source = join(publicDir, rel);
+        if (!traced(source)) continue;
+        const out = await instrumentFile(new Uint8Array(readFileSync(source)), source);
+        if (out) writeFileSync(join(output.dir, rel), out);
+      }
+    },
+  };
+}
+
+/**
+ * In each worker bundle of a build, the worker's entry imports worker.js first. (The
+ * worker's `.wasm` assets reach the page's bundle, where generateBundle traces them.)
+ */
+function workerEntryPlugin(nframe: number, assetSources: Map<string, string>): Plugin {
+  let entries = new Set<string>();
+  return {
+    name: 'wasm-tracemalloc:worker',
+    options(input) {
+      const list = typeof input.input === 'string' ? [input.input] : Array.isArray(input.input) ? input.input : Object.values(input.input ?? {});
+      entries = new Set(list);
+      return null;
+    },
+    resolveId: (source) => resolveInjected(source),
+    load: (id) => loadInjected(id, { nframe, serve: false }),
+    transform(code, id) {
+      if (entries.has(id.split('?')[0])) return { code: `import "/${INJECTED.worker}";${code}`, map: null };
+      return undefined;
+    },
+    generateBundle(_output, bundle) {
+      for (const asset of Object.values(bundle)) {
+        const source = asset.type === 'asset' ? asset.originalFileNames?.[0] : undefined;
+        if (source && asset.fileName.endsWith('.wasm')) assetSources.set(asset.fileName, source);
+      }
+    },
+  };
+}
+
+function toBytes(source: string | Uint8Array): Uint8Array {
+  return typeof source === 'string' ? new TextEncoder().encode(source) : source;
+}
+
+function wasmFilesUnder(dir: string): string[] {
+  try {
+    return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.wasm'));
+  } catch {
+    return [];
+  }
+}
+
+/** The viewer's built app, if the package is installed (it may not be built yet). */
+function viewerDist(): string | undefined {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('@wasm-tracemalloc/viewer/package.json')), 'dist');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Adds our URLs under Vite's own at start-up ("➜  Local: …"). */
+function printViewerUrl(server: ViteDevServer): void {
+  const print = server.printUrls.bind(server);
+  server.printUrls = () => {
+    print();
+    const first = server.resolvedUrls?.local[0] ?? server.resolvedUrls?.network[0];
+    if (!first) return;
+    const color = process.stdout.isTTY && !process.env.NO_COLOR;
+    const paint = (code: number, s: string) => (color ? `\x1b[${code}m${s}\x1b[39m` : s);
+    const bold = (s: string) => (color ? `\x1b[1m${s}\x1b[22m` : s);
+    const viewer = new URL(MOUNT, first).href;
+    server.config.logger.info(`  ${paint(32, '➜')}  ${bold('Tracemalloc')}: ${paint(36, viewer)}`);
+    server.config.logger.info(`  ${paint(32, '➜')}  ${bold('Live')}:        ${paint(36, `${viewer}live/`)}`);
+  };
+}

@@ -1,0 +1,100 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import type { WebSocketClient, WebSocketServer } from 'vite';
+import { CLIENT_EVENT, SERVER_EVENT, type ClientMessage, type ServerMessage } from '../protocol.js';
+import { LiveHub } from './live-hub.js';
+
+/** Vite's server.ws as the hub uses it: custom-event listeners and a broadcast. */
+class FakeWs {
+  readonly broadcast: ServerMessage[] = [];
+  #listener: ((data: ClientMessage, client: WebSocketClient) => void) | undefined;
+  on(event: string, listener: (data: ClientMessage, client: WebSocketClient) => void): void {
+    expect(event).toBe(CLIENT_EVENT);
+    this.#listener = listener;
+  }
+  send(event: string, data: ServerMessage): void {
+    expect(event).toBe(SERVER_EVENT);
+    this.broadcast.push(data);
+  }
+  receive(client: FakeClient, message: ClientMessage): void {
+    this.#listener!(message, client as unknown as WebSocketClient);
+  }
+}
+
+class FakeClient {
+  readonly socket = new EventEmitter();
+  readonly sent: ServerMessage[] = [];
+  send(event: string, data: ServerMessage): void {
+    expect(event).toBe(SERVER_EVENT);
+    this.sent.push(data);
+  }
+}
+
+const MAGIC = new TextEncoder().encode('WTMSNAP\0');
+const file = (extra: number) => Buffer.concat([MAGIC, new Uint8Array(extra)]).toString('base64');
+
+function setUp() {
+  const ws = new FakeWs();
+  const warnings: string[] = [];
+  const hub = new LiveHub(ws as unknown as WebSocketServer, '/__wasm-tracemalloc/snapshots/', (m) => warnings.push(m));
+  const page = new FakeClient();
+  ws.receive(page, { type: 'tab', tab: { id: 't1', kind: 'page', label: 'My app', url: 'http://localhost:5173/', modules: ['app.wasm'] } });
+  return { ws, hub, page, warnings };
+}
+
+describe('LiveHub', () => {
+  it('announces a tab to everyone, answers a subscribe with the whole state, and drops the tab when its socket closes', () => {
+    const { ws, hub, page } = setUp();
+    expect(ws.broadcast).toEqual([{ type: 'tab', tab: { id: 't1', kind: 'page', label: 'My app', url: 'http://localhost:5173/', modules: ['app.wasm'] } }]);
+    ws.receive(page, { type: 'samples', tab: 't1', samples: [{ timestamp: 5, current: 100, peak: 120 }] });
+    expect(ws.broadcast.at(-1)).toEqual({ type: 'samples', tab: 't1', samples: [{ timestamp: 5, current: 100, peak: 120 }] });
+
+    const viewer = new FakeClient();
+    ws.receive(viewer, { type: 'subscribe' });
+    expect(viewer.sent).toEqual([{ type: 'state', tabs: [{ id: 't1', kind: 'page', label: 'My app', url: 'http://localhost:5173/', modules: ['app.wasm'], last: { timestamp: 5, current: 100, peak: 120 } }], snapshots: [] }]);
+    expect(page.sent).toEqual([]);
+
+    page.socket.emit('close');
+    expect(ws.broadcast.at(-1)).toEqual({ type: 'tab-closed', tab: 't1' });
+    expect(hub.tabs).toEqual([]);
+  });
+
+  it('forwards snapshot requests with a new id each, and stores what tabs send under a URL named after the tab', () => {
+    const { ws, hub, page } = setUp();
+    const viewer = new FakeClient();
+    ws.receive(viewer, { type: 'take-snapshot' });
+    ws.receive(viewer, { type: 'take-snapshot', tab: 't1' });
+    expect(ws.broadcast.slice(-2)).toEqual([
+      { type: 'take-snapshot', request: 1 },
+      { type: 'take-snapshot', request: 2, tab: 't1' },
+    ]);
+
+    ws.receive(page, { type: 'snapshot', tab: 't1', upload: 'u1', cause: 2, current: 300, peak: 400, data: file(10) });
+    ws.receive(page, { type: 'snapshot', tab: 't1', upload: 'u2', cause: 'app', current: 0, peak: 400, data: file(0) });
+    const [first, second] = hub.snapshots;
+    expect(first).toMatchObject({ id: 1, tab: 't1', name: 'My app #1', url: '/__wasm-tracemalloc/snapshots/1/My-app-1.wtmsnap', bytes: 18, current: 300, peak: 400, cause: 2 });
+    expect(second).toMatchObject({ id: 2, name: 'My app #2', url: '/__wasm-tracemalloc/snapshots/2/My-app-2.wtmsnap', bytes: 8, cause: 'app' });
+    expect(ws.broadcast.at(-1)).toEqual({ type: 'snapshot', snapshot: second, upload: 'u2' });
+    expect(hub.snapshotBytes(1)).toEqual(new Uint8Array([...MAGIC, ...new Uint8Array(10)]));
+    expect(hub.snapshotBytes(3)).toBeUndefined();
+  });
+
+  it('refuses, to the sender only, a snapshot that is not a .wtmsnap file or comes from an unknown tab', () => {
+    const { ws, hub, page } = setUp();
+    const before = ws.broadcast.length;
+    ws.receive(page, { type: 'snapshot', tab: 't1', upload: 'u1', cause: 'app', current: 0, peak: 0, data: Buffer.from('PNG\r\n').toString('base64') });
+    ws.receive(page, { type: 'snapshot', tab: 'nope', upload: 'u2', cause: 'app', current: 0, peak: 0, data: file(4) });
+    expect(page.sent).toEqual([
+      { type: 'error', message: 'the dev server refused a snapshot that is not a .wtmsnap file (bad magic)', upload: 'u1' },
+      { type: 'error', message: 'the dev server refused a snapshot from an unknown tab "nope"', upload: 'u2' },
+    ]);
+    expect(hub.snapshots).toEqual([]);
+    expect(ws.broadcast.length).toBe(before);
+  });
+
+  it('warns about a message it does not know, and goes on', () => {
+    const { ws, page, warnings } = setUp();
+    ws.receive(page, { type: 'launch-missiles' } as unknown as ClientMessage);
+    expect(warnings).toEqual(['wasm-tracemalloc: bad message from a page: unknown message type "launch-missiles"']);
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * The dev server's side of the live protocol (protocol.ts): it knows the traced tabs,
+ * relays their samples, forwards snapshot requests, and keeps the snapshots the tabs
+ * send, for the viewer to fetch by URL. It never looks inside a snapshot beyond its
+ * magic: the viewer's loader checks the rest.
+ */
+
+import type { WebSocketClient, WebSocketServer } from 'vite';
+import { SNAPSHOT_MAGIC } from '@wasm-tracemalloc/runtime/model';
+import { CLIENT_EVENT, SERVER_EVENT, type ClientMessage, type ServerMessage, type SnapshotInfo, type TabInfo } from '../protocol.js';
+
+/** Kept snapshots: the oldest go first beyond either limit. */
+const MAX_SNAPSHOTS = 200;
+const MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024;
+const MAGIC = Buffer.from(SNAPSHOT_MAGIC, 'latin1');
+
+interface Stored {
+  info: SnapshotInfo;
+  bytes: Uint8Array;
+}
+
+export class LiveHub {
+  readonly #tabs = new Map<string, TabInfo>();
+  /** The tabs each WebSocket announced: a page and each of its workers have their own. */
+  readonly #tabsOf = new WeakMap<object, Set<string>>();
+  readonly #snapshots: Stored[] = [];
+  readonly #perTab = new Map<string, number>();
+  #storedBytes = 0;
+  #nextId = 1;
+  #requests = 0;
+
+  constructor(
+    readonly ws: WebSocketServer,
+    /** The URL path snapshots are served under: `<base>__wasm-tracemalloc/snapshots/`. */
+    readonly snapshotsPath: string,
+    readonly warn: (message: string) => void,
+  ) {
+    ws.on(CLIENT_EVENT, (message: ClientMessage, client: WebSocketClient) => {
+      try {
+        this.#receive(message, client);
+      } catch (error) {
+        this.warn(`wasm-tracemalloc: bad message from a page: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  get snapshots(): SnapshotInfo[] {
+    return this.#snapshots.map((s) => s.info);
+  }
+
+  get tabs(): TabInfo[] {
+    return [...this.#tabs.values()];
+  }
+
+  snapshotBytes(id: number): Uint8Array | undefined {
+    return this.#snapshots.find((s) => s.info.id === id)?.bytes;
+  }
+
+  #broadcast(message: ServerMessage): void {
+    this.ws.send(SERVER_EVENT, message);
+  }
+
+  #receive(message: ClientMessage, client: WebSocketClient): void {
+    switch (message?.type) {
+      case 'subscribe':
+        client.send(SERVER_EVENT, { type: 'state', tabs: this.tabs, snapshots: this.snapshots } satisfies ServerMessage);
+        return;
+      case 'take-snapshot':
+        this.#broadcast({ type: 'take-snapshot', request: ++this.#requests, ...(typeof message.tab === 'string' ? { tab: message.tab } : {}) });
+        return;
+      case 'tab': {
+        const t = message.tab;
+        const tab: TabInfo = {
+          id: text(t.id, 100),
+          kind: t.kind === 'worker' ? 'worker' : 'page',
+          label: text(t.label, 200),
+          url: text(t.url, 2000),
+          modules: Array.isArray(t.modules) ? t.modules.slice(0, 1000).map((m) => text(m, 200)) : [],
+          last: this.#tabs.get(t.id)?.last,
+        };
+        this.#tabs.set(tab.id, tab);
+        // When a tab's WebSocket closes (the page was closed or reloaded), the tab is gone.
+        let ids = this.#tabsOf.get(client.socket);
+        if (!ids) {
+          ids = new Set();
+          this.#tabsOf.set(client.socket, ids);
+          client.socket.once('close', () => this.#closed(ids!));
+        }
+        ids.add(tab.id);
+        this.#broadcast({ type: 'tab', tab });
+        return;
+      }
+      case 'samples': {
+        const tab = this.#tabs.get(message.tab);
+        if (!tab || !Array.isArray(message.samples) || message.samples.length === 0) return;
+        const samples = message.samples.slice(-100).map((s) => ({ timestamp: num(s.timestamp), current: num(s.current), peak: num(s.peak) }));
+        tab.last = samples.at(-1);
+        this.#broadcast({ type: 'samples', tab: tab.id, samples });
+        return;
+      }
+      case 'snapshot':
+        this.#store(message, client);
+        return;
+      default:
+        throw new Error(`unknown message type ${JSON.stringify((message as { type?: unknown })?.type)}`);
+    }
+  }
+
+  #store(message: Extract<ClientMessage, { type: 'snapshot' }>, client: WebSocketClient): void {
+    const tab = this.#tabs.get(message.tab);
+    const upload = text(message.upload, 200);
+    const bytes = new Uint8Array(Buffer.from(typeof message.data === 'string' ? message.data : '', 'base64'));
+    if (!tab || bytes.length < MAGIC.length || !MAGIC.equals(bytes.subarray(0, MAGIC.length))) {
+      const why = !tab ? `from an unknown tab ${JSON.stringify(message.tab)}` : 'that is not a .wtmsnap file (bad magic)';
+      client.send(SERVER_EVENT, { type: 'error', message: `the dev server refused a snapshot ${why}`, upload } satisfies ServerMessage);
+      return;
+    }
+    const n = (this.#perTab.get(tab.id) ?? 0) + 1;
+    this.#perTab.set(tab.id, n);
+    const id = this.#nextId++;
+    const name = `${tab.label} #${n}`;
+    // The viewer names a snapshot after the URL's last segment: make it the name.
+    const file = `${name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'snapshot'}.wtmsnap`;
+    const info: SnapshotInfo = {
+      id,
+      tab: tab.id,
+      name,
+      url: `${this.snapshotsPath}${id}/${encodeURIComponent(file)}`,
+      bytes: bytes.length,
+      timestamp: Date.now(),
+      current: num(message.current),
+      peak: num(message.peak),
+      cause: message.cause === 'app' ? 'app' : num(message.cause),
+    };
+    this.#snapshots.push({ info, bytes });
+    this.#storedBytes += bytes.length;
+    while (this.#snapshots.length > MAX_SNAPSHOTS || (this.#storedBytes > MAX_SNAPSHOT_BYTES && this.#snapshots.length > 1)) {
+      this.#storedBytes -= this.#snapshots.shift()!.bytes.length;
+    }
+    this.#broadcast({ type: 'snapshot', snapshot: info, upload });
+  }
+
+  #closed(ids: Set<string>): void {
+    for (const id of ids) {
+      if (this.#tabs.delete(id)) this.#broadcast({ type: 'tab-closed', tab: id });
+    }
+  }
+}
+
+function text(value: unknown, max: number): string {
+  return String(value ?? '').slice(0, max);
+}
+
+function num(value: unknown): number {
+  const n = Number(value);
+  return Number.isFinite(n) ? n : 0;
+}

@@ -1,0 +1,133 @@
+/**
+ * The live protocol between traced pages, the dev server and the viewer.
+ *
+ * Everything travels over Vite's own dev-server WebSocket as two custom events
+ * (`import.meta.hot.send` / `server.ws.send`), each carrying a tagged JSON message:
+ *
+ *   page, worker ──CLIENT_EVENT──▶ dev server ──SERVER_EVENT──▶ every page, worker, viewer
+ *   viewer       ──CLIENT_EVENT──▶
+ *
+ *   tab        a page or worker says who it is and which traced modules it runs
+ *   samples    its [current, peak] traced memory over time (sent when it changes)
+ *   snapshot   a snapshot it took: `Snapshot.dump()` bytes, base64 (JSON-only channel)
+ *   subscribe  a viewer asks for the whole state (answered to it alone)
+ *   take-snapshot  a viewer asks one tab (or every traced tab) for a snapshot
+ *
+ * The server keeps the snapshots and serves their bytes over HTTP at `url`
+ * (`/__wasm-tracemalloc/snapshots/<id>/<name>.wtmsnap`, same origin only), so viewers
+ * never receive base64: a SnapshotInfo is small.
+ *
+ * A tab is gone when its WebSocket closes (`tab-closed`). Tab ids are made by the
+ * tab; snapshot ids by the server, from 1, for the server's lifetime.
+ */
+
+export const CLIENT_EVENT = 'wasm-tracemalloc:client';
+export const SERVER_EVENT = 'wasm-tracemalloc:server';
+/** Where the plugin serves the viewer and its endpoints, under Vite's base. */
+export const MOUNT = '__wasm-tracemalloc/';
+
+export type TabKind = 'page' | 'worker';
+
+/** A point of memory over time, as the viewer's MemorySample. */
+export interface MemorySample {
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  current: number;
+  peak: number;
+}
+
+export interface TabInfo {
+  /** Made by the tab: unique for the server's lifetime. */
+  id: string;
+  kind: TabKind;
+  /** For people: the page's title or path, or `worker <name>`. */
+  label: string;
+  /** The page's (or worker script's) URL. */
+  url: string;
+  /** Names of the traced modules instantiated so far, one per domain ("profiles.wasm"). */
+  modules: string[];
+  /** The latest sample, if any. */
+  last?: MemorySample;
+}
+
+export interface SnapshotInfo {
+  /** Server-assigned, from 1. */
+  id: number;
+  tab: string;
+  /** `<tab label> #<n>`: n counts this tab's snapshots. */
+  name: string;
+  /** Where the `.wtmsnap` bytes are: a path on the dev server (`/__wasm-tracemalloc/snapshots/3/my-app-2.wtmsnap`). */
+  url: string;
+  /** Bytes of the `.wtmsnap` file. */
+  bytes: number;
+  timestamp: number;
+  current: number;
+  peak: number;
+  /** Why it was taken: a viewer's request id, or 'app' for `takeSnapshot()` in app code. */
+  cause: number | 'app';
+}
+
+// ── tab / viewer → server ────────────────────────────────────────────────────
+
+export type ClientMessage =
+  | { type: 'tab'; tab: Omit<TabInfo, 'last'> }
+  | { type: 'samples'; tab: string; samples: MemorySample[] }
+  | {
+      type: 'snapshot';
+      tab: string;
+      /** Made by the tab, echoed in the `snapshot` broadcast so the tab learns the id. */
+      upload: string;
+      cause: number | 'app';
+      current: number;
+      peak: number;
+      /** `Snapshot.dump()`, base64. */
+      data: string;
+    }
+  | { type: 'subscribe' }
+  | { type: 'take-snapshot'; /** one tab, or every tab with a traced module */ tab?: string };
+
+// ── server → everyone ───────────────────────────────────────────────────────
+
+export type ServerMessage =
+  | { type: 'state'; tabs: TabInfo[]; snapshots: SnapshotInfo[] }
+  | { type: 'tab'; tab: TabInfo }
+  | { type: 'tab-closed'; tab: string }
+  | { type: 'samples'; tab: string; samples: MemorySample[] }
+  | { type: 'snapshot'; snapshot: SnapshotInfo; upload: string }
+  | { type: 'take-snapshot'; request: number; tab?: string }
+  | { type: 'error'; message: string; upload?: string };
+
+/**
+ * What the plugin hands the viewer page it serves, as `globalThis.wasmTracemallocLive`
+ * (set before the viewer's own script runs). The viewer's live DataSource needs
+ * nothing else: it subscribes, turns `state` and `snapshot` messages into
+ * SnapshotInputs that fetch `url`, `samples` into MemorySamples, and calls
+ * `takeSnapshot()` from its button.
+ */
+export interface LiveChannel {
+  /** Protocol version: 1. */
+  readonly version: 1;
+  /** Listens to server messages; the first one is a `state`. Returns an unsubscribe. */
+  subscribe(listener: (message: ServerMessage) => void): () => void;
+  /** Asks one tab, or every tab with a traced module, for a snapshot now. */
+  takeSnapshot(tab?: string): void;
+}
+
+export const LIVE_GLOBAL = 'wasmTracemallocLive';
+
+
+/**
+ * The viewer's address for a stored snapshot, compared with `base` when given (the
+ * diff's rows are then `snapshot.compareTo(base)`): the viewer's `?url=` parameters.
+ */
+export function viewerUrl(snapshot: SnapshotInfo, base?: SnapshotInfo): string {
+  const root = snapshot.url.slice(0, snapshot.url.indexOf(MOUNT) + MOUNT.length);
+  const params = new URLSearchParams();
+  if (base) params.append('url', base.url);
+  params.append('url', snapshot.url);
+  if (base) {
+    params.set('snap', '1');
+    params.set('base', '0');
+  }
+  return `${root}?${params}`;
+}

@@ -1,0 +1,177 @@
+// The demo (demo/), end to end in Debian's Chromium under a Vite dev server started
+// through Vite's API with the demo's own vite.config.ts: the page, the plugin's live
+// page and the viewer, driven as a person would. The leak is demo/wasm/profiles.c's
+// load_profile(): every click of "Open 100 new profiles" keeps 100 blocks of 256 B
+// there (and 100 × 20 B of cache entries in cache_put()). Screenshots go to
+// test-output/demo/.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Snapshot, type Frame } from '@wasm-tracemalloc/runtime/model';
+import { buildDemoWasm, CHROMIUM, DEMO_DIR, launchChromium, startDevServer, type Browser, type Page } from '../packages/vite-plugin/harness/e2e.mjs';
+import type { SnapshotInfo, TabInfo } from '../packages/vite-plugin/dist/protocol.js';
+import { panelFrames, rows, waitForTable } from './viewer/page.js';
+
+const SCREENSHOTS = fileURLToPath(new URL('../test-output/demo/', import.meta.url));
+const CLICKS = 3;
+const PROFILES_PER_CLICK = 100;
+const PROFILE_SIZE = 256; // sizeof(struct profile)
+const ENTRY_SIZE = 20; // sizeof(struct entry) on wasm32
+
+/** The lines of profiles.c that allocate, found in the source (so an edit does not break the test silently). */
+const SOURCE = readFileSync(join(DEMO_DIR, 'wasm/profiles.c'), 'utf8').split('\n');
+const lineOf = (text: string) => {
+  const i = SOURCE.findIndex((l) => l.includes(text));
+  if (i < 0) throw new Error(`demo/wasm/profiles.c has no line with ${text}`);
+  return i + 1;
+};
+const LOAD_PROFILE_LINE = lineOf('struct profile *p = malloc(sizeof *p);');
+const CACHE_PUT_LINE = lineOf('struct entry *e = malloc(sizeof *e);');
+
+/** The frame of an allocation in `fn`: profiles.c:LINE once symbolized, else profiles.wasm:fn+0x…. */
+function expectFrame(frame: Frame, fn: string, line: number): void {
+  if (frame.lineno > 0) {
+    expect(frame.filename).toMatch(/(^|\/)profiles\.c$/);
+    expect(frame.lineno).toBe(line);
+    if (frame.function !== undefined) expect(frame.function).toBe(fn);
+  } else {
+    expect(String(frame)).toMatch(new RegExp(`^profiles\\.wasm:${fn}\\+0x[0-9a-f]+$`));
+  }
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) as `${string}.png`, fullPage: true });
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('demo under the dev server, in Chromium', () => {
+  let dev: Awaited<ReturnType<typeof startDevServer>>;
+  let browser: Browser;
+  let app: Page;
+  let live: Page;
+  const problems: string[] = [];
+
+  const state = async (): Promise<{ tabs: TabInfo[]; snapshots: SnapshotInfo[] }> => (await fetch(`${dev.url}__wasm-tracemalloc/snapshots/`)).json();
+  const load = async (info: SnapshotInfo) => Snapshot.load(new Uint8Array(await (await fetch(new URL(info.url, dev.url))).arrayBuffer()), info.name);
+  const newPage = async (url: string) => {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => problems.push(`${url}: ${e}`));
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    return page;
+  };
+  /** Clicks `selector` in the app and waits for the action to finish (body[data-ops] counts them). */
+  const act = async (selector: string) => {
+    await app.bringToFront();
+    const ops = await app.$eval('body', (b) => Number(b.dataset.ops ?? 0));
+    await app.click(selector);
+    await app.waitForSelector(`body[data-ops="${ops + 1}"]`);
+  };
+  /** Presses "Take snapshot" for a tab in the live page; resolves to the new snapshot's id. */
+  const snapshotFromLivePage = async (tab: string) => {
+    await live.bringToFront();
+    const count = (await live.$$('.snapshot')).length;
+    await live.click(`.tab[data-tab="${tab}"] .take-snapshot`);
+    await live.waitForFunction((n) => document.querySelectorAll('.snapshot').length > n, {}, count);
+    return Number(await live.$eval('.snapshot', (el) => (el as HTMLElement).dataset.id));
+  };
+
+  beforeAll(async () => {
+    buildDemoWasm();
+    [dev, browser] = await Promise.all([startDevServer(DEMO_DIR), launchChromium()]);
+    app = await newPage(dev.url);
+    await app.waitForSelector('body[data-ready]', { timeout: 30_000 });
+    live = await newPage(`${dev.url}__wasm-tracemalloc/live/`);
+    await live.waitForSelector('.tab[data-kind="page"][data-modules="2"]');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await dev?.close();
+  });
+
+  it(`live page: snapshot, ${CLICKS} × "Open 100 new profiles", snapshot, Compare: load_profile's malloc tops the diff with exactly ${CLICKS} × 100 × 256 B`, async () => {
+    const tab = await live.$eval('.tab[data-kind="page"]', (el) => (el as HTMLElement).dataset.tab!);
+    expect(await live.$eval(`.tab[data-tab="${tab}"] .modules`, (el) => el.textContent)).toBe('profiles.wasm, words.wasm');
+    const first = await snapshotFromLivePage(tab);
+    for (let i = 0; i < CLICKS; i++) await act('#open-profiles');
+    const second = await snapshotFromLivePage(tab);
+
+    // The stored files, read with the model: the diff's top rows are the leak, exactly.
+    const { snapshots } = await state();
+    const [before, after] = [first, second].map((id) => snapshots.find((s) => s.id === id)!);
+    expect([before.tab, after.tab]).toEqual([tab, tab]);
+    expect([typeof before.cause, typeof after.cause]).toEqual(['number', 'number']); // the live page's requests
+    const diff = (await load(after)).compareTo(await load(before), 'lineno');
+    const [top, next] = diff;
+    expect([top.sizeDiff, top.countDiff, top.size, top.count]).toEqual([CLICKS * PROFILES_PER_CLICK * PROFILE_SIZE, CLICKS * PROFILES_PER_CLICK, CLICKS * PROFILES_PER_CLICK * PROFILE_SIZE, CLICKS * PROFILES_PER_CLICK]);
+    expectFrame(top.traceback.mostRecent, 'load_profile', LOAD_PROFILE_LINE);
+    expect([next.sizeDiff, next.countDiff]).toEqual([CLICKS * PROFILES_PER_CLICK * ENTRY_SIZE, CLICKS * PROFILES_PER_CLICK]);
+    expectFrame(next.traceback.mostRecent, 'cache_put', CACHE_PUT_LINE);
+    expect(diff.slice(2).filter((d) => d.sizeDiff !== 0).map(String)).toEqual([]);
+    await screenshot(live, 'live-page');
+
+    // "Compare with #first" opens the viewer on that diff: the same top row, as tracemalloc prints it.
+    const href = await live.$eval(`.snapshot[data-id="${second}"] a.compare`, (a) => (a as HTMLAnchorElement).href);
+    expect(href).toContain(`__wasm-tracemalloc/?url=`);
+    const viewer = await newPage(href);
+    await waitForTable(viewer);
+    const [shown] = await rows(viewer);
+    expect(shown.text).toBe(String(top));
+    expect(shown).toMatchObject({ status: 'new', size: '75.0 KiB', sizeDiff: '+75.0 KiB', count: '300', countDiff: '+300', average: '256 B' });
+    await viewer.waitForSelector('.traceback-panel .frame');
+    expect((await panelFrames(viewer)).map((f) => f.fn)).toContain('load_profile');
+    expect(await viewer.evaluate(() => (globalThis as { wasmTracemallocLive?: { version: number } }).wasmTracemallocLive?.version)).toBe(1);
+    await screenshot(viewer, 'viewer-diff');
+    await viewer.close();
+  });
+
+  it("the page's own guide (takeSnapshot() in app code) shows the same top row, and its snapshots reach the live page", async () => {
+    const before = (await state()).snapshots.length;
+    await app.bringToFront();
+    await app.click('#take-snapshot');
+    await app.waitForSelector('body[data-snapshots="1"]');
+    for (let i = 0; i < CLICKS; i++) await act('#open-profiles');
+    await app.click('#take-snapshot');
+    await app.waitForSelector('body[data-snapshots="2"]');
+    const shown = await app.$$eval('#diff .row', (els) => els.map((e) => (e as HTMLElement).title));
+    const { snapshots } = await state();
+    const mine = snapshots.slice(before);
+    expect(mine.map((s) => s.cause)).toEqual(['app', 'app']);
+    const expected = (await load(mine[1])).compareTo(await load(mine[0]), 'lineno');
+    expect(shown).toEqual(expected.slice(0, 3).map(String));
+    expect(expected[0].sizeDiff).toBe(CLICKS * PROFILES_PER_CLICK * PROFILE_SIZE);
+    expectFrame(expected[0].traceback.mostRecent, 'load_profile', LOAD_PROFILE_LINE);
+    // The link the guide offers is the viewer on these two.
+    const link = await app.$eval('#viewer-link', (a) => (a as HTMLAnchorElement).getAttribute('href'));
+    expect(link).toBe(`/__wasm-tracemalloc/?${new URLSearchParams([['url', mine[0].url], ['url', mine[1].url], ['snap', '1'], ['base', '0']])}`);
+    await live.bringToFront();
+    await live.waitForSelector(`.snapshot[data-id="${mine[1].id}"] a.compare`);
+    await app.bringToFront();
+    await screenshot(app, 'demo-page');
+  });
+
+  it('a worker-hosted module is traced: the worker is its own tab, and its snapshot holds its 500 profiles', async () => {
+    await act('#worker-import');
+    // 500 × (256 + 20) B = 138,000 B in the worker's own trace table.
+    expect(await app.$eval('#worker-out', (el) => el.textContent)).toBe('The worker imported 500 profiles (500 cached there); its traced memory: 135 KiB.');
+    await live.bringToFront();
+    await live.waitForSelector('.tab[data-kind="worker"][data-modules="1"]');
+    const worker = await live.$eval('.tab[data-kind="worker"]', (el) => (el as HTMLElement).dataset.tab!);
+    expect(await live.$eval(`.tab[data-tab="${worker}"] strong`, (el) => el.textContent)).toBe('worker profile import');
+    const id = await snapshotFromLivePage(worker);
+    const info = (await state()).snapshots.find((s) => s.id === id)!;
+    expect(info.tab).toBe(worker);
+    const snapshot = await load(info);
+    expect(snapshot.meta.current).toBe(500 * (PROFILE_SIZE + ENTRY_SIZE));
+    const [top, next, ...rest] = snapshot.statistics('lineno');
+    expect([top.size, top.count, next.size, next.count, rest.length]).toEqual([500 * PROFILE_SIZE, 500, 500 * ENTRY_SIZE, 500, 0]);
+    expectFrame(top.traceback.mostRecent, 'load_profile', LOAD_PROFILE_LINE);
+    expectFrame(next.traceback.mostRecent, 'cache_put', CACHE_PUT_LINE);
+    // Its own realm, its own table: none of the page's modules.
+    expect(snapshot.domains.map((d) => d.name)).toEqual(['profiles.wasm']);
+    await screenshot(live, 'live-page-with-worker');
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,228 @@
+// The Vite plugin on a small app made here: a fixture module in public/ (a second copy
+// excluded by the `exclude` option, a third under src/) and sql.js, a real Emscripten dependency whose
+// glue fetches its .wasm from node_modules. Over HTTP: what the dev server sends
+// for each kind of request, the on-disk cache across restarts, and the same-origin
+// rule for /__wasm-tracemalloc/. In Chromium: the exact bytes leaked by the fixture,
+// and sql.js's allocations traced through its own unmodified glue.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHROMIUM, launchChromium, startDevServer, type Browser, type Logger } from '../packages/vite-plugin/harness/e2e.mjs';
+import wasmTracemalloc from '../packages/vite-plugin/dist/node/index.js';
+
+const require = createRequire(import.meta.url);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const FIXTURE = join(ROOT, 'test/fixtures/build/leak.reactor.wasm');
+const APP = join(ROOT, 'test-output/vite-plugin-app');
+const SITE_SECTION = 'wasm-tracemalloc.sites';
+
+/** The app: index.html + main.js, public/ Wasm, and node_modules links to sql.js and the runtime. */
+function makeApp(): void {
+  rmSync(APP, { recursive: true, force: true });
+  mkdirSync(join(APP, 'public/untraced'), { recursive: true });
+  mkdirSync(join(APP, 'src'), { recursive: true });
+  copyFileSync(FIXTURE, join(APP, 'src/leak.wasm'));
+  mkdirSync(join(APP, 'node_modules/@wasm-tracemalloc'), { recursive: true });
+  copyFileSync(FIXTURE, join(APP, 'public/leak.reactor.wasm'));
+  copyFileSync(FIXTURE, join(APP, 'public/untraced/leak.reactor.wasm'));
+  symlinkSync(dirname(dirname(require.resolve('sql.js/dist/sql-wasm.js'))), join(APP, 'node_modules/sql.js'));
+  symlinkSync(join(ROOT, 'packages/runtime'), join(APP, 'node_modules/@wasm-tracemalloc/runtime'));
+  writeFileSync(join(APP, 'index.html'), '<!doctype html><title>plugin test app</title><script type="module" src="/main.js"></script>\n');
+  writeFileSync(
+    join(APP, 'main.js'),
+    `import initSqlJs from 'sql.js/dist/sql-wasm-browser-debug.js';
+import sqlWasmUrl from 'sql.js/dist/sql-wasm-browser-debug.wasm?url';
+import { getDomains, getTracedMemory, takeSnapshot } from '@wasm-tracemalloc/runtime';
+
+// WASI functions the C fixture imports but never calls in these phases.
+const stubs = (module) => {
+  const imports = {};
+  for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
+  return imports;
+};
+async function leak(url) {
+  const module = await WebAssembly.compileStreaming(fetch(url));
+  const instance = await WebAssembly.instantiate(module, stubs(module));
+  instance.exports._initialize();
+  const before = getTracedMemory()[0];
+  instance.exports.phase_leak_nodes();
+  return getTracedMemory()[0] - before;
+}
+
+const result = {};
+result.publicLeak = await leak('/leak.reactor.wasm');
+const snap = takeSnapshot();
+result.publicTop = String(snap.statistics('lineno')[0]);
+result.excludedLeak = await leak('/untraced/leak.reactor.wasm');
+
+const SQL = await initSqlJs({ locateFile: () => sqlWasmUrl });
+const before = takeSnapshot();
+const db = new SQL.Database();
+db.run('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)');
+const insert = db.prepare('INSERT INTO t (name) VALUES (?)');
+for (let i = 0; i < 1000; i++) insert.run(['row-' + i]);
+insert.free();
+result.rows = db.exec('SELECT count(*) FROM t')[0].values[0][0];
+const sqlDomain = getDomains().find((d) => d.name === 'sql-wasm-browser-debug.wasm');
+result.sqlGrowth = takeSnapshot().compareTo(before, 'lineno').reduce((n, d) => n + d.sizeDiff, 0);
+db.close();
+result.sqlLeftAfterClose = takeSnapshot().compareTo(before, 'lineno').filter((d) => d.sizeDiff !== 0).map(String);
+result.domains = getDomains().map((d) => d.name);
+result.sqlTraced = !!sqlDomain;
+window.result = result;
+document.body.dataset.done = 'true';
+`,
+  );
+}
+
+/** Vite's logger with every info and warning kept. */
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const keep = (msg: string) => void lines.push(msg);
+  return {
+    lines,
+    info: keep,
+    warn: keep,
+    warnOnce: keep,
+    error: keep,
+    clearScreen() {},
+    hasErrorLogged: () => false,
+    hasWarned: false,
+  };
+}
+
+const customSections = (bytes: Uint8Array) => WebAssembly.Module.customSections(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), SITE_SECTION);
+
+describe('vite plugin', () => {
+  let cacheDir: string;
+  let outside: string;
+  const servers: Array<{ close(): Promise<void> }> = [];
+
+  const start = async (logger = recordingLogger(), cache = cacheDir) => {
+    const dev = await startDevServer(APP, {
+      configFile: false,
+      cacheDir: cache,
+      customLogger: logger,
+      plugins: [wasmTracemalloc({ exclude: ['**/untraced/**'] })],
+    });
+    servers.push(dev);
+    return { ...dev, logger };
+  };
+
+  beforeAll(() => {
+    if (!existsSync(FIXTURE)) {
+      const r = spawnSync('bash', [join(ROOT, 'test/fixtures/build.sh')], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`test/fixtures/build.sh failed:\n${r.stderr}`);
+    }
+    makeApp();
+    cacheDir = mkdtempSync(join(tmpdir(), 'wtm-vite-cache-'));
+    outside = mkdtempSync(join(tmpdir(), 'wtm-vite-outside-'));
+    copyFileSync(FIXTURE, join(outside, 'secret.wasm'));
+  });
+
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+    if (outside) rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('sends every plain .wasm request instrumented (once, then from the disk cache), and leaves the rest alone', async () => {
+    const original = new Uint8Array(readFileSync(FIXTURE));
+    const first = await start();
+    const response = await fetch(`${first.url}leak.reactor.wasm`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/wasm');
+    const traced = new Uint8Array(await response.arrayBuffer());
+    expect(customSections(original)).toHaveLength(0);
+    expect(customSections(traced)).toHaveLength(1);
+    expect(first.logger.lines.filter((l) => l.includes('wasm-tracemalloc: instrumented public/leak.reactor.wasm'))).toHaveLength(1);
+
+    // The same bytes again: a 304 for the browser's copy, and no second pass.
+    const etag = response.headers.get('etag')!;
+    expect((await fetch(`${first.url}leak.reactor.wasm?t=123`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect(new Uint8Array(await (await fetch(`${first.url}leak.reactor.wasm`)).arrayBuffer())).toEqual(traced);
+
+    // exclude: as it is on disk.
+    expect(new Uint8Array(await (await fetch(`${first.url}untraced/leak.reactor.wasm`)).arrayBuffer())).toEqual(original);
+    // A file under the root (not public/) too; but `?url` asks for Vite's JavaScript module, not the file.
+    expect(new Uint8Array(await (await fetch(`${first.url}src/leak.wasm`)).arrayBuffer())).toEqual(traced);
+    const asUrl = await fetch(`${first.url}src/leak.wasm?url&import`);
+    expect(asUrl.headers.get('content-type')).toMatch(/javascript/);
+    expect(await asUrl.text()).toContain('export default "/src/leak.wasm"');
+
+    // On disk under the cache dir: a restarted server serves it without instrumenting.
+    const cached = readdirSync(join(cacheDir, 'wasm-tracemalloc')).filter((f) => f.endsWith('.wasm'));
+    expect(cached).toHaveLength(1);
+    expect(new Uint8Array(readFileSync(join(cacheDir, 'wasm-tracemalloc', cached[0])))).toEqual(traced);
+    await first.close();
+    const second = await start();
+    expect(new Uint8Array(await (await fetch(`${second.url}leak.reactor.wasm`)).arrayBuffer())).toEqual(traced);
+    expect(second.logger.lines.filter((l) => l.includes('instrumented'))).toEqual([]);
+  });
+
+  it("keeps Vite's file-serving rules and serves its endpoints to its own origin only", async () => {
+    const dev = await start();
+    // Outside server.fs.allow: Vite refuses it, and the plugin must not serve it either.
+    expect((await fetch(`${dev.url}@fs${join(realpathSync(outside), 'secret.wasm')}`)).status).toBe(403);
+
+    const endpoint = `${dev.url}__wasm-tracemalloc/snapshots/`;
+    expect(await (await fetch(endpoint)).json()).toEqual({ tabs: [], snapshots: [] });
+    expect((await fetch(endpoint, { headers: { origin: dev.url.slice(0, -1) } })).status).toBe(200);
+    expect((await fetch(endpoint, { headers: { origin: 'http://evil.example' } })).status).toBe(403);
+    expect((await fetch(endpoint, { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
+    expect((await fetch(`${dev.url}__wasm-tracemalloc/snapshots/1/x.wtmsnap`)).status).toBe(404);
+
+    // The viewer (or, unbuilt, the live page) with the live channel's module first.
+    const html = await (await fetch(`${dev.url}__wasm-tracemalloc/`)).text();
+    if (existsSync(join(ROOT, 'packages/viewer/dist/index.html'))) {
+      expect(html.indexOf('@wasm-tracemalloc/viewer-channel.js')).toBeGreaterThan(0);
+      expect(html.indexOf('@wasm-tracemalloc/viewer-channel.js')).toBeLessThan(html.indexOf('<script type="module" crossorigin'));
+    } else {
+      expect(html).toContain('The viewer is not built');
+    }
+    expect(await (await fetch(`${dev.url}__wasm-tracemalloc/live/`)).text()).toContain('@wasm-tracemalloc/live-page.js');
+
+    // Printed under Vite's own URLs.
+    dev.logger.lines.length = 0;
+    dev.server.printUrls();
+    expect(dev.logger.lines.join('\n')).toContain(`Tracemalloc: ${dev.url}__wasm-tracemalloc/`);
+  });
+
+  describe.skipIf(!existsSync(CHROMIUM))('in Chromium', () => {
+    let browser: Browser;
+    beforeAll(async () => {
+      browser = await launchChromium();
+    });
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    it('traces public/ Wasm to the byte, and sql.js from node_modules through its own glue', async () => {
+      // A cache that outlives the run: sql.js's 0.8 MB module is instrumented once per machine.
+      const dev = await start(recordingLogger(), join(ROOT, 'test-output/vite-plugin-cache'));
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(dev.url);
+      await page.waitForSelector('body[data-done]', { timeout: 30_000 });
+      const result = await page.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result);
+      expect(errors).toEqual([]);
+      // leak.c's phase_leak_nodes: 1000 blocks of 100 B, one site.
+      expect(result.publicLeak).toBe(100_000);
+      expect(result.publicTop).toMatch(/^(\S*leak\.c:\d+|leak\.reactor\.wasm:leak_nodes\+0x[0-9a-f]+): size=97\.7 KiB, count=1000, average=100 B$/);
+      expect(result.excludedLeak).toBe(0);
+      // Both leak.reactor.wasm copies ran, but only the first one is a traced domain.
+      expect(result.domains).toEqual(['leak.reactor.wasm', 'sql-wasm-browser-debug.wasm']);
+      expect(result.sqlTraced).toBe(true);
+      expect(result.rows).toBe(1000);
+      expect(result.sqlGrowth).toBeGreaterThan(100 * 1024); // SQLite's page cache and schema
+      expect(result.sqlLeftAfterClose).toEqual([]);
+      await page.close();
+    });
+  });
+});
