@@ -10,12 +10,13 @@ function moduleWith(fns: Array<[name: string, params: number, results: 0 | 1]>, 
   const functions: FunctionEntry[] = fns.map(([name, p, r], index) => ({
     index,
     name,
-    type: { params: Array(p).fill(I32), results: r ? [I32] : [] },
+    type: { params: Array(p).fill(I32), results: r ? [I32] : [], raw: { params: new Uint8Array(p).fill(I32), results: new Uint8Array(r ? [I32] : []) } },
   }));
   return {
     bytes: new Uint8Array(),
     sections: [],
     functions,
+    types: [],
     importedFunctionCount: 0,
     exports: exports.map(([name, index]) => ({ name, kind: 0, index })),
     memory64: false,

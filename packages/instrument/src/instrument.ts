@@ -16,7 +16,8 @@ import { WasmFormatError } from './binary/reader.js';
 import { findAllocators, parseUserRule, LOOKED_FOR, type AllocatorMatch, type UserRule } from './allocators.js';
 import { addRuntimeImports, wrapAllocators } from './wrap-allocators.js';
 import { findCalls, E } from './number-call-sites.js';
-import { addShadowStack, reachingFunctions, MAX_SHADOW_FRAMES, type ShadowStackReport } from './shadow-stack.js';
+import { addShadowStack, planShadowCalls, reachingFunctions, MAX_SHADOW_FRAMES, type ShadowStackReport } from './shadow-stack.js';
+import { redirectCalls, type Redirect, type Stub } from './binary/redirect-calls.js';
 import type { BodyScan } from './binary/instructions.js';
 import { symbolizeModule, type SymbolizeOptions } from './symbolize/index.js';
 
@@ -36,8 +37,9 @@ export interface InstrumentOptions {
   /** Match the built-in presets (default true). */
   presets?: boolean;
   /**
-   * Frames of call path to keep (shadow stack), 1 to 128. 1 (the default) records the
-   * allocation site only and adds nothing to calls; more lets start(nframe) go up to it.
+   * Frames of call path the build can record (shadow stack), 1 to 128, default 128:
+   * start(nframe) then chooses, at run time, how many of them a traceback keeps. 1
+   * records the allocation site only and adds nothing to other calls.
    */
   maxFrames?: number;
   /** Where source frames go (default 'embed'). */
@@ -144,7 +146,7 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
   // With a name section every function is named, so a family without a free has none
   // (nothing frees); without one, an unnamed free may exist that we cannot see.
   if (!info.hasNameSection) warnings.push(...familyWarnings(source, found.allocators));
-  const maxFrames = options.maxFrames ?? 1;
+  const maxFrames = options.maxFrames ?? MAX_SHADOW_FRAMES;
   if (!Number.isInteger(maxFrames) || maxFrames < 1 || maxFrames > MAX_SHADOW_FRAMES) {
     throw new InstrumentError(`${source}: maxFrames must be an integer from 1 to ${MAX_SHADOW_FRAMES}, got ${maxFrames}`, source);
   }
@@ -170,8 +172,66 @@ function familyWarnings(source: string, allocators: AllocatorMatch[]): string[] 
 }
 
 function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string, warnings: string[], maxFrames: number, symbols: SymbolsMode, symbolizeOptions: SymbolizeOptions): InstrumentResult {
+  const sites: SiteRecord[] = [];
+  const addSite = (site: SiteRecord) => sites.push(site) - 1;
+  const allocByIndex = new Map(allocators.map((a) => [a.func.index, a]));
+  const label = (a: AllocatorMatch) => a.func.name ?? a.matchedBy;
+  const allocatorStart = (a: AllocatorMatch) => a.func.body?.code ?? 0;
+
+  // Sites 0..2k-1: host and indirect entry to each allocator.
+  const externalSite = new Map<string, number>();
+  for (const a of allocators) {
+    for (const kind of ['host', 'indirect'] as const) {
+      externalSite.set(`${a.func.index}:${kind}`, addSite({ kind, allocator: label(a), func: -1, offset: allocatorStart(a) }));
+    }
+  }
+
+  // Scan the original bytes once: direct calls (with offsets) and indirect calls.
+  const scans = new Map<number, BodyScan | null>();
+  for (const f of info.functions) {
+    if (!f.body) continue;
+    try {
+      scans.set(f.index, scanFunction(info, f));
+    } catch (e) {
+      if (!(e instanceof WasmFormatError)) throw e;
+      warnings.push(`${source}: could not read function ${f.index} (${f.name ?? 'unnamed'}): ${e.message}; its sites get approximate offsets`);
+      scans.set(f.index, null);
+    }
+  }
+
+  // Every call to an allocator in a scanned function, and with the shadow stack every
+  // call that can lead to one, becomes `i32.const site; call stub` in the bytes.
+  const stubs: Stub[] = [];
+  const stubOf = new Map<number, number>();
+  const redirects = new Map<number, Redirect[]>();
+  const redirect = (func: number, offset: number, callee: number, site: number) => {
+    let k = stubOf.get(callee);
+    if (k === undefined) stubOf.set(callee, (k = stubs.push({ callee }) - 1));
+    const list = redirects.get(func);
+    if (list) list.push({ offset, stub: k, site });
+    else redirects.set(func, [{ offset, stub: k, site }]);
+  };
+  const callSites = new Map<number, number>();
+  const unscanned: number[] = [];
+  for (const [index, scan] of scans) {
+    if (allocByIndex.has(index)) continue;
+    if (!scan) {
+      unscanned.push(index);
+      continue;
+    }
+    for (const c of scan.calls) {
+      const a = allocByIndex.get(c.callee);
+      if (!a) continue;
+      const site = addSite({ kind: 'call', allocator: label(a), func: index, name: info.functions[index]!.name, offset: c.offset });
+      redirect(index, c.offset, c.callee, site);
+      callSites.set(c.callee, (callSites.get(c.callee) ?? 0) + 1);
+    }
+  }
+  const reach = maxFrames > 1 ? reachingFunctions(info, scans, new Set(allocByIndex.keys())) : undefined;
+  const shadowPlan = reach ? planShadowCalls(info, scans, reach, addSite, redirect) : undefined;
+
   binaryen.setDebugInfo(true);
-  const mod = binaryen.readBinary(info.bytes);
+  const mod = binaryen.readBinary(redirectCalls(info, stubs, redirects));
   try {
     // Modules without a target_features section read as MVP; allow everything the input
     // may use, except encodings that change how an unchanged module is written out
@@ -181,72 +241,32 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
     const n = mod.getNumFunctions();
     for (let i = 0; i < n; i++) internal.push(binaryen.getFunctionInfo(mod.getFunctionByIndex(i)).name);
     const internalName = (index: number) => internal[index]!;
-
-    const sites: SiteRecord[] = [];
-    const allocByIndex = new Map(allocators.map((a) => [a.func.index, a]));
-    const label = (a: AllocatorMatch) => a.func.name ?? a.matchedBy;
-    const allocatorStart = (a: AllocatorMatch) => a.func.body?.code ?? 0;
-
-    // Sites 0..2k-1: host and indirect entry to each allocator.
-    const externalSite = new Map<string, number>();
-    for (const a of allocators) {
-      for (const kind of ['host', 'indirect'] as const) {
-        externalSite.set(`${a.func.index}:${kind}`, sites.length);
-        sites.push({ kind, allocator: label(a), func: -1, offset: allocatorStart(a) });
-      }
-    }
-
-    // Scan the original bytes once: direct calls (with offsets) and indirect calls.
-    const scans = new Map<number, BodyScan | null>();
-    for (const f of info.functions) {
-      if (!f.body) continue;
-      try {
-        scans.set(f.index, scanFunction(info, f));
-      } catch (e) {
-        if (!(e instanceof WasmFormatError)) throw e;
-        warnings.push(`${source}: could not read function ${f.index} (${f.name ?? 'unnamed'}): ${e.message}; its sites get approximate offsets`);
-        scans.set(f.index, null);
-      }
-    }
-    const planned: Array<{ func: number; calls: Array<{ offset: number; callee: number }> }> = [];
-    for (const [index, scan] of scans) {
-      if (allocByIndex.has(index)) continue;
-      const calls = scan ? scan.calls.filter((c) => allocByIndex.has(c.callee)) : [{ offset: -1, callee: -1 }];
-      if (calls.length) planned.push({ func: index, calls });
-    }
+    const stubName = (callee: number) => {
+      const k = stubOf.get(callee);
+      return k === undefined ? undefined : internalName(info.functions.length + k);
+    };
 
     const rt = addRuntimeImports(mod);
-    const wrapped = wrapAllocators(mod, rt, allocators, internalName, (a, kind) => externalSite.get(`${a.func.index}:${kind}`)!);
+    const wrapped = wrapAllocators(mod, rt, allocators, internalName, (a, kind) => externalSite.get(`${a.func.index}:${kind}`)!, (a) => stubName(a.func.index));
     const byIndexName = new Map(wrapped.map((w) => [w.indirect, w]));
     const targets = new Set(byIndexName.keys());
-    const callSites = new Map<number, number>();
 
-    for (const plan of planned) {
-      const fname = internalName(plan.func);
-      const fref = mod.getFunction(fname);
+    // Functions our scanner could not read: find their allocator calls in binaryen's tree.
+    for (const func of unscanned) {
+      const fref = mod.getFunction(internalName(func));
       const body = binaryen.getFunctionInfo(fref).body;
       if (!body) continue;
       const found = findCalls(body, targets);
-      const exact = found.complete && plan.calls[0]!.callee !== -1 && found.calls.length === plan.calls.length;
-      if (!exact) {
-        warnings.push(`${source}: function ${plan.func} (${info.functions[plan.func]!.name ?? 'unnamed'}): ${found.calls.length} allocator calls in binaryen's tree, ${plan.calls.length} in the binary; offsets of its sites point at the function start`);
+      if (found.calls.length) {
+        warnings.push(`${source}: function ${func} (${info.functions[func]!.name ?? 'unnamed'}): offsets of its ${found.calls.length} allocator call sites point at the function start`);
       }
-      const fstart = info.functions[plan.func]!.body!.code;
-      found.calls.forEach((call, k) => {
+      for (const call of found.calls) {
         const w = byIndexName.get(E.Call.getTarget(call))!;
-        const siteId = sites.length;
-        sites.push({
-          kind: 'call',
-          allocator: label(w.match),
-          func: plan.func,
-          name: info.functions[plan.func]!.name,
-          offset: exact ? plan.calls[k]!.offset : fstart,
-          ...(exact ? {} : { approximate: true }),
-        });
+        const siteId = addSite({ kind: 'call', allocator: label(w.match), func, name: info.functions[func]!.name, offset: info.functions[func]!.body!.code, approximate: true });
         E.Call.setTarget(call, w.site);
         E.Call.appendOperand(call, mod.i32.const(siteId));
         callSites.set(w.match.func.index, (callSites.get(w.match.func.index) ?? 0) + 1);
-      });
+      }
     }
 
     // Exports of an allocator now reach its host wrapper.
@@ -260,9 +280,8 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
     }
 
     let shadow: ShadowStackReport | undefined;
-    if (maxFrames > 1) {
-      const reach = reachingFunctions(info, scans, new Set(allocByIndex.keys()));
-      shadow = addShadowStack(mod, rt, info, scans, reach, internalName, (site) => sites.push(site) - 1, warnings, source);
+    if (reach && shadowPlan) {
+      shadow = addShadowStack(mod, rt, info, scans, reach, shadowPlan, internalName, stubName, addSite, warnings, source);
     }
     if (sites.length > 0xfffff) {
       throw new InstrumentError(`${source}: ${sites.length} sites exceed the 1,048,575 a module can have; instrument with fewer frames (maxFrames 1)`, source);
@@ -283,7 +302,8 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
       throw new InstrumentError(`${source}: internal error: the instrumented module does not validate; please report this with the input module`, source);
     }
     const emitted = mod.emitBinary();
-    const { bytes, dropped } = stripCustomSections(emitted, isDebugSection);
+    const { bytes } = stripCustomSections(emitted, isDebugSection);
+    const dropped = info.sections.filter((x) => x.id === 0 && isDebugSection(x.name!)).map((x) => x.name!);
     const invalid = engineError(bytes);
     if (invalid) throw new InstrumentError(`${source}: internal error: the instrumented module does not validate (${invalid}); please report this with the input module`, source);
 

@@ -26,7 +26,8 @@
 // exception inside Wasm (C++ catch, longjmp landing pads) resets sp to its own
 // entry depth at the start of each catch body, so the next traceback is exact.
 // "Can lead to an allocator": calls an allocator or such a function directly, or
-// makes any indirect call (conservative: any table entry may be the allocator).
+// makes an indirect call whose signature some such function that can be a
+// function pointer has (see reachingFunctions).
 
 import binaryen from 'binaryen';
 import type { SiteRecord } from '@wasm-tracemalloc/runtime/site-table';
@@ -49,28 +50,63 @@ export interface ShadowStackReport {
   catches: number;
 }
 
-/** Defined functions from which an allocator can be reached. */
+/** A signature's key: call_indirect and call_ref match callees by their function type. */
+function signatureKey(info: ModuleInfo, typeIndex: number | undefined): string | undefined {
+  const t = typeIndex === undefined ? undefined : info.types[typeIndex];
+  return t && `${t.params.join(',')}>${t.results.join(',')}`;
+}
+
+/**
+ * Defined functions from which an allocator can be reached.
+ *
+ * A call graph over direct calls plus one node per signature: an indirect call
+ * (`call_indirect`, `call_ref`) of type T can reach the functions of type T that can
+ * become a function reference (element segments, `ref.func`, initializers, and every
+ * export when a table is shared with JS). An indirect call whose type is not a
+ * plain function type, or a module whose references could not be read, may reach
+ * anything.
+ */
 export function reachingFunctions(info: ModuleInfo, scans: Map<number, BodyScan | null>, allocators: Set<number>): Set<number> {
   const reach = new Set<number>();
+  // Predecessors: function index -> callers; signature key -> functions calling it.
   const callers = new Map<number, number[]>();
+  const sigCallers = new Map<string, number[]>();
   const work: number[] = [];
+  const add = <K>(m: Map<K, number[]>, k: K, f: number) => {
+    const list = m.get(k);
+    if (list) list.push(f);
+    else m.set(k, [f]);
+  };
+  const taken = info.addressTaken && new Set(info.addressTaken);
+  for (const scan of scans.values()) for (const r of scan?.refFuncs ?? []) taken?.add(r);
   for (const [f, scan] of scans) {
     if (allocators.has(f)) continue;
-    // An unreadable body or an indirect call may reach anything.
-    if (!scan || scan.indirectCalls > 0) {
+    let anything = !scan || !taken;
+    for (const t of scan?.indirectTypes ?? []) {
+      const key = signatureKey(info, t);
+      if (key === undefined) anything = true;
+      else add(sigCallers, key, f);
+    }
+    // An unreadable body, or an indirect call we cannot narrow, may reach anything.
+    if (anything || (scan && scan.indirectTypes.length < scan.indirectCalls)) {
       reach.add(f);
       work.push(f);
     }
-    for (const c of scan?.calls ?? []) {
-      const list = callers.get(c.callee);
-      if (list) list.push(f);
-      else callers.set(c.callee, [f]);
-    }
+    for (const c of scan?.calls ?? []) add(callers, c.callee, f);
   }
+  const reachedSigs = new Set<string>();
   for (const a of allocators) work.push(a);
   while (work.length) {
     const g = work.pop()!;
-    for (const f of callers.get(g) ?? []) {
+    const next = [...(callers.get(g) ?? [])];
+    if (taken?.has(g)) {
+      const key = signatureKey(info, info.functions[g]?.typeIndex);
+      if (key !== undefined && !reachedSigs.has(key)) {
+        reachedSigs.add(key);
+        next.push(...(sigCallers.get(key) ?? []));
+      }
+    }
+    for (const f of next) {
       if (reach.has(f) || allocators.has(f) || !info.functions[f]?.body) continue;
       reach.add(f);
       work.push(f);
@@ -88,20 +124,62 @@ export function addShadowStackImports(mod: binaryen.Module, rt: RuntimeImports):
   return names;
 }
 
+export interface ShadowPlan {
+  /** Calls redirected in the bytes (scanned functions), and how many functions have one. */
+  calls: number;
+  functions: number;
+  /** Their callees: each one's stub becomes its trampoline. */
+  callees: Set<number>;
+}
+
+/**
+ * Gives a site to every call, in a function our scanner read, that can lead to an
+ * allocator, and has it redirected in the bytes to its callee's stub
+ * (binary/redirect-calls.ts), which addShadowStack turns into the trampoline.
+ */
+export function planShadowCalls(
+  info: ModuleInfo,
+  scans: Map<number, BodyScan | null>,
+  reach: Set<number>,
+  addSite: (site: SiteRecord) => number,
+  redirect: (func: number, offset: number, callee: number, site: number) => void,
+): ShadowPlan {
+  const plan: ShadowPlan = { calls: 0, functions: 0, callees: new Set() };
+  for (const f of reach) {
+    const scan = scans.get(f);
+    if (!scan) continue;
+    let any = false;
+    for (const c of scan.calls) {
+      if (!reach.has(c.callee)) continue;
+      const site = addSite({ kind: 'call', allocator: info.functions[c.callee]?.name ?? `wasm-function[${c.callee}]`, func: f, name: info.functions[f]!.name, offset: c.offset });
+      redirect(f, c.offset, c.callee, site);
+      plan.callees.add(c.callee);
+      plan.calls++;
+      any = true;
+    }
+    if (any) plan.functions++;
+  }
+  return plan;
+}
+
 export function addShadowStack(
   mod: binaryen.Module,
   rt: RuntimeImports,
   info: ModuleInfo,
   scans: Map<number, BodyScan | null>,
   reach: Set<number>,
+  plan: ShadowPlan,
   internalName: (index: number) => string,
+  stubName: (callee: number) => string | undefined,
   addSite: (site: SiteRecord) => number,
   warnings: string[],
   source: string,
 ): ShadowStackReport {
   const { i32, none } = binaryen;
   const ss = addShadowStackImports(mod, rt);
-  const report: ShadowStackReport = { calls: 0, tableEntries: 0, functions: 0, exports: 0, catches: 0 };
+  const report: ShadowStackReport = { calls: plan.calls, tableEntries: 0, functions: plan.functions, exports: 0, catches: 0 };
+  const stubs = new Map<string, string>();
+  for (const c of plan.callees) stubs.set(internalName(c), stubName(c)!);
   const reachNames = new Map<string, number>();
   for (const f of reach) reachNames.set(internalName(f), f);
   const trampolines = new Map<string, string>();
@@ -114,7 +192,8 @@ export function addShadowStack(
     const key = fixedSite === undefined ? callee : `${callee}#indirect`;
     let name = trampolines.get(key);
     if (name) return name;
-    name = fixedSite === undefined ? `${callee}$shadow` : `${callee}$ishadow`;
+    const stub = fixedSite === undefined ? stubs.get(callee) : undefined;
+    name = stub ?? (fixedSite === undefined ? `${callee}$shadow` : `${callee}$ishadow`);
     const fi = binaryen.getFunctionInfo(mod.getFunction(callee));
     const params = binaryen.expandType(fi.params);
     const n = fixedSite === undefined ? params.length : params.length - 1; // index of $site
@@ -138,40 +217,42 @@ export function addShadowStack(
       vars.push(fi.results);
       body.push(mod.local.set(result, call), mod.global.set(ss.sp, mod.local.get(base, i32)), mod.local.get(result, fi.results));
     }
+    if (stub) mod.removeFunction(stub); // calls redirected in the bytes name it already
     mod.addFunction(name, fixedSite === undefined ? binaryen.createType([...params, i32]) : fi.params, fi.results, vars, mod.block(null, body, fi.results));
     trampolines.set(key, name);
     return name;
   };
 
+  for (const callee of stubs.keys()) trampoline(callee);
   const targets = new Set(reachNames.keys());
+  const tryTables: string[] = [];
   for (const f of reach) {
-    const fname = internalName(f);
-    const fref = mod.getFunction(fname);
+    const scan = scans.get(f);
+    const fref = mod.getFunction(internalName(f));
     const body = binaryen.getFunctionInfo(fref).body;
     if (!body) continue;
-    const scan = scans.get(f);
-    const binaryCalls = (scan?.calls ?? []).filter((c) => reach.has(c.callee));
-    // Walking binaryen's tree from JS is the pass's main cost: skip what the bytes rule out.
-    if (scan && binaryCalls.length === 0 && scan.tries === 0) continue;
-    const found = findCalls(body, targets);
-    const exact = found.complete && !!scan && binaryCalls.length === found.calls.length;
-    const start = info.functions[f]!.body!.code;
-    found.calls.forEach((call, k) => {
-      const callee = E.Call.getTarget(call) as string;
-      const site = addSite({
-        kind: 'call',
-        allocator: info.functions[reachNames.get(callee)!]?.name ?? callee,
-        func: f,
-        name: info.functions[f]!.name,
-        offset: exact ? binaryCalls[k]!.offset : start,
-        ...(exact ? {} : { approximate: true }),
-      });
-      E.Call.setTarget(call, trampoline(callee));
-      E.Call.appendOperand(call, mod.i32.const(site));
-      report.calls++;
-    });
-    if (found.calls.length) report.functions++;
-    if (!scan || scan.tries > 0) report.catches += restoreInCatches(mod, fref, body, ss.sp);
+    if (!scan) {
+      // Our scanner could not read it: find its calls in binaryen's tree instead.
+      const found = findCalls(body, targets);
+      const start = info.functions[f]!.body!.code;
+      for (const call of found.calls) {
+        const callee = E.Call.getTarget(call) as string;
+        const site = addSite({ kind: 'call', allocator: info.functions[reachNames.get(callee)!]?.name ?? callee, func: f, name: info.functions[f]!.name, offset: start, approximate: true });
+        E.Call.setTarget(call, trampoline(callee));
+        E.Call.appendOperand(call, mod.i32.const(site));
+        report.calls++;
+      }
+      if (found.calls.length) report.functions++;
+    }
+    if (!scan || scan.tries > 0) {
+      const restored = restoreInCatches(mod, fref, body, ss.sp);
+      report.catches += restored.catches;
+      if (restored.tryTables) tryTables.push(info.functions[f]!.name ?? `wasm-function[${f}]`);
+    }
+  }
+  if (tryTables.length) {
+    const names = tryTables.slice(0, 3).join(', ') + (tryTables.length > 3 ? `, … (${tryTables.length} functions)` : '');
+    warnings.push(`${source}: ${names} catch exceptions with try_table (the new exception-handling instructions), which the shadow stack does not instrument: after an exception caught there, tracebacks keep frames of the calls it unwound until the catching function returns. Legacy try/catch (clang's default) is handled`);
   }
 
   // Function pointers: table entries of such functions push "(indirect call)" frames.
@@ -222,19 +303,32 @@ export function addShadowStack(
   return report;
 }
 
-/** Resets sp to the function's entry depth at the start of each catch body. */
-function restoreInCatches(mod: binaryen.Module, fref: number, body: number, sp: string): number {
+/**
+ * Resets sp to the function's entry depth at the start of each catch body. In the
+ * function's own code sp always equals that depth (every trampoline restores it on a
+ * normal return), so the reset is exact whether the catch ran after an unwind or not.
+ * `delegate` needs nothing: it hands the exception to an outer catch of the same
+ * function, which resets, or to the caller. `try_table` (new exception handling)
+ * branches to a label instead of running a catch body; it is counted, not handled.
+ */
+// binaryen.js 132 declares TryTableId in its types but does not define it.
+const TRY_TABLE_ID = E._BinaryenTryTableId() as number;
+
+function restoreInCatches(mod: binaryen.Module, fref: number, body: number, sp: string): { catches: number; tryTables: number } {
   const tries: number[] = [];
+  let tryTables = 0;
   const stack = [body];
   const kids: number[] = [];
   while (stack.length) {
     const e = stack.pop()!;
-    if (E.getExpressionId(e) === E.TryId) tries.push(e);
+    const id = E.getExpressionId(e);
+    if (id === E.TryId) tries.push(e);
+    else if (id === TRY_TABLE_ID) tryTables++;
     kids.length = 0;
     children(e, kids);
     stack.push(...kids);
   }
-  if (!tries.length) return 0;
+  if (!tries.length) return { catches: 0, tryTables };
   const base = E._BinaryenFunctionAddVar(fref, binaryen.i32) as number;
   const i32 = binaryen.i32;
   let n = 0;
@@ -256,7 +350,7 @@ function restoreInCatches(mod: binaryen.Module, fref: number, body: number, sp: 
     }
   }
   E.Function.setBody(fref, mod.block(null, [mod.local.set(base, mod.global.get(sp, i32)), E.Function.getBody(fref)], binaryen.getExpressionType(E.Function.getBody(fref))));
-  return n;
+  return { catches: n, tryTables };
 }
 
 function containsPop(e: number): boolean {

@@ -96,6 +96,8 @@ export function wrapAllocators(
   allocators: AllocatorMatch[],
   internalName: (index: number) => string,
   siteIdFor: (match: AllocatorMatch, kind: 'host' | 'indirect') => number,
+  /** The call stub (binary/redirect-calls.ts) that becomes the allocator's `$site` wrapper. */
+  stubFor: (match: AllocatorMatch) => string | undefined = () => undefined,
 ): WrappedAllocator[] {
   const wrapped: WrappedAllocator[] = [];
   // posix_memalign reads the block from memory 0; binaryen picks it when no name is given.
@@ -111,7 +113,10 @@ export function wrapAllocators(
     } else {
       mod.addFunction(orig, info.params, info.results, info.vars, info.body);
     }
-    const site = uniqueName(mod, `${name}$site`);
+    // Calls redirected in the bytes already name the stub: it takes the wrapper's body.
+    const stub = stubFor(match);
+    if (stub) mod.removeFunction(stub);
+    const site = stub ?? uniqueName(mod, `${name}$site`);
     const sigWithSite = binaryen.createType([...params, binaryen.i32]);
     const body = wrapperBody(mod, rt, match.spec, orig, params, info.results, memory);
     mod.addFunction(site, sigWithSite, info.results, info.results === binaryen.none ? [binaryen.i32] : [binaryen.i32, binaryen.i32], body);

@@ -19,6 +19,8 @@ export interface BodyScan {
   refFuncs: number[];
   /** call_indirect, return_call_indirect and call_ref instructions. */
   indirectCalls: number;
+  /** The type index each of those names (the callee's signature). */
+  indirectTypes: number[];
   /** try and try_table blocks (catch bodies the shadow stack must see). */
   tries: number;
 }
@@ -59,6 +61,7 @@ export function scanBody(r: ByteReader): BodyScan {
   const calls: CallInstr[] = [];
   const refFuncs: number[] = [];
   let indirectCalls = 0;
+  const indirectTypes: number[] = [];
   let tries = 0;
   while (r.pos < r.end) {
     const at = r.pos;
@@ -77,7 +80,7 @@ export function scanBody(r: ByteReader): BodyScan {
         break;
       case 0x14: case 0x15: // call_ref, return_call_ref: type index
         indirectCalls++;
-        r.u32();
+        indirectTypes.push(r.u32());
         break;
       case 0x07: case 0x08: case 0x09: case 0x0c: case 0x0d: case 0x18: case 0xd5: case 0xd6:
       case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26:
@@ -94,7 +97,7 @@ export function scanBody(r: ByteReader): BodyScan {
         break;
       case 0x11: case 0x13:
         indirectCalls++;
-        r.u32();
+        indirectTypes.push(r.u32());
         r.u32();
         break;
       case 0x1c: {
@@ -150,7 +153,7 @@ export function scanBody(r: ByteReader): BodyScan {
         r.fail(`unknown opcode 0x${op.toString(16)}`, at);
     }
   }
-  return { calls, refFuncs, indirectCalls, tries };
+  return { calls, refFuncs, indirectCalls, indirectTypes, tries };
 }
 
 function scanMisc(r: ByteReader, at: number): void {

@@ -11,6 +11,8 @@ export const VALTYPE_I64 = 0x7e;
 export interface FuncType {
   params: number[];
   results: number[];
+  /** The encoded value types (without their counts), to write a derived type. */
+  raw: { params: Uint8Array; results: Uint8Array };
 }
 
 export interface FunctionEntry {
@@ -19,6 +21,8 @@ export interface FunctionEntry {
   name?: string;
   import?: { module: string; field: string };
   type?: FuncType;
+  /** Index into the type section (what call_indirect and call_ref name). */
+  typeIndex?: number;
   /** Module-relative offsets of the body: start of its size field, first instruction, end. */
   body?: { start: number; code: number; end: number };
 }
@@ -42,6 +46,16 @@ export interface ModuleInfo {
   memory64: boolean;
   codeSection?: SectionEntry;
   hasNameSection: boolean;
+  /** The type section: function types, undefined for GC struct/array types. */
+  types: Array<FuncType | undefined>;
+  /**
+   * Functions that can become a function reference outside code (element segments,
+   * global and table initializers; every export when a table is imported or
+   * exported, since JS can then put them in it). `ref.func` in code is in each
+   * body's scan. Undefined when a section could not be understood: anything may
+   * then be called indirectly.
+   */
+  addressTaken?: Set<number>;
 }
 
 const SECTION_NAMES = ['custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export', 'start', 'element', 'code', 'data', 'datacount', 'tag'];
@@ -58,15 +72,16 @@ function readLimits(r: ByteReader): { memory64: boolean } {
   return { memory64: (flags & 4) !== 0 };
 }
 
-function readValTypes(r: ByteReader): number[] {
+function readValTypes(r: ByteReader): { list: number[]; raw: Uint8Array } {
   const n = r.u32();
-  const out: number[] = [];
+  const start = r.pos;
+  const list: number[] = [];
   for (let i = 0; i < n; i++) {
     const b = r.u8();
     if (b === 0x63 || b === 0x64) r.s33();
-    out.push(b);
+    list.push(b);
   }
-  return out;
+  return { list, raw: r.bytes.subarray(start, r.pos) };
 }
 
 function readTypes(r: ByteReader): Array<FuncType | undefined> {
@@ -76,7 +91,7 @@ function readTypes(r: ByteReader): Array<FuncType | undefined> {
     if (form === 0x60) {
       const params = readValTypes(r);
       const results = readValTypes(r);
-      types.push({ params, results });
+      types.push({ params: params.list, results: results.list, raw: { params: params.raw, results: results.raw } });
     } else if (form === 0x5f) {
       const n = r.u32();
       for (let i = 0; i < n; i++) {
@@ -114,6 +129,63 @@ function readTypes(r: ByteReader): Array<FuncType | undefined> {
     }
   }
   return types;
+}
+
+/** Reads a constant expression up to its `end`, adding the functions it references. */
+function readConstExpr(r: ByteReader, out: Set<number>): void {
+  for (;;) {
+    const at = r.pos;
+    const op = r.u8();
+    switch (op) {
+      case 0x0b: return;
+      case 0x41: case 0x42: r.skipLeb(); break; // i32/i64.const
+      case 0x43: r.skip(4); break;
+      case 0x44: r.skip(8); break;
+      case 0x23: r.u32(); break; // global.get
+      case 0xd0: r.s33(); break; // ref.null heaptype
+      case 0xd2: out.add(r.u32()); break; // ref.func
+      case 0x6a: case 0x6b: case 0x6c: case 0x7c: case 0x7d: case 0x7e: break; // extended const
+      default: r.fail(`constant expression opcode 0x${op.toString(16)} not understood`, at);
+    }
+  }
+}
+
+function skipRefType(r: ByteReader): void {
+  const b = r.u8();
+  if (b === 0x63 || b === 0x64) r.s33();
+}
+
+/** Table (4), global (6) and element (9) sections: functions referenced outside code. */
+function readFunctionReferences(r: ByteReader, id: number, out: Set<number>): void {
+  const n = r.u32();
+  for (let i = 0; i < n; i++) {
+    if (id === 4) {
+      const init = r.bytes[r.pos] === 0x40;
+      if (init) r.pos += 2; // 0x40 0x00: a table with an initializer
+      skipRefType(r);
+      readLimits(r);
+      if (init) readConstExpr(r, out);
+    } else if (id === 6) {
+      skipRefType(r); // any value type; a reference type has its heap type
+      r.u8(); // mutability
+      readConstExpr(r, out);
+    } else {
+      const flags = r.u32();
+      if (flags > 7) r.fail(`element segment flags ${flags} not understood`);
+      if ((flags & 3) === 2) r.u32(); // table index
+      if ((flags & 1) === 0) readConstExpr(r, new Set()); // active: offset
+      const exprs = (flags & 4) !== 0;
+      if (flags & 3) {
+        if (exprs) skipRefType(r);
+        else r.u8(); // elemkind 0x00 (funcref)
+      }
+      const count = r.u32();
+      for (let k = 0; k < count; k++) {
+        if (exprs) readConstExpr(r, out);
+        else out.add(r.u32());
+      }
+    }
+  }
 }
 
 function readNameSection(r: ByteReader, functions: FunctionEntry[]): void {
@@ -161,7 +233,10 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
     exports: [],
     memory64: false,
     hasNameSection: false,
+    types: [],
+    addressTaken: new Set(),
   };
+  let tableShared = false;
   let types: Array<FuncType | undefined> = [];
   let definedTypeIdx: number[] = [];
   let nameSection: SectionEntry | undefined;
@@ -184,6 +259,19 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
         break;
       case 1:
         types = readTypes(s);
+        info.types = types;
+        break;
+      case 4: case 6: case 9:
+        // Function references made outside code; advisory, so never fatal here:
+        // what is not understood makes every function a possible indirect callee.
+        if (info.addressTaken) {
+          try {
+            readFunctionReferences(new ByteReader(bytes, contentStart, end), id, info.addressTaken);
+          } catch (e) {
+            if (!(e instanceof WasmFormatError)) throw e;
+            info.addressTaken = undefined;
+          }
+        }
         break;
       case 2: {
         const n = s.u32();
@@ -193,9 +281,10 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
           const kind = s.u8();
           if (kind === 0) {
             const t = s.u32();
-            info.functions.push({ index: info.functions.length, import: { module, field }, type: types[t] });
+            info.functions.push({ index: info.functions.length, import: { module, field }, type: types[t], typeIndex: t });
             info.importedFunctionCount++;
           } else if (kind === 1) {
+            tableShared = true;
             const b = s.u8();
             if (b === 0x63 || b === 0x64) s.s33();
             readLimits(s);
@@ -218,7 +307,7 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
         const n = s.u32();
         definedTypeIdx = [];
         for (let i = 0; i < n; i++) definedTypeIdx.push(s.u32());
-        for (const t of definedTypeIdx) info.functions.push({ index: info.functions.length, type: types[t] });
+        for (const t of definedTypeIdx) info.functions.push({ index: info.functions.length, type: types[t], typeIndex: t });
         break;
       }
       case 5: {
@@ -233,6 +322,7 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
           const kind = s.u8();
           const index = s.u32();
           info.exports.push({ name, kind, index });
+          if (kind === 1) tableShared = true;
         }
         break;
       }
@@ -264,6 +354,7 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
   if (definedTypeIdx.length > 0 && !info.codeSection) {
     r.fail(`truncated: ${definedTypeIdx.length} functions are declared but the code section is missing`, bytes.length);
   }
+  if (tableShared && info.addressTaken) for (const e of info.exports) if (e.kind === 0) info.addressTaken.add(e.index);
   if (nameSection) {
     info.hasNameSection = true;
     const nr = new ByteReader(bytes, nameSection.contentStart, nameSection.end);
@@ -275,7 +366,7 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
 
 /** Instructions of one defined function: calls and ref.func with their offsets. */
 export function scanFunction(info: ModuleInfo, f: FunctionEntry): BodyScan {
-  if (!f.body) return { calls: [], refFuncs: [], indirectCalls: 0, tries: 0 };
+  if (!f.body) return { calls: [], refFuncs: [], indirectCalls: 0, indirectTypes: [], tries: 0 };
   return scanBody(new ByteReader(info.bytes, f.body.code, f.body.end));
 }
 
