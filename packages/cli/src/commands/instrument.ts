@@ -18,7 +18,7 @@ export function instrumentCommand(argv: string[], out: (line: string) => void, e
   const input = positionals[0];
   if (!input || positionals.length > 1 || !values.output) throw new UsageError('usage: wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--max-frames N] [--symbols embed|side|none] [--source-map FILE] [--alloc NAME=KIND]...');
   const bytes = readFileSync(input);
-  const maxFrames = intOption(values['max-frames'], 'max-frames', 1);
+  const maxFrames = intOption(values['max-frames'], 'max-frames', 128);
   const symbols = symbolsOption(values.symbols);
   const sourceMap = values['source-map'] === undefined ? undefined : readFileSync(values['source-map'], 'utf8');
   const result = instrument(bytes, { source: input, alloc: values.alloc, presets: !values['no-presets'], maxFrames, symbols, sourceMap, ...nodeFiles(input) });
