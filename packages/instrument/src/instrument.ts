@@ -1,10 +1,12 @@
 // The instrument pass: bytes in, traced bytes out.
 //
-//   readModule (our reader: structure, names, original offsets, clean errors)
+//   readModule + scanFunction (our reader: structure, names, every call's offset, clean errors)
 //   → findAllocators (presets + user rules)
+//   → sites for allocator calls (and, with a shadow stack, calls that lead to one)
+//   → redirectCalls (in the bytes: `i32.const site; call stub`, stubs appended)
 //   → binaryen.readBinary
-//   → wrapAllocators (rename, wrappers, runtime imports)
-//   → numberCallSites (every direct call gets a site id)
+//   → wrapAllocators (rename, wrappers, runtime imports; allocator stubs become `$site`)
+//   → addShadowStack (callee stubs become trampolines, table entries, export entries)
 //   → symbolize (DWARF, source map, names of the *original* module → frames per site)
 //   → site table custom section (frames embedded, or returned for a side file),
 //     validate, emit, drop stale debug sections.
