@@ -101,6 +101,14 @@ describe('wasm-tracemalloc run', () => {
 });
 
 describe('wasm-tracemalloc instrument', () => {
+  it('prints the usage for --help, with exit code 0', () => {
+    for (const args of [['instrument', '--help'], ['run', '-h'], ['show', '--help']]) {
+      const r = cli(args);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--max-frames N]');
+    }
+  });
+
   it('prints what it found and writes a module that validates', () => {
     const out = join(tmp, 'objects.traced.wasm');
     const r = cli(['instrument', buildPath('objects.wasm'), '-o', out]);

@@ -22,6 +22,12 @@ export async function main(argv: string[]): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const err = (line: string) => process.stderr.write(`${line}\n`);
   const [command, ...rest] = argv;
+  // `wasm-tracemalloc run --help`: the usage, not an error (after `--` it is the program's).
+  const dashdash = rest.indexOf('--');
+  if (command !== 'node' && (dashdash < 0 ? rest : rest.slice(0, dashdash)).some((a) => a === '--help' || a === '-h')) {
+    out(USAGE);
+    return 0;
+  }
   try {
     switch (command) {
       // Loaded on demand: `node` must not pull node:wasi (and its warning) into the parent.
