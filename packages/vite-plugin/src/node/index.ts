@@ -34,7 +34,7 @@ export interface WasmTracemallocOptions {
   exclude?: FilterPattern;
   /** Allocators the presets do not know, as the CLI's `--alloc NAME=KIND` (KIND: alloc, calloc, realloc, free, memalign). */
   alloc?: string[];
-  /** Frames of call path to record per allocation (shadow stack, 1 to 128). Default 1: the allocation site. */
+  /** Frames of call path to record per allocation (shadow stack, 1 to 128), also the pages' start(maxFrames). Default 128; 1 records the allocation site only. */
   maxFrames?: number;
   /** Also trace `vite build` output (instrumented Wasm, the runtime in every page). Default false. */
   build?: boolean;
@@ -43,7 +43,7 @@ export interface WasmTracemallocOptions {
 export type { SnapshotInfo, TabInfo, MemorySample, LiveChannel, ServerMessage, ClientMessage } from '../protocol.js';
 
 export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): Plugin {
-  const maxFrames = options.maxFrames ?? 1;
+  const maxFrames = options.maxFrames ?? 128;
   if (!Number.isInteger(maxFrames) || maxFrames < 1 || maxFrames > 128) {
     throw new RangeError(`wasmTracemalloc({ maxFrames }): must be an integer from 1 to 128, got ${maxFrames}`);
   }
@@ -64,7 +64,7 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
     const name = relative(config.root, file) || file;
     const t0 = performance.now();
     try {
-      const result = await cache.get(bytes, name);
+      const result = await cache.get(bytes, name, file);
       if (!result.traced) return undefined;
       for (const w of result.warnings) warnOnce(`wasm-tracemalloc: ${name}: ${w}`);
       if (!result.fromCache) config.logger.info(`wasm-tracemalloc: instrumented ${name} in ${Math.round(performance.now() - t0)} ms`, { timestamp: true });
@@ -103,7 +103,7 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
 
     configResolved(resolved) {
       config = resolved;
-      cache = new InstrumentCache(resolved.cacheDir, { alloc: options.alloc ?? [], maxFrames });
+      cache = new InstrumentCache(resolved.cacheDir, { alloc: options.alloc ?? [], maxFrames, root: resolved.root });
       traced = createFilter(options.include ?? /\.wasm$/, options.exclude, { resolve: resolved.root });
     },
 

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { siteTableOf } from '@wasm-tracemalloc/runtime';
 
 export interface InstrumentSettings {
@@ -22,6 +22,23 @@ export interface InstrumentSettings {
   alloc: string[];
   /** Shadow stack frames compiled in (1: the allocation site only). */
   maxFrames: number;
+  /**
+   * The project root: source files (for the source lines of frames) and source maps
+   * are read from under it only, whatever paths a module's debug info names.
+   */
+  root?: string;
+}
+
+function readUnder(root: string | undefined, path: string): string | undefined {
+  if (!root) return undefined;
+  const full = resolve(root, path);
+  const rel = relative(root, full);
+  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  try {
+    return readFileSync(full, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 export type CachedModule =
@@ -49,7 +66,7 @@ export class InstrumentCache {
    * The traced form of `bytes`, or the bytes themselves when there is nothing to trace.
    * Throws what instrument throws (an InstrumentError naming `source`).
    */
-  async get(bytes: Uint8Array, source: string): Promise<CachedModule> {
+  async get(bytes: Uint8Array, source: string, file?: string): Promise<CachedModule> {
     // Already instrumented (a module shipped traced, or one this build already did): as it is.
     if (siteTableOf(bytes)) return { traced: true, bytes, warnings: [], fromCache: true };
     const key = this.keyOf(bytes);
@@ -59,7 +76,14 @@ export class InstrumentCache {
     // Checked again: another request may have finished while binaryen loaded.
     const again = this.#read(key, bytes);
     if (again) return again;
-    const result = instrument(bytes, { source, alloc: this.settings.alloc, maxFrames: this.settings.maxFrames });
+    const { root } = this.settings;
+    const result = instrument(bytes, {
+      source,
+      alloc: this.settings.alloc,
+      maxFrames: this.settings.maxFrames,
+      readSource: (path) => readUnder(root, path),
+      readSourceMap: (url) => (file && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? readUnder(root, resolve(dirname(file), url)) : undefined),
+    });
     let entry: CachedModule;
     if (result.status === 'no-allocator') {
       entry = { traced: false, bytes, reason: 'no allocator found', fromCache: false };
