@@ -49,7 +49,7 @@ async function churn() {
     ({ instance } = await tm.instantiate(bytes, wasiImports, { name: 'churn.wasm', maxFrames }));
   } else {
     hook = jsHookImports();
-    const traced = tm.instrument(bytes, { source: 'churn.wasm' }).bytes;
+    const traced = tm.instrument(bytes, { source: 'churn.wasm', maxFrames: 1 }).bytes;
     ({ instance } = await WebAssembly.instantiate(traced, { ...wasiImports, 'wasm-tracemalloc': hook.imports }));
   }
   const t0 = performance.now();
@@ -72,7 +72,7 @@ function hookGlue() {
   if (mode !== 'jshook') return undefined;
   const hook = jsHookImports();
   const instrumentOrKeep = (bytes) => {
-    const r = tm.instrument(new Uint8Array(bytes), { source: 'module.wasm' });
+    const r = tm.instrument(new Uint8Array(bytes), { source: 'module.wasm', maxFrames: 1 });
     return r.status === 'instrumented' ? r.bytes : new Uint8Array(bytes);
   };
   const { instantiate, Module } = WebAssembly;
