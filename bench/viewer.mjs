@@ -8,44 +8,57 @@
 // sites grew, some were freed, some are new), serves the built viewer on
 // 127.0.0.1 and, in headless Chromium (Debian's, through puppeteer-core), opens
 // the first through ?url= and through the file picker, then the second, waits for
-// the worker's idle precomputation (the plain groupings of each snapshot, as a
-// person's first click would find them) and times, inside the page, from the
+// the worker's idle precomputation (the plain groupings of each snapshot, and the
+// key maps a diff of the two needs, as a person's first click would find them) and times, inside the page, from the
 // user's action (a click, or the state change a typed filter makes) to the table
 // drawn with its new rows. Filters, cumulative groupings and diffs are computed on
 // demand. Medians of --rounds fresh pages.
 //
-// Measured on this machine (AMD EPYC, 2 cores, Chromium 156, Node 20.20) with
-// `node bench/viewer.mjs --rounds 5`, while other builds and tests ran on it (load
-// average 4-6): treat the numbers as upper bounds. Under the budget: opening from
-// the file picker (< 1.5 s), sorting, regrouping by file. Over it: regrouping by
-// traceback or cumulatively, glob filters and diffs (0.2-0.4 s; by traceback
-// 1.2 s). Where the time goes: the model's statistics / filterTraces / compareTo
-// on 1M traces (the same calls take 50-150 ms under Node on a quiet machine; the
-// traceback diff builds 50,000 Traceback keys), and the structured clone of the
-// rows to the page (the row texts now cross as one packed string).
+// Measured on this machine (AMD EPYC, 2 cores, a Firecracker VM; Chromium 156,
+// Node 20.20) with `node bench/viewer.mjs --rounds 5`, load average 2.7-3.5 (other
+// builds and tests ran on it: at load 6-8 every number doubles or triples).
+// Under the budget: opening (file picker 0.45 s, ?url= 0.8 s with the 6.2 MB
+// fetch), regrouping, sorting, filtering and diffing by line. Over it: the diff by
+// traceback, 155-210 ms, of which about 60-90 ms in the worker (matching 55,000
+// groups by key id, sorting them in compare_to order, copying the columns), 25
+// ms sending them to the page, and the rest the page's own work for any click
+// (regrouping by file, 40 rows, takes 60-70 ms from click to frame).
+//
+// What made it fast: the model groups on integer key ids (tracebacks interned by
+// their tuple of line key ids), builds Statistic objects only for rows asked
+// for (StatisticTable), matches keys across snapshots by id maps, orders ties by
+// a rank per key, tests each filter glob once per file name, and selects traces
+// with a per-traceback mask without copying columns; the file (format 2) stores
+// narrow columns and the tracebacks in binary (19 MB -> 6.2 MB); the worker sends
+// key texts once per snapshot (not per row), the callers of only the rows drawn,
+// and transferred copies of the columns. On this VM, fresh memory costs 7-10 ms
+// per MB (a page fault per 4 KiB): working arrays are pooled, and idle time
+// (after each load) precomputes the plain groupings of each snapshot and, for
+// the newest snapshot and each other one, the key maps and working memory a diff
+// needs; filters, cumulative groupings and diffs are still computed on demand.
 //
 // | operation (1,000,000 traces, 50,000 tracebacks) | median of 5 | runs |
 // |---|---|---|
-// | open with ?url=: navigation → first table drawn | 2133 ms | 2194, 2133, 1982, 2376, 2060 |
-// |   of which fetching 19 MB from 127.0.0.1 | 1015 ms | 1123, 842, 872, 1048, 1015 |
-// | open from the file picker: file chosen → first table drawn | 944 ms | 980, 944, 911, 1135, 784 |
-// |   of which Snapshot.load (+ totals) in the worker | 419 ms | 471, 419, 306, 496, 381 |
-// |   of which the first table (by line) in the worker and drawn | 235 ms | 151, 235, 287, 265, 155 |
-// | regroup by file | 107 ms | 88, 78, 146, 131, 107 |
-// | regroup by traceback | 246 ms | 219, 286, 184, 272, 246 |
-// | sort by count (50,000 rows) | 90 ms | 72, 90, 67, 109, 93 |
-// | sort by average (50,000 rows) | 65 ms | 59, 65, 52, 94, 87 |
-// | regroup by line, cumulative | 268 ms | 268, 485, 385, 212, 245 |
-// | filter: include glob src/mod1* | 199 ms | 199, 207, 191, 182, 312 |
-// | filter: exclude glob, all frames | 313 ms | 313, 529, 247, 214, 556 |
-// | diff: compare with the second snapshot (by line) | 423 ms | 412, 520, 434, 423, 290 |
-// | diff by traceback | 1152 ms | 995, 1228, 1527, 1152, 713 |
-// | flame graph of the diff: build and first draw | 1116 ms | 1166, 1116, 949, 1187, 765 |
+// | open with ?url=: navigation → first table drawn | 827 ms | 1255, 751, 827, 764, 868 |
+// |   of which fetching the file (6.2 MB) from 127.0.0.1 | 208 ms | 390, 192, 205, 208, 212 |
+// | open from the file picker: file chosen → first table drawn | 451 ms | 584, 451, 445, 471, 446 |
+// |   of which Snapshot.load (+ totals) in the worker | 227 ms | 245, 223, 227, 230, 219 |
+// |   of which the first table (by line) in the worker and drawn | 125 ms | 157, 125, 119, 139, 116 |
+// | regroup by file | 68 ms | 59, 56, 68, 68, 70 |
+// | regroup by traceback | 70 ms | 72, 70, 69, 79, 69 |
+// | sort by count (50,000 rows) | 66 ms | 74, 66, 47, 38, 73 |
+// | sort by average (50,000 rows) | 38 ms | 39, 33, 38, 35, 49 |
+// | regroup by line, cumulative | 90 ms | 66, 78, 90, 113, 106 |
+// | filter: include glob src/mod1* | 80 ms | 82, 100, 67, 77, 80 |
+// | filter: exclude glob, all frames | 87 ms | 115, 87, 77, 76, 107 |
+// | diff: compare with the second snapshot (by line) | 136 ms | 136, 164, 172, 125, 97 |
+// | diff by traceback | 183 ms | 163, 183, 154, 198, 207 |
+// | flame graph of the diff: build and first draw | 492 ms | 451, 516, 555, 492, 478 |
 //
-// The flame graph is built on demand when its tab opens (218,000 call-path nodes
+// The flame graph is built on demand when its tab opens (198,000 call-path nodes
 // here, random paths share little); the issue gives it no budget.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -63,6 +76,7 @@ const TRACES = Number(args.traces);
 const SITES = Number(args.sites);
 const ROUNDS = Number(args.rounds);
 const OUT = fileURLToPath(new URL('./out/viewer/', import.meta.url));
+let fileMB = '?';
 
 /** A deterministic pseudo-random generator (mulberry32). */
 function random(seed) {
@@ -148,6 +162,7 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   const t0 = Date.now();
   for (const v of [0, 1]) writeFileSync(join(OUT, `big-${v}.wtmsnap`), encodeSnapshot(makeSnapshot(v)));
+  fileMB = (statSync(join(OUT, 'big-0.wtmsnap')).size / 1e6).toFixed(1);
   console.error(`generated 2 snapshots of ${TRACES} traces / ${SITES} sites in ${Date.now() - t0} ms`);
   ensureViewerBuilt();
   const server = await serveViewer({ data: OUT });
@@ -162,7 +177,7 @@ async function main() {
       await page.waitForFunction(() => window.wtmViewer?.timings.some((t) => t.op === 'first-table'), { timeout: 60_000, polling: 16 });
       let timings = await page.evaluate(() => window.wtmViewer.timings);
       record('open with ?url=: navigation → first table drawn', timings.find((t) => t.op === 'first-table').ms);
-      record('  of which fetching 19 MB from 127.0.0.1', timings.find((t) => t.op === 'read').ms);
+      record(`  of which fetching the file (${fileMB} MB) from 127.0.0.1`, timings.find((t) => t.op === 'read').ms);
       await page.close();
 
       page = await browser.newPage();

@@ -48,7 +48,7 @@
 //     key, so that a second free of the pointer is seen as a double free, until a
 //     rehash drops them. Only an alloc of the same (domain, ptr) reuses the slot;
 //   - live = live entries, used = live + freed ≤ tableLimit = 3/4 × tableCap;
-//   - current = Σ size of live entries, peak ≥ current;
+//   - current = Σ size of live entries, current ≤ windowPeak ≤ peak (see takeWindowPeak);
 //   - every entry is reached from its home slot through non-empty slots: entries
 //     are only removed by a rehash or by backward-shift deletion (dropTrace).
 //
@@ -162,6 +162,13 @@ let top: usize = 0;
 
 let current: u64 = 0;
 let peak: u64 = 0;
+// The highest `current` since the last takeWindowPeak(): what the JS sampler reads,
+// so that a peak between two samples is never missed. windowPeak ≤ peak always, so
+// the hot path tests only windowPeak and touches peak when both are exceeded; a
+// resetPeak() or clearTraces() that would break that keeps the old window's highest
+// value in windowCarry instead.
+let windowPeak: u64 = 0;
+let windowCarry: u64 = 0;
 let lost: u32 = 0;
 let untracedFreeCount: u32 = 0;
 let doubleFreeCount: u32 = 0;
@@ -211,6 +218,7 @@ function layout(): bool {
   used = 0;
   current = 0;
   peak = 0;
+  windowPeak = 0;
   lost = 0;
   untracedFreeCount = 0;
   doubleFreeCount = 0;
@@ -450,7 +458,11 @@ function dropTrace(e: usize): void {
   store<u32>(e, size, 4);
   store<u32>(e, tb, 8);
   current += size;
-  if (current > peak) peak = current;
+  // One compare when memory stays below the window's highest point (the common case).
+  if (current > windowPeak) {
+    windowPeak = current;
+    if (current > peak) peak = current;
+  }
   return true;
 }
 
@@ -547,6 +559,7 @@ export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: 
 export function start(limit: u32): bool {
   if (tracing) return true;
   if (!layout()) return false;
+  windowCarry = 0;
   maxNframe = min(max(limit, 1), MAX_NFRAME);
   nframe = maxNframe;
   tracing = true;
@@ -559,6 +572,7 @@ export function stop(): void {
   tracing = false;
   nframe = 1;
   layout();
+  windowCarry = 0;
   top = storeBase;
 }
 
@@ -571,12 +585,28 @@ export function isTracing(): bool {
  * tracing goes on. Traceback ids taken before are invalid afterwards.
  */
 export function clearTraces(): void {
-  if (tracing) layout();
+  if (!tracing) return;
+  if (windowPeak > windowCarry) windowCarry = windowPeak;
+  layout();
 }
 
-/** peak := current; the traces are untouched. */
+/** peak := current; the traces are untouched (and the sampler's window keeps its peak). */
 export function resetPeak(): void {
+  if (windowPeak > windowCarry) windowCarry = windowPeak;
   peak = current;
+  windowPeak = current;
+}
+
+/**
+ * The highest traced size since the previous call (or since start()), then starts a
+ * new window at the current size. Exact: updated on every alloc, like peak. The JS
+ * sampler calls it once per sample; resetPeak() and clearTraces() do not lose it.
+ */
+export function takeWindowPeak(): f64 {
+  let highest = windowPeak > windowCarry ? windowPeak : windowCarry;
+  windowPeak = current;
+  windowCarry = 0;
+  return <f64>highest;
 }
 
 export function currentBytes(): f64 {

@@ -14,6 +14,11 @@ export {
   getFreeErrors,
   getObjectTraceback,
   takeSnapshot,
+  startSampling,
+  stopSampling,
+  takeSample,
+  getSamples,
+  onSample,
   getDomains,
   siteTableOf,
   traceImports,
@@ -22,5 +27,6 @@ export {
 } from './tracemalloc.js';
 export { instantiateTraced, prepareModule, IMPORT_NAMESPACE, type InstrumentHook, type TracedInstance, type SideTable } from './link.js';
 export { install, type InstallOptions } from './install.js';
+export { SampleRing, SAMPLE_CAPACITY, DEFAULT_SAMPLE_INTERVAL_MS, type MemorySample } from './samples.js';
 export { SITE_SECTION, decodeSiteTable, encodeSiteTable, withSideTable, type SiteRecord, type SiteTable, type SourceFrame } from './site-table.js';
 export * from './model/index.js';

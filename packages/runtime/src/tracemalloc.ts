@@ -6,7 +6,8 @@ import { TraceTable } from './core/trace-table.js';
 import { DomainRegistry, type Domain } from './domains.js';
 import { decodeSiteTable, SITE_SECTION, type SiteTable } from './site-table.js';
 import { customSections } from './wasm-sections.js';
-import { Snapshot, Traceback, Frame, type FrameData, type TracebackData } from './model/index.js';
+import { Snapshot, Traceback, Frame, type FrameData, type SampleSeries, type TracebackData } from './model/index.js';
+import { Sampler, type MemorySample } from './samples.js';
 
 /** tracemalloc's limit; modules keep at most 128 frames of shadow stack (MAX_SHADOW_FRAMES). */
 export const MAX_NFRAME = 65535;
@@ -20,6 +21,13 @@ function core(): TraceTable {
   return table;
 }
 
+const sampler = new Sampler({
+  read() {
+    const e = core().exports;
+    return [e.currentBytes(), e.takeWindowPeak(), e.traceCount() >>> 0];
+  },
+});
+
 export function start(nframe = 1): void {
   if (!Number.isInteger(nframe) || nframe < 1 || nframe > MAX_NFRAME) {
     throw new RangeError(`the number of frames must be in range [1; ${MAX_NFRAME}], got ${nframe}`);
@@ -27,11 +35,50 @@ export function start(nframe = 1): void {
   if (isTracing()) return; // as tracemalloc: a second start() keeps the first limit
   tracebackLimit = nframe;
   if (!core().exports.start(nframe)) throw new Error('wasm-tracemalloc: the trace table could not allocate its first page of memory');
+  sampler.begin();
 }
 
-/** Stops tracing and clears all traces, as tracemalloc.stop() does. */
+/** Stops tracing and clears all traces, as tracemalloc.stop() does. Sampling stops; getSamples() keeps the last series until start(). */
 export function stop(): void {
+  sampler.end();
   core().exports.stop();
+}
+
+// ---- memory over time (samples.ts) --------------------------------------------
+
+/**
+ * Samples traced memory every `intervalMs` ms (default 100) while tracing: now if
+ * tracing, else from the next start(). start() samples at the last interval set
+ * here (100 ms unless changed), with a timer that never keeps Node alive. Each
+ * sample's peak is exact: the highest traced size since the sample before.
+ */
+export function startSampling(intervalMs = 100): void {
+  sampler.setInterval(intervalMs);
+}
+
+/** No more timed samples (start() will not start them either); takeSnapshot() and takeSample() still record one. */
+export function stopSampling(): void {
+  sampler.setInterval(0);
+}
+
+/** Records a sample now and returns it (time in ms since start()). */
+export function takeSample(): MemorySample {
+  if (!isTracing()) throw new Error('the tracemalloc module must be tracing memory allocations to take a sample; call start() first');
+  return sampler.sample();
+}
+
+/**
+ * Traced memory over time since start(), oldest first, as columns (SampleSeries:
+ * start, time, current, peak, traces). At most 10,000 samples: a longer series has
+ * its older samples merged pairwise, keeping every peak.
+ */
+export function getSamples(): SampleSeries {
+  return sampler.series();
+}
+
+/** Calls `listener` with every sample recorded from now on (timer, takeSample, takeSnapshot); returns the unsubscribe. */
+export function onSample(listener: (sample: MemorySample) => void): () => void {
+  return sampler.listen(listener);
 }
 
 export function isTracing(): boolean {
@@ -130,6 +177,9 @@ export function takeSnapshot(): Snapshot {
   if (!isTracing()) {
     throw new Error('the tracemalloc module must be tracing memory allocations to take a snapshot; call start() first');
   }
+  // A sample at the snapshot, kept exactly: the snapshot's marker sits on the curve.
+  sampler.sample(true);
+  const samples = sampler.series();
   const t = core();
   const raw = t.readSnapshot();
   const n = raw.size.length;
@@ -171,6 +221,7 @@ export function takeSnapshot(): Snapshot {
     traces: { domain: domainCol, size: raw.size, traceback: tbCol },
     domains: registry.all().map((d) => ({ id: d.id, name: d.name })),
     meta: { timestamp: Date.now(), current, peak, tracerBytes: stats.tracerBytes, lostTraces: stats.lostTraces, untracedFrees: stats.untracedFrees, doubleFrees: stats.doubleFrees },
+    samples,
   });
 }
 

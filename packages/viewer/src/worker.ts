@@ -5,7 +5,9 @@
  */
 
 import { Analysis } from './model/analysis.js';
+import type { PackedStrings } from './model/packed-strings.js';
 import type { Envelope, Reply } from './model/protocol.js';
+import type { TableModel } from './model/table.js';
 
 const analysis = new Analysis();
 
@@ -36,11 +38,20 @@ scope.onmessage = async (e) => {
       case 'forget':
         analysis.forget(m.snapshot);
         break;
-      case 'table':
-        value = analysis.table(m.query); // cached in the worker: copied, not transferred
+      case 'table': {
+        // The worker keeps its table (cached); the page gets copies of the
+        // columns, transferred: one copy here instead of structured cloning's
+        // two (serialize, then deserialize on the page's thread).
+        const table = tableCopy(analysis.table(m.query));
+        transfer = table.buffers;
+        value = table.model;
         break;
+      }
       case 'detail':
         value = analysis.detail(m.query, m.row);
+        break;
+      case 'callers':
+        value = analysis.callers(m.query, m.rows);
         break;
       case 'flame': {
         const flame = analysis.flame(m.selection, m.measure);
@@ -68,3 +79,20 @@ scope.onmessage = async (e) => {
     scope.postMessage({ id: m.id, ok: false, error: { name: err.name, message: err.message } });
   }
 };
+
+/** A TableModel whose typed arrays are fresh copies, and their buffers to transfer. */
+function tableCopy(model: TableModel): { model: TableModel; buffers: ArrayBuffer[] } {
+  const buffers: ArrayBuffer[] = [];
+  const copy = <T extends Float64Array | Uint32Array>(a: T): T => {
+    const c = a.slice() as T;
+    buffers.push(c.buffer as ArrayBuffer);
+    return c;
+  };
+  const packed = (p: PackedStrings): PackedStrings => ({ text: p.text, ends: copy(p.ends), ...(p.ids !== undefined && { ids: copy(p.ids) }) });
+  const out: TableModel = { ...model, keys: packed(model.keys), size: copy(model.size), count: copy(model.count) };
+  if (model.callers !== undefined) out.callers = packed(model.callers);
+  if (model.sizeDiff !== undefined) out.sizeDiff = copy(model.sizeDiff);
+  if (model.countDiff !== undefined) out.countDiff = copy(model.countDiff);
+  return { model: out, buffers };
+}
+

@@ -106,6 +106,48 @@ describe('TraceTable', () => {
     expect(e.doubleFrees()).toBe(1);
   });
 
+  it('takeWindowPeak: the highest current of each window, exact, through resetPeak and clearTraces', () => {
+    const { e } = started();
+    // Window 1: up to 100 + 200 + 300 = 600, back down to 300.
+    e.alloc(1, 0x100, 100, 1);
+    e.alloc(1, 0x200, 200, 1);
+    e.free(1, 0x100, 2);
+    e.alloc(1, 0x300, 300, 1); // 500
+    e.alloc(1, 0x400, 100, 1); // 600
+    e.free(1, 0x200, 2);
+    e.free(1, 0x400, 2); // 300
+    expect([e.currentBytes(), e.peakBytes()]).toEqual([300, 600]);
+    expect(e.takeWindowPeak()).toBe(600);
+    // Window 2 starts at current (300): nothing happens, so its peak is 300.
+    expect(e.takeWindowPeak()).toBe(300);
+    // Window 3: a realloc that grows in place to 1000, then shrinks; 50 more elsewhere.
+    e.realloc(1, 0x300, 0x300, 1000, 3);
+    e.realloc(1, 0x300, 0x300, 10, 3);
+    e.alloc(1, 0x500, 50, 1); // 60
+    expect(e.takeWindowPeak()).toBe(1000);
+    expect(e.peakBytes()).toBe(1000);
+    // Window 4: resetPeak in the middle does not lose the window's 700.
+    e.alloc(1, 0x600, 640, 1); // 700
+    e.free(1, 0x600, 2); // 60
+    e.resetPeak();
+    expect(e.peakBytes()).toBe(60);
+    e.alloc(1, 0x700, 40, 1); // 100: above the new peak, below the window's 700
+    expect(e.peakBytes()).toBe(100);
+    expect(e.takeWindowPeak()).toBe(700);
+    // Window 5: clearTraces keeps the 100 + 900 = 1000 reached before it.
+    e.alloc(1, 0x800, 900, 1);
+    e.clearTraces();
+    e.alloc(1, 0x900, 5, 1);
+    expect([e.currentBytes(), e.peakBytes()]).toEqual([5, 5]);
+    expect(e.takeWindowPeak()).toBe(1000);
+    expect(e.takeWindowPeak()).toBe(5);
+    // stop() and start() begin from zero.
+    e.alloc(1, 0xa00, 70, 1);
+    e.stop();
+    expect(e.start(1)).toBe(1);
+    expect(e.takeWindowPeak()).toBe(0);
+  });
+
   it('a moving realloc frees the old block: freeing it again is a double free', () => {
     const { t, e } = started();
     e.alloc(3, 0x100, 10, 1);

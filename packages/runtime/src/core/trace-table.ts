@@ -23,6 +23,8 @@ export interface TraceTableExports {
   resetPeak(): void;
   currentBytes(): number;
   peakBytes(): number;
+  /** The highest traced size since the previous call (or start()); the next window starts at current. */
+  takeWindowPeak(): number;
   traceCount(): number;
   tracebackCount(): number;
   lostTraces(): number;

@@ -48,44 +48,78 @@ export function totalsPerTraceback(traces: SnapshotData['traces'], tracebackCoun
   return { size, count };
 }
 
+/** The non-empty groups of a key type as columns, in key id order. */
+export interface GroupColumns {
+  /** Key id of each group (in the snapshot's TracebackTable). */
+  readonly id: Int32Array;
+  readonly size: Float64Array;
+  readonly count: Float64Array;
+  /** Bytes and blocks by key id (0 for empty keys). */
+  readonly sizeByKey: Float64Array;
+  readonly countByKey: Float64Array;
+}
+
 /**
  * The non-empty groups of `keyType`, in key id order. Cumulative (filename and
  * lineno only) counts a trace under every key its frames have, once per key: a
  * recursive traceback f.c:3 -> f.c:7 -> f.c:3 adds its block to f.c:3 once.
  */
 export function groupTraces(table: TracebackTable, totals: TracebackTotals, keyType: KeyType, cumulative: boolean): Group[] {
+  const g = groupColumns(table, totals, keyType, cumulative);
+  return Array.from(g.id, (id, i) => ({ id, size: g.size[i], count: g.count[i] }));
+}
+
+/** groupTraces as columns: no object per group. */
+export function groupColumns(table: TracebackTable, totals: TracebackTotals, keyType: KeyType, cumulative: boolean): GroupColumns {
   checkKeyType(keyType, cumulative);
   const tracebackCount = table.tracebackCount;
   const { size: tbSize, count: tbCount } = totals;
   const ids = table.ids(keyType);
   const size = new Float64Array(ids.count);
   const count = new Float64Array(ids.count);
+  const keyOf = ids.of;
 
-  if (keyType === 'traceback' || !cumulative) {
-    const keyOf = ids.of;
-    const frameOf = keyType === 'traceback' ? undefined : table.mostRecentFrames();
+  if (keyType === 'traceback') {
     for (let t = 0; t < tracebackCount; t++) {
       if (tbCount[t] === 0) continue;
-      const k = frameOf === undefined ? keyOf[t] : keyOf[frameOf[t]];
+      const k = keyOf[t];
+      size[k] += tbSize[t];
+      count[k] += tbCount[t];
+    }
+  } else if (!cumulative) {
+    const frameOf = table.mostRecentFrames();
+    for (let t = 0; t < tracebackCount; t++) {
+      if (tbCount[t] === 0) continue;
+      const k = keyOf[frameOf[t]];
       size[k] += tbSize[t];
       count[k] += tbCount[t];
     }
   } else {
-    const keyOf = ids.of;
+    const { starts, flat } = table.frameColumns();
     const addedBy = new Int32Array(ids.count).fill(-1); // traceback that last added to each key
     for (let t = 0; t < tracebackCount; t++) {
       if (tbCount[t] === 0) continue;
-      for (const f of table.framesOf(t)) {
-        const k = keyOf[f];
+      const s = tbSize[t];
+      const c = tbCount[t];
+      for (let i = starts[t]; i < starts[t + 1]; i++) {
+        const k = keyOf[flat[i]];
         if (addedBy[k] === t) continue;
         addedBy[k] = t;
-        size[k] += tbSize[t];
-        count[k] += tbCount[t];
+        size[k] += s;
+        count[k] += c;
       }
     }
   }
 
-  const groups: Group[] = [];
-  for (let k = 0; k < ids.count; k++) if (count[k] > 0) groups.push({ id: k, size: size[k], count: count[k] });
-  return groups;
+  let n = 0;
+  for (let k = 0; k < ids.count; k++) if (count[k] > 0) n++;
+  const out = { id: new Int32Array(n), size: new Float64Array(n), count: new Float64Array(n), sizeByKey: size, countByKey: count };
+  for (let k = 0, j = 0; k < ids.count; k++) {
+    if (count[k] > 0) {
+      out.id[j] = k;
+      out.size[j] = size[k];
+      out.count[j++] = count[k];
+    }
+  }
+  return out;
 }

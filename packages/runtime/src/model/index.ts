@@ -12,6 +12,8 @@ export { formatFixed, formatSize } from './format.js';
 export { Frame, UNKNOWN_FRAME, compareCodePoints, frameKey } from './frame.js';
 export type { KeyType } from './group-by.js';
 export { Snapshot } from './snapshot.js';
+export type { GroupSource, RowTracebacks, StatisticTable } from './statistic-table.js';
+export type { TracebackTotals } from './group-by.js';
 export { SnapshotBuilder } from './snapshot-builder.js';
 export {
   InvalidSnapshotError,
@@ -19,6 +21,7 @@ export {
   validateSnapshotData,
   type DomainInfo,
   type FrameData,
+  type SampleSeries,
   type SnapshotData,
   type SnapshotMeta,
   type TracebackData,

@@ -17,7 +17,7 @@ export class SnapshotBuilder {
 
   constructor(readonly tracebackLimit = 1) {}
 
-  /** Index of this exact frame (all four fields), added on first use. */
+  /** Index of this exact frame (all four identifying fields), added on first use; the first `source` given is kept. */
   frame(frame: FrameData): number {
     const key = JSON.stringify([frame.filename, frame.lineno, frame.function ?? null, frame.offset ?? null]);
     let id = this.#frameIds.get(key);
@@ -26,6 +26,7 @@ export class SnapshotBuilder {
       const copy: FrameData = { filename: frame.filename, lineno: frame.lineno };
       if (frame.function !== undefined) copy.function = frame.function;
       if (frame.offset !== undefined) copy.offset = frame.offset;
+      if (frame.source !== undefined) copy.source = frame.source;
       this.#frames.push(copy);
       this.#frameIds.set(key, id);
     }

@@ -45,6 +45,25 @@ export interface SnapshotMeta {
   [k: string]: number | string | undefined;
 }
 
+/**
+ * Traced memory over time, as the runtime's sampler recorded it up to the snapshot
+ * (tracemalloc.ts: startSampling, getSamples). Columns of equal length, oldest
+ * first. Sample i says: at `time[i]`, `current[i]` bytes were traced in
+ * `traces[i]` blocks, and the highest traced size since sample i − 1 (exact: the
+ * core tracks it on every allocation) was `peak[i]`. Older samples may have been
+ * merged pairwise to bound the series (a merged sample keeps the later time and
+ * current and the higher peak); the sample a snapshot took is never merged away.
+ */
+export interface SampleSeries {
+  /** When the series began (start()), in milliseconds since the epoch. */
+  start: number;
+  /** Milliseconds since `start`, non-decreasing. */
+  time: number[];
+  current: number[];
+  peak: number[];
+  traces: number[];
+}
+
 export interface SnapshotData {
   tracebackLimit: number;
   frames: FrameData[];
@@ -53,6 +72,8 @@ export interface SnapshotData {
   traces: { domain: Uint32Array; size: Float64Array; traceback: Uint32Array };
   domains?: DomainInfo[];
   meta?: SnapshotMeta;
+  /** Memory over time up to this snapshot; its last sample is the snapshot's own. */
+  samples?: SampleSeries;
 }
 
 /**
@@ -130,6 +151,26 @@ function check(data: SnapshotData, options: ValidateOptions): void {
       if (value === undefined || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) continue;
       fail(`meta.${key} must be a string or a finite number, got ${describeValue(value)}`);
     }
+  }
+  if (data.samples !== undefined) validateSamples(data.samples);
+}
+
+function validateSamples(samples: SampleSeries): void {
+  if (typeof samples !== 'object' || samples === null || Array.isArray(samples)) fail(`samples must be an object of columns, got ${describeValue(samples)}`);
+  if (!(typeof samples.start === 'number' && Number.isFinite(samples.start))) fail(`samples.start must be a finite number (ms since the epoch), got ${describeValue(samples.start)}`);
+  const columns = ['time', 'current', 'peak', 'traces'] as const;
+  for (const c of columns) if (!Array.isArray(samples[c])) fail(`samples.${c} must be an array, got ${describeValue(samples[c])}`);
+  const n = samples.time.length;
+  for (const c of columns) if (samples[c].length !== n) fail(`samples columns differ in length: time ${n}, ${c} ${samples[c].length}`);
+  const { time, current, peak, traces } = samples;
+  for (let i = 0; i < n; i++) {
+    const t = time[i];
+    if (!(typeof t === 'number' && t >= 0 && Number.isFinite(t))) fail(`samples.time[${i}] must be a non-negative finite number, got ${describeValue(t)}`);
+    if (i > 0 && t < time[i - 1]) fail(`samples.time[${i}] is ${t}, before samples.time[${i - 1}] ${time[i - 1]}: samples are oldest first`);
+    if (!isCount(current[i])) fail(`samples.current[${i}] must be a non-negative integer (bytes), got ${describeValue(current[i])}`);
+    if (!isCount(peak[i])) fail(`samples.peak[${i}] must be a non-negative integer (bytes), got ${describeValue(peak[i])}`);
+    if (peak[i] < current[i]) fail(`samples.peak[${i}] is ${peak[i]}, below samples.current[${i}] ${current[i]}: a peak is at least the size at its end`);
+    if (!isCount(traces[i])) fail(`samples.traces[${i}] must be a non-negative integer, got ${describeValue(traces[i])}`);
   }
 }
 

@@ -18,14 +18,15 @@ function leaky(): SnapshotData {
     .build({ domains: [{ id: 0, name: 'app.wasm' }, { id: 1, name: 'lib.wasm' }], meta: { timestamp: 1700000000000, current: 104080, peak: 200000, lostTraces: 0, note: 'after run' } });
 }
 
-const bytes = new Snapshot(leaky()).dump();
+/** A version 1 file: the layout tests below read its fixed offsets (version 2 is tested further down). */
+const bytes = encodeSnapshot(leaky(), { version: 1 });
 const u32 = (b: Uint8Array, at: number): number => new DataView(b.buffer, b.byteOffset).getUint32(at, true);
 /** The header text of a file. */
 const headerOf = (b: Uint8Array): string => new TextDecoder().decode(b.subarray(24, 24 + u32(b, 12)));
 
 /** A file with `header` as its JSON header and valid padding and checksum (the columns of `data`). */
 function craft(header: string, data: SnapshotData = leaky(), traceCount = data.traces.size.length): Uint8Array {
-  const good = encodeSnapshot(data);
+  const good = encodeSnapshot(data, { version: 1 });
   const oldHeaderEnd = Math.ceil((24 + u32(good, 12)) / 8) * 8;
   const headerBytes = new TextEncoder().encode(header);
   const columnsAt = Math.ceil((24 + headerBytes.length) / 8) * 8;
@@ -56,11 +57,11 @@ function loadError(b: Uint8Array, source = 'heap.wtmsnap'): InvalidSnapshotError
   throw new Error('loaded without error');
 }
 
-describe('snapshot file layout', () => {
+describe('snapshot file layout, version 1', () => {
   it('starts with the magic, the version, the header length and the trace count', () => {
     expect(new TextDecoder().decode(bytes.subarray(0, 8))).toBe(SNAPSHOT_MAGIC);
     expect(Array.from(bytes.subarray(0, 8))).toEqual([0x57, 0x54, 0x4d, 0x53, 0x4e, 0x41, 0x50, 0x00]);
-    expect(u32(bytes, 8)).toBe(SNAPSHOT_FORMAT_VERSION);
+    expect(u32(bytes, 8)).toBe(1);
     expect(u32(bytes, 16)).toBe(1005);
     expect(u32(bytes, 20)).toBe(0);
     const header = JSON.parse(headerOf(bytes));
@@ -163,15 +164,15 @@ describe('Snapshot.load rejects damaged files', () => {
   });
 
   it('rejects an unsupported version', () => {
-    const v2 = bytes.slice();
-    v2[8] = 2;
-    expect(loadError(v2).message).toBe(
-      'heap.wtmsnap is a wasm-tracemalloc snapshot of format version 2, but this build reads version 1 only. ' +
+    const v3 = bytes.slice();
+    v3[8] = 3;
+    expect(loadError(v3).message).toBe(
+      'heap.wtmsnap is a wasm-tracemalloc snapshot of format version 3, but this build reads versions 1 to 2 only. ' +
         'Load it with the wasm-tracemalloc release that wrote it, or take the snapshot again with this one.',
     );
     const v0 = bytes.slice();
     v0[8] = 0;
-    expect(loadError(v0).message).toMatch(/format version 0, but this build reads version 1 only/);
+    expect(loadError(v0).message).toMatch(/format version 0, but this build reads versions 1 to 2 only/);
   });
 
   it('rejects a file truncated anywhere, with expected and actual lengths', () => {
@@ -273,5 +274,160 @@ describe('Snapshot.load rejects damaged files', () => {
 
   it('names "snapshot" when no source is given', () => {
     expect(() => Snapshot.load(new Uint8Array([1, 2, 3]))).toThrow(/^snapshot is not a wasm-tracemalloc snapshot/);
+  });
+});
+
+describe('snapshot file, version 2', () => {
+  const v2 = encodeSnapshot(leaky());
+  const u8 = (b: Uint8Array, at: number): number => b[at];
+  const header2 = (b: Uint8Array): Record<string, unknown> => JSON.parse(new TextDecoder().decode(b.subarray(40, 40 + u32(b, 12))));
+
+  it('is what dump() writes: counts in the prefix, narrow columns, frames in the header, tracebacks as columns', () => {
+    expect(SNAPSHOT_FORMAT_VERSION).toBe(2);
+    expect(new Snapshot(leaky()).dump()).toEqual(v2);
+    expect(new TextDecoder().decode(v2.subarray(0, 8))).toBe(SNAPSHOT_MAGIC);
+    expect(u32(v2, 8)).toBe(2);
+    expect(u32(v2, 16)).toBe(1005); // traces
+    expect(u32(v2, 20)).toBe(4); // tracebacks: [MAIN, LEAK], [MAIN], [MAIN, SITE], []
+    expect(u32(v2, 24)).toBe(5); // frame references
+    expect(u32(v2, 28)).toBe(0);
+    // domain u8, size u16, traceback u8, nframe u8, totalNframe u8, frame u8
+    expect(Array.from(v2.subarray(32, 40))).toEqual([1, 2, 1, 1, 1, 1, 0, 0]);
+    const h = header2(v2);
+    expect(h.traceCount).toBe(1005);
+    expect(h.tracebackCount).toBe(4);
+    expect(h.frames).toEqual([MAIN, LEAK, SITE]);
+    expect('tracebacks' in h).toBe(false);
+    const nframeAt = Math.ceil((40 + u32(v2, 12)) / 8) * 8;
+    expect(Array.from(v2.subarray(nframeAt, nframeAt + 4))).toEqual([2, 1, 2, 0]);
+    const totalAt = nframeAt + 8;
+    expect(Array.from(v2.subarray(totalAt, totalAt + 4))).toEqual([7, 1, 2, 0]);
+    const framesAt = totalAt + 8;
+    expect(Array.from(v2.subarray(framesAt, framesAt + 5))).toEqual([0, 1, 0, 0, 2]);
+    const domainAt = framesAt + 8;
+    expect(u8(v2, domainAt + 1000)).toBe(1);
+    const sizeAt = domainAt + Math.ceil(1005 / 8) * 8;
+    expect(new DataView(v2.buffer).getUint16(sizeAt + 2 * 1000, true)).toBe(4000);
+    const tracebackAt = sizeAt + Math.ceil((2 * 1005) / 8) * 8;
+    expect(u8(v2, tracebackAt + 1000)).toBe(1);
+    expect(v2.length).toBe(tracebackAt + Math.ceil(1005 / 8) * 8 + 4);
+    expect(u32(v2, v2.length - 4)).toBe(crc32(v2.subarray(0, v2.length - 4)));
+    expect(v2.length).toBeLessThan(bytes.length / 2);
+  });
+
+  it('round-trips what version 1 does, and reads version 1 files to the same data', () => {
+    const original = new Snapshot(leaky());
+    const fromV2 = Snapshot.load(v2, 'heap.wtmsnap');
+    const fromV1 = Snapshot.load(bytes, 'heap.wtmsnap');
+    expect(fromV2.data).toEqual(original.data);
+    expect(fromV1.data).toEqual(original.data);
+    expect(fromV2.statistics('traceback').map(String)).toEqual(original.statistics('traceback').map(String));
+  });
+
+  it('widens columns as their values need: 2- and 4-byte indices, f64 sizes above 4 GiB', () => {
+    const b = new SnapshotBuilder(1);
+    for (let i = 0; i < 300; i++) b.add(70000 + i, i === 5 ? 2 ** 33 : 8, [{ filename: 'f.c', lineno: i + 1 }]);
+    const data = b.build();
+    const file = encodeSnapshot(data);
+    expect(Array.from(file.subarray(32, 40))).toEqual([4, 8, 2, 1, 1, 2, 0, 0]);
+    expect(Snapshot.load(file).data).toEqual(data);
+    const u16 = new SnapshotBuilder(1);
+    for (let i = 0; i < 300; i++) u16.add(300, 70000, [{ filename: 'f.c', lineno: i + 1 }]);
+    const small = encodeSnapshot(u16.build());
+    expect(Array.from(small.subarray(32, 40))).toEqual([2, 4, 2, 1, 1, 2, 0, 0]);
+    expect(Snapshot.load(small).data).toEqual(u16.build());
+    const tiny = new SnapshotBuilder(1).add(0, 255, []).add(0, 0, []).build();
+    expect(Array.from(encodeSnapshot(tiny).subarray(32, 40))).toEqual([1, 1, 1, 1, 1, 1, 0, 0]);
+    expect(Snapshot.load(encodeSnapshot(tiny)).data).toEqual(tiny);
+  });
+
+  it('rejects truncated, extended, corrupt and malformed version 2 files', () => {
+    const total = v2.length;
+    for (const cut of [total - 1, total - 4, Math.floor(total / 2), 41, 40]) {
+      expect(loadError(v2.subarray(0, cut)).message).toBe(
+        `heap.wtmsnap is truncated: with 1005 traces, 4 tracebacks, 5 frame references and a ${u32(v2, 12)}-byte header it should be ${total} bytes long, but it has ${cut}. ` +
+          'It was cut short while being written or copied. Copy the file again, or take a new snapshot.',
+      );
+    }
+    expect(loadError(v2.subarray(0, 30)).message).toMatch(/^heap.wtmsnap is truncated: it has 30 bytes, fewer than the 44 of the smallest version 2 snapshot\./);
+    const longer = new Uint8Array(total + 3);
+    longer.set(v2);
+    expect(loadError(longer).message).toMatch(/^heap.wtmsnap has 3 unexpected bytes after its end: a snapshot with 1005 traces, 4 tracebacks/);
+    for (const at of [41, total - 5, Math.floor(total / 2)]) {
+      const flipped = v2.slice();
+      flipped[at] ^= 0x10;
+      expect(loadError(flipped).message).toMatch(/^heap.wtmsnap is corrupt: its checksum says CRC-32/);
+    }
+    const width = v2.slice();
+    width[33] = 3;
+    expect(loadError(width).message).toBe(
+      'heap.wtmsnap is corrupt: its column widths (bytes 32-39) are 1 3 1 1 1 1 0 0, which no writer of this format uses. Copy the file again, or take a new snapshot.',
+    );
+    width[33] = 2;
+    width[34] = 8; // a traceback column is never 8 wide
+    expect(loadError(width).message).toMatch(/its column widths \(bytes 32-39\) are 1 2 8 1 1 1 0 0, which no writer/);
+    const reserved = v2.slice();
+    reserved[28] = 1;
+    expect(loadError(resign(reserved)).message).toMatch(/malformed header: the reserved word at byte 28 is not 0/);
+    const padded = v2.slice();
+    padded[v2.length - 5] = 9; // padding after the traceback column
+    expect(loadError(resign(padded)).message).toMatch(/malformed header: padding byte \d+ is not 0/);
+  });
+
+  it('checks every index and count of the traceback columns', () => {
+    const nframeAt = Math.ceil((40 + u32(v2, 12)) / 8) * 8;
+    const framesAt = nframeAt + 16;
+    const badFrame = v2.slice();
+    badFrame[framesAt + 4] = 3; // SITE's index, 2 -> 3: there are 3 frames
+    expect(loadError(resign(badFrame)).message).toMatch(/^heap.wtmsnap is inconsistent: tracebacks\[2\]\.frames\[1\] is 3, not a frame index: there are 3 frames\./);
+    const badCount = v2.slice();
+    badCount[nframeAt] = 1; // 4 frames in all, 5 references stored
+    expect(loadError(resign(badCount)).message).toMatch(/malformed header: its tracebacks have 4 frames in all, but the file holds 5 frame references/);
+    const badTotal = v2.slice();
+    badTotal[nframeAt + 8] = 1; // totalNframe 7 -> 1 < 2 frames
+    expect(loadError(resign(badTotal)).message).toMatch(/inconsistent: tracebacks\[0\]\.totalNframe must be an integer >= its 2 frames, got 1/);
+    const sizeAt = framesAt + 8 + Math.ceil(1005 / 8) * 8;
+    const badTraceback = v2.slice();
+    badTraceback[sizeAt + Math.ceil((2 * 1005) / 8) * 8 + 17] = 4;
+    expect(loadError(resign(badTraceback)).message).toMatch(/^heap.wtmsnap is inconsistent: trace 17 refers to traceback 4, but there are 4 tracebacks\./);
+    const text = JSON.stringify({ ...header2(v2), tracebackCount: 3 });
+    expect(text.length).toBe(u32(v2, 12)); // same length: the columns stay where they are
+    const badHeader = v2.slice();
+    badHeader.set(new TextEncoder().encode(text), 40);
+    expect(loadError(resign(badHeader)).message).toMatch(/malformed header: tracebackCount is 3, but the file holds 4 tracebacks/);
+  });
+
+  it('keeps members of the header it does not know (room for later fields)', () => {
+    const h = header2(v2);
+    expect(Object.keys(h)).toEqual(['tracebackLimit', 'traceCount', 'tracebackCount', 'frames', 'domains', 'meta']);
+  });
+});
+
+describe('known bugs, fixed', () => {
+  it('loads a Node Buffer that is a view into a larger pooled ArrayBuffer', async () => {
+    const { Buffer } = await import('node:buffer');
+    const small = new SnapshotBuilder(1).add(0, 100, [LEAK]).add(0, 24, [MAIN]).add(1, 8, []).build();
+    for (const file of [encodeSnapshot(small), encodeSnapshot(small, { version: 1 })]) {
+      const buffer = Buffer.from(file); // small: allocated from Buffer's shared pool
+      expect(buffer.byteOffset > 0 || buffer.buffer.byteLength > buffer.length).toBe(true);
+      const loaded = Snapshot.load(buffer, 'small.wtmsnap');
+      expect(loaded.data).toEqual(small);
+      expect(loaded.statistics('lineno').map(String)).toEqual(['leak.c:14: size=100 B, count=1, average=100 B', 'main.c:30: size=24 B, count=1, average=24 B', '<unknown>:0: size=8 B, count=1, average=8 B']);
+    }
+    // An odd offset too (no aligned view is possible there).
+    const odd = Buffer.alloc(encodeSnapshot(small).length + 1);
+    odd.set(encodeSnapshot(small), 1);
+    expect(Snapshot.load(odd.subarray(1)).data).toEqual(small);
+  });
+
+  it('writes FrameData.source, so dump and load keep the line text the traceback panel shows', () => {
+    const frame = { filename: 'leak.c', lineno: 61, function: 'leak_nodes', source: 'char *p = malloc(NODE_SIZE);' };
+    const data = new SnapshotBuilder(2).addMany(3, 0, 64, [MAIN, frame]).build();
+    expect(data.frames[1].source).toBe('char *p = malloc(NODE_SIZE);');
+    for (const version of [1, 2] as const) {
+      const loaded = Snapshot.load(encodeSnapshot(data, { version }));
+      expect(loaded.data.frames[1]).toEqual(frame);
+      expect(loaded.traces[0].traceback.format()).toEqual(['  File "main.c", line 30', '  File "leak.c", line 61', '    char *p = malloc(NODE_SIZE);']);
+    }
   });
 });

@@ -8,18 +8,23 @@
  */
 
 import { DomainFilter, Filter, type TraceFilter } from './filter.js';
-import { checkKeyType, groupTraces, totalsPerTraceback, type Group, type KeyType, type TracebackTotals } from './group-by.js';
-import type { DomainInfo, SnapshotData, SnapshotMeta } from './snapshot-data.js';
+import { checkKeyType, groupColumns, totalsPerTraceback, type GroupColumns, type KeyType, type TracebackTotals } from './group-by.js';
+import type { DomainInfo, SampleSeries, SnapshotData, SnapshotMeta } from './snapshot-data.js';
 import { describeValue, validateSnapshotData } from './snapshot-data.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-file.js';
-import { Statistic, StatisticDiff } from './statistic.js';
+import type { Statistic, StatisticDiff } from './statistic.js';
+import { StatisticTable, type GroupSource } from './statistic-table.js';
 import { Trace } from './trace.js';
 import { TracebackTable } from './traceback-table.js';
 
 export type { KeyType } from './group-by.js';
+export type { RowTracebacks, StatisticTable } from './statistic-table.js';
 
 const NO_DOMAINS: readonly DomainInfo[] = Object.freeze([]);
 const NO_META: SnapshotMeta = Object.freeze({});
+
+/** Set around `new Snapshot` for data this module derived from a checked snapshot. */
+let trusted = false;
 
 export class Snapshot {
   /** The columns and tables behind this snapshot; treat as read-only. */
@@ -27,16 +32,38 @@ export class Snapshot {
   readonly #table: TracebackTable;
   #totals: TracebackTotals | undefined;
   #traces: readonly Trace[] | undefined;
+  /** Known before the columns are (selectTraces); else the columns' length. */
+  #length: number | undefined;
+  readonly #statistics = new Map<string, StatisticTable>();
+  readonly #groups = new Map<string, GroupColumns>();
 
   /**
    * Takes ownership of `data` (no copy) after checking its invariants; throws
    * InvalidSnapshotError naming the first one broken.
    */
   constructor(data: SnapshotData) {
+    if (trusted) {
+      trusted = false;
+      this.data = data;
+      this.#table = TracebackTable.of(data);
+      return;
+    }
     const table = typeof data === 'object' && data !== null ? TracebackTable.cached(data) : undefined;
     validateSnapshotData(data, { tracesOnly: table !== undefined });
     this.data = data;
     this.#table = table ?? TracebackTable.of(data);
+  }
+
+  /** A Snapshot of `data` that is valid by construction (decoded and checked, or derived from a Snapshot). */
+  static #trusted(data: SnapshotData, totals?: TracebackTotals): Snapshot {
+    trusted = true;
+    try {
+      const snapshot = new Snapshot(data);
+      snapshot.#totals = totals;
+      return snapshot;
+    } finally {
+      trusted = false;
+    }
   }
 
   /** Every traced block. Built on first access: one Trace object per block. */
@@ -52,7 +79,7 @@ export class Snapshot {
 
   /** Number of traced blocks. */
   get length(): number {
-    return this.data.traces.size.length;
+    return this.#length ?? this.data.traces.size.length;
   }
 
   /** Frames kept per traceback when the snapshot was taken. */
@@ -68,6 +95,11 @@ export class Snapshot {
     return this.data.meta ?? NO_META;
   }
 
+  /** Traced memory over time up to this snapshot (snapshot-data.ts), if the runtime sampled it. */
+  get samples(): SampleSeries | undefined {
+    return this.data.samples;
+  }
+
   /**
    * Statistics grouped by `keyType`, largest first by (size, count, traceback).
    * 'filename' groups by the most recent frame's file (printed `file:0`, as in
@@ -75,9 +107,22 @@ export class Snapshot {
    * `cumulative` counts each block under every file or line of its traceback.
    */
   statistics(keyType: KeyType, cumulative = false): Statistic[] {
-    const table = this.#table;
-    const stats = this.#group(keyType, cumulative).map((g) => new Statistic(table.keyTraceback(keyType, g.id), g.size, g.count));
-    return stats.sort(Statistic.compare);
+    return this.statisticTable(keyType, cumulative).toArray() as Statistic[];
+  }
+
+  /**
+   * statistics() as columns, in the same order, with a Statistic built only for
+   * the rows asked for (see statistic-table.ts). Cached per key type.
+   */
+  statisticTable(keyType: KeyType, cumulative = false): StatisticTable {
+    checkKeyType(keyType, cumulative);
+    const key = `${keyType}/${Boolean(cumulative)}`;
+    let table = this.#statistics.get(key);
+    if (table === undefined) {
+      table = StatisticTable.statistics(this.#source(), keyType, Boolean(cumulative));
+      this.#statistics.set(key, table);
+    }
+    return table;
   }
 
   /**
@@ -86,27 +131,36 @@ export class Snapshot {
    * largest first by (|sizeDiff|, size, |countDiff|, count, traceback).
    */
   compareTo(old: Snapshot, keyType: KeyType, cumulative = false): StatisticDiff[] {
-    const current = this.#group(keyType, cumulative);
+    return this.compareTable(old, keyType, cumulative).toArray() as StatisticDiff[];
+  }
+
+  /** compareTo() as columns, in the same order (see statistic-table.ts). */
+  compareTable(old: Snapshot, keyType: KeyType, cumulative = false): StatisticTable {
+    checkKeyType(keyType, cumulative);
     if (!(old instanceof Snapshot)) throw new TypeError(`compareTo: old must be a Snapshot, got ${describeValue(old)}`);
-    // Keys are matched by their strings: the two snapshots have their own tables.
-    const oldTable = old.#table;
-    const previous = new Map<string, Group>();
-    for (const g of old.#group(keyType, cumulative)) previous.set(oldTable.keyString(keyType, g.id), g);
-    const table = this.#table;
-    const diffs: StatisticDiff[] = [];
-    for (const g of current) {
-      const key = table.keyString(keyType, g.id);
-      const traceback = table.keyTraceback(keyType, g.id);
-      const p = previous.get(key);
-      if (p === undefined) {
-        diffs.push(new StatisticDiff(traceback, g.size, g.size, g.count, g.count));
-      } else {
-        previous.delete(key);
-        diffs.push(new StatisticDiff(traceback, g.size, g.size - p.size, g.count, g.count - p.count));
-      }
-    }
-    for (const p of previous.values()) diffs.push(new StatisticDiff(oldTable.keyTraceback(keyType, p.id), 0, -p.size, 0, -p.count));
-    return diffs.sort(StatisticDiff.compare);
+    // Keys are matched by key id: through the two tables' key maps when the
+    // snapshots have their own tables, directly when they share one.
+    return StatisticTable.compare(this.#source(), old.#source(), keyType, Boolean(cumulative));
+  }
+
+  /**
+   * Prepares compareTo(old, keyType) without computing it: matches the keys of
+   * the two snapshots (a map from `old`'s key ids to this one's, kept for both
+   * tables' lifetime), ranks them, and pages in the working memory a diff of
+   * that size needs. For idle time, before a diff is asked for.
+   */
+  matchKeys(old: Snapshot, keyType: KeyType): void {
+    checkKeyType(keyType, false);
+    if (!(old instanceof Snapshot)) throw new TypeError(`matchKeys: old must be a Snapshot, got ${describeValue(old)}`);
+    this.#table.keyMapFrom(old.#table, keyType);
+    this.#table.keyRanks(keyType);
+    old.#table.keyRanks(keyType);
+    StatisticTable.prepareCompare(this.#source(), old.#source(), keyType);
+  }
+
+  /** Bytes and blocks per traceback index (into data.tracebacks), computed once. Treat as read-only. */
+  tracebackTotals(): TracebackTotals {
+    return (this.#totals ??= totalsPerTraceback(this.data.traces, this.#table.tracebackCount));
   }
 
   /**
@@ -125,23 +179,121 @@ export class Snapshot {
       }
     }
     const { domain, size, traceback } = this.data.traces;
-    let columns: SnapshotData['traces'];
     if (list.length === 0) {
-      columns = { domain: domain.slice(), size: size.slice(), traceback: traceback.slice() };
-    } else {
-      const passes = this.#passing(list.filter((f) => f.inclusive), list.filter((f) => !f.inclusive));
-      let n = 0;
-      for (let i = 0; i < passes.length; i++) n += passes[i];
-      columns = { domain: new Uint32Array(n), size: new Float64Array(n), traceback: new Uint32Array(n) };
-      for (let i = 0, j = 0; j < n; i++) {
-        if (passes[i] === 0) continue;
-        columns.domain[j] = domain[i];
-        columns.size[j] = size[i];
-        columns.traceback[j++] = traceback[i];
+      return this.#derived({ domain: domain.slice(), size: size.slice(), traceback: traceback.slice() }, this.#totals && { size: this.#totals.size.slice(), count: this.#totals.count.slice() });
+    }
+    if (list.every((f) => f instanceof Filter && f.domain === null)) return this.selectTraces(this.tracebackMask(list as Filter[]), null);
+    const passes = this.#passing(list.filter((f) => f.inclusive), list.filter((f) => !f.inclusive));
+    let n = 0;
+    for (let i = 0; i < passes.length; i++) n += passes[i];
+    const columns = { domain: new Uint32Array(n), size: new Float64Array(n), traceback: new Uint32Array(n) };
+    for (let i = 0, j = 0; j < n; i++) {
+      if (passes[i] === 0) continue;
+      columns.domain[j] = domain[i];
+      columns.size[j] = size[i];
+      columns.traceback[j++] = traceback[i];
+    }
+    return this.#derived(columns);
+  }
+
+  /**
+   * filterTraces' verdict per traceback index, for filters that look at
+   * tracebacks only (Filter with domain null): 1 where a trace with this
+   * traceback passes at least one inclusive filter (when there are any) and
+   * every exclusive one, else 0. Each pattern is tested once per distinct
+   * filename of the snapshot (not per frame, traceback or trace).
+   */
+  tracebackMask(filters: Iterable<Filter>): Uint8Array {
+    const list = [...filters];
+    for (const f of list) {
+      if (!(f instanceof Filter) || f.domain !== null) {
+        throw new TypeError(`tracebackMask takes Filters without a domain, found ${f instanceof Filter ? `a Filter of domain ${f.domain}` : describeValue(f)}`);
       }
     }
-    const { traces: _, ...rest } = this.data;
-    return new Snapshot({ ...rest, traces: columns });
+    const n = this.#table.tracebackCount;
+    const mask = new Uint8Array(n).fill(1);
+    const include = list.filter((f) => f.inclusive);
+    if (include.length > 0) {
+      const any = new Uint8Array(n);
+      for (const f of include) {
+        const v = tracebackVerdicts(this.#table, f);
+        for (let t = 0; t < n; t++) any[t] |= v[t];
+      }
+      for (let t = 0; t < n; t++) mask[t] &= any[t];
+    }
+    for (const f of list) {
+      if (f.inclusive) continue;
+      const v = tracebackVerdicts(this.#table, f);
+      for (let t = 0; t < n; t++) mask[t] &= v[t];
+    }
+    return mask;
+  }
+
+  /**
+   * A new snapshot of the traces whose traceback index has a non-zero entry in
+   * `tracebacks` (all when null) and whose domain is in `domains` (all when
+   * null). Shares this one's frames, tracebacks, domains and meta. Its columns
+   * are only copied out when first read (`data.traces`, `traces`): grouping and
+   * diffing need its bytes and blocks per traceback only, which come from this
+   * snapshot's (masked) or from one pass over the columns (with `domains`).
+   */
+  selectTraces(tracebacks: Uint8Array | null, domains: Iterable<number> | null): Snapshot {
+    const { domain, size, traceback } = this.data.traces;
+    const count = this.#table.tracebackCount;
+    if (tracebacks !== null && tracebacks.length !== count) {
+      throw new RangeError(`selectTraces: expected a mask of ${count} tracebacks, got ${tracebacks.length}`);
+    }
+    const keep = tracebacks ?? new Uint8Array(count).fill(1);
+    const wanted = domains === null ? null : new Set(domains);
+    const totals: TracebackTotals = { size: new Float64Array(count), count: new Float64Array(count) };
+    let kept = 0;
+    if (wanted === null) {
+      const all = this.tracebackTotals();
+      for (let t = 0; t < count; t++) {
+        if (keep[t] === 0) continue;
+        totals.size[t] = all.size[t];
+        kept += totals.count[t] = all.count[t];
+      }
+    } else {
+      let lastDomain = -1;
+      let lastWanted = false;
+      for (let i = 0; i < traceback.length; i++) {
+        const t = traceback[i];
+        if (keep[t] === 0) continue;
+        const d = domain[i];
+        if (d !== lastDomain) {
+          lastDomain = d;
+          lastWanted = wanted.has(d);
+        }
+        if (!lastWanted) continue;
+        totals.size[t] += size[i];
+        totals.count[t]++;
+        kept++;
+      }
+    }
+    const columns = (): SnapshotData['traces'] => {
+      const out = { domain: new Uint32Array(kept), size: new Float64Array(kept), traceback: new Uint32Array(kept) };
+      for (let i = 0, j = 0; j < kept; i++) {
+        if (keep[traceback[i]] === 0 || (wanted !== null && !wanted.has(domain[i]))) continue;
+        out.domain[j] = domain[i];
+        out.size[j] = size[i];
+        out.traceback[j++] = traceback[i];
+      }
+      return out;
+    };
+    const data = withoutTraces(this.data);
+    Object.defineProperty(data, 'traces', {
+      configurable: true,
+      enumerable: true,
+      get(): SnapshotData['traces'] {
+        const value = columns();
+        Object.defineProperty(data, 'traces', { value, writable: true, enumerable: true, configurable: true });
+        return value;
+      },
+    });
+    const snapshot = Snapshot.#trusted(data, totals);
+    snapshot.#length = kept;
+    return snapshot;
   }
 
   /** The file format of snapshot-file.ts: versioned, checksummed, columns little-endian. */
@@ -155,13 +307,27 @@ export class Snapshot {
    * truncated, corrupt or inconsistent.
    */
   static load(bytes: Uint8Array, source = 'snapshot'): Snapshot {
-    return new Snapshot(decodeSnapshot(bytes, source));
+    // decodeSnapshot checked every invariant: the constructor need not again.
+    return Snapshot.#trusted(decodeSnapshot(bytes, source));
   }
 
-  #group(keyType: KeyType, cumulative: boolean): Group[] {
-    checkKeyType(keyType, cumulative);
-    this.#totals ??= totalsPerTraceback(this.data.traces, this.#table.tracebackCount);
-    return groupTraces(this.#table, this.#totals, keyType, cumulative);
+  #source(): GroupSource {
+    return {
+      table: this.#table,
+      totals: this.tracebackTotals(),
+      groups: (keyType, cumulative) => {
+        const key = `${keyType}/${cumulative}`;
+        let groups = this.#groups.get(key);
+        if (groups === undefined) this.#groups.set(key, (groups = groupColumns(this.#table, this.tracebackTotals(), keyType, cumulative)));
+        return groups;
+      },
+      sortedKeys: (keyType, cumulative) => this.statisticTable(keyType, cumulative).keyIds,
+    };
+  }
+
+  /** A snapshot of `traces` (taken from this one's) sharing everything else. */
+  #derived(traces: SnapshotData['traces'], totals?: TracebackTotals): Snapshot {
+    return Snapshot.#trusted({ ...withoutTraces(this.data), traces }, totals);
   }
 
   /**
@@ -193,20 +359,41 @@ export class Snapshot {
   }
 }
 
-/** `filter.matchTraceback` of every traceback index, 1 or 0. */
+/** The members of `data` but its traces, without reading them (they may not exist yet). */
+function withoutTraces(data: SnapshotData): SnapshotData {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(data)) if (key !== 'traces') out[key] = (data as unknown as Record<string, unknown>)[key];
+  return out as unknown as SnapshotData;
+}
+
+/**
+ * `filter.matchTraceback` of every traceback index, 1 or 0: the pattern is
+ * tested once per distinct filename (file key id), the line once per frame.
+ */
 function tracebackVerdicts(table: TracebackTable, filter: Filter): Uint8Array {
-  const byFrame = new Int8Array(table.frameCount + 1).fill(-1);
-  const frameMatches = (f: number): boolean => {
-    if (byFrame[f] < 0) {
-      const frame = table.frame(f);
-      byFrame[f] = filter.frameMatches(frame.filename, frame.lineno) ? 1 : 0;
+  const files = table.ids('filename');
+  const byFile = new Int8Array(files.count).fill(-1);
+  const frameCount = table.frameCount;
+  const byFrame = new Uint8Array(frameCount + 1);
+  for (let f = 0; f <= frameCount; f++) {
+    const k = files.of[f];
+    const frame = f < frameCount ? table.frameData[f] : undefined;
+    // The pattern alone: passing the filter's own line makes its line test hold.
+    if (byFile[k] < 0) byFile[k] = filter.frameMatches(frame?.filename ?? '<unknown>', filter.lineno ?? 0) ? 1 : 0;
+    byFrame[f] = byFile[k] === 1 && (filter.lineno === null || (frame?.lineno ?? 0) === filter.lineno) ? 1 : 0;
+  }
+  const { starts, flat } = table.frameColumns();
+  const n = table.tracebackCount;
+  const verdicts = new Uint8Array(n);
+  const hit = filter.inclusive ? 1 : 0;
+  if (filter.allFrames) {
+    for (let t = 0; t < n; t++) {
+      let any = 0;
+      for (let i = starts[t]; i < starts[t + 1] && any === 0; i++) any = byFrame[flat[i]];
+      verdicts[t] = any === 1 ? hit : 1 - hit;
     }
-    return byFrame[f] === 1;
-  };
-  const verdicts = new Uint8Array(table.tracebackCount);
-  for (let t = 0; t < verdicts.length; t++) {
-    const frames = table.framesOf(t);
-    verdicts[t] = filter.matchFrames(frames.length, (i) => frameMatches(frames[i])) ? 1 : 0;
+  } else {
+    for (let t = 0; t < n; t++) verdicts[t] = byFrame[flat[starts[t + 1] - 1]] === 1 ? hit : 1 - hit;
   }
   return verdicts;
 }

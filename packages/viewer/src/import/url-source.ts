@@ -26,7 +26,11 @@ export function urlInput(url: string, base: string): SnapshotInput {
         throw new Error(`could not fetch ${url}: ${(error as Error).message}`);
       }
       if (!response.ok) throw new Error(`could not fetch ${url}: HTTP ${response.status} ${response.statusText}`.trim());
-      return new Uint8Array(await response.arrayBuffer());
+      try {
+        return await readBody(response);
+      } catch (error) {
+        throw new Error(`could not fetch ${url}: ${(error as Error).message}`);
+      }
     },
   };
 }
@@ -45,3 +49,38 @@ export class UrlSource implements DataSource {
 
   disconnect(): void {}
 }
+
+/**
+ * The body as one Uint8Array. With a Content-Length (and no content encoding,
+ * which would make it the compressed length), the chunks are copied into one
+ * buffer of that size as they arrive, instead of being gathered by
+ * arrayBuffer() and copied at the end.
+ */
+async function readBody(response: Response): Promise<Uint8Array> {
+  const length = Number(response.headers.get('content-length'));
+  const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
+  if (response.body === null || !(length > 0) || encoded || !Number.isSafeInteger(length)) return new Uint8Array(await response.arrayBuffer());
+  const out = new Uint8Array(length);
+  const reader = response.body.getReader();
+  let at = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (at + value.length > length) {
+      // More than announced: fall back to growing (the loader reports what is wrong with the bytes).
+      const parts = [out.subarray(0, at), value];
+      for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+      const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let k = 0;
+      for (const p of parts) {
+        all.set(p, k);
+        k += p.length;
+      }
+      return all;
+    }
+    out.set(value, at);
+    at += value.length;
+  }
+  return at === length ? out : out.subarray(0, at);
+}
+

@@ -6,6 +6,7 @@
 
 import type { FlameMeasure, FlameModel } from './flame-tree.js';
 import type { DetailModel, SnapshotSummary, TableQuery } from './analysis.js';
+import { packedLength } from './packed-strings.js';
 import type { Envelope, Reply, Request } from './protocol.js';
 import type { TableModel } from './table.js';
 import type { SortKey, TraceSelection } from './view-state.js';
@@ -42,7 +43,13 @@ export class AnalysisClient {
   }
 
   table(query: TableQuery): Promise<TableModel> {
-    return this.#call({ op: 'table', query }) as Promise<TableModel>;
+    return (this.#call({ op: 'table', query }) as Promise<TableModel>).then((model) => {
+      if (model.callers !== undefined && packedLength(model.callers) < model.size.length) {
+        model.moreCallers = new Map();
+        model.loadCallers = (rows) => this.#call({ op: 'callers', query, rows }) as Promise<string[]>;
+      }
+      return model;
+    });
   }
 
   detail(query: TableQuery, row: number): Promise<DetailModel> {

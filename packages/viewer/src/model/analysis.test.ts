@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import { Filter, Snapshot, SnapshotBuilder, type FrameData } from '@wasm-tracemalloc/runtime/model';
 import { decodePprof } from '@wasm-tracemalloc/runtime/pprof';
-import { Analysis } from './analysis.js';
-import { unpackStrings } from './packed-strings.js';
+import { Analysis, CALLERS_SENT } from './analysis.js';
+import { buildFlameTree, type WeightedPath } from './flame-tree.js';
+import { packedLength, unpackStrings } from './packed-strings.js';
 import { DEFAULT_VIEW_STATE, selectionOf, type TraceSelection } from './view-state.js';
 
 const f = (filename: string, fn: string, offset: number): FrameData => ({ filename, lineno: 0, function: fn, offset });
@@ -126,4 +127,106 @@ describe('Analysis', () => {
   it('names the file when it is not a snapshot', () => {
     expect(() => new Analysis().load(1, new TextEncoder().encode('<html>'), 'evil.wtmsnap')).toThrow(/^evil\.wtmsnap is not a wasm-tracemalloc snapshot/);
   });
+
+  it('tables on random snapshots equal the model: statistics, compareTo, details, callers beyond the rows sent', () => {
+    let seed = 99;
+    const r = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const frames = Array.from({ length: 30 }, (_, i) => (i % 4 === 0 ? f(`m${i % 3}.wasm`, `fn${i}`, i) : { filename: `src/f${i % 5}.c`, lineno: 1 + (i % 7), function: `g${i}` }));
+    const make = () => {
+      const b = new SnapshotBuilder(5);
+      for (let i = 0; i < 1500; i++) b.add(r(2), 8 * r(6), Array.from({ length: r(5) }, () => frames[r(frames.length)]));
+      return b.build();
+    };
+    const [d1, d2] = [make(), make()];
+    const a = new Analysis();
+    a.add(1, d1, 'one.wtmsnap');
+    a.add(2, d2, 'two.wtmsnap');
+    const [s1, s2] = [new Snapshot(d1), new Snapshot(d2)];
+    const callersOf = (frames: readonly { function?: string; toString(): string }[]): string => {
+      const names = frames.slice(0, -1).reverse().slice(0, 3).map((x) => x.function ?? x.toString());
+      if (frames.length - 1 > 3) names.push('…');
+      return names.length > 0 ? `← ${names.join(' ← ')}` : '';
+    };
+    for (const base of [null, 1]) {
+      for (const [keyType, cumulative] of [['lineno', false], ['filename', true], ['traceback', false]] as const) {
+        const q = { selection: sel({ base }), keyType, cumulative };
+        const t = a.table(q);
+        const expected = base === null ? s2.statistics(keyType, cumulative) : s2.compareTo(s1, keyType, cumulative);
+        expect(unpackStrings(t.keys)).toEqual(expected.map((s) => String(s.traceback)));
+        expect(Array.from(t.size)).toEqual(expected.map((s) => s.size));
+        expect(Array.from(t.count)).toEqual(expected.map((s) => s.count));
+        if (base !== null) expect(Array.from(t.sizeDiff!)).toEqual(expected.map((s) => (s as unknown as { sizeDiff: number }).sizeDiff));
+        if (keyType === 'traceback') {
+          expect(expected.length).toBeGreaterThan(CALLERS_SENT);
+          expect(packedLength(t.callers!)).toBe(CALLERS_SENT);
+          const all = expected.map((s) => callersOf(s.traceback.frames));
+          expect(unpackStrings(t.callers!)).toEqual(all.slice(0, CALLERS_SENT));
+          const rows = [expected.length - 1, CALLERS_SENT, 3];
+          expect(a.callers(q, rows)).toEqual(rows.map((i) => all[i]));
+        }
+        for (const row of [0, expected.length - 1]) {
+          const detail = a.detail(q, row);
+          expect(detail.from).toBe(expected[row].count === 0 ? 'base' : 'snapshot');
+          const sum = detail.tracebacks.reduce((n, tb) => n + tb.count, 0);
+          if (!cumulative && detail.tracebackCount <= 20) expect(sum).toBe(expected[row].count || -(expected[row] as unknown as { countDiff: number }).countDiff);
+        }
+      }
+    }
+  });
+
+  it('flame trees equal a Map-based trie on random paths (preorder, heaviest first, ties first seen)', () => {
+    let seed = 5;
+    const r = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let round = 0; round < 30; round++) {
+      const paths: WeightedPath[] = Array.from({ length: r(60) }, () => ({
+        frames: Array.from({ length: r(6) }, () => r(5)),
+        after: 8 * r(3),
+        afterCount: r(3),
+        before: 8 * r(3),
+        beforeCount: r(3),
+      }));
+      for (const measure of ['after', 'before'] as const) {
+        const t = buildFlameTree([], paths, true, measure);
+        // Reference: a trie of Maps in insertion order, walked heaviest child first.
+        type Node = { frame: number; after: number; before: number; count: number; children: Map<number, Node> };
+        const root: Node = { frame: -1, after: 0, before: 0, count: 0, children: new Map() };
+        for (const p of paths) {
+          const nodes = [root];
+          let node = root;
+          for (const fr of p.frames) {
+            let next = node.children.get(fr);
+            if (next === undefined) node.children.set(fr, (next = { frame: fr, after: 0, before: 0, count: 0, children: new Map() }));
+            nodes.push((node = next));
+          }
+          for (const n of nodes) {
+            n.after += p.after;
+            n.before += p.before;
+            n.count += measure === 'after' ? p.afterCount : p.beforeCount;
+          }
+        }
+        const rows: number[][] = [];
+        const walk = (n: Node, depth: number, start: number) => {
+          const value = measure === 'after' ? n.after : n.before;
+          rows.push([n.frame, depth, start, value, n.count, measure === 'after' ? n.before : n.after]);
+          let x = start;
+          const kids = [...n.children.values()].filter((c) => (measure === 'after' ? c.after : c.before) > 0);
+          kids.sort((p, q) => (measure === 'after' ? q.after - p.after : q.before - p.before)); // stable: first seen first
+          for (const c of kids) {
+            walk(c, depth + 1, x);
+            x += measure === 'after' ? c.after : c.before;
+          }
+        };
+        walk(root, 0, 0);
+        const got = Array.from({ length: t.length }, (_, i) => [t.frame[i], t.depth[i], t.start[i], t.value[i], t.count[i], t.other[i]]);
+        expect(got, `round ${round} ${measure}`).toEqual(rows);
+      }
+    }
+  });
 });
+

@@ -9,21 +9,15 @@
  *
  * The model does the tracemalloc work (grouping, diffing, Filter); this file only
  * chooses what to ask and caches answers: selected snapshots and the last tables
- * are kept, so regrouping or sorting never reloads or refilters.
+ * are kept, so regrouping or sorting never reloads or refilters. It uses the
+ * model's column paths (Snapshot.statisticTable / compareTable, tracebackMask,
+ * selectTraces, tracebackTotals): no Statistic, Traceback or Frame object is
+ * built per row; a row's text comes from the model's per-key text cache.
  */
 
-import {
-  Filter,
-  Snapshot,
-  Statistic,
-  StatisticDiff,
-  frameKey,
-  type SnapshotData,
-  type SnapshotMeta,
-  type Traceback,
-} from '@wasm-tracemalloc/runtime/model';
+import { Filter, Snapshot, frameKey, type SampleSeries, type SnapshotData, type SnapshotMeta, type StatisticTable } from '@wasm-tracemalloc/runtime/model';
 import { gzipPprof, snapshotToPprof } from '@wasm-tracemalloc/runtime/pprof';
-import { buildFlameTree, type FlameMeasure, type FlameModel, type WeightedPath } from './flame-tree.js';
+import { buildFlameTree, type FlameMeasure, type FlameModel, type FlamePaths } from './flame-tree.js';
 import type { FrameView } from './frame-view.js';
 import { packStrings, stringAt } from './packed-strings.js';
 import { orderRows, rowStatus, rowText, type TableModel } from './table.js';
@@ -47,6 +41,8 @@ export interface SnapshotSummary {
   /** Domains that hold traces, with their totals, by id. */
   domains: DomainSummary[];
   meta: SnapshotMeta;
+  /** Memory over time up to the snapshot, when the runtime sampled it (for the timeline). */
+  samples?: SampleSeries;
   loadMs: number;
 }
 
@@ -77,6 +73,8 @@ export interface DetailModel {
 }
 
 export const DETAIL_LIMIT = 20;
+/** Rows whose callers text a table carries; the page fetches the others as they are drawn. */
+export const CALLERS_SENT = 256;
 const CALLERS_SHOWN = 3;
 const SELECTION_CACHE = 4;
 const TABLE_CACHE = 8;
@@ -87,7 +85,7 @@ const WARM_STEPS: Array<[KeyType, boolean]> = [
 ];
 
 interface TableEntry {
-  stats: Array<Statistic | StatisticDiff>;
+  stats: StatisticTable;
   model: TableModel;
 }
 
@@ -97,6 +95,7 @@ export class Analysis {
   readonly #selected = new Map<string, Snapshot>();
   readonly #tables = new Map<string, TableEntry>();
   readonly #warmed = new Map<number, number>();
+  readonly #matched = new Set<string>();
 
   /** Reads a snapshot file; throws InvalidSnapshotError naming `name` when it is not a valid one. */
   load(id: number, bytes: Uint8Array, name: string): SnapshotSummary {
@@ -121,18 +120,39 @@ export class Analysis {
     return this.#table(q).model;
   }
 
+  /** The callers text ("← a ← b") of each of `rows` of a 'traceback' table. */
+  callers(q: TableQuery, rows: readonly number[]): string[] {
+    const { stats } = this.#table(q);
+    if (q.keyType !== 'traceback') throw new RangeError(`callers: the table is grouped by ${q.keyType}, not by traceback`);
+    const after = this.#select(q.selection, q.selection.snapshot);
+    const before = q.selection.base === null ? undefined : this.#select(q.selection, q.selection.base);
+    return rows.map((row) => {
+      if (!(Number.isInteger(row) && row >= 0 && row < stats.length)) throw new RangeError(`no row ${row}: the table has ${stats.length}`);
+      return callersOfRow(stats, row, after, before);
+    });
+  }
+
   detail(q: TableQuery, row: number): DetailModel {
     const { stats, model } = this.#table(q);
-    const stat = stats[row];
-    if (stat === undefined) throw new RangeError(`no row ${row}: the table has ${stats.length}`);
+    if (!(Number.isInteger(row) && row >= 0 && row < stats.length)) throw new RangeError(`no row ${row}: the table has ${stats.length}`);
     let from: DetailModel['from'] = 'snapshot';
     let snapshot = this.#select(q.selection, q.selection.snapshot);
-    if (stat.count === 0 && q.selection.base !== null) {
+    if (stats.fromOld(row) && q.selection.base !== null) {
       from = 'base';
       snapshot = this.#select(q.selection, q.selection.base);
     }
-    const { tracebacks, tracebackCount } = tracebacksOf(snapshot, stat.traceback, q.keyType, q.cumulative);
-    return { line: rowText(model, row), from, tracebacks, tracebackCount };
+    const group = stats.tracebacksOf(row);
+    const data = snapshot.data;
+    const sources = sourcesOf(snapshot);
+    const keys = frameKeys(data);
+    const tracebacks: DetailTraceback[] = [];
+    for (let k = 0; k < group.index.length && k < DETAIL_LIMIT; k++) {
+      const tb = data.tracebacks[group.index[k]];
+      const list = tb.frames.length > 0 ? tb.frames : [data.frames.length];
+      const frames = list.map((f) => frameViewOf(data, f, sources.get(f < keys.length ? keys[f] : UNKNOWN_KEY))).reverse();
+      tracebacks.push({ size: group.size[k], count: group.count[k], totalNframe: tb.totalNframe, frames });
+    }
+    return { line: rowText(model, row), from, tracebacks, tracebackCount: group.index.length };
   }
 
   /**
@@ -144,11 +164,34 @@ export class Analysis {
   flame(selection: TraceSelection, measure: FlameMeasure): FlameModel {
     const t0 = now();
     const after = this.#select(selection, selection.snapshot);
-    const compare = selection.base !== null;
+    const before = selection.base === null ? undefined : this.#select(selection, selection.base);
+    const compare = before !== undefined;
     const frames: FrameView[] = [];
     const ids = new Map<string, number>();
-    const paths: WeightedPath[] = [];
-    const add = (snapshot: Snapshot, which: 'after' | 'before') => {
+    // The paths as columns (FlamePaths): one per traceback with traces, of each snapshot.
+    const sides = compare ? [after, before] : [after];
+    let pathCount = 0;
+    let frameCount = 0;
+    for (const snapshot of sides) {
+      const { count } = snapshot.tracebackTotals();
+      const tbs = snapshot.data.tracebacks;
+      for (let t = 0; t < count.length; t++) {
+        if (count[t] === 0) continue;
+        pathCount++;
+        frameCount += tbs[t].frames.length || 1;
+      }
+    }
+    const paths: FlamePaths = {
+      start: new Int32Array(pathCount + 1),
+      frames: new Int32Array(frameCount),
+      after: new Float64Array(pathCount),
+      afterCount: new Float64Array(pathCount),
+      before: new Float64Array(pathCount),
+      beforeCount: new Float64Array(pathCount),
+    };
+    let p = 0;
+    let k = 0;
+    sides.forEach((snapshot, side) => {
       const data = snapshot.data;
       const keys = frameKeys(data);
       const sources = sourcesOf(snapshot);
@@ -168,18 +211,25 @@ export class Analysis {
         }
         return id;
       };
-      const { size, count } = totalsOf(snapshot);
-      const unknown = [data.frames.length];
+      const { size, count } = snapshot.tracebackTotals();
+      const unknown = data.frames.length;
       for (let t = 0; t < count.length; t++) {
         if (count[t] === 0) continue;
         const tb = data.tracebacks[t].frames;
-        const path = (tb.length > 0 ? tb : unknown).map(frameId);
-        paths.push(which === 'after' ? { frames: path, after: size[t], afterCount: count[t], before: 0, beforeCount: 0 } : { frames: path, after: 0, afterCount: 0, before: size[t], beforeCount: count[t] });
+        if (tb.length === 0) paths.frames[k++] = frameId(unknown);
+        else for (let i = 0; i < tb.length; i++) paths.frames[k++] = frameId(tb[i]);
+        paths.start[p + 1] = k;
+        if (side === 0 || !compare) {
+          paths.after[p] = size[t];
+          paths.afterCount[p] = count[t];
+        }
+        if (side === 1 || !compare) {
+          paths.before[p] = size[t];
+          paths.beforeCount[p] = count[t];
+        }
+        p++;
       }
-    };
-    add(after, 'after');
-    if (compare) add(this.#select(selection, selection.base!), 'before');
-    else for (const p of paths) [p.before, p.beforeCount] = [p.after, p.afterCount];
+    });
     return { ...buildFlameTree(frames, paths, compare, compare ? measure : 'after'), ms: now() - t0 };
   }
 
@@ -188,14 +238,13 @@ export class Analysis {
     const { stats, model } = this.#table(q);
     const order = orderRows(model, sort);
     const rows = Array.from(order, (i) => {
-      const s = stats[i];
-      const row: Record<string, unknown> = { key: stringAt(model.keys, i), size: s.size, count: s.count };
-      if (s instanceof StatisticDiff) {
-        row.sizeDiff = s.sizeDiff;
-        row.countDiff = s.countDiff;
+      const row: Record<string, unknown> = { key: stringAt(model.keys, i), size: stats.size[i], count: stats.count[i] };
+      if (stats.sizeDiff !== undefined) {
+        row.sizeDiff = stats.sizeDiff[i];
+        row.countDiff = stats.countDiff![i];
         row.status = rowStatus(model, i);
       }
-      if (q.keyType === 'traceback') row.traceback = s.traceback.format(null, true);
+      if (q.keyType === 'traceback') row.traceback = stats.traceback(i).format(null, true);
       row.text = rowText(model, i);
       return row;
     });
@@ -236,17 +285,33 @@ export class Analysis {
       this.#warmed.set(id, done + 1);
       const query: TableQuery = { selection: { snapshot: id, base: null, include: [], exclude: [], allFrames: false, domains: null, focus: null }, keyType, cumulative };
       this.#table(query);
-      if (done === 0) {
-        totalsOf(snapshot);
-        frameKeys(snapshot.data);
-      }
+      if (done === 0) frameKeys(snapshot.data);
       return true;
+    }
+    // Then the key maps between the newest snapshot and each other one (both
+    // ways), so that a first diff matches no keys; the diffs themselves are
+    // computed when asked for.
+    const ids = [...this.#snapshots.keys()];
+    const newest = ids.at(-1);
+    for (const other of ids) {
+      if (newest === undefined || other === newest) continue;
+      for (const [a, b] of [
+        [newest, other],
+        [other, newest],
+      ]) {
+        const key = `${a}>${b}`;
+        if (this.#matched.has(key)) continue;
+        this.#matched.add(key);
+        for (const keyType of ['lineno', 'traceback'] as const) this.#snapshots.get(a)!.matchKeys(this.#snapshots.get(b)!, keyType);
+        return true;
+      }
     }
     return false;
   }
 
   forget(id: number): void {
     this.#warmed.delete(id);
+    for (const key of [...this.#matched]) if (key.split('>').includes(String(id))) this.#matched.delete(key);
     this.#snapshots.delete(id);
     this.#names.delete(id);
     this.#selected.clear();
@@ -265,18 +330,16 @@ export class Analysis {
     const sel = q.selection;
     const after = this.#select(sel, sel.snapshot);
     const total = totals(after);
-    let stats: Array<Statistic | StatisticDiff>;
+    let stats: StatisticTable;
     let model: TableModel;
     if (sel.base === null) {
-      const list = after.statistics(q.keyType, q.cumulative);
-      stats = list;
-      model = columns(list, q, false, total);
+      stats = after.statisticTable(q.keyType, q.cumulative);
+      model = columns(stats, q, false, total, after);
     } else {
       const before = this.#select(sel, sel.base);
-      const list = after.compareTo(before, q.keyType, q.cumulative);
-      stats = list;
+      stats = after.compareTable(before, q.keyType, q.cumulative);
       const base = totals(before);
-      model = columns(list, q, true, { ...total, baseSize: base.size, baseCount: base.count });
+      model = columns(stats, q, true, { ...total, baseSize: base.size, baseCount: base.count }, after, before);
     }
     model.ms = now() - t0;
     entry = { stats, model };
@@ -315,13 +378,17 @@ function summarize(snapshot: Snapshot, name: string): SnapshotSummary {
   const byDomain = new Map<number, DomainSummary>();
   const names = new Map(snapshot.domains.map((d) => [d.id, d.name]));
   let total = 0;
-  for (let i = 0; i < size.length; i++) {
+  // Runs of one domain are summed before a Map lookup: traces of a domain tend to be together.
+  for (let i = 0; i < size.length; ) {
     const d = domain[i];
     let s = byDomain.get(d);
     if (s === undefined) byDomain.set(d, (s = { id: d, name: names.get(d) ?? `domain ${d}`, size: 0, count: 0 }));
-    s.size += size[i];
-    s.count++;
-    total += size[i];
+    let bytes = 0;
+    const from = i;
+    for (; i < size.length && domain[i] === d; i++) bytes += size[i];
+    s.size += bytes;
+    s.count += i - from;
+    total += bytes;
   }
   return {
     name,
@@ -331,79 +398,79 @@ function summarize(snapshot: Snapshot, name: string): SnapshotSummary {
     tracebackLimit: snapshot.tracebackLimit,
     domains: [...byDomain.values()].sort((a, b) => a.id - b.id),
     meta: { ...snapshot.meta },
+    ...(snapshot.samples !== undefined && { samples: snapshot.samples }),
     loadMs: 0,
   };
 }
 
 function totals(snapshot: Snapshot): { size: number; count: number } {
-  const size = snapshot.data.traces.size;
+  const size = snapshot.tracebackTotals().size;
   let sum = 0;
   for (let i = 0; i < size.length; i++) sum += size[i];
-  return { size: sum, count: size.length };
+  return { size: sum, count: snapshot.length };
 }
 
-function columns(list: Array<Statistic | StatisticDiff>, q: TableQuery, compare: boolean, total: TableModel['total']): TableModel {
-  const n = list.length;
+function columns(stats: StatisticTable, q: TableQuery, compare: boolean, total: TableModel['total'], after: Snapshot, before?: Snapshot): TableModel {
+  const n = stats.length;
   const model: TableModel = {
     keyType: q.keyType,
     cumulative: q.cumulative,
     compare,
     keys: packStrings([]),
-    size: new Float64Array(n),
-    count: new Float64Array(n),
+    // The model's own columns: the worker copies them to the page (structured clone).
+    size: stats.size,
+    count: stats.count,
     total,
     ms: 0,
   };
   if (compare) {
-    model.sizeDiff = new Float64Array(n);
-    model.countDiff = new Float64Array(n);
+    model.sizeDiff = stats.sizeDiff;
+    model.countDiff = stats.countDiff;
   }
-  const keys = new Array<string>(n);
-  const callers = q.keyType === 'traceback' ? new Array<string>(n) : undefined;
-  for (let i = 0; i < n; i++) {
-    const s = list[i];
-    keys[i] = keyText(s.traceback);
-    model.size[i] = s.size;
-    model.count[i] = s.count;
-    if (compare) {
-      model.sizeDiff![i] = (s as StatisticDiff).sizeDiff;
-      model.countDiff![i] = (s as StatisticDiff).countDiff;
-    }
-    if (callers) {
-      let text = callersCache.get(s.traceback);
-      if (text === undefined) callersCache.set(s.traceback, (text = callersOf(s.traceback)));
-      callers[i] = text;
-    }
+  // The model's table of key texts (built once per snapshot) and an entry per row.
+  model.keys = stats.keyTexts();
+  if (q.keyType === 'traceback') {
+    const sent = Math.min(n, CALLERS_SENT);
+    const callers = new Array<string>(sent);
+    for (let i = 0; i < sent; i++) callers[i] = callersOfRow(stats, i, after, before);
+    model.callers = packStrings(callers);
   }
-  model.keys = packStrings(keys);
-  if (callers) model.callers = packStrings(callers);
   return model;
 }
 
-// The model keeps one Traceback object per key for a snapshot's frames, shared by
-// every snapshot filtered from it: texts computed once per Traceback are reused
-// by every later table.
-const keyCache = new WeakMap<Traceback, string>();
-const callersCache = new WeakMap<Traceback, string>();
+function callersOfRow(stats: StatisticTable, i: number, after: Snapshot, before: Snapshot | undefined): string {
+  const old = stats.fromOld(i);
+  const data = old ? before!.data : after.data;
+  const cache = callersCache(data);
+  return (cache[stats.keyFirst(i)] ??= callersOf(data, stats.keyFrames(i)));
+}
 
-function keyText(tb: Traceback): string {
-  let text = keyCache.get(tb);
-  if (text === undefined) keyCache.set(tb, (text = tb.toString()));
-  return text;
+/**
+ * "← caller ← its caller …" by traceback index, per tracebacks array (shared
+ * by every snapshot filtered from one): computed once per traceback.
+ */
+const callersCaches = new WeakMap<object, Array<string | undefined>>();
+function callersCache(data: SnapshotData): Array<string | undefined> {
+  let cache = callersCaches.get(data.tracebacks);
+  if (cache === undefined) callersCaches.set(data.tracebacks, (cache = new Array<string | undefined>(data.tracebacks.length).fill(undefined)));
+  return cache;
 }
 
 /** "← caller ← its caller …" for a traceback row, newest first. */
-function callersOf(tb: Traceback): string {
-  const frames = tb.frames;
+function callersOf(data: SnapshotData, frames: readonly number[]): string {
   const parts: string[] = [];
-  for (let i = frames.length - 2; i >= 0 && parts.length < CALLERS_SHOWN; i--) parts.push(frames[i].function ?? frames[i].toString());
+  for (let i = frames.length - 2; i >= 0 && parts.length < CALLERS_SHOWN; i--) {
+    const f = frames[i];
+    const fd = f < data.frames.length ? data.frames[f] : { filename: '<unknown>', lineno: 0 };
+    parts.push(fd.function ?? frameText({ text: '', filename: fd.filename, lineno: fd.lineno, offset: fd.offset, function: fd.function }));
+  }
   if (frames.length - 1 > CALLERS_SHOWN) parts.push('…');
   return parts.length > 0 ? `← ${parts.join(' ← ')}` : '';
 }
 
 /**
  * Source lines by frame key. FrameData may carry `source` (added with file:line
- * symbolization); the model's Frame does not keep it, so it is looked up here.
+ * symbolization); a frame of the same key without one borrows it from here.
  */
 const sourceMaps = new WeakMap<object, Map<string, string>>();
 function sourcesOf(snapshot: Snapshot): Map<string, string> {
@@ -433,25 +500,6 @@ function frameKeys(data: SnapshotData): string[] {
   return keys;
 }
 
-/** Bytes and blocks per traceback index of a snapshot's traces (cached per snapshot). */
-const totalsCache = new WeakMap<Snapshot, { size: Float64Array; count: Float64Array }>();
-function totalsOf(snapshot: Snapshot): { size: Float64Array; count: Float64Array } {
-  let totals = totalsCache.get(snapshot);
-  if (totals === undefined) {
-    const data = snapshot.data;
-    const size = new Float64Array(data.tracebacks.length);
-    const count = new Float64Array(data.tracebacks.length);
-    const { size: sizes, traceback } = data.traces;
-    for (let i = 0; i < sizes.length; i++) {
-      size[traceback[i]] += sizes[i];
-      count[traceback[i]]++;
-    }
-    totals = { size, count };
-    totalsCache.set(snapshot, totals);
-  }
-  return totals;
-}
-
 /** The FrameView of frame index `f` (the frame count stands for `<unknown>:0`). */
 function frameViewOf(data: SnapshotData, f: number, source: string | undefined): FrameView {
   const fd = f < data.frames.length ? data.frames[f] : { filename: '<unknown>', lineno: 0 };
@@ -475,102 +523,24 @@ function frameViewOf(data: SnapshotData, f: number, source: string | undefined):
  */
 function keepTraces(snapshot: Snapshot, include: Filter[], exclude: Filter[], domains: number[] | null, focus: FrameRef | null): Snapshot {
   const data = snapshot.data;
-  const n = data.tracebacks.length;
-  const pass = new Uint8Array(n).fill(1);
-  const unknown = { filename: '<unknown>', lineno: 0 };
-  const frameOf = (f: number) => (f < data.frames.length ? data.frames[f] : unknown);
-  const verdicts = (filter: Filter): Uint8Array => {
-    const byFrame = new Int8Array(data.frames.length + 1).fill(-1);
-    const out = new Uint8Array(n);
-    for (let t = 0; t < n; t++) {
-      const frames = data.tracebacks[t].frames.length > 0 ? data.tracebacks[t].frames : [data.frames.length];
-      out[t] = filter.matchFrames(frames.length, (i) => {
-        const f = frames[i];
-        if (byFrame[f] < 0) byFrame[f] = filter.frameMatches(frameOf(f).filename, frameOf(f).lineno) ? 1 : 0;
-        return byFrame[f] === 1;
-      })
-        ? 1
-        : 0;
-    }
-    return out;
-  };
-  if (include.length > 0) {
-    const any = new Uint8Array(n);
-    for (const f of include) {
-      const v = verdicts(f);
-      for (let t = 0; t < n; t++) any[t] |= v[t];
-    }
-    for (let t = 0; t < n; t++) pass[t] &= any[t];
-  }
-  for (const f of exclude) {
-    const v = verdicts(f);
-    for (let t = 0; t < n; t++) pass[t] &= v[t];
-  }
+  const pass = include.length > 0 || exclude.length > 0 ? snapshot.tracebackMask([...include, ...exclude]) : new Uint8Array(data.tracebacks.length).fill(1);
   if (focus !== null) {
+    // One key comparison per frame, then one lookup per frame reference.
     const key = frameKey(focus);
     const keys = frameKeys(data);
-    for (let t = 0; t < n; t++) {
+    const hit = new Uint8Array(data.frames.length + 1);
+    for (let f = 0; f < keys.length; f++) hit[f] = keys[f] === key ? 1 : 0;
+    hit[data.frames.length] = key === UNKNOWN_KEY ? 1 : 0;
+    for (let t = 0; t < pass.length; t++) {
+      if (pass[t] === 0) continue;
       const frames = data.tracebacks[t].frames;
-      if (pass[t] && !(frames.length === 0 ? key === UNKNOWN_KEY : frames.some((f) => keys[f] === key))) pass[t] = 0;
+      let through = frames.length === 0 ? hit[data.frames.length] : 0;
+      for (let i = 0; i < frames.length && through === 0; i++) through = hit[frames[i]];
+      pass[t] = through;
     }
   }
-  const domainSet = domains === null ? null : new Set(domains);
-  const { domain, size, traceback } = data.traces;
-  const keep = new Uint8Array(size.length);
-  let kept = 0;
-  for (let i = 0; i < size.length; i++) {
-    if (pass[traceback[i]] === 0 || (domainSet !== null && !domainSet.has(domain[i]))) continue;
-    keep[i] = 1;
-    kept++;
-  }
-  const traces = { domain: new Uint32Array(kept), size: new Float64Array(kept), traceback: new Uint32Array(kept) };
-  for (let i = 0, j = 0; j < kept; i++) {
-    if (keep[i] === 0) continue;
-    traces.domain[j] = domain[i];
-    traces.size[j] = size[i];
-    traces.traceback[j++] = traceback[i];
-  }
   // Shares frames and tracebacks with `snapshot`, so the model reuses its tables.
-  return new Snapshot({ ...data, traces });
-}
-
-/**
- * The tracebacks behind one row of a table: those whose key (most recent frame,
- * its file, or the whole traceback; any frame when cumulative) is the row's, with
- * their bytes and blocks in `snapshot`, heaviest first.
- */
-function tracebacksOf(snapshot: Snapshot, rowTraceback: Traceback, keyType: KeyType, cumulative: boolean): { tracebacks: DetailTraceback[]; tracebackCount: number } {
-  const data = snapshot.data;
-  const keys = frameKeys(data);
-  const rowFrames = rowTraceback.frames;
-  const fileOf = (f: number) => (f < data.frames.length ? data.frames[f].filename : '<unknown>');
-  const keyOf = (f: number) => (f < keys.length ? keys[f] : UNKNOWN_KEY);
-  const unknownFrames = [data.frames.length];
-  let matches: (frames: readonly number[]) => boolean;
-  if (keyType === 'traceback') {
-    const want = rowFrames.map((f) => f.key);
-    matches = (frames) => frames.length === want.length && frames.every((f, i) => keyOf(f) === want[i]);
-  } else if (keyType === 'lineno') {
-    const want = rowFrames[0].key;
-    matches = cumulative ? (frames) => frames.some((f) => keyOf(f) === want) : (frames) => keyOf(frames[frames.length - 1]) === want;
-  } else {
-    const want = rowFrames[0].filename;
-    matches = cumulative ? (frames) => frames.some((f) => fileOf(f) === want) : (frames) => fileOf(frames[frames.length - 1]) === want;
-  }
-
-  const { size: tbSize, count: tbCount } = totalsOf(snapshot);
-  const hits: number[] = [];
-  data.tracebacks.forEach((tb, t) => {
-    if (tbCount[t] > 0 && matches(tb.frames.length > 0 ? tb.frames : unknownFrames)) hits.push(t);
-  });
-  hits.sort((a, b) => tbSize[b] - tbSize[a] || tbCount[b] - tbCount[a] || a - b);
-  const sources = sourcesOf(snapshot);
-  const tracebacks = hits.slice(0, DETAIL_LIMIT).map((t) => {
-    const tb = data.tracebacks[t];
-    const frames = (tb.frames.length > 0 ? tb.frames : unknownFrames).map((f) => frameViewOf(data, f, sources.get(keyOf(f))));
-    return { size: tbSize[t], count: tbCount[t], totalNframe: tb.totalNframe, frames: frames.reverse() };
-  });
-  return { tracebacks, tracebackCount: hits.length };
+  return snapshot.selectTraces(pass, domains);
 }
 
 /** Frame.toString without building a Frame. */

@@ -12,6 +12,7 @@ export type Request =
   | { op: 'forget'; snapshot: number }
   | { op: 'table'; query: TableQuery }
   | { op: 'detail'; query: TableQuery; row: number }
+  | { op: 'callers'; query: TableQuery; rows: number[] }
   | { op: 'flame'; selection: TraceSelection; measure: FlameMeasure }
   | { op: 'json'; query: TableQuery; sort: SortKey }
   | { op: 'pprof'; selection: TraceSelection }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Frame, Statistic, StatisticDiff, Traceback } from '@wasm-tracemalloc/runtime/model';
-import { packStrings } from './packed-strings.js';
+import { indexOfString, packStrings, packedLength, stringAt, unpackStrings } from './packed-strings.js';
 import { diffStatus, orderRows, rowLabel, rowText, type TableModel } from './table.js';
 
 const tb = (file: string, line: number) => new Traceback([new Frame(file, line)]);
@@ -52,5 +52,75 @@ describe('table rows', () => {
 
   it('label files without tracemalloc\'s ":0"', () => {
     expect(rowLabel({ ...model([['leak.wasm:0', 1, 1]]), keyType: 'filename' }, 0)).toBe('leak.wasm');
+  });
+});
+
+describe('orderRows without a comparator', () => {
+  it('gives the stable descending order of a comparator sort, for every sort key, on random rows with ties', () => {
+    let seed = 7;
+    const r = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let round = 0; round < 50; round++) {
+      const n = r(300);
+      const compare = round % 2 === 1;
+      const t: TableModel = {
+        keyType: 'lineno',
+        cumulative: false,
+        compare,
+        keys: { text: '', ends: new Uint32Array(n) },
+        size: Float64Array.from({ length: n }, () => 8 * r(5)),
+        count: Float64Array.from({ length: n }, () => r(4)),
+        total: { size: 0, count: 0 },
+        ms: 0,
+      };
+      if (compare) {
+        t.sizeDiff = Float64Array.from({ length: n }, () => 8 * (r(7) - 3));
+        t.countDiff = Float64Array.from({ length: n }, () => r(5) - 2);
+      }
+      const value: Record<string, (i: number) => number> = {
+        size: (i) => t.size[i],
+        count: (i) => t.count[i],
+        average: (i) => (t.count[i] > 0 ? t.size[i] / t.count[i] : 0),
+        sizeDiff: (i) => (compare ? Math.abs(t.sizeDiff![i]) : t.size[i]),
+        countDiff: (i) => (compare ? Math.abs(t.countDiff![i]) : t.count[i]),
+      };
+      for (const sort of ['size', 'count', 'average', 'sizeDiff', 'countDiff'] as const) {
+        // tracemalloc's order is the rows' own order when the table is sorted by its primary key
+        const own = (compare && sort === 'sizeDiff') || (!compare && sort === 'size');
+        const expected = Array.from({ length: n }, (_, i) => i).sort((a, b) => (own ? 0 : value[sort](b) - value[sort](a)) || a - b);
+        expect([...orderRows(t, sort)], `round ${round} ${sort}`).toEqual(expected);
+      }
+    }
+  });
+});
+
+describe('packed strings', () => {
+  it('store repeated strings once and read back every string, in order', () => {
+    const repeated = Array.from({ length: 1000 }, (_, i) => `f${i % 7}.c:${i % 3}`);
+    const p = packStrings(repeated);
+    expect(p.ids).toBeDefined();
+    expect(p.ends.length).toBe(21);
+    expect(unpackStrings(p)).toEqual(repeated);
+    expect(packedLength(p)).toBe(1000);
+    expect(indexOfString(p, 'f3.c:1')).toBe(repeated.indexOf('f3.c:1'));
+    expect(indexOfString(p, 'nope')).toBe(-1);
+    const distinct = ['a', 'b', '', 'a←', 'c'];
+    const q = packStrings(distinct);
+    expect(q.ids).toBeUndefined();
+    expect(unpackStrings(q)).toEqual(distinct);
+    expect(indexOfString(q, '')).toBe(2);
+    expect(stringAt(q, 3)).toBe('a←');
+  });
+});
+
+describe('packed strings with repeated and unused entries', () => {
+  it('find a string used only through its second entry', () => {
+    const p = { text: 'a.c:1b.c:2a.c:1', ends: Uint32Array.from([5, 10, 15]), ids: Uint32Array.from([1, 2, 1]) };
+    expect(unpackStrings(p)).toEqual(['b.c:2', 'a.c:1', 'b.c:2']);
+    expect(indexOfString(p, 'a.c:1')).toBe(1);
+    expect(indexOfString(p, 'b.c:2')).toBe(0);
+    expect(packedLength(p)).toBe(3);
   });
 });

@@ -4,7 +4,7 @@
  * from a TableModel in the order given; every string is set as text.
  */
 
-import { stringAt } from '../model/packed-strings.js';
+import { packedLength, stringAt } from '../model/packed-strings.js';
 import { rowLabel, rowStatus, rowText, type DiffStatus, type TableModel } from '../model/table.js';
 import type { SortKey } from '../model/view-state.js';
 import { h } from './dom.js';
@@ -62,6 +62,9 @@ export class StatsTable {
   #sort: SortKey = 'size';
   #barMax = 0;
   #frame = 0;
+  #missingCallers: number[] = [];
+  /** The model whose callers are being fetched (one request at a time). */
+  #fetching: TableModel | undefined;
 
   constructor(readonly handlers: StatsTableHandlers) {
     this.#header = h('div', { class: 'table-header', attrs: { role: 'row' } });
@@ -161,6 +164,7 @@ export class StatsTable {
   #render(): void {
     const model = this.#model;
     if (model === undefined) return;
+    this.#missingCallers = [];
     const n = this.#order.length;
     const height = this.viewport.clientHeight || 600;
     const first = Math.max(0, Math.floor(this.viewport.scrollTop / ROW_HEIGHT) - OVERSCAN);
@@ -177,6 +181,7 @@ export class StatsTable {
       if (!r.row.parentNode) this.#layer.append(r.row);
       this.#fill(r, first + k);
     }
+    this.#fetchCallers(model);
     const sel = this.#selected;
     const id = sel >= first && sel < last ? `row-${sel}` : '';
     if (id) this.viewport.setAttribute('aria-activedescendant', id);
@@ -211,7 +216,7 @@ export class StatsTable {
     row.title = rowText(t, i);
     cells.rank.textContent = String(pos + 1);
     r.label.textContent = rowLabel(t, i);
-    r.callers.textContent = t.callers === undefined ? '' : stringAt(t.callers, i);
+    r.callers.textContent = this.#callersOf(t, i);
     const size = t.size[i];
     const count = t.count[i];
     cells.size.textContent = formatSize(size);
@@ -231,6 +236,35 @@ export class StatsTable {
     } else {
       delete row.dataset.status;
     }
+  }
+
+  /** Row i's callers text, or '' while it is being fetched (noted in #missingCallers). */
+  #callersOf(t: TableModel, i: number): string {
+    if (t.callers === undefined) return '';
+    if (i < packedLength(t.callers)) return stringAt(t.callers, i);
+    const text = t.moreCallers?.get(i);
+    if (text !== undefined) return text;
+    if (t.loadCallers !== undefined) this.#missingCallers.push(i);
+    return '';
+  }
+
+  /** Fetches the callers of the drawn rows that lack them, then draws again (if the model is still shown). */
+  #fetchCallers(t: TableModel): void {
+    const rows = this.#missingCallers;
+    if (rows.length === 0 || t.loadCallers === undefined || this.#fetching === t) return;
+    this.#fetching = t;
+    t.loadCallers(rows)
+      .then((texts) => {
+        rows.forEach((row, k) => t.moreCallers!.set(row, texts[k]));
+      })
+      .catch(() => {
+        // A failed fetch leaves the callers empty; the rest of the row is drawn.
+        for (const row of rows) t.moreCallers!.set(row, '');
+      })
+      .finally(() => {
+        if (this.#fetching === t) this.#fetching = undefined;
+        if (this.#model === t) this.#schedule();
+      });
   }
 
   #select(pos: number, scroll: boolean): void {
