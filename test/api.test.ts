@@ -2,8 +2,9 @@
 
 import { describe, expect, it, beforeEach } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { WASI } from 'node:wasi';
 import * as tm from 'wasm-tracemalloc';
-import { buildPath } from './fixtures/facts.js';
+import { buildPath, stepsOf } from './fixtures/facts.js';
 
 type Fn = (...a: number[]) => number;
 
@@ -95,5 +96,52 @@ describe('tracemalloc API', () => {
     e.rawFree!(ptr);
     expect(tm.getObjectTraceback(ptr, domain)).toBeNull();
     expect(tm.getObjectTraceback(12345, domain)).toBeNull();
+  });
+
+  it('samples memory over time: after each phase of leak.reactor.wasm, the sample holds the exact peak of the facts, however brief', async () => {
+    tm.stopSampling(); // samples only where this test takes them
+    try {
+      tm.start();
+      const wasi = new WASI({ version: 'preview1', args: ['leak.reactor.wasm'], returnOnExit: true });
+      const { instance } = await tm.instantiate(readFileSync(buildPath('leak.reactor.wasm')), { wasi_snapshot_preview1: wasi.wasiImport } as WebAssembly.Imports, { name: 'leak.reactor.wasm' });
+      wasi.initialize(instance);
+      const first = tm.takeSample();
+      expect([first.current, first.peak, first.traces]).toEqual([0, 0, 0]);
+      const phases = stepsOf('leak.reactor.wasm').filter((f) => f.phase.startsWith('phase_'));
+      expect(phases.map((f) => f.phase)).toEqual(['phase_leak_nodes', 'phase_churn', 'phase_grow_buffer', 'phase_shrink_buffer', 'phase_realloc_move', 'phase_zeroed', 'phase_aligned', 'phase_release_all']);
+      let live = 0;
+      let blocks = 0;
+      const expected: Array<[number, number, number]> = [];
+      for (const fact of phases) {
+        (instance.exports[fact.phase] as () => void)();
+        const sample = tm.takeSample();
+        // phase_churn: 100,000 B live, then 500 blocks (138,800 B) allocated and all freed: a peak of 238,800 B that no later sample sees.
+        expected.push([live + fact.liveDelta, live + fact.peakDelta, blocks + fact.blocksDelta]);
+        expect([sample.current, sample.peak, sample.traces], fact.phase).toEqual(expected.at(-1));
+        live += fact.liveDelta;
+        blocks += fact.blocksDelta;
+      }
+      expect(expected[1]).toEqual([100_000, 238_800, 1000]);
+      // The series, and the snapshot (whose own sample comes last) through its file.
+      const series = tm.getSamples();
+      expect(series.time).toHaveLength(2 + phases.length);
+      expect(series.peak.slice(2)).toEqual(expected.map((e) => e[1]));
+      const snapshot = tm.Snapshot.load(tm.takeSnapshot().dump(), 'phases.wtmsnap');
+      const samples = snapshot.samples!;
+      expect(samples.start).toBe(series.start);
+      expect(samples.time).toHaveLength(3 + phases.length);
+      expect(samples.current.slice(2)).toEqual([...expected.map((e) => e[0]), 0]);
+      expect(samples.peak.slice(2)).toEqual([...expected.map((e) => e[1]), 0]);
+      expect(samples.traces.slice(2)).toEqual([...expected.map((e) => e[2]), 0]);
+      expect(Math.max(...samples.peak)).toBe(snapshot.meta.peak);
+      // A timer, when asked for: samples while the program idles, at the current size.
+      tm.startSampling(5);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const timed = tm.getSamples();
+      expect(timed.time.length - series.time.length).toBeGreaterThanOrEqual(5);
+      expect(timed.current.slice(series.time.length)).toEqual(timed.current.slice(series.time.length).map(() => 0));
+    } finally {
+      tm.startSampling(100);
+    }
   });
 });

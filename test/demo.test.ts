@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Snapshot, type Frame } from '@wasm-tracemalloc/runtime/model';
+import { formatSize, Snapshot, type Frame } from '@wasm-tracemalloc/runtime/model';
 import { buildDemoWasm, CHROMIUM, DEMO_DIR, launchChromium, startDevServer, type Browser, type Page } from '../packages/vite-plugin/harness/e2e.mjs';
 import type { SnapshotInfo, TabInfo } from '../packages/vite-plugin/dist/protocol.js';
-import { panelFrames, rows, waitForTable } from './viewer/page.js';
+import { panelFrames, rows, tableGeneration, waitForTable } from './viewer/page.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../test-output/demo/', import.meta.url));
 const CLICKS = 3;
@@ -93,7 +93,9 @@ describe.skipIf(!existsSync(CHROMIUM))('demo under the dev server, in Chromium',
 
   it(`live page: snapshot, ${CLICKS} × "Open 100 new profiles", snapshot, Compare: load_profile's malloc tops the diff with exactly ${CLICKS} × 100 × 256 B`, async () => {
     const tab = await live.$eval('.tab[data-kind="page"]', (el) => (el as HTMLElement).dataset.tab!);
-    expect(await live.$eval(`.tab[data-tab="${tab}"] .modules`, (el) => el.textContent)).toBe('profiles.wasm, words.wasm');
+    // The demo loads both modules with Promise.all: either may be compiled first.
+    const modules = await live.$eval(`.tab[data-tab="${tab}"] .modules`, (el) => el.textContent);
+    expect(modules!.split(', ').sort()).toEqual(['profiles.wasm', 'words.wasm']);
     const first = await snapshotFromLivePage(tab);
     for (let i = 0; i < CLICKS; i++) await act('#open-profiles');
     const second = await snapshotFromLivePage(tab);
@@ -160,6 +162,8 @@ describe.skipIf(!existsSync(CHROMIUM))('demo under the dev server, in Chromium',
     await live.waitForSelector('.tab[data-kind="worker"][data-modules="1"]');
     const worker = await live.$eval('.tab[data-kind="worker"]', (el) => (el as HTMLElement).dataset.tab!);
     expect(await live.$eval(`.tab[data-tab="${worker}"] strong`, (el) => el.textContent)).toBe('worker profile import');
+    // Its samples, streamed over Vite's WebSocket: 500 × (256 + 20) B traced now.
+    await live.waitForSelector(`.tab[data-tab="${worker}"][data-current="${500 * (PROFILE_SIZE + ENTRY_SIZE)}"]`);
     const id = await snapshotFromLivePage(worker);
     const info = (await state()).snapshots.find((s) => s.id === id)!;
     expect(info.tab).toBe(worker);
@@ -173,5 +177,89 @@ describe.skipIf(!existsSync(CHROMIUM))('demo under the dev server, in Chromium',
     expect(snapshot.domains.map((d) => d.name)).toEqual(['profiles.wasm']);
     await screenshot(live, 'live-page-with-worker');
     expect(problems).toEqual([]);
+  });
+
+  it(`the live viewer: "Snapshot now", ${CLICKS} × "Open 100 new profiles", "Snapshot now", Compare: exactly +${CLICKS} × 100 × 256 B at load_profile's malloc; app snapshots arrive too`, async () => {
+    const viewer = await newPage(`${dev.url}__wasm-tracemalloc/`);
+    await viewer.setViewport({ width: 1360, height: 860 });
+    const stored = (await state()).snapshots;
+    const pageTab = (await state()).tabs.find((t) => t.kind === 'page')!;
+    // The viewer opens what the dev server already holds (the earlier tests' snapshots), then waits.
+    const count = () => viewer.$eval('select[aria-label="Snapshot"]', (s) => (s as HTMLSelectElement).options.length);
+    const selected = () => viewer.evaluate(() => (window as unknown as { wtmViewer: { app: { state: { snapshot: number; base: number | null } } } }).wtmViewer.app.state);
+    const waitForCount = (n: number) => viewer.waitForFunction((k) => document.querySelector<HTMLSelectElement>('select[aria-label="Snapshot"]')?.options.length === k, { timeout: 20_000 }, n);
+    await waitForCount(stored.length);
+    const tabRow = `.live-tab[data-tab="${pageTab.id}"]`;
+    await viewer.waitForSelector(`${tabRow}[data-kind="page"][data-modules="2"]`);
+    expect(await viewer.$eval(`${tabRow} .live-label`, (el) => el.textContent)).toBe('wasm-tracemalloc demo');
+    expect((await viewer.$eval(`${tabRow} .live-modules`, (el) => el.textContent))!.split(', ').sort()).toEqual(['profiles.wasm', 'words.wasm']);
+    const snapshotNow = async () => {
+      await viewer.bringToFront();
+      const n = await count();
+      await viewer.click(`${tabRow} .snapshot-now`);
+      await waitForCount(n + 1);
+      // The newest is selected as it arrives.
+      await viewer.waitForFunction((k) => (window as unknown as { wtmViewer: { app: { state: { snapshot: number } } } }).wtmViewer.app.state.snapshot === k, {}, n);
+      return n;
+    };
+    const first = await snapshotNow();
+    for (let i = 0; i < CLICKS; i++) await act('#open-profiles');
+    const second = await snapshotNow();
+    expect(second).toBe(first + 1);
+
+    // One click: the new snapshot compared with the tab's previous one.
+    const offer = await viewer.waitForSelector('.live-compare:not([hidden])');
+    expect(await offer!.evaluate((b) => b.textContent)).toBe(`Compare #${second + 1} with #${first + 1}`);
+    const table = await tableGeneration(viewer);
+    await offer!.click();
+    await waitForTable(viewer, table);
+    expect(await selected()).toMatchObject({ snapshot: second, base: first });
+    const [top] = await rows(viewer);
+    expect(top.location).toBe(`wasm/profiles.c:${LOAD_PROFILE_LINE}`);
+    expect(LOAD_PROFILE_LINE).toBe(75);
+    // The page has kept every profile opened since it loaded: the two tests before opened as many.
+    const kept = 3 * CLICKS * PROFILES_PER_CLICK;
+    expect(top).toMatchObject({ status: 'grown', size: formatSize(kept * PROFILE_SIZE), sizeDiff: '+75.0 KiB', count: String(kept), countDiff: '+300', average: '256 B' });
+    expect(CLICKS * PROFILES_PER_CLICK * PROFILE_SIZE).toBe(75 * 1024);
+    await viewer.waitForSelector('.traceback-panel .frame');
+    const frames = await panelFrames(viewer);
+    expect(frames.map((f) => f.fn).slice(0, 2)).toEqual(['load_profile', 'open_profiles']);
+    // The source lines, read by the dev server from demo/wasm/profiles.c when it instrumented the module.
+    expect(frames.slice(0, 2).map((f) => f.src)).toEqual(['struct profile *p = malloc(sizeof *p);', 'struct profile *p = load_profile(id);']);
+    expect(await viewer.$eval('.live-compare', (b) => [b.textContent, (b as HTMLButtonElement).disabled])).toEqual([`Comparing #${second + 1} with #${first + 1}`, true]);
+
+    // The live bar's "now" is the page's own getTracedMemory(), streamed over Vite's WebSocket.
+    // The runtime module the app itself imports (its URL as Vite rewrote it in main.ts): the page's own trace table.
+    // (Code as a string: vitest would rewrite a dynamic import in a function.)
+    const traced = (await app.evaluate(`(async () => {
+      const main = await (await fetch('/src/main.ts')).text();
+      const runtime = /from\\s*["']([^"']*runtime[^"']*)["']/.exec(main)[1];
+      const { getTracedMemory } = await import(runtime);
+      return getTracedMemory()[0];
+    })()`)) as number;
+    expect(traced).toBeGreaterThan(CLICKS * PROFILES_PER_CLICK * PROFILE_SIZE);
+    await viewer.waitForSelector(`${tabRow}[data-current="${traced}"]`, { timeout: 10_000 });
+    expect(await viewer.$eval(`${tabRow} .live-current`, (el) => el.textContent)).toBe(formatSize(traced));
+    expect(await viewer.$eval(`${tabRow} .live-spark`, (el) => Number(el.getAttribute('data-points')))).toBeGreaterThan(0);
+    // The timeline draws the tabs' streamed samples, the snapshots on them.
+    expect(await viewer.$$eval('.timeline path.current-line', (ps) => ps.length)).toBeGreaterThan(0);
+    await viewer.bringToFront();
+    await screenshot(viewer, 'viewer-live');
+
+    // A snapshot taken by app code (takeSnapshot() behind the demo's own button) arrives without a reload.
+    const appSnapshots = await app.$eval('body', (b) => Number(b.dataset.snapshots ?? 0));
+    await app.bringToFront();
+    await app.click('#take-snapshot');
+    await app.waitForSelector(`body[data-snapshots="${appSnapshots + 1}"]`);
+    await waitForCount(second + 2);
+    const latest = (await state()).snapshots.at(-1)!;
+    expect(latest.cause).toBe('app');
+    expect(await viewer.$eval('select[aria-label="Snapshot"]', (s) => { const el = s as HTMLSelectElement; return el.options[el.options.length - 1].textContent; })).toMatch(/^#\d+ wasm-tracemalloc demo · takeSnapshot\(\) · /);
+    await viewer.waitForFunction((k) => (window as unknown as { wtmViewer: { app: { state: { snapshot: number } } } }).wtmViewer.app.state.snapshot === k, {}, second + 1);
+    expect(await selected()).toMatchObject({ snapshot: second + 1, base: null });
+    expect(await viewer.$eval('.live-compare', (b) => b.textContent)).toBe(`Compare #${second + 2} with #${second + 1}`);
+    expect(await viewer.$$eval('.errors .error-text', (els) => els.map((e) => e.textContent))).toEqual([]);
+    expect(problems).toEqual([]);
+    await viewer.close();
   });
 });

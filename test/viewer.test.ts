@@ -127,6 +127,56 @@ describe.skipIf(!hasChromium)('viewer in Chromium', () => {
     await page.close();
   });
 
+  it("timeline: the four snapshots' samples as one series, churn's peak between snapshots 1 and 2, markers on the curve; Shift+click compares", async () => {
+    const page = await open(seriesQuery('&snap=2'));
+    await waitForTable(page);
+    const samples = load(fx.series[3]).samples!;
+    // Every snapshot of the session carries the samples up to it; the last holds them all.
+    expect(fx.series.map((f) => load(f).samples!.start)).toEqual(fx.series.map(() => samples.start));
+    const n = samples.time.length;
+    const paths = await page.$$eval('.timeline path[data-series]', (els) =>
+      els.map((e) => ({ cls: e.getAttribute('class'), points: Number((e as SVGElement).dataset.points), d: e.getAttribute('d') ?? '' })),
+    );
+    expect(paths.map((p) => [p.cls, p.points])).toEqual([
+      ['peak-line series-0', n],
+      ['current-line series-0', n],
+    ]);
+    expect(paths[1].d.match(/[ML]/g)).toHaveLength(n); // one point per sample
+    // The samples as text: exact bytes. leak.c's phase_leak_nodes (1000 × 100 B), then phase_churn
+    // (500 blocks, 138,800 B, allocated and all freed) and lib_rs's 10 × 1000 B before snapshot 2:
+    // its sample has current 110,000 B and the highest size since snapshot 1, 238,800 B.
+    await page.click('.timeline-samples summary');
+    await page.waitForSelector('.timeline-table tr[data-peak]');
+    const table = await page.$$eval('.timeline-table tr[data-peak]', (els) => els.map((e) => [Number((e as HTMLElement).dataset.current), Number((e as HTMLElement).dataset.peak)]));
+    expect(table).toEqual(samples.time.map((_, i) => [samples.current[i], samples.peak[i]]));
+    const marks = fx.series.map((f) => load(f).samples!.time.length - 1); // each snapshot's own sample is its last
+    expect(table[marks[1]]).toEqual([100_000 + 10 * 1000, 100_000 + 138_800]);
+    expect(Math.max(...table.map((r) => r[1]))).toBe(238_800);
+    expect(table[marks[3]]).toEqual([0, 100_000 + 10 * 1000 + 4096 + 100 + 1016 + 240 + 456]);
+    expect(await page.$eval('.timeline-samples summary', (e) => e.textContent)).toBe(`Samples (${n})`);
+    expect(await page.$eval('.timeline-note', (e) => e.textContent)).toContain(`leak.wasm, lib_rs.wasm: ${n} samples over`);
+    // Each marker sits on the current line, at its snapshot's sample.
+    const markerLabels = await page.$$eval('.timeline .marker', (els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+    expect(markerLabels.map((l) => /current ([^,]+),/.exec(l)?.[1])).toEqual(['0 B', '107 KiB', '113 KiB', '0 B']);
+    expect(markerLabels[2]).toMatch(/^Snapshot 3: 3-more\.wtmsnap, current 113 KiB, peak 233 KiB at \d\d:\d\d:\d\d \(selected\)$/);
+    const markerY = await page.$$eval('.timeline .marker circle', (els) => els.map((e) => Number(Number(e.getAttribute('cy')).toFixed(1))));
+    const currentYs = (paths[1].d.match(/[ML][\d.]+,([\d.]+)/g) ?? []).map((p) => Number(p.split(',')[1]));
+    expect(marks.map((m) => currentYs[m])).toEqual(markerY);
+    await screenshot(page, 'timeline-samples');
+    // Shift+click on marker 1 compares snapshot 4 with it.
+    // Taken moments apart, the markers are moved apart enough to click each.
+    const markerX = await page.$$eval('.timeline .marker circle', (els) => els.map((e) => Number(e.getAttribute('cx'))));
+    for (let i = 1; i < markerX.length; i++) expect(markerX[i] - markerX[i - 1]).toBeGreaterThanOrEqual(12);
+    await afterTable(page, async () => {
+      await page.keyboard.down('Shift');
+      await page.click('.timeline .marker[data-index="0"]');
+      await page.keyboard.up('Shift');
+    });
+    expect(page.url()).toContain('snap=2&base=0');
+    expect(await page.$eval('.timeline .marker[data-index="0"]', (e) => e.getAttribute('class'))).toBe('marker base');
+    await page.close();
+  });
+
   it('traceback panel: the selected row shows its call path; clicking a frame filters to it', async () => {
     const page = await open(seriesQuery('&snap=2'));
     await waitForTable(page);

@@ -33,6 +33,23 @@ function makeApp(): void {
   symlinkSync(dirname(dirname(require.resolve('sql.js/dist/sql-wasm.js'))), join(APP, 'node_modules/sql.js'));
   symlinkSync(join(ROOT, 'packages/runtime'), join(APP, 'node_modules/@wasm-tracemalloc/runtime'));
   writeFileSync(join(APP, 'index.html'), '<!doctype html><title>plugin test app</title><script type="module" src="/main.js"></script>\n');
+  // A page whose memory is known: leak.c's phase_leak_nodes keeps 1000 × 100 B, then
+  // phase_churn allocates 500 blocks (138,800 B) and frees them all, between two samples.
+  writeFileSync(join(APP, 'samples.html'), '<!doctype html><title>samples page</title><script type="module" src="/samples.js"></script>\n');
+  writeFileSync(
+    join(APP, 'samples.js'),
+    `import { getTracedMemory } from '@wasm-tracemalloc/runtime';
+const module = await WebAssembly.compileStreaming(fetch('/leak.reactor.wasm'));
+const imports = {};
+for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
+const instance = await WebAssembly.instantiate(module, imports);
+instance.exports._initialize();
+instance.exports.phase_leak_nodes();
+instance.exports.phase_churn();
+window.result = getTracedMemory();
+document.body.dataset.done = 'true';
+`,
+  );
   writeFileSync(
     join(APP, 'main.js'),
     `import initSqlJs from 'sql.js/dist/sql-wasm-browser-debug.js';
@@ -223,6 +240,59 @@ describe('vite plugin', () => {
       expect(result.sqlGrowth).toBeGreaterThan(100 * 1024); // SQLite's page cache and schema
       expect(result.sqlLeftAfterClose).toEqual([]);
       await page.close();
+    });
+
+    it("streams each tab's samples to the live page: current 100,000 B, and the 238,800 B peak between two samples", async () => {
+      const dev = await start();
+      const errors: string[] = [];
+      const live = await browser.newPage();
+      live.on('pageerror', (e) => errors.push(String(e)));
+      await live.goto(`${dev.url}__wasm-tracemalloc/live/`);
+      await live.waitForSelector('.status');
+      const page = await browser.newPage();
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${dev.url}samples.html`);
+      await page.waitForSelector('body[data-done]', { timeout: 30_000 });
+      expect(await page.evaluate(() => (window as unknown as { result: number[] }).result)).toEqual([100_000, 238_800]);
+      // The page's own samples, over Vite's WebSocket: the latest current, and the highest of the samples' peaks.
+      const tab = await live.waitForSelector('.tab[data-current="100000"]', { timeout: 10_000 });
+      const shown = await tab!.evaluate((el) => ({
+        label: el.querySelector('strong')?.textContent,
+        peak: (el as HTMLElement).dataset.peak,
+        samples: Number((el as HTMLElement).dataset.samples),
+        current: el.querySelector('.current')?.textContent,
+        peakText: el.querySelector('.peak')?.textContent,
+        points: Number(el.querySelector('svg.chart')?.getAttribute('data-points')),
+        paths: [...el.querySelectorAll('svg.chart path')].map((p) => p.getAttribute('class')),
+      }));
+      expect(shown).toMatchObject({ label: 'samples page', peak: '238800', current: '97.7 KiB', peakText: 'peak 233 KiB', paths: ['peak', 'current'] });
+      expect(shown.samples).toBeGreaterThanOrEqual(2);
+      expect(shown.points).toBe(shown.samples);
+      // A live page opened later gets the samples the dev server kept.
+      const late = await browser.newPage();
+      await late.goto(`${dev.url}__wasm-tracemalloc/live/`);
+      const again = await late.waitForSelector('.tab[data-current="100000"]', { timeout: 10_000 });
+      expect(await again!.evaluate((el) => (el as HTMLElement).dataset.peak)).toBe('238800');
+      // The viewer, served by the plugin, is live too: its Live bar shows the same tab and numbers.
+      const viewer = await browser.newPage();
+      viewer.on('pageerror', (e) => errors.push(String(e)));
+      await viewer.goto(`${dev.url}__wasm-tracemalloc/`);
+      const bar = await viewer.waitForSelector('.live-tab[data-current="100000"]', { timeout: 10_000 });
+      expect(
+        await bar!.evaluate((el) => ({
+          label: el.querySelector('.live-label')?.textContent,
+          kind: el.querySelector('.live-kind')?.textContent,
+          modules: el.querySelector('.live-modules')?.textContent,
+          peak: (el as HTMLElement).dataset.peak,
+          current: el.querySelector('.live-current')?.textContent,
+          peakText: el.querySelector('.live-peak')?.textContent,
+          button: el.querySelector<HTMLButtonElement>('.snapshot-now')?.disabled,
+        })),
+      ).toEqual({ label: 'samples page', kind: 'page', modules: 'leak.reactor.wasm', peak: '238800', current: '97.7 KiB', peakText: 'peak 233 KiB', button: false });
+      // No snapshot yet: the page says how to take one.
+      expect(await viewer.$eval('.empty-state h1', (el) => el.textContent)).toBe('Waiting for a snapshot');
+      expect(errors).toEqual([]);
+      await Promise.all([live.close(), page.close(), late.close(), viewer.close()]);
     });
   });
 });

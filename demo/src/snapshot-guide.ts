@@ -1,7 +1,7 @@
 // The page's three-step guide: take a snapshot, act, take another; the diff's top
 // rows are shown here (the runtime's Snapshot.compareTo) and, under the dev server,
 // the whole diff opens in the viewer. Snapshots come from the plugin's client, so
-// they also appear in the live page.
+// they also appear in the live viewer.
 import { isLive, isTraced, takeSnapshot, viewerUrl, type TabSnapshot } from '@wasm-tracemalloc/vite-plugin/client';
 
 const ROWS = 3;
@@ -19,7 +19,7 @@ export function setUpGuide(): void {
     status.textContent = 'This build is not traced: build it with wasmTracemalloc({ build: true }).';
     return;
   }
-  // A built app has no dev server, hence no live page.
+  // A built app has no dev server, hence no live viewer.
   if (!isLive()) document.querySelector('#live-link')?.parentElement?.remove();
 
   button.addEventListener('click', async () => {

@@ -8,6 +8,7 @@
 import type { DataSink, MemorySample, SnapshotInput } from './import/data-source.js';
 import { DropSource, FilePickerSource } from './import/file-source.js';
 import { UrlSource } from './import/url-source.js';
+import { LIVE_SAMPLE_HISTORY, LiveSource, liveTransport } from './import/live-source.js';
 import type { SnapshotSummary, TableQuery } from './model/analysis.js';
 import { AnalysisClient } from './model/analysis-client.js';
 import type { FlameMeasure, FlameModel } from './model/flame-tree.js';
@@ -20,6 +21,7 @@ import { emptyState } from './views/empty-state.js';
 import { FlameGraph } from './views/flame-graph.js';
 import { formatCount, formatMs, formatSize } from './views/format.js';
 import { Header, type Theme } from './views/header.js';
+import { LiveBar } from './views/live-bar.js';
 import { StatsTable } from './views/stats-table.js';
 import { Summary } from './views/summary.js';
 import { Timeline } from './views/timeline.js';
@@ -29,6 +31,7 @@ import { TracebackPanel } from './views/traceback-panel.js';
 interface Loaded {
   /** The snapshot's id in the worker. */
   id: number;
+  /** Its `live` is filled in when a live source says which tab a snapshot opened by URL is of. */
   input: SnapshotInput;
   summary: SnapshotSummary;
 }
@@ -49,6 +52,11 @@ export class App {
   readonly #client: AnalysisClient;
   readonly #snapshots: Loaded[] = [];
   readonly #samples: MemorySample[] = [];
+  /** Live samples by series (a live source's tabs), in arrival order. */
+  readonly #liveSeries = new Map<string, { label: string; samples: MemorySample[] }>();
+  /** The Vite plugin's live connection, when the page is served by it. */
+  readonly #live: LiveSource | undefined;
+  readonly #liveBar: LiveBar | undefined;
   #state: ViewState = { ...DEFAULT_VIEW_STATE };
   #urls: string[] = [];
   #nextId = 1;
@@ -144,11 +152,19 @@ export class App {
     this.#loadingStatus = h('span', { class: 'loading-status' });
     this.#dropOverlay = h('div', { class: 'drop-overlay', attrs: { hidden: true } }, h('div', { text: 'Drop snapshot files to open them' }));
     this.#help = helpDialog();
+    const transport = liveTransport();
+    if (transport !== undefined) {
+      this.#live = new LiveSource(transport, location.href);
+      this.#liveBar = new LiveBar({ snapshotNow: (tab) => this.#live!.snapshotNow(tab), compare: () => this.#compareLive() });
+      this.#live.onChange(() => this.#renderLiveBar());
+      root.classList.add('live');
+    }
     const fileInput = h('input', { attrs: { type: 'file', multiple: true, accept: '.wtmsnap,application/octet-stream', hidden: true, 'aria-hidden': 'true' } });
     this.#picker = new FilePickerSource(fileInput);
 
     root.replaceChildren(
       this.#header.el,
+      this.#liveBar?.el ?? '',
       this.#errors,
       this.#content,
       h('footer', { class: 'status-bar' }, this.#status, h('span', { class: 'spacer' }), this.#loadingStatus),
@@ -170,12 +186,20 @@ export class App {
     const { state, urls } = decodeUrlState(new URLSearchParams(search));
     this.#state = state;
     this.#urls = [];
+    // The live source delivers when the dev server answers, after the URL's snapshots are queued.
+    const connectLive = () => {
+      if (this.#live === undefined) return;
+      this.#live.connect(this.#sink());
+      this.#renderLiveBar();
+    };
     if (urls.length === 0) {
       this.#initialLoad = false;
       this.#render();
+      connectLive();
       return;
     }
     new UrlSource(urls, base).connect(this.#sink());
+    connectLive();
   }
 
   /** Resolves once the worker has finished its idle precomputation (bench). */
@@ -218,13 +242,46 @@ export class App {
   #sink(): DataSink {
     return {
       snapshot: (input) => {
+        // A live snapshot the page's URL already opened (a reload) is not opened twice.
+        if (input.origin === 'live' && input.url !== undefined) {
+          const same = (x: SnapshotInput) => x.url === input.url;
+          const loaded = this.#snapshots.find((x) => same(x.input));
+          if (loaded !== undefined) {
+            loaded.input = { ...loaded.input, live: input.live };
+            this.#renderLiveBar();
+            return;
+          }
+          const queued = this.#queue.findIndex(same);
+          if (queued >= 0) {
+            this.#queue[queued] = { ...this.#queue[queued], live: input.live };
+            return;
+          }
+          if (this.#loading !== undefined && same(this.#loading)) {
+            this.#loading.live = input.live;
+            return;
+          }
+        }
         this.#queue.push(input);
         void this.#pump();
       },
       error: (message) => this.#error(message),
-      samples: (samples) => {
-        this.#samples.push(...samples);
-        this.#render();
+      samples: (samples, series) => {
+        if (series === undefined) {
+          this.#samples.push(...samples);
+          this.#render();
+          return;
+        }
+        const had = this.#liveSeries.get(series.id);
+        if (series.replace || had === undefined) {
+          if (samples.length === 0) this.#liveSeries.delete(series.id);
+          else this.#liveSeries.set(series.id, { label: series.label, samples: [...samples] });
+        } else {
+          had.label = series.label;
+          had.samples.push(...samples);
+          if (had.samples.length > LIVE_SAMPLE_HISTORY) had.samples.splice(0, had.samples.length - LIVE_SAMPLE_HISTORY);
+        }
+        // Only the timeline moves: the rest of the page does not depend on samples.
+        if (this.#snapshots.length > 0) this.#renderTimeline();
       },
     };
   }
@@ -246,7 +303,8 @@ export class App {
       this.#snapshots.push({ id, input, summary });
       if (input.url !== undefined) this.#urls.push(input.url);
       this.timings.push({ op: 'load', ms: performance.now() - t0 });
-      if (!this.#initialLoad) this.#state = { ...this.#state, snapshot: this.#snapshots.length - 1 };
+      // A live snapshot is shown on its own as it arrives: the live bar offers its diff.
+      if (!this.#initialLoad) this.#state = { ...this.#state, snapshot: this.#snapshots.length - 1, ...(input.origin === 'live' && { base: null }) };
     } catch (error) {
       const message = (error as Error).message;
       // The model's messages name the file already ("x.wtmsnap is corrupt: …").
@@ -310,10 +368,14 @@ export class App {
       this.root.classList.remove('has-snapshots');
       if (this.#loading !== undefined || this.#queue.length > 0 || this.#initialLoad) {
         this.#content.replaceChildren(h('div', { class: 'opening' }, h('span', { class: 'spinner' }), h('span', { text: 'Opening snapshots…' })));
+      } else if (this.#live !== undefined) {
+        this.#content.replaceChildren(liveEmptyState(() => this.#picker.open()));
+        this.#status.textContent = 'No snapshot yet.';
       } else {
         this.#content.replaceChildren(emptyState(() => this.#picker.open()));
         this.#status.textContent = 'No snapshot open.';
       }
+      this.#renderLiveBar();
       return;
     }
     this.root.classList.add('has-snapshots');
@@ -321,12 +383,8 @@ export class App {
     const current = this.#snapshots[s.snapshot];
     const base = s.base === null ? undefined : this.#snapshots[s.base];
     this.#summary.update(current.summary, base?.summary);
-    this.#timeline.update(
-      this.#snapshots.map((x) => ({ name: x.summary.name, timestamp: num(x.summary.meta.timestamp), current: num(x.summary.meta.current) ?? x.summary.size, peak: num(x.summary.meta.peak) })),
-      this.#samples,
-      s.snapshot,
-      s.base,
-    );
+    this.#renderTimeline();
+    this.#renderLiveBar();
     this.#toolbar.update(s, current.summary.domains, s.base !== null);
     for (const view of ['table', 'flame'] as const) {
       this.#tabs[view].setAttribute('aria-selected', String(s.view === view));
@@ -339,6 +397,60 @@ export class App {
       void this.#refreshFlame();
       this.#flameGraph.setSearch(s.search);
     }
+  }
+
+  #renderTimeline(): void {
+    const s = this.#state;
+    // A tab sends samples when its memory changes: its last one holds until now.
+    const now = Date.now();
+    const live = [...this.#liveSeries.values()].map(({ label, samples }) => {
+      const last = samples[samples.length - 1];
+      return { label, samples: last === undefined || last.timestamp >= now ? samples : [...samples, { ...last, timestamp: now, peak: last.current }] };
+    });
+    this.#timeline.update(
+      this.#snapshots.map((x) => ({
+        name: x.summary.name,
+        timestamp: num(x.summary.meta.timestamp),
+        current: num(x.summary.meta.current) ?? x.summary.size,
+        peak: num(x.summary.meta.peak),
+        // A snapshot of a tab still streaming sits on that tab's live line: its own samples are the same.
+        samples: x.input.live !== undefined && this.#liveSeries.has(x.input.live.tab) ? undefined : x.summary.samples,
+        label: x.summary.domains.map((d) => d.name).join(', '),
+      })),
+      live.length > 0 ? live : this.#samples,
+      s.snapshot,
+      s.base,
+    );
+  }
+
+  /** The selected live snapshot's tab's previous snapshot (open here), if any: the diff the live bar offers. */
+  #liveBase(): number | null {
+    const tab = this.#snapshots[this.#state.snapshot]?.input.live?.tab;
+    if (tab === undefined) return null;
+    for (let i = this.#state.snapshot - 1; i >= 0; i--) if (this.#snapshots[i].input.live?.tab === tab) return i;
+    return null;
+  }
+
+  #compareLive(): void {
+    const base = this.#liveBase();
+    if (base !== null) this.setState({ base });
+  }
+
+  #renderLiveBar(): void {
+    const live = this.#live;
+    const bar = this.#liveBar;
+    if (live === undefined || bar === undefined) return;
+    bar.update(live.connected, live.tabs, (t) => live.samplesOf(t), (t) => live.highestOf(t));
+    const base = this.#liveBase();
+    if (base === null) return bar.setOffer(null);
+    const k = this.#state.snapshot;
+    const tab = live.tabs.find((t) => t.id === this.#snapshots[k].input.live?.tab);
+    const active = this.#state.base === base;
+    bar.setOffer({
+      text: active ? `Comparing #${k + 1} with #${base + 1}` : `Compare #${k + 1} with #${base + 1}`,
+      title: `What changed${tab ? ` in ${tab.label}` : ''} between snapshot #${base + 1} and snapshot #${k + 1}: the diff, largest growth first`,
+      active,
+    });
   }
 
   #query(): TableQuery {
@@ -633,6 +745,20 @@ export class App {
     const url = `${location.pathname}${query ? `?${query}` : ''}${location.hash}`;
     if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
   }
+}
+
+/** The empty page under the Vite plugin: snapshots arrive from the live bar or the app. */
+function liveEmptyState(open: () => void): HTMLElement {
+  return h(
+    'section',
+    { class: 'empty-state live-empty', attrs: { 'aria-labelledby': 'empty-title' } },
+    h('h1', { attrs: { id: 'empty-title' }, text: 'Waiting for a snapshot' }),
+    h('p', { text: 'Every open tab of your app (each page and each Web Worker has its own trace table) is listed in the Live bar above, with its traced memory now.' }),
+    h('ol', {}, h('li', { text: 'Press “Snapshot now” on a tab.' }), h('li', { text: 'Use the app.' }), h('li', { text: 'Press “Snapshot now” again, then “Compare”: the diff shows what grew, largest first, with its tracebacks.' })),
+    h('p', {}, 'Snapshots taken by app code appear here too:'),
+    h('pre', {}, h('code', { text: "import { takeSnapshot } from '@wasm-tracemalloc/vite-plugin/client';\nawait takeSnapshot();" })),
+    h('div', { class: 'empty-actions' }, h('button', { text: 'Open snapshot files…', on: { click: open } }), h('span', { class: 'hint', text: 'or drop .wtmsnap files anywhere on this page' })),
+  );
 }
 
 function num(v: number | string | undefined): number | undefined {

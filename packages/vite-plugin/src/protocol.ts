@@ -8,7 +8,8 @@
  *   viewer       ──CLIENT_EVENT──▶
  *
  *   tab        a page or worker says who it is and which traced modules it runs
- *   samples    its [current, peak] traced memory over time (sent when it changes)
+ *   samples    its traced memory over time: the runtime's samples (every 100 ms, with
+ *              the exact highest size between two), batched every 500 ms
  *   snapshot   a snapshot it took: `Snapshot.dump()` bytes, base64 (JSON-only channel)
  *   subscribe  a viewer asks for the whole state (answered to it alone)
  *   take-snapshot  a viewer asks one tab (or every traced tab) for a snapshot
@@ -28,12 +29,16 @@ export const MOUNT = '__wasm-tracemalloc/';
 
 export type TabKind = 'page' | 'worker';
 
-/** A point of memory over time, as the viewer's MemorySample. */
+/** A point of memory over time (the runtime's samples.ts MemorySample, on the epoch). */
 export interface MemorySample {
   /** Milliseconds since the epoch. */
   timestamp: number;
+  /** Traced bytes at `timestamp`. */
   current: number;
+  /** The highest traced bytes since the tab's previous sample (exact, however brief). */
   peak: number;
+  /** Live traced blocks. */
+  traces?: number;
 }
 
 export interface TabInfo {
@@ -89,7 +94,13 @@ export type ClientMessage =
 // ── server → everyone ───────────────────────────────────────────────────────
 
 export type ServerMessage =
-  | { type: 'state'; tabs: TabInfo[]; snapshots: SnapshotInfo[] }
+  | {
+      type: 'state';
+      tabs: TabInfo[];
+      snapshots: SnapshotInfo[];
+      /** The latest samples the server kept of each open tab (up to SAMPLE_HISTORY), by tab id. */
+      samples?: Record<string, MemorySample[]>;
+    }
   | { type: 'tab'; tab: TabInfo }
   | { type: 'tab-closed'; tab: string }
   | { type: 'samples'; tab: string; samples: MemorySample[] }
@@ -114,6 +125,10 @@ export interface LiveChannel {
 }
 
 export const LIVE_GLOBAL = 'wasmTracemallocLive';
+/** Samples the server keeps per tab for late subscribers, and the live page draws (5 minutes at 100 ms). */
+export const SAMPLE_HISTORY = 3000;
+/** How often a tab sends the samples it recorded since its last batch. */
+export const SAMPLE_BATCH_MS = 500;
 
 
 /**

@@ -12,6 +12,8 @@ export interface SnapshotInput {
   origin: 'file' | 'url' | 'live';
   /** For origin 'url': the URL as given, kept in the page's URL so a view can be shared. */
   url?: string;
+  /** For origin 'live': the tab (page or worker) it was taken in, and the dev server's id for it. */
+  live?: { tab: string; id: number; cause: number | 'app' };
   /** The bytes of a `.wtmsnap` file (Snapshot.dump()). Rejects with a message naming the input. */
   read(): Promise<Uint8Array>;
 }
@@ -30,10 +32,12 @@ export interface DataSink {
   /** A problem that is not one file's, e.g. a lost connection. */
   error(message: string): void;
   /**
-   * Memory samples between snapshots. The runtime records none yet, so today the
-   * timeline plots the snapshots' own meta (timestamp, current, peak) only.
+   * Memory samples streamed by a live source (the Vite plugin's tabs), drawn as one
+   * more series (one per `series.id` when given: a live source's tabs; `replace`
+   * drops what that series had, and no samples then removes it). Snapshots carry
+   * their own samples (SnapshotData.samples).
    */
-  samples?(samples: readonly MemorySample[]): void;
+  samples?(samples: readonly MemorySample[], series?: { id: string; label: string; replace?: boolean }): void;
 }
 
 /**

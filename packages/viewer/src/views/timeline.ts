@@ -2,20 +2,39 @@
  * Traced memory over time: current and peak, with a marker per snapshot. Click a
  * marker to select its snapshot, Shift+click (or Shift+Enter) to compare with it.
  *
- * The runtime records no samples between snapshots yet, so the points are the
- * snapshots' own meta (timestamp, current, peak); samples from a live DataSource
- * are drawn the same way when they come.
+ * The runtime samples memory while it traces (current, and the exact highest size
+ * since the sample before) and every snapshot carries the samples up to it
+ * (SampleSeries). Snapshots of one tracing session share its `start`: their samples
+ * are merged into one series (the union by time; where two snapshots hold a sample
+ * of the same time, the finer one, with the lower peak, is kept). Each session (a
+ * page, a worker, a process) is drawn as its own pair of lines; its snapshots sit on
+ * its current line at the time of their own sample. Snapshots without samples (older
+ * files) fall back to their meta (timestamp, current, peak), and samples from a live
+ * DataSource are drawn as one more series.
+ *
+ * The samples are also listed, as text, in a table under "Samples" (built when opened).
  */
 
+import type { SampleSeries } from '@wasm-tracemalloc/runtime/model';
 import type { MemorySample } from '../import/data-source.js';
 import { h, svg } from './dom.js';
-import { formatSize, formatTime } from './format.js';
+import { formatCount, formatSize, formatTime } from './format.js';
 
 export interface TimelineSnapshot {
   name: string;
   timestamp?: number;
   current?: number;
   peak?: number;
+  /** Memory over time up to this snapshot, when the runtime sampled it. */
+  samples?: SampleSeries;
+  /** Who the samples are of, for people: the snapshot's modules, say. Untrusted text. */
+  label?: string;
+}
+
+/** A live tab's samples (streamed by a live DataSource), drawn as a series of its own. */
+export interface TimelineLive {
+  label: string;
+  samples: readonly MemorySample[];
 }
 
 export interface TimelineHandlers {
@@ -23,61 +42,142 @@ export interface TimelineHandlers {
   compare(index: number): void;
 }
 
+/** One session's samples, merged, in absolute time (ms since the epoch). */
+export interface TimelineSeries {
+  label: string;
+  time: number[];
+  current: number[];
+  peak: number[];
+  traces: number[];
+}
+
 const HEIGHT = 96;
 const PAD = { left: 64, right: 16, top: 12, bottom: 22 };
+const SERIES_CLASSES = 4;
+
+/**
+ * The series of the snapshots' samples, one per session (samples.start), in order of
+ * first appearance, and for each snapshot its series and point (-1 when it has none).
+ */
+export function mergeSeries(snapshots: TimelineSnapshot[]): { series: TimelineSeries[]; at: Array<{ series: number; point: number }> } {
+  const sessions = new Map<number, { label: string; named: boolean; byTime: Map<number, [number, number, number]> }>();
+  for (const s of snapshots) {
+    const x = s.samples;
+    if (!x || x.time.length === 0) continue;
+    let session = sessions.get(x.start);
+    if (!session) sessions.set(x.start, (session = { label: s.label || s.name, named: !!s.label, byTime: new Map() }));
+    else if (!session.named && s.label) Object.assign(session, { label: s.label, named: true });
+    for (let i = 0; i < x.time.length; i++) {
+      const t = x.start + x.time[i];
+      const had = session.byTime.get(t);
+      if (had === undefined || x.peak[i] < had[1]) session.byTime.set(t, [x.current[i], x.peak[i], x.traces[i]]);
+    }
+  }
+  const series: TimelineSeries[] = [];
+  const index = new Map<number, number>();
+  for (const [start, { label, byTime }] of sessions) {
+    const times = [...byTime.keys()].sort((a, b) => a - b);
+    index.set(start, series.length);
+    series.push({
+      label,
+      time: times,
+      current: times.map((t) => byTime.get(t)![0]),
+      peak: times.map((t) => byTime.get(t)![1]),
+      traces: times.map((t) => byTime.get(t)![2]),
+    });
+  }
+  const at = snapshots.map((s) => {
+    const x = s.samples;
+    if (!x || x.time.length === 0) return { series: -1, point: -1 };
+    const k = index.get(x.start)!;
+    return { series: k, point: series[k].time.indexOf(x.start + x.time[x.time.length - 1]) };
+  });
+  return { series, at };
+}
 
 export class Timeline {
   readonly el: HTMLElement;
   readonly #plot: HTMLElement;
   readonly #note: HTMLElement;
+  readonly #details: HTMLDetailsElement;
+  readonly #tableHost: HTMLElement;
   #snapshots: TimelineSnapshot[] = [];
-  #samples: MemorySample[] = [];
+  /** How many live series are drawn (the last of #series). */
+  #live = 0;
+  #series: TimelineSeries[] = [];
+  #at: Array<{ series: number; point: number }> = [];
   #selected = 0;
   #base: number | null = null;
 
   constructor(readonly handlers: TimelineHandlers) {
     this.#plot = h('div', { class: 'timeline-plot' });
     this.#note = h('p', { class: 'timeline-note' });
-    this.el = h('section', { class: 'timeline', attrs: { 'aria-label': 'Memory over time' } }, this.#plot, this.#note);
+    this.#tableHost = h('div', { class: 'timeline-table' });
+    this.#details = h('details', { class: 'timeline-samples', on: { toggle: () => this.#renderTable() } }, h('summary', { text: 'Samples' }), this.#tableHost);
+    this.el = h('section', { class: 'timeline', attrs: { 'aria-label': 'Memory over time' } }, this.#plot, this.#note, this.#details);
     new ResizeObserver(() => this.#render()).observe(this.#plot);
   }
 
-  update(snapshots: TimelineSnapshot[], samples: MemorySample[], selected: number, base: number | null): void {
+  /** `samples`: one live series, or one per live tab (named). */
+  update(snapshots: TimelineSnapshot[], samples: readonly MemorySample[] | readonly TimelineLive[], selected: number, base: number | null): void {
     this.#snapshots = snapshots;
-    this.#samples = samples;
     this.#selected = selected;
     this.#base = base;
+    const { series, at } = mergeSeries(snapshots);
+    const lives: readonly TimelineLive[] = samples.length > 0 && 'samples' in samples[0] ? (samples as readonly TimelineLive[]) : [{ label: 'live', samples: samples as readonly MemorySample[] }];
+    this.#live = 0;
+    for (const { label, samples: list } of lives) {
+      if (list.length === 0) continue;
+      const live = [...list].sort((a, b) => a.timestamp - b.timestamp);
+      series.push({ label, time: live.map((s) => s.timestamp), current: live.map((s) => s.current), peak: live.map((s) => Math.max(s.peak, s.current)), traces: live.map((s) => (s as { traces?: number }).traces ?? NaN) });
+      this.#live++;
+    }
+    this.#series = series;
+    this.#at = at;
     // One point is no line: the summary already says it all.
-    this.el.hidden = snapshots.length < 2 && samples.length === 0;
+    const points = series.reduce((n, s) => n + s.time.length, 0);
+    this.el.hidden = snapshots.length < 2 && points < 2;
+    this.#details.hidden = points === 0;
+    this.#details.querySelector('summary')!.textContent = `Samples (${formatCount(points)})`;
     this.#render();
+    this.#renderTable();
   }
 
   #render(): void {
     const width = this.#plot.clientWidth;
     if (width === 0) return;
     const snaps = this.#snapshots;
-    // x: time when every snapshot has one, else load order.
-    const timed = snaps.length > 0 && snaps.every((s) => typeof s.timestamp === 'number');
-    const xs = snaps.map((s, i) => (timed ? s.timestamp! : i));
-    const points = [
-      ...this.#samples.map((s) => ({ x: timed ? s.timestamp : NaN, current: s.current, peak: s.peak })),
-      ...snaps.map((s, i) => ({ x: xs[i], current: s.current ?? 0, peak: s.peak ?? s.current ?? 0 })),
-    ]
-      .filter((p) => Number.isFinite(p.x))
-      .sort((a, b) => a.x - b.x);
+    const series = this.#series;
+    // x: time when every snapshot has one (its sample or its timestamp), else load order.
+    const sampled = (i: number) => this.#at[i] !== undefined && this.#at[i].point >= 0;
+    const timed = snaps.length > 0 ? snaps.every((s, i) => sampled(i) || typeof s.timestamp === 'number') : series.length > 0;
+    const markers = snaps.map((s, i) => {
+      const a = this.#at[i];
+      if (timed && a && a.point >= 0) {
+        const x = series[a.series];
+        return { x: x.time[a.point], current: x.current[a.point], peak: s.peak, series: a.series };
+      }
+      return { x: timed ? s.timestamp! : i, current: s.current ?? 0, peak: s.peak, series: -1 };
+    });
+    // Snapshots without samples are joined by a line of their own, as before samples existed.
+    const unsampled = markers.filter((m) => m.series < 0).sort((a, b) => a.x - b.x);
+    const drawn = timed ? series : [];
+    const xs = [...markers.map((m) => m.x), ...drawn.flatMap((s) => [s.time[0], s.time[s.time.length - 1]])];
     let x0 = Math.min(...xs);
     let x1 = Math.max(...xs);
     if (!(x1 > x0)) {
       x0 -= 1;
       x1 += 1;
     }
-    const yMax = Math.max(1, ...points.map((p) => Math.max(p.peak, p.current)));
+    let yMax = 1;
+    for (const s of drawn) for (const p of s.peak) if (p > yMax) yMax = p;
+    for (const m of markers) yMax = Math.max(yMax, m.current, m.peak ?? 0);
     const plotW = width - PAD.left - PAD.right;
     const plotH = HEIGHT - PAD.top - PAD.bottom;
     const X = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * plotW;
     const Y = (y: number) => PAD.top + plotH - (y / yMax) * plotH;
 
-    const root = svg('svg', { width, height: HEIGHT, viewBox: `0 0 ${width} ${HEIGHT}`, role: 'group', 'aria-label': 'Traced memory per snapshot' });
+    const root = svg('svg', { width, height: HEIGHT, viewBox: `0 0 ${width} ${HEIGHT}`, role: 'group', 'aria-label': 'Traced memory over time' });
     // Axes: 0 and the maximum.
     root.append(
       svg('line', { class: 'axis', x1: PAD.left, x2: width - PAD.right, y1: Y(0), y2: Y(0) }),
@@ -85,24 +185,37 @@ export class Timeline {
       svg('text', { class: 'tick', x: PAD.left - 6, y: Y(yMax) + 4, 'text-anchor': 'end' }, formatSize(yMax)),
       svg('text', { class: 'tick', x: PAD.left - 6, y: Y(0) + 4, 'text-anchor': 'end' }, '0 B'),
     );
-    if (timed && snaps.length > 1) {
+    if (timed && xs.length > 1 && x1 - x0 > 2) {
       root.append(
         svg('text', { class: 'tick', x: X(x0), y: HEIGHT - 5, 'text-anchor': 'start' }, formatTime(x0)),
         svg('text', { class: 'tick', x: X(x1), y: HEIGHT - 5, 'text-anchor': 'end' }, `+${((x1 - x0) / 1000).toFixed(1)} s`),
       );
     }
-    if (points.length > 1) {
-      const line = (key: 'current' | 'peak') => points.map((p, i) => `${i ? 'L' : 'M'}${X(p.x).toFixed(1)},${Y(p[key]).toFixed(1)}`).join('');
+    drawn.forEach((s, k) => {
+      const { current, peak } = linePaths(s, X, Y, plotW);
+      const cls = `series-${k % SERIES_CLASSES}`;
+      const data = { 'data-series': k, 'data-points': s.time.length };
+      // Peak is a step: sample i's peak holds over (time[i-1], time[i]].
+      root.append(svg('path', { class: `peak-line ${cls}`, d: peak, ...data }), svg('path', { class: `current-line ${cls}`, d: current, ...data }));
+    });
+    // With live series, a live tab's snapshots sit on its line (at their own time): no line of their own.
+    if (unsampled.length > 1 && this.#live === 0) {
+      const line = (key: 'current' | 'peak') => unsampled.map((p, i) => `${i ? 'L' : 'M'}${X(p.x).toFixed(1)},${Y(key === 'peak' ? p.peak ?? p.current : p.current).toFixed(1)}`).join('');
       root.append(svg('path', { class: 'peak-line', d: line('peak') }), svg('path', { class: 'current-line', d: line('current') }));
     }
+    const cxs = dodge(markers.map((m) => X(m.x)), PAD.left, width - PAD.right);
     snaps.forEach((s, i) => {
-      const cx = X(xs[i]);
-      const cy = Y(s.current ?? 0);
+      const m = markers[i];
+      const cx = cxs[i];
+      const cy = Y(m.current);
       const role = i === this.#selected ? 'selected' : i === this.#base ? 'base' : '';
-      const label = `Snapshot ${i + 1}: ${s.name}, current ${formatSize(s.current ?? 0)}, peak ${formatSize(s.peak ?? 0)}${s.timestamp !== undefined ? ` at ${formatTime(s.timestamp)}` : ''}${role === 'selected' ? ' (selected)' : role === 'base' ? ' (compared with)' : ''}`;
+      const when = m.series >= 0 || s.timestamp !== undefined ? ` at ${formatTime(m.series >= 0 ? m.x : s.timestamp)}` : '';
+      const label = `Snapshot ${i + 1}: ${s.name}, current ${formatSize(m.current)}, peak ${formatSize(s.peak ?? 0)}${when}${role === 'selected' ? ' (selected)' : role === 'base' ? ' (compared with)' : ''}`;
       const g = svg('g', { class: `marker ${role}`, tabindex: 0, role: 'button', 'aria-label': label, 'data-index': i });
       g.append(svg('title', {}, `${label}\nClick: select · Shift+click: compare with`));
-      if (s.peak !== undefined && s.peak !== s.current) g.append(svg('circle', { class: 'peak-dot', cx, cy: Y(s.peak), r: 2.5 }));
+      // The whole marker, label included, takes the click (not only its painted strokes).
+      g.append(svg('rect', { class: 'marker-hit', x: cx - 7, y: cy - 21, width: 14, height: 28, fill: 'transparent' }));
+      if (m.series < 0 && s.peak !== undefined && s.peak !== s.current) g.append(svg('circle', { class: 'peak-dot', cx, cy: Y(s.peak), r: 2.5 }));
       g.append(svg('circle', { cx, cy, r: role ? 6 : 5 }), svg('text', { class: 'marker-label', x: cx, y: cy - 9, 'text-anchor': 'middle' }, String(i + 1)));
       const act = (shift: boolean) => (shift ? this.handlers.compare(i) : this.handlers.select(i));
       g.addEventListener('click', (e) => act((e as MouseEvent).shiftKey));
@@ -116,9 +229,111 @@ export class Timeline {
       root.append(g);
     });
     this.#plot.replaceChildren(root);
-    this.#note.textContent =
-      snaps.length < 2
+    const highest = (s: TimelineSeries) => s.peak.reduce((a, b) => Math.max(a, b), 0);
+    const about = drawn.map((s) => `${s.label}: ${formatCount(s.time.length)} samples over ${((s.time[s.time.length - 1] - s.time[0]) / 1000).toFixed(1)} s, highest ${formatSize(highest(s))}.`);
+    this.#note.textContent = [
+      ...about,
+      snaps.length < 2 && drawn.length === 0
         ? 'One snapshot: open more snapshots of the same program to see memory over time.'
-        : 'Click a marker to select it, Shift+click to compare with it. Solid: current, dashed: peak.';
+        : `Click a marker to select it, Shift+click to compare with it. Solid: current, dashed: ${drawn.length > 0 ? 'highest between samples' : 'peak'}.`,
+    ].join(' ');
   }
+
+  /** The samples as a text table, one row each: built only while "Samples" is open. */
+  #renderTable(): void {
+    if (!this.#details.open) {
+      this.#tableHost.replaceChildren();
+      return;
+    }
+    const tables = this.#series.map((s, k) => {
+      const t0 = s.time[0] ?? 0;
+      const body = h('tbody', {});
+      for (let i = 0; i < s.time.length; i++) {
+        body.append(
+          h(
+            'tr',
+            { attrs: { 'data-current': s.current[i], 'data-peak': s.peak[i] } },
+            h('td', { text: `+${((s.time[i] - t0) / 1000).toFixed(3)} s` }),
+            h('td', { text: formatSize(s.current[i]), title: `${s.current[i]} B` }),
+            h('td', { text: formatSize(s.peak[i]), title: `${s.peak[i]} B` }),
+            h('td', { text: Number.isNaN(s.traces[i]) ? '' : formatCount(s.traces[i]) }),
+          ),
+        );
+      }
+      return h(
+        'table',
+        { attrs: { 'data-series': k } },
+        h('caption', { text: `${s.label}, from ${formatTime(t0)}` }),
+        h('thead', {}, h('tr', {}, h('th', { text: 'time' }), h('th', { text: 'current' }), h('th', { text: 'peak since previous' }), h('th', { text: 'blocks' }))),
+        body,
+      );
+    });
+    this.#tableHost.replaceChildren(...tables);
+  }
+}
+
+/** Marker gap in px: snapshots taken moments apart stay apart enough to click. */
+const MARKER_GAP = 12;
+
+/**
+ * x positions moved apart by at least MARKER_GAP (in time order, within [left,
+ * right] when they fit), each as little as possible: a marker keeps its sample's
+ * height and its label says its exact time.
+ */
+function dodge(xs: number[], left: number, right: number): number[] {
+  const order = xs.map((_, i) => i).sort((a, b) => xs[a] - xs[b] || a - b);
+  const out = xs.slice();
+  for (let k = 1; k < order.length; k++) out[order[k]] = Math.max(out[order[k]], out[order[k - 1]] + MARKER_GAP);
+  const last = order[order.length - 1];
+  if (last !== undefined && out[last] > right) {
+    out[last] = Math.max(right, xs[last]);
+    for (let k = order.length - 2; k >= 0; k--) out[order[k]] = Math.max(Math.min(out[order[k]], out[order[k + 1]] - MARKER_GAP), Math.min(left, xs[order[k]]));
+  }
+  return out;
+}
+
+/**
+ * SVG path data for one series. Beyond two samples per pixel the samples are grouped
+ * by pixel column: each column draws its lowest and highest current and its highest
+ * peak, so no spike disappears.
+ */
+function linePaths(s: TimelineSeries, X: (x: number) => number, Y: (y: number) => number, plotW: number): { current: string; peak: string } {
+  const n = s.time.length;
+  const current: string[] = [];
+  const peak: string[] = [];
+  if (n <= 2 * plotW) {
+    for (let i = 0; i < n; i++) {
+      const x = X(s.time[i]).toFixed(1);
+      current.push(`${i ? 'L' : 'M'}${x},${Y(s.current[i]).toFixed(1)}`);
+      peak.push(i === 0 ? `M${x},${Y(s.peak[0]).toFixed(1)}` : `V${Y(s.peak[i]).toFixed(1)}H${x}`);
+    }
+    return { current: current.join(''), peak: peak.join('') };
+  }
+  let column = NaN;
+  let lo = 0;
+  let hi = 0;
+  let top = 0;
+  let last = 0;
+  const flush = () => {
+    if (Number.isNaN(column)) return;
+    const x = column.toFixed(1);
+    current.push(`${current.length ? 'L' : 'M'}${x},${Y(lo).toFixed(1)}L${x},${Y(hi).toFixed(1)}L${x},${Y(last).toFixed(1)}`);
+    peak.push(peak.length ? `V${Y(top).toFixed(1)}H${x}` : `M${x},${Y(top).toFixed(1)}`);
+  };
+  for (let i = 0; i < n; i++) {
+    const c = Math.round(X(s.time[i]));
+    if (c !== column) {
+      flush();
+      column = c;
+      lo = hi = last = s.current[i];
+      top = s.peak[i];
+    } else {
+      lo = Math.min(lo, s.current[i]);
+      hi = Math.max(hi, s.current[i]);
+      top = Math.max(top, s.peak[i]);
+      last = s.current[i];
+    }
+  }
+  flush();
+  return { current: current.join(''), peak: peak.join('') };
 }

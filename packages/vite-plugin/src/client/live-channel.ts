@@ -2,7 +2,9 @@
  * The viewer's side of the live protocol, as the LiveChannel the viewer page finds
  * at `globalThis.wasmTracemallocLive` (protocol.ts). The plugin serves the viewer
  * with a module that calls exposeLiveChannel(import.meta.hot) before the viewer's
- * own script runs; the plugin's live page uses the same channel.
+ * own script runs (the viewer's import/live-source.ts reads it: the LiveTransport
+ * there is this interface, copied so the viewer does not depend on the plugin); the
+ * plugin's live page uses the same channel.
  */
 
 import { CLIENT_EVENT, LIVE_GLOBAL, SERVER_EVENT, type ClientMessage, type LiveChannel, type ServerMessage } from '../protocol.js';

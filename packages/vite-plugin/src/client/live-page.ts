@@ -7,15 +7,13 @@
  */
 
 import { formatSize } from '@wasm-tracemalloc/runtime/model';
-import { viewerUrl, type LiveChannel, type MemorySample, type ServerMessage, type SnapshotInfo, type TabInfo } from '../protocol.js';
+import { SAMPLE_HISTORY, viewerUrl, type LiveChannel, type MemorySample, type ServerMessage, type SnapshotInfo, type TabInfo } from '../protocol.js';
 
 export interface LivePageOptions {
   /** Where the viewer is, or undefined when it is not built (then files are offered for download). */
   viewer?: string;
 }
 
-/** Samples kept per tab for the sparkline (2 minutes at 4 per second). */
-const SPARK_SAMPLES = 480;
 
 export function mountLivePage(root: HTMLElement, channel: LiveChannel, options: LivePageOptions): void {
   const tabs = new Map<string, TabInfo>();
@@ -30,8 +28,8 @@ export function mountLivePage(root: HTMLElement, channel: LiveChannel, options: 
     el('section', {}, el('h2', {}, 'Snapshots'), snapshotList),
   );
 
-  // Rows are kept per tab and per snapshot and updated in place: samples arrive four
-  // times a second, and a button must not be replaced under the pointer.
+  // Rows are kept per tab and per snapshot and updated in place: samples arrive twice
+  // a second, and a button must not be replaced under the pointer.
   const tabRows = new Map<string, TabRow>();
   const snapshotRows = new Map<number, HTMLElement>();
 
@@ -74,6 +72,8 @@ export function mountLivePage(root: HTMLElement, channel: LiveChannel, options: 
         snapshots.splice(0, snapshots.length, ...message.snapshots);
         for (const row of snapshotRows.values()) row.remove();
         snapshotRows.clear();
+        samples.clear();
+        for (const [id, list] of Object.entries(message.samples ?? {})) if (Array.isArray(list)) samples.set(id, list.slice(-SAMPLE_HISTORY));
         break;
       case 'tab':
         tabs.set(message.tab.id, message.tab);
@@ -85,7 +85,8 @@ export function mountLivePage(root: HTMLElement, channel: LiveChannel, options: 
       case 'samples': {
         const list = samples.get(message.tab) ?? [];
         list.push(...message.samples);
-        samples.set(message.tab, list.slice(-SPARK_SAMPLES));
+        if (list.length > SAMPLE_HISTORY) list.splice(0, list.length - SAMPLE_HISTORY);
+        samples.set(message.tab, list);
         const tab = tabs.get(message.tab);
         if (tab) tab.last = message.samples.at(-1);
         break;
@@ -110,7 +111,7 @@ function tabRow(tab: TabInfo, channel: LiveChannel): TabRow {
   const modules = el('span', { class: 'modules' });
   const current = el('span', { class: 'current' });
   const peak = el('span', { class: 'peak' });
-  const spark = el('span', { class: 'spark-box' });
+  const chart = el('span', { class: 'chart-box' });
   const button = el('button', { class: 'take-snapshot', type: 'button' }, 'Take snapshot');
   button.addEventListener('click', () => channel.takeSnapshot(tab.id));
   const row = el(
@@ -118,7 +119,7 @@ function tabRow(tab: TabInfo, channel: LiveChannel): TabRow {
     { class: 'tab', 'data-tab': tab.id, 'data-kind': tab.kind },
     el('div', { class: 'who' }, el('span', { class: `kind ${tab.kind}` }, tab.kind), label, modules),
     el('div', { class: 'memory' }, current, peak),
-    spark,
+    chart,
     button,
   );
   return {
@@ -126,12 +127,20 @@ function tabRow(tab: TabInfo, channel: LiveChannel): TabRow {
     update(t, list) {
       label.textContent = t.label;
       modules.textContent = t.modules.length ? t.modules.join(', ') : 'no traced module yet';
+      // The highest of the samples shown: exact, since each sample's peak is the highest since the one before.
+      const highest = list.reduce((m, s) => Math.max(m, s.peak), t.last?.peak ?? 0);
       current.textContent = t.last ? formatSize(t.last.current) : '–';
-      peak.textContent = t.last ? `peak ${formatSize(t.last.peak)}` : '';
+      peak.textContent = t.last ? `peak ${formatSize(highest)}` : '';
+      peak.title = 'The highest traced size over the samples shown';
       button.title = `Snapshot ${t.label} now`;
       button.toggleAttribute('disabled', t.modules.length === 0);
       row.dataset.modules = String(t.modules.length);
-      spark.replaceChildren(sparkline(list));
+      row.dataset.samples = String(list.length);
+      if (t.last) {
+        row.dataset.current = String(t.last.current);
+        row.dataset.peak = String(highest);
+      }
+      chart.replaceChildren(memoryChart(list));
     },
   };
 }
@@ -154,23 +163,62 @@ function snapshotRow(s: SnapshotInfo, previous: SnapshotInfo | undefined, viewer
   );
 }
 
-/** Current traced memory over the last samples, as a small SVG polyline. */
-function sparkline(samples: MemorySample[]): SVGElement {
+const CHART_W = 240;
+const CHART_H = 44;
+
+/**
+ * Traced memory over the samples kept: current (solid) and, as a step, the highest
+ * size between two samples (dashed), with the largest value written at the top
+ * left. Samples are sent only when memory changed, so the last one holds until now.
+ * Beyond one sample per pixel, each pixel column draws its lowest and highest current
+ * and its highest peak.
+ */
+function memoryChart(samples: MemorySample[]): SVGElement {
   const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('class', 'spark');
-  svg.setAttribute('viewBox', '0 0 120 28');
-  svg.setAttribute('aria-hidden', 'true');
-  if (samples.length === 0) return svg;
-  // Samples are sent on change only: memory has stayed at the last one until now.
-  const last = samples.at(-1)!;
-  const list = [...samples, { ...last, timestamp: Math.max(Date.now(), last.timestamp + 1) }];
-  const t0 = list[0].timestamp;
-  const span = Math.max(1, list.at(-1)!.timestamp - t0);
-  const max = Math.max(1, ...list.map((s) => s.peak));
-  const line = document.createElementNS(ns, 'polyline');
-  line.setAttribute('points', list.map((s) => `${(((s.timestamp - t0) / span) * 120).toFixed(1)},${(27 - (s.current / max) * 26).toFixed(1)}`).join(' '));
-  svg.append(line);
+  const node = (tag: string, attrs: Record<string, string>, text?: string) => {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const svg = node('svg', { class: 'chart', viewBox: `0 0 ${CHART_W} ${CHART_H}`, role: 'img', 'data-points': String(samples.length) });
+  if (samples.length === 0) {
+    svg.setAttribute('aria-label', 'No samples yet');
+    return svg;
+  }
+  const last = samples[samples.length - 1];
+  const t0 = samples[0].timestamp;
+  const t1 = Math.max(Date.now(), last.timestamp + 1);
+  const max = Math.max(1, ...samples.map((s) => s.peak));
+  const X = (t: number) => ((t - t0) / Math.max(1, t1 - t0)) * (CHART_W - 2) + 1;
+  const Y = (v: number) => CHART_H - 2 - (v / max) * (CHART_H - 14);
+  // Pixel columns: lowest, highest and last current, highest peak.
+  const columns: Array<{ x: number; lo: number; hi: number; last: number; peak: number }> = [];
+  for (const s of samples) {
+    const x = Math.round(X(s.timestamp));
+    const c = columns[columns.length - 1];
+    if (c && c.x === x) {
+      c.lo = Math.min(c.lo, s.current);
+      c.hi = Math.max(c.hi, s.current);
+      c.last = s.current;
+      c.peak = Math.max(c.peak, s.peak);
+    } else columns.push({ x, lo: s.current, hi: s.current, last: s.current, peak: s.peak });
+  }
+  const f = (n: number) => n.toFixed(1);
+  let current = '';
+  let peak = '';
+  columns.forEach((c, i) => {
+    current += `${i ? 'L' : 'M'}${c.x},${f(Y(c.lo))}L${c.x},${f(Y(c.hi))}L${c.x},${f(Y(c.last))}`;
+    peak += i ? `V${f(Y(c.peak))}H${c.x}` : `M${c.x},${f(Y(c.peak))}`;
+  });
+  current += `L${f(X(t1))},${f(Y(last.current))}`;
+  peak += `V${f(Y(last.current))}H${f(X(t1))}`;
+  svg.setAttribute('aria-label', `Traced memory over ${((t1 - t0) / 1000).toFixed(0)} s: now ${formatSize(last.current)}, highest ${formatSize(max)}`);
+  svg.append(
+    node('text', { class: 'max', x: '2', y: '9' }, formatSize(max)),
+    node('path', { class: 'peak', d: peak }),
+    node('path', { class: 'current', d: current }),
+  );
   return svg;
 }
 

@@ -6,8 +6,8 @@
  * No tracing logic of its own: everything it reports comes from the runtime's API.
  */
 
-import { getDomains, getTracedMemory, install, isTracing, start, takeSnapshot as runtimeSnapshot, type Snapshot } from '@wasm-tracemalloc/runtime';
-import { CLIENT_EVENT, SERVER_EVENT, type ClientMessage, type MemorySample, type ServerMessage, type SnapshotInfo, type TabKind } from '../protocol.js';
+import { getDomains, getSamples, getTracedMemory, install, isTracing, onSample, start, takeSnapshot as runtimeSnapshot, type Snapshot } from '@wasm-tracemalloc/runtime';
+import { CLIENT_EVENT, SAMPLE_BATCH_MS, SERVER_EVENT, type ClientMessage, type MemorySample, type ServerMessage, type SnapshotInfo, type TabKind } from '../protocol.js';
 
 /** The part of Vite's `import.meta.hot` used here (undefined in a build). */
 export interface HotChannel {
@@ -27,8 +27,6 @@ export interface TabSnapshot {
   info?: SnapshotInfo;
 }
 
-/** How often memory is sampled (two Wasm calls); a sample is sent only when it changed. */
-const SAMPLE_MS = 250;
 /** How long a snapshot waits for the server's acknowledgement before resolving without it. */
 const UPLOAD_TIMEOUT_MS = 15_000;
 
@@ -50,7 +48,12 @@ export function startTracing(channel: HotChannel | undefined, options: TracingOp
   if (!hot) return;
   hot.on(SERVER_EVENT, onServerMessage);
   announce();
-  setInterval(sample, SAMPLE_MS);
+  // The runtime samples (start() set its timer: every 100 ms, peaks exact between
+  // samples); the tab sends what it recorded in batches.
+  const before = getSamples(); // start()'s own first sample
+  for (let i = 0; i < before.time.length; i++) record({ timestamp: before.start + before.time[i]!, current: before.current[i]!, peak: before.peak[i]!, traces: before.traces[i]! });
+  onSample((s) => record({ timestamp: Date.now(), current: s.current, peak: s.peak, traces: s.traces }));
+  setInterval(flush, SAMPLE_BATCH_MS);
 }
 
 /** True when the plugin set this page up for tracing (dev, or a build with `build: true`). */
@@ -100,13 +103,28 @@ function announce(): void {
   send({ type: 'tab', tab: { id: tabId, kind, label: label(), url: location.href, modules } });
 }
 
+let batch: MemorySample[] = [];
 let last: MemorySample | undefined;
-function sample(): void {
+/** The last of a run of repeats, sent before the next change so the flat part stays flat. */
+let repeat: MemorySample | undefined;
+function record(sample: MemorySample): void {
+  // An idle tab repeats itself: repeats are not sent (the live page extends the last sample to now).
+  const same = last !== undefined && last.current === sample.current && sample.peak === sample.current && last.traces === sample.traces;
+  last = sample;
+  if (same) {
+    repeat = sample;
+    return;
+  }
+  if (repeat) batch.push(repeat);
+  repeat = undefined;
+  batch.push(sample);
+}
+
+function flush(): void {
   if (getDomains().length !== announcedModules) announce();
-  const [current, peak] = getTracedMemory();
-  if (last && last.current === current && last.peak === peak) return;
-  last = { timestamp: Date.now(), current, peak };
-  send({ type: 'samples', tab: tabId, samples: [last] });
+  if (batch.length === 0) return;
+  send({ type: 'samples', tab: tabId, samples: batch });
+  batch = [];
 }
 
 function onServerMessage(message: ServerMessage): void {

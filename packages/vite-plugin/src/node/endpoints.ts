@@ -1,7 +1,8 @@
 /**
  * Everything under `<base>__wasm-tracemalloc/` on the dev server:
  *
- *   ./                         the viewer (its built dist/), given the live channel
+ *   ./                         the live viewer: its built dist/, with the module that hands it
+ *                              the live channel (its Live bar: tabs, "Snapshot now", snapshots as they come)
  *   ./live/                    the plugin's live page: tabs, "Take snapshot", snapshots
  *   ./snapshots/               JSON: { tabs, snapshots } (SnapshotInfo[])
  *   ./snapshots/<id>/<name>.wtmsnap   a snapshot a tab sent (the name is for people)
@@ -142,13 +143,14 @@ h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .06em; color: v
 @media (prefers-color-scheme: dark) { .note { background: #2a2110; color: #f5d48a; border-color: #6b5220; } }
 .intro { color: var(--muted); } a { color: var(--accent); }
 code { font: 12.5px ui-monospace, monospace; }
-.tab { display: grid; grid-template-columns: 1fr auto 120px auto; gap: 16px; align-items: center; background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 10px 14px; margin-bottom: 8px; }
+.tab { display: grid; grid-template-columns: 1fr auto 240px auto; gap: 16px; align-items: center; background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 10px 14px; margin-bottom: 8px; }
 .who { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: baseline; min-width: 0; }
 .kind { font-size: 11px; text-transform: uppercase; letter-spacing: .05em; padding: 1px 6px; border-radius: 4px; background: #e0e7ff; color: #3730a3; }
 .kind.worker { background: #dcfce7; color: #166534; }
 .modules { color: var(--muted); font-family: ui-monospace, monospace; font-size: 12.5px; flex-basis: 100%; }
 .memory { text-align: right; font-variant-numeric: tabular-nums; } .memory .current { display: block; font-size: 16px; font-weight: 600; } .memory .peak { color: var(--muted); font-size: 12px; }
-.spark { width: 120px; height: 28px; } .spark polyline { fill: none; stroke: var(--accent); stroke-width: 1.5; }
+.chart { display: block; width: 240px; height: 44px; } .chart .current { fill: none; stroke: var(--accent); stroke-width: 1.5; }
+.chart .peak { fill: none; stroke: #d97706; stroke-width: 1; stroke-dasharray: 3 2; } .chart .max { fill: var(--muted); font-size: 9px; }
 button { font: inherit; padding: 6px 12px; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; }
 button[disabled] { opacity: .45; cursor: default; }
 .snapshots { list-style: none; padding: 0; margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 10px; }

@@ -55,7 +55,8 @@ export class InstrumentCache {
     readonly settings: InstrumentSettings,
   ) {
     this.dir = join(cacheDir, 'wasm-tracemalloc');
-    this.#salt = JSON.stringify([settings.alloc, settings.maxFrames, instrumentFingerprint()]);
+    // Source lines are read from under the root: another root may give other frames.
+    this.#salt = JSON.stringify([settings.alloc, settings.maxFrames, settings.root ?? null, instrumentFingerprint()]);
   }
 
   keyOf(bytes: Uint8Array): string {

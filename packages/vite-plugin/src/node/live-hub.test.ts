@@ -51,12 +51,42 @@ describe('LiveHub', () => {
 
     const viewer = new FakeClient();
     ws.receive(viewer, { type: 'subscribe' });
-    expect(viewer.sent).toEqual([{ type: 'state', tabs: [{ id: 't1', kind: 'page', label: 'My app', url: 'http://localhost:5173/', modules: ['app.wasm'], last: { timestamp: 5, current: 100, peak: 120 } }], snapshots: [] }]);
+    expect(viewer.sent).toEqual([
+      {
+        type: 'state',
+        tabs: [{ id: 't1', kind: 'page', label: 'My app', url: 'http://localhost:5173/', modules: ['app.wasm'], last: { timestamp: 5, current: 100, peak: 120 } }],
+        snapshots: [],
+        samples: { t1: [{ timestamp: 5, current: 100, peak: 120 }] },
+      },
+    ]);
     expect(page.sent).toEqual([]);
 
     page.socket.emit('close');
     expect(ws.broadcast.at(-1)).toEqual({ type: 'tab-closed', tab: 't1' });
     expect(hub.tabs).toEqual([]);
+  });
+
+  it('keeps the latest SAMPLE_HISTORY samples of each tab for later subscribers, cleaned, and forgets them with the tab', () => {
+    const { ws, page } = setUp();
+    const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ timestamp: from + i, current: from + i, peak: from + i + 7, traces: 1 }));
+    ws.receive(page, { type: 'samples', tab: 't1', samples: batch(0, 2000) });
+    ws.receive(page, { type: 'samples', tab: 't1', samples: batch(2000, 2000) });
+    // A bad sample (a peak below current, a string) is cleaned, not relayed as it is.
+    ws.receive(page, { type: 'samples', tab: 't1', samples: [{ timestamp: 9000, current: 500, peak: 20, traces: 'x' as unknown as number }] });
+    expect(ws.broadcast.at(-1)).toEqual({ type: 'samples', tab: 't1', samples: [{ timestamp: 9000, current: 500, peak: 500, traces: 0 }] });
+    ws.receive(page, { type: 'samples', tab: 'unknown', samples: batch(0, 1) });
+    const viewer = new FakeClient();
+    ws.receive(viewer, { type: 'subscribe' });
+    const state = viewer.sent[0] as Extract<ServerMessage, { type: 'state' }>;
+    expect(Object.keys(state.samples!)).toEqual(['t1']);
+    const kept = state.samples!.t1;
+    expect(kept).toHaveLength(3000);
+    expect(kept[0]).toEqual({ timestamp: 1001, current: 1001, peak: 1008, traces: 1 });
+    expect(kept.at(-1)).toEqual({ timestamp: 9000, current: 500, peak: 500, traces: 0 });
+    page.socket.emit('close');
+    const later = new FakeClient();
+    ws.receive(later, { type: 'subscribe' });
+    expect(later.sent[0]).toEqual({ type: 'state', tabs: [], snapshots: [], samples: {} });
   });
 
   it('forwards snapshot requests with a new id each, and stores what tabs send under a URL named after the tab', () => {

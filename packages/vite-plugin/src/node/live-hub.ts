@@ -7,7 +7,7 @@
 
 import type { WebSocketClient, WebSocketServer } from 'vite';
 import { SNAPSHOT_MAGIC } from '@wasm-tracemalloc/runtime/model';
-import { CLIENT_EVENT, SERVER_EVENT, type ClientMessage, type ServerMessage, type SnapshotInfo, type TabInfo } from '../protocol.js';
+import { CLIENT_EVENT, SAMPLE_HISTORY, SERVER_EVENT, type ClientMessage, type MemorySample, type ServerMessage, type SnapshotInfo, type TabInfo } from '../protocol.js';
 
 /** Kept snapshots: the oldest go first beyond either limit. */
 const MAX_SNAPSHOTS = 200;
@@ -21,6 +21,8 @@ interface Stored {
 
 export class LiveHub {
   readonly #tabs = new Map<string, TabInfo>();
+  /** The latest SAMPLE_HISTORY samples of each open tab, for viewers that subscribe later. */
+  readonly #samples = new Map<string, MemorySample[]>();
   /** The tabs each WebSocket announced: a page and each of its workers have their own. */
   readonly #tabsOf = new WeakMap<object, Set<string>>();
   readonly #snapshots: Stored[] = [];
@@ -63,7 +65,7 @@ export class LiveHub {
   #receive(message: ClientMessage, client: WebSocketClient): void {
     switch (message?.type) {
       case 'subscribe':
-        client.send(SERVER_EVENT, { type: 'state', tabs: this.tabs, snapshots: this.snapshots } satisfies ServerMessage);
+        client.send(SERVER_EVENT, { type: 'state', tabs: this.tabs, snapshots: this.snapshots, samples: Object.fromEntries(this.#samples) } satisfies ServerMessage);
         return;
       case 'take-snapshot':
         this.#broadcast({ type: 'take-snapshot', request: ++this.#requests, ...(typeof message.tab === 'string' ? { tab: message.tab } : {}) });
@@ -93,8 +95,15 @@ export class LiveHub {
       case 'samples': {
         const tab = this.#tabs.get(message.tab);
         if (!tab || !Array.isArray(message.samples) || message.samples.length === 0) return;
-        const samples = message.samples.slice(-100).map((s) => ({ timestamp: num(s.timestamp), current: num(s.current), peak: num(s.peak) }));
+        const samples = message.samples.slice(-SAMPLE_HISTORY).map((s): MemorySample => {
+          const current = num(s?.current);
+          return { timestamp: num(s?.timestamp), current, peak: Math.max(current, num(s?.peak)), ...(s?.traces !== undefined && { traces: num(s.traces) }) };
+        });
         tab.last = samples.at(-1);
+        const history = this.#samples.get(tab.id) ?? [];
+        history.push(...samples);
+        if (history.length > SAMPLE_HISTORY) history.splice(0, history.length - SAMPLE_HISTORY);
+        this.#samples.set(tab.id, history);
         this.#broadcast({ type: 'samples', tab: tab.id, samples });
         return;
       }
@@ -142,6 +151,7 @@ export class LiveHub {
 
   #closed(ids: Set<string>): void {
     for (const id of ids) {
+      this.#samples.delete(id);
       if (this.#tabs.delete(id)) this.#broadcast({ type: 'tab-closed', tab: id });
     }
   }

@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { DataSink, MemorySample, SnapshotInput } from './data-source.js';
+import { INITIAL_SNAPSHOTS, LiveSource, liveTransport, type LiveMessage, type LiveSnapshotInfo, type LiveTab, type LiveTransport } from './live-source.js';
+
+/** A transport driven by the test: `emit` is the dev server speaking. */
+function fakeTransport() {
+  const listeners = new Set<(m: LiveMessage) => void>();
+  const requests: Array<string | undefined> = [];
+  const transport: LiveTransport = {
+    version: 1,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    takeSnapshot: (tab) => void requests.push(tab),
+  };
+  return { transport, requests, listeners, emit: (m: LiveMessage) => listeners.forEach((l) => l(m)) };
+}
+
+function recordingSink() {
+  const snapshots: SnapshotInput[] = [];
+  const errors: string[] = [];
+  const series: Array<{ id: string; label: string; replace?: boolean; samples: MemorySample[] }> = [];
+  const sink: DataSink = {
+    snapshot: (input) => void snapshots.push(input),
+    error: (message) => void errors.push(message),
+    samples: (samples, s) => void series.push({ ...s!, samples: [...samples] }),
+  };
+  return { sink, snapshots, errors, series };
+}
+
+const page: LiveTab = { id: 'p1', kind: 'page', label: 'my app', url: 'http://localhost:5173/', modules: ['app.wasm'] };
+const worker: LiveTab = { id: 'w1', kind: 'worker', label: 'worker import', url: 'http://localhost:5173/w.js', modules: [] };
+const info = (id: number, tab = 'p1', cause: number | 'app' = 1): LiveSnapshotInfo => ({
+  id,
+  tab,
+  name: `${tab === 'p1' ? 'my app' : 'worker import'} #${id}`,
+  url: `/__wasm-tracemalloc/snapshots/${id}/my-app-${id}.wtmsnap`,
+  bytes: 100,
+  timestamp: 1_700_000_000_000 + id,
+  current: 1000 * id,
+  peak: 2000 * id,
+  cause,
+});
+const BASE = 'http://localhost:5173/__wasm-tracemalloc/';
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('LiveSource', () => {
+  it("opens the latest snapshots the dev server holds, then each new one once, named after its tab", () => {
+    const t = fakeTransport();
+    const out = recordingSink();
+    const source = new LiveSource(t.transport, BASE);
+    source.connect(out.sink);
+    expect(t.listeners.size).toBe(1);
+    expect(source.connected).toBe(false);
+    const held = Array.from({ length: INITIAL_SNAPSHOTS + 2 }, (_, i) => info(i + 1));
+    t.emit({ type: 'state', tabs: [page, worker], snapshots: held, samples: {} });
+    expect(source.connected).toBe(true);
+    expect(out.snapshots.map((s) => s.live?.id)).toEqual(held.slice(2).map((s) => s.id));
+    expect(out.snapshots[0]).toMatchObject({ name: 'my app', origin: 'live', url: '/__wasm-tracemalloc/snapshots/3/my-app-3.wtmsnap', live: { tab: 'p1', id: 3, cause: 1 } });
+
+    t.emit({ type: 'snapshot', snapshot: info(15, 'p1', 'app'), upload: 'p1/1' });
+    t.emit({ type: 'snapshot', snapshot: info(15, 'p1', 'app'), upload: 'p1/1' });
+    expect(out.snapshots.map((s) => s.live?.id).slice(-2)).toEqual([14, 15]);
+    expect(out.snapshots.at(-1)!.name).toBe('my app · takeSnapshot()');
+    // Another subscriber's `state` (or a reconnection) repeats what was delivered: nothing new.
+    t.emit({ type: 'state', tabs: [page], snapshots: [...held, info(15)], samples: {} });
+    expect(out.snapshots).toHaveLength(INITIAL_SNAPSHOTS + 1);
+    source.disconnect();
+    expect(t.listeners.size).toBe(0);
+  });
+
+  it("keeps each tab's samples as its own series, and its latest and highest", () => {
+    const t = fakeTransport();
+    const out = recordingSink();
+    const source = new LiveSource(t.transport, BASE);
+    let changes = 0;
+    source.onChange(() => changes++);
+    source.connect(out.sink);
+    const s = (timestamp: number, current: number, peak = current) => ({ timestamp, current, peak });
+    t.emit({ type: 'state', tabs: [page, worker], snapshots: [], samples: { p1: [s(1, 100), s(2, 300, 500)] } });
+    expect(out.series).toEqual([
+      { id: 'p1', label: 'my app', replace: true, samples: [s(1, 100), s(2, 300, 500)] },
+      { id: 'w1', label: 'worker import', replace: true, samples: [] },
+    ]);
+    out.series.length = 0;
+    t.emit({ type: 'samples', tab: 'p1', samples: [s(3, 200, 900), s(4, 250)] });
+    expect(out.series).toEqual([{ id: 'p1', label: 'my app', replace: false, samples: [s(3, 200, 900), s(4, 250)] }]);
+    expect(source.samplesOf('p1').map((x) => x.current)).toEqual([100, 300, 200, 250]);
+    expect(source.tabs.find((x) => x.id === 'p1')!.last).toEqual(s(4, 250));
+    expect(source.highestOf('p1')).toBe(900);
+    expect(source.highestOf('w1')).toBe(0);
+
+    // A tab that announces new modules keeps its latest sample; a closed tab goes, with its series.
+    t.emit({ type: 'tab', tab: { ...page, modules: ['app.wasm', 'lib.wasm'] } });
+    expect(source.tabs.find((x) => x.id === 'p1')).toMatchObject({ modules: ['app.wasm', 'lib.wasm'], last: s(4, 250) });
+    out.series.length = 0;
+    t.emit({ type: 'tab-closed', tab: 'p1' });
+    expect(source.tabs.map((x) => x.id)).toEqual(['w1']);
+    expect(source.samplesOf('p1')).toEqual([]);
+    expect(out.series).toEqual([{ id: 'p1', label: 'p1', replace: true, samples: [] }]);
+    expect(changes).toBe(4);
+  });
+
+  it('asks the dev server for a snapshot of one tab, and reports errors that are not an upload’s', () => {
+    const t = fakeTransport();
+    const out = recordingSink();
+    const source = new LiveSource(t.transport, BASE);
+    source.connect(out.sink);
+    source.snapshotNow('w1');
+    source.snapshotNow();
+    expect(t.requests).toEqual(['w1', undefined]);
+    t.emit({ type: 'error', message: 'the dev server refused a snapshot from an unknown tab "x"', upload: 'x/1' });
+    t.emit({ type: 'error', message: 'something broke' });
+    expect(out.errors).toEqual(['Live connection: something broke']);
+  });
+
+  it("reads a snapshot's bytes from the dev server, and names the URL when it cannot", async () => {
+    const t = fakeTransport();
+    const out = recordingSink();
+    new LiveSource(t.transport, BASE).connect(out.sink);
+    t.emit({ type: 'state', tabs: [page], snapshots: [info(1), info(2)] });
+    const fetched: string[] = [];
+    vi.stubGlobal('fetch', async (url: URL) => {
+      fetched.push(String(url));
+      return url.pathname.includes('/2/') ? new Response('missing', { status: 404, statusText: 'Not Found' }) : new Response(new Uint8Array([87, 84, 77]));
+    });
+    expect(await out.snapshots[0].read()).toEqual(new Uint8Array([87, 84, 77]));
+    await expect(out.snapshots[1].read()).rejects.toThrow('could not fetch /__wasm-tracemalloc/snapshots/2/my-app-2.wtmsnap: HTTP 404 Not Found');
+    expect(fetched).toEqual(['http://localhost:5173/__wasm-tracemalloc/snapshots/1/my-app-1.wtmsnap', 'http://localhost:5173/__wasm-tracemalloc/snapshots/2/my-app-2.wtmsnap']);
+  });
+
+  it('finds the transport the plugin put on the page, and nothing else', () => {
+    const { transport } = fakeTransport();
+    expect(liveTransport({ wasmTracemallocLive: transport })).toBe(transport);
+    expect(liveTransport({})).toBeUndefined();
+    expect(liveTransport({ wasmTracemallocLive: { ...transport, version: 2 } })).toBeUndefined();
+    expect(liveTransport({ wasmTracemallocLive: { version: 1 } })).toBeUndefined();
+  });
+});

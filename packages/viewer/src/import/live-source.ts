@@ -1,0 +1,214 @@
+/**
+ * Live snapshots and memory from a running app: the Vite plugin serves the viewer
+ * with a LiveTransport at `globalThis.wasmTracemallocLive` (set before the viewer's
+ * script runs) that speaks its protocol over Vite's dev-server WebSocket. This
+ * module knows the messages' shape only (a copy of `@wasm-tracemalloc/vite-plugin`'s
+ * protocol.ts, version 1), so the viewer does not depend on Vite or on the plugin.
+ *
+ * Every open tab of the app (a page or a Web Worker, each with its own trace table)
+ * is a LiveTab; its samples are handed to the sink as one series per tab; every
+ * snapshot the dev server stores (from "Snapshot now" here, the plugin's live page,
+ * or `takeSnapshot()` in app code) is handed over as a SnapshotInput whose read()
+ * fetches its bytes from the dev server.
+ */
+
+import type { DataSink, DataSource, MemorySample, SnapshotInput } from './data-source.js';
+import { urlInput } from './url-source.js';
+
+export interface LiveSample extends MemorySample {
+  traces?: number;
+}
+
+export interface LiveTab {
+  id: string;
+  kind: 'page' | 'worker';
+  /** The page's title or path, or `worker <name>`. Untrusted text. */
+  label: string;
+  url: string;
+  /** Traced modules instantiated so far, one per domain. */
+  modules: string[];
+  last?: LiveSample;
+}
+
+export interface LiveSnapshotInfo {
+  id: number;
+  tab: string;
+  name: string;
+  /** Where the dev server serves the `.wtmsnap` (a same-origin path). */
+  url: string;
+  bytes: number;
+  timestamp: number;
+  current: number;
+  peak: number;
+  /** A request id (a viewer's button, the live page's), or 'app' for `takeSnapshot()` in app code. */
+  cause: number | 'app';
+}
+
+/** What the dev server says (the plugin's ServerMessage; other types are ignored). */
+export type LiveMessage =
+  | { type: 'state'; tabs: LiveTab[]; snapshots: LiveSnapshotInfo[]; samples?: Record<string, LiveSample[]> }
+  | { type: 'tab'; tab: LiveTab }
+  | { type: 'tab-closed'; tab: string }
+  | { type: 'samples'; tab: string; samples: LiveSample[] }
+  | { type: 'snapshot'; snapshot: LiveSnapshotInfo; upload?: string }
+  | { type: 'take-snapshot'; request: number; tab?: string }
+  | { type: 'error'; message: string; upload?: string };
+
+/** The channel to the dev server (the plugin's LiveChannel). */
+export interface LiveTransport {
+  readonly version: 1;
+  /** Listens to the server; the first message is a `state`. Returns an unsubscribe. */
+  subscribe(listener: (message: LiveMessage) => void): () => void;
+  /** Asks one tab (or every traced tab) for a snapshot now. */
+  takeSnapshot(tab?: string): void;
+}
+
+export const LIVE_GLOBAL = 'wasmTracemallocLive';
+
+/** The transport the Vite plugin put on the page, if any. */
+export function liveTransport(scope: object = globalThis): LiveTransport | undefined {
+  const t = (scope as Record<string, unknown>)[LIVE_GLOBAL] as Partial<LiveTransport> | undefined;
+  return t && t.version === 1 && typeof t.subscribe === 'function' && typeof t.takeSnapshot === 'function' ? (t as LiveTransport) : undefined;
+}
+
+/** Samples kept per tab (5 minutes at the runtime's 100 ms), as the dev server keeps. */
+export const LIVE_SAMPLE_HISTORY = 3000;
+/** Snapshots already on the dev server that the viewer opens when it connects: the latest ones. */
+export const INITIAL_SNAPSHOTS = 12;
+
+export class LiveSource implements DataSource {
+  readonly kind = 'live';
+  readonly #tabs = new Map<string, LiveTab>();
+  readonly #samples = new Map<string, LiveSample[]>();
+  /** Snapshot ids handed to the sink: a second `state` (another subscriber's) repeats them. */
+  readonly #delivered = new Set<number>();
+  readonly #listeners = new Set<() => void>();
+  #sink: DataSink | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #connected = false;
+
+  constructor(
+    readonly transport: LiveTransport,
+    /** The page's URL, against which snapshot paths are fetched. */
+    readonly base: string,
+  ) {}
+
+  /** True once the dev server has answered. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  get tabs(): LiveTab[] {
+    return [...this.#tabs.values()];
+  }
+
+  samplesOf(tab: string): readonly LiveSample[] {
+    return this.#samples.get(tab) ?? [];
+  }
+
+  /** The highest traced size of a tab over the samples kept (exact: each peak is the highest since the sample before). */
+  highestOf(tab: string): number {
+    const t = this.#tabs.get(tab);
+    return this.samplesOf(tab).reduce((m, s) => Math.max(m, s.peak), t?.last?.peak ?? 0);
+  }
+
+  /** Called after every change of the tabs or their samples. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  snapshotNow(tab?: string): void {
+    this.transport.takeSnapshot(tab);
+  }
+
+  connect(sink: DataSink): void {
+    this.#sink = sink;
+    this.#unsubscribe = this.transport.subscribe((message) => {
+      try {
+        this.#receive(message);
+      } catch (error) {
+        sink.error(`Live connection: bad message from the dev server: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  disconnect(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#sink = undefined;
+  }
+
+  #receive(message: LiveMessage): void {
+    const sink = this.#sink;
+    if (!sink || typeof message !== 'object' || message === null) return;
+    switch (message.type) {
+      case 'state': {
+        this.#connected = true;
+        const before = new Set(this.#tabs.keys());
+        this.#tabs.clear();
+        for (const t of message.tabs) this.#tabs.set(t.id, t);
+        this.#samples.clear();
+        for (const [id, list] of Object.entries(message.samples ?? {})) if (Array.isArray(list)) this.#samples.set(id, list.slice(-LIVE_SAMPLE_HISTORY));
+        for (const id of before) if (!this.#tabs.has(id)) this.#series(id, [], true);
+        for (const t of this.#tabs.values()) this.#series(t.id, this.samplesOf(t.id), true);
+        const fresh = message.snapshots.filter((s) => !this.#delivered.has(s.id));
+        // A first connection opens the latest snapshots the dev server holds, in order.
+        for (const s of fresh.slice(-INITIAL_SNAPSHOTS)) this.#deliver(s);
+        for (const s of fresh) this.#delivered.add(s.id);
+        break;
+      }
+      case 'tab':
+        this.#tabs.set(message.tab.id, { ...message.tab, last: message.tab.last ?? this.#tabs.get(message.tab.id)?.last });
+        this.#series(message.tab.id, this.samplesOf(message.tab.id), true);
+        break;
+      case 'tab-closed':
+        this.#tabs.delete(message.tab);
+        this.#samples.delete(message.tab);
+        this.#series(message.tab, [], true);
+        break;
+      case 'samples': {
+        if (!Array.isArray(message.samples) || message.samples.length === 0) return;
+        const list = this.#samples.get(message.tab) ?? [];
+        list.push(...message.samples);
+        if (list.length > LIVE_SAMPLE_HISTORY) list.splice(0, list.length - LIVE_SAMPLE_HISTORY);
+        this.#samples.set(message.tab, list);
+        const tab = this.#tabs.get(message.tab);
+        if (tab) tab.last = message.samples[message.samples.length - 1];
+        this.#series(message.tab, message.samples, false);
+        break;
+      }
+      case 'snapshot':
+        if (this.#delivered.has(message.snapshot.id)) return;
+        this.#delivered.add(message.snapshot.id);
+        this.#deliver(message.snapshot);
+        return;
+      case 'error':
+        // An upload's error concerns the tab that sent it (which logs it); others are everyone's.
+        if (message.upload === undefined) sink.error(`Live connection: ${message.message}`);
+        return;
+      default:
+        return;
+    }
+    for (const listener of this.#listeners) listener();
+  }
+
+  #series(tab: string, samples: readonly LiveSample[], replace: boolean): void {
+    const label = this.#tabs.get(tab)?.label ?? tab;
+    this.#sink?.samples?.(samples, { id: tab, label, replace });
+  }
+
+  #deliver(info: LiveSnapshotInfo): void {
+    this.#sink?.snapshot(liveInput(info, this.base));
+  }
+}
+
+/**
+ * A stored snapshot as an input, read from its URL, named after its tab (the viewer
+ * numbers snapshots itself and shows their time) and, when app code took it, so.
+ */
+export function liveInput(info: LiveSnapshotInfo, base: string): SnapshotInput {
+  const input = urlInput(info.url, base);
+  const tab = info.name.replace(/ #\d+$/, '') || info.name;
+  return { ...input, name: info.cause === 'app' ? `${tab} · takeSnapshot()` : tab, origin: 'live', live: { tab: info.tab, id: info.id, cause: info.cause } };
+}
