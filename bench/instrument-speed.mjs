@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import binaryen from 'binaryen';
 import { instrument } from 'wasm-tracemalloc';
-import { stripCustomSections, isDebugSection } from '../packages/instrument/dist/binary/module.js';
+import { stripCustomSections, isDebugSection } from '../packages/instrument/dist/index.js';
 
 const require = createRequire(import.meta.url);
 const here = fileURLToPath(new URL('.', import.meta.url));

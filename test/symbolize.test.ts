@@ -2,6 +2,7 @@
 // instrumented module's site table and the traced run's tracebacks. DWARF for the C,
 // C++ and Rust builds (inlined frames included), a source map for AssemblyScript.
 
+import { withoutDebugSections } from './deep/toolchain.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openSync, readFileSync } from 'node:fs';
 import { WASI } from 'node:wasi';
@@ -228,38 +229,3 @@ function importsFor(build: BuildFact): { imports: WebAssembly.Imports; wasi: WAS
   return { imports: { wasi_snapshot_preview1: wasi.wasiImport } as WebAssembly.Imports, wasi };
 }
 
-/** The module without its `.debug_*` custom sections. */
-function withoutDebugSections(bytes: Uint8Array): Uint8Array {
-  const keep: Uint8Array[] = [bytes.subarray(0, 8)];
-  let p = 8;
-  const leb = () => {
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      const b = bytes[p++]!;
-      v += (b & 0x7f) * scale;
-      if (!(b & 0x80)) return v;
-      scale *= 128;
-    }
-  };
-  while (p < bytes.length) {
-    const start = p;
-    const id = bytes[p++]!;
-    const size = leb();
-    const end = p + size;
-    let name = '';
-    if (id === 0) {
-      const n = leb();
-      name = new TextDecoder().decode(bytes.subarray(p, p + n));
-    }
-    if (!name.startsWith('.debug_')) keep.push(bytes.subarray(start, end));
-    p = end;
-  }
-  const out = new Uint8Array(keep.reduce((n, b) => n + b.length, 0));
-  let o = 0;
-  for (const b of keep) {
-    out.set(b, o);
-    o += b.length;
-  }
-  return out;
-}

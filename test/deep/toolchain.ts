@@ -3,6 +3,7 @@
 // source names, so DWARF names each file relative to its comp_dir (test/deep): the
 // symbolizer must resolve it there to read the source lines.
 
+import { stripCustomSections } from '@wasm-tracemalloc/instrument';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,36 +58,5 @@ export function lineOf(file: string, text: string): number {
 
 /** The module without its `.debug_*` custom sections. */
 export function withoutDebugSections(bytes: Uint8Array): Uint8Array {
-  const keep: Uint8Array[] = [bytes.subarray(0, 8)];
-  let p = 8;
-  const leb = () => {
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      const b = bytes[p++]!;
-      v += (b & 0x7f) * scale;
-      if (!(b & 0x80)) return v;
-      scale *= 128;
-    }
-  };
-  while (p < bytes.length) {
-    const start = p;
-    const id = bytes[p++]!;
-    const size = leb();
-    const end = p + size;
-    let name = '';
-    if (id === 0) {
-      const n = leb();
-      name = new TextDecoder().decode(bytes.subarray(p, p + n));
-    }
-    if (!name.startsWith('.debug_')) keep.push(bytes.subarray(start, end));
-    p = end;
-  }
-  const result = new Uint8Array(keep.reduce((n, b) => n + b.length, 0));
-  let o = 0;
-  for (const b of keep) {
-    result.set(b, o);
-    o += b.length;
-  }
-  return result;
+  return stripCustomSections(bytes, (name) => name.startsWith('.debug_')).bytes;
 }

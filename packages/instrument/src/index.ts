@@ -1,6 +1,6 @@
 export { instrument, InstrumentError, type InstrumentOptions, type InstrumentResult, type AllocatorReport, type SymbolsMode } from './instrument.js';
 export { symbolize, demangle, type SymbolizeOptions } from './symbolize/index.js';
 export { findAllocators, parseUserRule, PRESETS, USER_KINDS, type AllocatorMatch, type AllocSpec, type UserRule } from './allocators.js';
-export { readModule, type ModuleInfo, type FunctionEntry } from './binary/module.js';
+export { readModule, stripCustomSections, isDebugSection, type ModuleInfo, type FunctionEntry } from './binary/module.js';
 export { WasmFormatError } from './binary/reader.js';
 export { RUNTIME_MODULE } from './wrap-allocators.js';

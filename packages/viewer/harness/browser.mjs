@@ -77,7 +77,7 @@ export async function serveViewer(mounts = {}) {
  * Launches headless Chromium with a fresh profile. The network flags keep it from
  * stalling on a closed network (component updates, sync, QUIC probes).
  */
-export async function launchChromium() {
+export async function launchChromium({ width = 1440, height = 900 } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'wtm-chromium-'));
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
@@ -94,7 +94,7 @@ export async function launchChromium() {
       '--disable-dev-shm-usage',
       '--font-render-hinting=none',
     ],
-    defaultViewport: { width: 1440, height: 900 },
+    defaultViewport: { width, height },
     protocolTimeout: 60_000,
   });
   const close = browser.close.bind(browser);

@@ -4,18 +4,17 @@
 // Not part of the plugin.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer from 'puppeteer-core';
+import { launchChromium as launchViewerChromium } from '../../viewer/harness/browser.mjs';
 import { build, createServer } from 'vite';
 
 export { build, createServer };
 export const PLUGIN_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const DEMO_DIR = fileURLToPath(new URL('../../../demo/', import.meta.url));
-export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export { CHROMIUM } from '../../viewer/harness/browser.mjs';
 
 /** Builds the demo's Wasm from source (a no-op when it is up to date). */
 export function buildDemoWasm() {
@@ -67,34 +66,7 @@ export async function serveStatic(dir) {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
-/**
- * Headless Chromium with a fresh profile; the network flags keep it from stalling on
- * a closed network (component updates, sync, QUIC probes).
- */
-export async function launchChromium() {
-  const profile = mkdtempSync(join(tmpdir(), 'wtm-vite-chromium-'));
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    userDataDir: profile,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-      '--font-render-hinting=none',
-    ],
-    defaultViewport: { width: 1400, height: 900 },
-    protocolTimeout: 60_000,
-  });
-  const close = browser.close.bind(browser);
-  browser.close = async () => {
-    await close();
-    rmSync(profile, { recursive: true, force: true });
-  };
-  return browser;
+/** Headless Chromium with a fresh profile (the viewer's harness), in this harness's window size. */
+export function launchChromium() {
+  return launchViewerChromium({ width: 1400, height: 900 });
 }
