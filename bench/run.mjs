@@ -1,4 +1,5 @@
-// The benchmark: node bench/run.mjs [--rounds N]   (npm run bench sets everything up)
+// The benchmark: node bench/run.mjs [--rounds N] [--workloads churn,sqljs,treesitter]
+// (npm run bench sets everything up)
 // Every (workload, mode) pair is measured ROUNDS times, each in a fresh process, with
 // the modes interleaved so that machine noise hits them alike. Reported numbers are
 // medians; ratios are taken between medians of the same run.
@@ -22,7 +23,8 @@ const median = (xs) => {
 
 const modes = ['original', 'traced', 'deep1', 'deep16', 'jshook'];
 const results = {};
-for (const workload of ['churn', 'sqljs', 'treesitter']) {
+const only = process.argv.includes('--workloads') ? process.argv[process.argv.indexOf('--workloads') + 1].split(',') : undefined;
+for (const workload of ['churn', 'sqljs', 'treesitter'].filter((w) => !only || only.includes(w))) {
   const runs = Object.fromEntries(modes.map((m) => [m, []]));
   for (let r = 0; r < rounds; r++) {
     for (const mode of modes) runs[mode].push(measure(workload, mode));
