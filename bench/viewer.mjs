@@ -15,45 +15,62 @@
 // demand. Medians of --rounds fresh pages.
 //
 // Measured on this machine (AMD EPYC, 2 cores, a Firecracker VM; Chromium 156,
-// Node 20.20) with `node bench/viewer.mjs --rounds 5`, load average 2.7-3.5 (other
-// builds and tests ran on it: at load 6-8 every number doubles or triples).
-// Under the budget: opening (file picker 0.45 s, ?url= 0.8 s with the 6.2 MB
-// fetch), regrouping, sorting, filtering and diffing by line. Over it: the diff by
-// traceback, 155-210 ms, of which about 60-90 ms in the worker (matching 55,000
-// groups by key id, sorting them in compare_to order, copying the columns), 25
-// ms sending them to the page, and the rest the page's own work for any click
-// (regrouping by file, 40 rows, takes 60-70 ms from click to frame).
+// Node 20.20) with `node bench/viewer.mjs --rounds 5`, load average 2.1-2.7 (this
+// bench alone; at load 6-8 every number doubles or triples). Run to run, a click
+// varies by ±30 ms here. Under the budget: opening (file picker 0.39 s, ?url= 0.72
+// s with the 6.2 MB fetch), regrouping, sorting, filtering and the diff by line.
+// At the edge: the diff by traceback, 100-175 ms (median 157), of which 50-120 ms
+// in the worker (StatisticTable.compare of 55,000 groups, its loops still cold on
+// a first diff, and 2 MB of fresh columns), 10-20 ms sending the table, 15-30 ms
+// ordering and drawing it on the page, and one frame.
+//
+// A click used to cost 40-50 ms on the page before any analysis (regrouping by
+// file, 40 rows, took 54-70 ms): every state change redrew the header, summary
+// and timeline (an SVG rebuilt, with a forced layout of the page to measure it, and
+// an Intl.DateTimeFormat made per label), the domain checkboxes and the focus
+// chip; and drawing the table's rows read the viewport's size and scroll offset
+// (another forced layout). Now those parts are redrawn only when what they show
+// changes, the table keeps its viewport's size and offset from resize and scroll
+// events, and the table viewport and traceback panel are layout-contained.
 //
 // What made it fast: the model groups on integer key ids (tracebacks interned by
 // their tuple of line key ids), builds Statistic objects only for rows asked
 // for (StatisticTable), matches keys across snapshots by id maps, orders ties by
-// a rank per key, tests each filter glob once per file name, and selects traces
-// with a per-traceback mask without copying columns; the file (format 2) stores
-// narrow columns and the tracebacks in binary (19 MB -> 6.2 MB); the worker sends
-// key texts once per snapshot (not per row), the callers of only the rows drawn,
-// and transferred copies of the columns. On this VM, fresh memory costs 7-10 ms
-// per MB (a page fault per 4 KiB): working arrays are pooled, and idle time
-// (after each load) precomputes the plain groupings of each snapshot and, for
-// the newest snapshot and each other one, the key maps and working memory a diff
-// needs; filters, cumulative groupings and diffs are still computed on demand.
+// a rank per key, orders a diff's rows with a radix sort on (|size diff|, size)
+// (a comparator only within equal runs), tests each filter glob once per file
+// name, and selects traces with a per-traceback mask without copying columns;
+// the file (format 2) stores narrow columns and the tracebacks in binary (19 MB
+// -> 6.2 MB); the worker sends key texts once per snapshot (not per row), the
+// callers of only the rows drawn, and transferred copies of the columns, made in
+// the buffers of the tables the page has replaced (sent back to it). On this VM,
+// fresh memory costs 7-10 ms per MB (a page fault per 4 KiB): working arrays are
+// pooled (the page's too), and idle time (after each load) precomputes the plain
+// groupings of each snapshot and, for the newest snapshot and each other one, the
+// key maps and working memory a diff needs; filters, cumulative groupings and
+// diffs are still computed on demand. The page orders rows (a sort click) with
+// a radix sort too.
 //
 // | operation (1,000,000 traces, 50,000 tracebacks) | median of 5 | runs |
 // |---|---|---|
-// | open with ?url=: navigation → first table drawn | 827 ms | 1255, 751, 827, 764, 868 |
-// |   of which fetching the file (6.2 MB) from 127.0.0.1 | 208 ms | 390, 192, 205, 208, 212 |
-// | open from the file picker: file chosen → first table drawn | 451 ms | 584, 451, 445, 471, 446 |
-// |   of which Snapshot.load (+ totals) in the worker | 227 ms | 245, 223, 227, 230, 219 |
-// |   of which the first table (by line) in the worker and drawn | 125 ms | 157, 125, 119, 139, 116 |
-// | regroup by file | 68 ms | 59, 56, 68, 68, 70 |
-// | regroup by traceback | 70 ms | 72, 70, 69, 79, 69 |
-// | sort by count (50,000 rows) | 66 ms | 74, 66, 47, 38, 73 |
-// | sort by average (50,000 rows) | 38 ms | 39, 33, 38, 35, 49 |
-// | regroup by line, cumulative | 90 ms | 66, 78, 90, 113, 106 |
-// | filter: include glob src/mod1* | 80 ms | 82, 100, 67, 77, 80 |
-// | filter: exclude glob, all frames | 87 ms | 115, 87, 77, 76, 107 |
-// | diff: compare with the second snapshot (by line) | 136 ms | 136, 164, 172, 125, 97 |
-// | diff by traceback | 183 ms | 163, 183, 154, 198, 207 |
-// | flame graph of the diff: build and first draw | 492 ms | 451, 516, 555, 492, 478 |
+// | open with ?url=: navigation → first table drawn | 723 ms | 1336, 693, 723, 723, 745 |
+// |   of which fetching the file (6.2 MB) from 127.0.0.1 | 185 ms | 363, 165, 185, 208, 175 |
+// | open from the file picker: file chosen → first table drawn | 387 ms | 434, 381, 387, 425, 358 |
+// |   of which Snapshot.load (+ totals) in the worker | 187 ms | 204, 205, 180, 187, 184 |
+// |   of which the first table (by line) in the worker and drawn | 103 ms | 103, 84, 116, 133, 87 |
+// | regroup by file | 45 ms | 45, 46, 49, 42, 34 |
+// | regroup by traceback | 55 ms | 51, 52, 58, 73, 55 |
+// | sort by count (50,000 rows) | 54 ms | 54, 63, 49, 57, 50 |
+// | sort by average (50,000 rows) | 27 ms | 24, 27, 35, 25, 29 |
+// | regroup by line, cumulative | 70 ms | 66, 59, 78, 70, 91 |
+// | filter: include glob src/mod1* | 66 ms | 63, 75, 66, 65, 75 |
+// | filter: exclude glob, all frames | 73 ms | 61, 73, 62, 94, 73 |
+// | diff: compare with the second snapshot (by line) | 118 ms | 122, 91, 139, 118, 105 |
+// | diff by traceback | 157 ms | 173, 147, 101, 157, 163 |
+// | flame graph of the diff: build and first draw | 435 ms | 435, 448, 512, 407, 405 |
+//
+// Before this round (same command, a quiet machine): regroup by file 54 ms, by
+// traceback 63, sort by count 50, cumulative 98, filters 73 / 97, diff by line
+// 157, diff by traceback 171.
 //
 // The flame graph is built on demand when its tab opens (198,000 call-path nodes
 // here, random paths share little); the issue gives it no budget.

@@ -74,6 +74,8 @@ export class App {
   #measure: FlameMeasure = 'after';
   #busyTimer = 0;
   #firstTable = true;
+  /** What the header, summary and timeline were last drawn for (see #render). */
+  #chromeKey = '';
 
   // views
   readonly #header: Header;
@@ -359,11 +361,19 @@ export class App {
 
   #render(): void {
     const s = this.#state;
-    this.#header.update(
-      this.#snapshots.map((x) => x.summary),
-      s.snapshot,
-      s.base,
-    );
+    // The header, summary and timeline depend on the snapshots, the selected pair and
+    // the samples only: redrawing them (and the forced layouts that come with it) on
+    // every regroup, sort or filter was most of such a click's cost on the page.
+    const chromeKey = `${this.#snapshots.length}|${s.snapshot}|${s.base}|${this.#samples.length}|${this.#snapshots.map((x) => x.input.live?.tab ?? '').join('\u0000')}`;
+    const chromeChanged = chromeKey !== this.#chromeKey || this.#snapshots.length === 0;
+    this.#chromeKey = chromeKey;
+    if (chromeChanged) {
+      this.#header.update(
+        this.#snapshots.map((x) => x.summary),
+        s.snapshot,
+        s.base,
+      );
+    }
     if (this.#snapshots.length === 0) {
       this.root.classList.remove('has-snapshots');
       if (this.#loading !== undefined || this.#queue.length > 0 || this.#initialLoad) {
@@ -382,8 +392,9 @@ export class App {
     if (this.#content.firstChild !== this.#workspace) this.#content.replaceChildren(this.#workspace);
     const current = this.#snapshots[s.snapshot];
     const base = s.base === null ? undefined : this.#snapshots[s.base];
-    this.#summary.update(current.summary, base?.summary);
-    this.#renderTimeline();
+    if (chromeChanged) this.#summary.update(current.summary, base?.summary);
+    // Live series end at "now": they are redrawn on every render, as before.
+    if (chromeChanged || this.#liveSeries.size > 0) this.#renderTimeline();
     this.#renderLiveBar();
     this.#toolbar.update(s, current.summary.domains, s.base !== null);
     for (const view of ['table', 'flame'] as const) {
@@ -484,6 +495,8 @@ export class App {
       const selectedKey = previous !== undefined && this.#statsTable.selectedRow !== null ? stringAt(previous.keys, this.#statsTable.selectedRow) : undefined;
       this.#table = model;
       this.#showTable(model, 'table', t0, selectedKey);
+      // Nothing reads the replaced table's columns any more: the worker reuses their memory.
+      if (previous !== undefined && previous !== model) this.#client.recycle(previous);
     } catch (error) {
       if (gen !== this.#tableGen) return;
       this.#tableKey = '';

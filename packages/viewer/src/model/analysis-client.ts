@@ -52,6 +52,22 @@ export class AnalysisClient {
     });
   }
 
+  /**
+   * Gives the column buffers of `model`, which the page must no longer read, back
+   * to the worker (transferred: `model`'s arrays are left empty), which copies the
+   * next tables into them: fresh memory costs a page fault per 4 KiB, ~10 ms per
+   * 50,000-row diff table on a VM.
+   */
+  recycle(model: TableModel): void {
+    const buffers = new Set<ArrayBuffer>();
+    for (const a of [model.size, model.count, model.sizeDiff, model.countDiff, model.keys.ends, model.keys.ids, model.callers?.ends, model.callers?.ids]) {
+      if (a !== undefined && a.buffer.byteLength > 0) buffers.add(a.buffer as ArrayBuffer);
+    }
+    if (buffers.size === 0) return;
+    const list = [...buffers];
+    void this.#call({ op: 'recycle', buffers: list }, list).catch(() => undefined);
+  }
+
   detail(query: TableQuery, row: number): Promise<DetailModel> {
     return this.#call({ op: 'detail', query, row }) as Promise<DetailModel>;
   }

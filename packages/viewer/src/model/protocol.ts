@@ -16,7 +16,9 @@ export type Request =
   | { op: 'flame'; selection: TraceSelection; measure: FlameMeasure }
   | { op: 'json'; query: TableQuery; sort: SortKey }
   | { op: 'pprof'; selection: TraceSelection }
-  | { op: 'settle' };
+  | { op: 'settle' }
+  /** Column buffers of a table the page no longer shows, for the worker to copy the next tables into. */
+  | { op: 'recycle'; buffers: ArrayBuffer[] };
 
 export type Envelope = Request & { id: number };
 

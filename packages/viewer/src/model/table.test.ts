@@ -96,6 +96,25 @@ describe('orderRows without a comparator', () => {
   });
 });
 
+describe('orderRows on wide keys', () => {
+  it('orders sizes up to 2^45, fractional averages and (never produced, but handled) negative and -0 keys like a comparator sort', () => {
+    let seed = 11;
+    const r = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const n = 5000;
+    const size = Float64Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 4096 : Math.floor(r() ** 4 * 2 ** 45)));
+    const count = Float64Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 3 : 1 + Math.floor(r() * 100_000)));
+    const t: TableModel = { keyType: 'traceback', cumulative: false, compare: false, keys: { text: '', ends: new Uint32Array(n) }, size, count, total: { size: 0, count: 0 }, ms: 0 };
+    const expect_ = (values: (i: number) => number) => Array.from({ length: n }, (_, i) => i).sort((a, b) => values(b) - values(a) || a - b);
+    expect([...orderRows(t, 'count')]).toEqual(expect_((i) => count[i]));
+    expect([...orderRows(t, 'average')]).toEqual(expect_((i) => size[i] / count[i]));
+    const d: TableModel = { ...t, compare: true, size: Float64Array.from(size, (x, i) => (i % 3 === 0 ? -x : i % 11 === 0 ? -0 : x)), sizeDiff: new Float64Array(n), countDiff: new Float64Array(n) };
+    expect([...orderRows(d, 'size')]).toEqual(expect_((i) => d.size[i]));
+  });
+});
+
 describe('packed strings', () => {
   it('store repeated strings once and read back every string, in order', () => {
     const repeated = Array.from({ length: 1000 }, (_, i) => `f${i % 7}.c:${i % 3}`);

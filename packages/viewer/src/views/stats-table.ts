@@ -63,6 +63,13 @@ export class StatsTable {
   #barMax = 0;
   #frame = 0;
   #missingCallers: number[] = [];
+  /**
+   * The viewport's height and scroll offset as last seen (resize and scroll
+   * events): reading them while drawing rows forced a layout of the whole page
+   * on every new table (10-20 ms).
+   */
+  #height = 0;
+  #scrollTop = 0;
   /** The model whose callers are being fetched (one request at a time). */
   #fetching: TableModel | undefined;
 
@@ -77,7 +84,10 @@ export class StatsTable {
         class: 'table-viewport',
         attrs: { tabindex: 0, role: 'grid', 'aria-label': 'Statistics', 'aria-readonly': 'true' },
         on: {
-          scroll: () => this.#schedule(),
+          scroll: () => {
+            this.#scrollTop = this.viewport.scrollTop;
+            this.#schedule();
+          },
           keydown: (e) => this.#key(e),
         },
       },
@@ -89,7 +99,12 @@ export class StatsTable {
       const row = (e.target as HTMLElement).closest<HTMLElement>('.row');
       if (row?.dataset.pos !== undefined) this.#select(Number(row.dataset.pos), false);
     });
-    new ResizeObserver(() => this.#schedule()).observe(this.viewport);
+    new ResizeObserver((entries) => {
+      // Layout is clean here; a table shown again (after display: none) may have lost its scroll offset.
+      this.#height = entries[entries.length - 1].target.clientHeight;
+      this.#scrollTop = this.viewport.scrollTop;
+      this.#schedule();
+    }).observe(this.viewport);
   }
 
   /** Shows `model` in `order`; keeps `selectedRow` (a model index) selected if it is there. */
@@ -98,7 +113,8 @@ export class StatsTable {
     this.#model = model;
     this.#order = order;
     this.#sort = sort;
-    this.#position = new Int32Array(order.length);
+    // Reused between models (fresh memory is slow on a VM); only its first order.length entries are read.
+    if (this.#position.length < order.length) this.#position = new Int32Array(order.length);
     for (let p = 0; p < order.length; p++) this.#position[order[p]] = p;
     this.#selected = selectedRow !== null && selectedRow < order.length ? this.#position[selectedRow] : -1;
     let max = 0;
@@ -112,7 +128,8 @@ export class StatsTable {
     this.viewport.setAttribute('aria-rowcount', String(order.length + 1));
     this.#empty.hidden = order.length > 0;
     this.#empty.textContent = emptyText;
-    if (!keepScroll) this.viewport.scrollTop = 0;
+    // Setting scrollTop forces a layout: only when it moves.
+    if (!keepScroll && this.#scrollTop !== 0) this.viewport.scrollTop = this.#scrollTop = 0;
     this.#render();
   }
 
@@ -166,9 +183,11 @@ export class StatsTable {
     if (model === undefined) return;
     this.#missingCallers = [];
     const n = this.#order.length;
-    const height = this.viewport.clientHeight || 600;
-    const first = Math.max(0, Math.floor(this.viewport.scrollTop / ROW_HEIGHT) - OVERSCAN);
-    const last = Math.min(n, Math.ceil((this.viewport.scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
+    if (this.#height === 0) this.#height = this.viewport.clientHeight; // before the first resize event
+    const height = this.#height || 600;
+    const top = this.#scrollTop;
+    const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(n, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
     const visible = Math.max(0, last - first);
     while (this.#pool.length < visible) this.#pool.push(this.#newRow());
     this.#layer.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
@@ -278,6 +297,7 @@ export class StatsTable {
       const header = 0;
       if (top < vp.scrollTop + header) vp.scrollTop = top - header;
       else if (top + ROW_HEIGHT > vp.scrollTop + vp.clientHeight) vp.scrollTop = top + ROW_HEIGHT - vp.clientHeight;
+      this.#scrollTop = vp.scrollTop;
     }
     this.#render();
     this.handlers.select(this.#order[pos]);

@@ -98,6 +98,10 @@ export class Toolbar {
     );
   }
 
+  #shownDomains: DomainSummary[] | undefined;
+  #shownDomainsKey = '';
+  #shownFocus = '';
+
   update(state: ViewState, domains: DomainSummary[], compare: boolean): void {
     for (const [key, input] of this.#groupInputs) input.checked = key === state.keyType;
     this.#cumulative.checked = state.cumulative;
@@ -108,6 +112,9 @@ export class Toolbar {
     if (document.activeElement !== this.include) this.include.value = state.include.join(' ');
     if (document.activeElement !== this.exclude) this.exclude.value = state.exclude.join(' ');
     this.#renderDomains(state, domains);
+    const focusKey = JSON.stringify(state.focus);
+    if (focusKey === this.#shownFocus) return;
+    this.#shownFocus = focusKey;
     this.#focus.replaceChildren();
     if (state.focus !== null) {
       this.#focus.append(
@@ -128,6 +135,11 @@ export class Toolbar {
   }
 
   #renderDomains(state: ViewState, domains: DomainSummary[]): void {
+    // Rebuilt only when the domains or their selection change (not on every state change).
+    const key = JSON.stringify(state.domains);
+    if (domains === this.#shownDomains && key === this.#shownDomainsKey) return;
+    this.#shownDomains = domains;
+    this.#shownDomainsKey = key;
     this.#domains.replaceChildren();
     if (domains.length < 2) return;
     this.#domains.append(h('span', { class: 'tool-label', text: 'Domains' }));
