@@ -35,6 +35,7 @@ for (const workload of ['churn', 'sqljs', 'treesitter'].filter((w) => !only || o
 }
 
 const row = (name, w) => {
+  if (!results[w]) return undefined; // not among --workloads
   const { ms, runs } = results[w];
   const allocs = runs.jshook.at(-1).allocs;
   const ours = ms.traced - ms.original;
@@ -43,8 +44,8 @@ const row = (name, w) => {
   const overheadRatio = ours > ms.original * 0.02 ? `${(theirs / ours).toFixed(0)}×` : `n/a (ours is within noise)`;
   return `| ${name} | ${allocs.toLocaleString('en')} | ${ms.original.toFixed(1)} ms | ${ms.traced.toFixed(1)} ms | **${(ms.traced / ms.original).toFixed(2)}×** | ${ms.jshook.toFixed(1)} ms (${(ms.jshook / ms.original).toFixed(2)}×) | **${(ms.jshook / ms.traced).toFixed(1)}×** | ${overheadRatio} |`;
 };
-const churnTraced = results.churn.traced;
-const perTrace = churnTraced.tracerBytes / churnTraced.traces;
+const churnTraced = results.churn?.traced;
+const perTrace = churnTraced && churnTraced.tracerBytes / churnTraced.traces;
 const table = [
   `Medians of ${rounds} runs each, one process per run, on ${os.cpus()[0].model.trim()} (${os.cpus().length} cores), Node ${process.version}; nframe=1.`,
   '',
@@ -58,13 +59,13 @@ const table = [
   '',
   '| workload | original | shadow stack, start(1) | ratio | shadow stack, start(16) | ratio |',
   '|---|---|---|---|---|---|',
-  ...['churn', 'sqljs', 'treesitter'].map((w) => {
+  ...['churn', 'sqljs', 'treesitter'].filter((w) => results[w]).map((w) => {
     const { ms } = results[w];
     return `| ${w} | ${ms.original.toFixed(1)} ms | ${ms.deep1.toFixed(1)} ms | **${(ms.deep1 / ms.original).toFixed(2)}×** | ${ms.deep16.toFixed(1)} ms | **${(ms.deep16 / ms.original).toFixed(2)}×** |`;
   }),
   '',
-  `Tracer memory per live allocation (churn, ${churnTraced.traces} live traces): ${perTrace.toFixed(1)} B (getTracemallocMemory() = ${churnTraced.tracerBytes} B).`,
-];
+  churnTraced ? `Tracer memory per live allocation (churn, ${churnTraced.traces} live traces): ${perTrace.toFixed(1)} B (getTracemallocMemory() = ${churnTraced.tracerBytes} B).` : undefined,
+].filter((line) => line !== undefined);
 writeFileSync(`${here}out/results.json`, JSON.stringify(results, null, 2));
 writeFileSync(`${here}out/results.md`, `${table.join('\n')}\n`);
 process.stdout.write(`${table.join('\n')}\n`);
