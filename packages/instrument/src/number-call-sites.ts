@@ -1,19 +1,11 @@
-// Give every direct call to an allocator its own site id.
+// Finding calls in binaryen's tree: the fallback for functions our byte scanner
+// could not read (an unknown opcode). Every other call is redirected in the bytes,
+// before binaryen reads the module (binary/redirect-calls.ts), with exact offsets.
 //
-// Before:
-//   (func $make_nodes …
-//     (call $malloc (i32.const 100)))           ;; at byte 0x1a2 of the original module
-// After:
-//   (func $make_nodes …
-//     (call $malloc$site (i32.const 100) (i32.const 7)))
-//   site 7 = { kind: 'call', func: <index of make_nodes>, offset: 0x1a2, allocator: 'malloc' }
-//
-// The offsets come from our own scan of the original bytes (binary/instructions.ts),
-// which lists a function's calls in binary order. binaryen's tree visited children
-// first, in evaluation order, yields the same calls in the same order, so the k-th
-// call found in the tree is the k-th call in the bytes. If the counts disagree (code
-// binaryen dropped, an expression this walker cannot descend into) the function's
-// sites keep their ids but get the function's start as an approximate offset.
+// Walked children first, in evaluation order, the tree yields a function's calls in
+// the order of the binary encoding. Sites found this way get the function's start as
+// an approximate offset. `children` also serves the shadow stack's search for
+// catch bodies.
 
 import binaryen from 'binaryen';
 

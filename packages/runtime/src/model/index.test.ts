@@ -28,6 +28,7 @@ describe('model index', () => {
       'formatFixed',
       'formatSize',
       'frameKey',
+      'radixSortDescending',
       'validateSnapshotData',
     ]);
   });

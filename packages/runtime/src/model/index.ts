@@ -9,6 +9,7 @@ export { crc32 } from './crc32.js';
 export { DomainFilter, Filter, type FrameLike, type TraceFilter, type TraceLike } from './filter.js';
 export { fnmatch, fnmatchToRegExp } from './fnmatch.js';
 export { formatFixed, formatSize } from './format.js';
+export { radixSortDescending } from './radix-sort.js';
 export { Frame, UNKNOWN_FRAME, compareCodePoints, frameKey } from './frame.js';
 export type { KeyType } from './group-by.js';
 export { Snapshot } from './snapshot.js';

@@ -18,6 +18,7 @@ import { reserveScratch, scratchFloat64, scratchInt32, scratchUint8 } from './sc
 import { Statistic, StatisticDiff } from './statistic.js';
 import { Traceback } from './traceback.js';
 import type { TracebackTable } from './traceback-table.js';
+import { radixSortDescending } from './radix-sort.js';
 
 /** A snapshot's traceback table, its bytes and blocks per traceback index, and its groups (cached). */
 export interface GroupSource {
@@ -160,7 +161,7 @@ export class StatisticTable {
     // bits; only runs equal in both (few) go through the comparator. A comparator
     // sort of all rows (typed-array reads) took 20-35 ms for 55,000 rows, this 3-6.
     const order = identity(n);
-    if (radixDescending(order, size, scratchInt32(3, n)) && radixDescending(order, absSize, scratchInt32(3, n))) {
+    if (radixSortDescending(order, size, scratchInt32(3, n)) && radixSortDescending(order, absSize, scratchInt32(3, n))) {
       for (let i = 0; i < n; ) {
         let j = i + 1;
         while (j < n && absSize[order[j]] === absSize[order[i]] && size[order[j]] === size[order[i]]) j++;
@@ -296,53 +297,10 @@ export class StatisticTable {
   }
 }
 
-/** Index of the low 32 bits of a float64 in a Uint32Array view of it (0 on little-endian machines). */
-const LOW_WORD = new Uint32Array(new Float64Array([1]).buffer)[0] === 0 ? 0 : 1;
-const radixCounts = new Int32Array(65536);
-
-/**
- * Stably reorders `order` (row indices) by `key[row]`, largest first, with an
- * LSD radix sort on the keys' bits, 16 at a time (`temp`: n entries of working
- * memory). Keys >= 0 order as their IEEE-754 bit patterns do as unsigned
- * integers; a pass whose digit is the same for every row is skipped. Returns
- * false, leaving `order` as it was, when a key is negative, -0 or NaN.
- */
-function radixDescending(order: Int32Array, key: Float64Array, temp: Int32Array): boolean {
-  const n = order.length;
-  for (let i = 0; i < n; i++) if (!(key[i] >= 0) || (key[i] === 0 && 1 / key[i] < 0)) return false;
-  if (n < 2) return true;
-  const words = new Uint32Array(key.buffer, key.byteOffset, 2 * key.length);
-  const counts = radixCounts;
-  let src = order;
-  let dst = temp;
-  for (let pass = 0; pass < 4; pass++) {
-    const w = LOW_WORD ^ (pass >> 1);
-    const shift = (pass & 1) * 16;
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[0xffff - ((words[2 * src[i] + w] >>> shift) & 0xffff)]++;
-    if (counts[0xffff - ((words[2 * src[0] + w] >>> shift) & 0xffff)] === n) continue;
-    let at = 0;
-    for (let d = 0; d < 65536; d++) {
-      const c = counts[d];
-      counts[d] = at;
-      at += c;
-    }
-    for (let i = 0; i < n; i++) {
-      const row = src[i];
-      dst[counts[0xffff - ((words[2 * row + w] >>> shift) & 0xffff)]++] = row;
-    }
-    const t = src;
-    src = dst;
-    dst = t;
-  }
-  if (src !== order) order.set(src);
-  return true;
-}
-
 let radixWarm = false;
 
 /**
- * Runs radixDescending on made-up rows, once: a compare() is often the first
+ * Runs radixSortDescending on made-up rows, once: a compare() is often the first
  * (and only) call, and its loops, still unoptimized, took 2-3 times longer.
  */
 function warmRadix(): void {
@@ -357,7 +315,7 @@ function warmRadix(): void {
       key[i] = round % 2 === 0 ? (i * 7919) % 65_521 : ((i * 7919) % 65_521) / 3;
       order[i] = i;
     }
-    radixDescending(order, key, temp);
+    radixSortDescending(order, key, temp);
   }
 }
 

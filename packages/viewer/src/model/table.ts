@@ -5,7 +5,7 @@
  * the text of a row are pure functions of it, done on the main thread.
  */
 
-import { formatSize } from '@wasm-tracemalloc/runtime/model';
+import { formatSize, radixSortDescending } from '@wasm-tracemalloc/runtime/model';
 import { stringAt, type PackedStrings } from './packed-strings.js';
 import type { KeyType, SortKey } from './view-state.js';
 
@@ -63,47 +63,13 @@ export function rowStatus(t: TableModel, i: number): DiffStatus | undefined {
 export function orderRows(t: TableModel, sort: SortKey): Uint32Array {
   const n = t.size.length;
   const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
   const key = sortColumn(t, sort);
-  if (key === undefined) {
-    for (let i = 0; i < n; i++) order[i] = i;
-    return order;
-  }
-  for (let i = 0; i < n; i++) if (!(key[i] >= 0) || (key[i] === 0 && 1 / key[i] < 0)) return orderBySearch(key, order); // NaN, < 0, -0
-  // Stable: equal keys keep tracemalloc's order (index). Without a comparator
-  // (a JS comparator costs ~1 µs a call: 50,000 rows took 40-60 ms): an LSD radix
-  // sort on the keys' bits, 16 at a time. Keys are >= 0 (sizes, counts, averages,
-  // absolute differences), so their IEEE-754 bit patterns order as unsigned
-  // integers; digits are inverted for largest first. A pass whose digit is the
-  // same for every row (the low word of integral sizes, often) is skipped. This
-  // runs a few times per page, mostly unoptimized: 4 passes of simple loops took
-  // 3-5 ms for 55,000 rows where a binary search per row took 20.
-  const words = new Uint32Array(key.buffer, key.byteOffset, 2 * n);
-  let src: Uint32Array = order;
-  for (let i = 0; i < n; i++) src[i] = i;
-  let dst = scratchU32(n);
-  const counts = radixCounts;
-  for (let pass = 0; pass < 4; pass++) {
-    const w = LOW_WORD ^ (pass >> 1); // word of the 64-bit pattern: low first
-    const shift = (pass & 1) * 16;
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[0xffff - ((words[2 * src[i] + w] >>> shift) & 0xffff)]++;
-    if (n === 0 || counts[0xffff - ((words[2 * src[0] + w] >>> shift) & 0xffff)] === n) continue;
-    let at = 0;
-    for (let d = 0; d < 65536; d++) {
-      const c = counts[d];
-      counts[d] = at;
-      at += c;
-    }
-    for (let i = 0; i < n; i++) {
-      const row = src[i];
-      dst[counts[0xffff - ((words[2 * row + w] >>> shift) & 0xffff)]++] = row;
-    }
-    const t = src;
-    src = dst;
-    dst = t;
-  }
-  if (src !== order) order.set(src);
-  return order;
+  if (key === undefined) return order;
+  // Stable: equal keys keep tracemalloc's order (index). The model's radix sort (no
+  // JS comparator: 3-5 ms for 55,000 rows where a comparator took 40-60) needs keys
+  // >= 0 (sizes, counts, averages, absolute differences); otherwise a native sort.
+  return radixSortDescending(order, key, scratchU32(n)) ? order : orderBySearch(key, order);
 }
 
 /** orderRows by a native sort of the keys and a binary search per row (keys with NaN or negative values). */
@@ -126,10 +92,6 @@ function orderBySearch(key: Float64Array, order: Uint32Array): Uint32Array {
   }
   return order;
 }
-
-/** Index of the low 32 bits of a float64 in a Uint32Array view of it (0 on little-endian machines). */
-const LOW_WORD = new Uint32Array(new Float64Array([1]).buffer)[0] === 0 ? 0 : 1;
-const radixCounts = new Int32Array(65536);
 
 // Working arrays of orderRows, kept between calls: on a VM fresh memory costs a page
 // fault per 4 KiB (7-10 ms per MB), more than sorting 50,000 rows natively.
