@@ -96,6 +96,53 @@ describe('instrument', () => {
     expect(e.sized!(8)).toBeGreaterThan(0); // the program is unaffected
   });
 
+  it('links calls between allocators past wrappers that would pass them through', async () => {
+    // wasi-libc's shape: malloc → dlmalloc, free → dlfree, calloc → malloc; plus an
+    // allocation that frees inside (a collector sweeping in __new), whose free counts.
+    const m = new binaryen.Module();
+    const { i32, none } = binaryen;
+    m.setMemory(1, 1, 'memory');
+    m.addGlobal('bump', i32, true, m.i32.const(1024));
+    m.addFunction('dlmalloc', i32, i32, [i32], m.block(null, [
+      m.local.set(1, m.global.get('bump', i32)),
+      m.global.set('bump', m.i32.add(m.global.get('bump', i32), m.i32.const(64))),
+      m.local.get(1, i32),
+    ], i32));
+    m.addFunction('dlfree', i32, none, [], m.nop());
+    m.addFunction('malloc', i32, i32, [], m.call('dlmalloc', [m.local.get(0, i32)], i32));
+    m.addFunction('free', i32, none, [], m.call('dlfree', [m.local.get(0, i32)], none));
+    m.addFunction('calloc', binaryen.createType([i32, i32]), i32, [], m.call('malloc', [m.i32.mul(m.local.get(0, i32), m.local.get(1, i32))], i32));
+    // aligned_alloc(old, size) stands for a collector's allocation: it frees `old`, a
+    // block allocated before, then allocates (malloc, with its own call to dlmalloc).
+    m.addFunction('aligned_alloc', binaryen.createType([i32, i32]), i32, [], m.block(null, [
+      m.call('free', [m.local.get(0, i32)], none),
+      m.call('malloc', [m.local.get(1, i32)], i32),
+    ], i32));
+    for (const f of ['malloc', 'free', 'calloc', 'aligned_alloc']) m.addFunctionExport(f, f);
+    binaryen.setDebugInfo(true);
+    const bytes = m.emitBinary();
+    m.dispose();
+
+    const result = instrument(bytes, { source: 'nested.wasm' });
+    const out = binaryen.readBinary(result.bytes);
+    const callsIn = (name: string) => [...out.emitText().matchAll(new RegExp(`\\(func \\$${name.replace(/\$/g, '\\$')} [^]*?\n \\)`, 'g'))][0]![0].match(/call \$[^\s)]+/g);
+    expect(callsIn('malloc$orig')).toEqual(['call $dlmalloc$orig']);
+    expect(callsIn('free$orig')).toEqual(['call $dlfree$orig']);
+    expect(callsIn('calloc$orig')).toEqual(['call $malloc$orig']);
+    expect(callsIn('aligned_alloc$orig')).toEqual(['call $free', 'call $malloc$orig']);
+    out.dispose();
+
+    const { instance } = await instantiateTraced(result.bytes, {}, { name: 'nested.wasm' });
+    const e = instance.exports as unknown as Exports;
+    const a = e.malloc!(10);
+    const b = e.calloc!(3, 4);
+    const c = e.aligned_alloc!(a, 20); // its free of `a` counts
+    expect(getTracedMemory()[0]).toBe(12 + 20);
+    expect(getTracerStats()).toMatchObject({ traces: 2, untracedFrees: 0, doubleFrees: 0 });
+    expect(takeSnapshot().traces.map((t) => t.size).sort((x, y) => x - y)).toEqual([12, 20]);
+    expect([b, c].every((p) => p > 0)).toBe(true);
+  });
+
   it('records the byte offset of each call instruction in the original module', () => {
     const original = allocatorModule();
     const result = instrument(original, { source: 'bump.wasm' });

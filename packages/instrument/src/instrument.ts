@@ -16,7 +16,7 @@ import { encodeSiteTable, SITE_SECTION, SITE_TABLE_VERSION, type SiteRecord, typ
 import { readModule, scanFunction, isDebugSection, stripCustomSections, type ModuleInfo } from './binary/module.js';
 import { WasmFormatError } from './binary/reader.js';
 import { findAllocators, parseUserRule, LOOKED_FOR, type AllocatorMatch, type UserRule } from './allocators.js';
-import { addRuntimeImports, wrapAllocators } from './wrap-allocators.js';
+import { addRuntimeImports, linkNestedCalls, wrapAllocators } from './wrap-allocators.js';
 import { findCalls, E } from './number-call-sites.js';
 import { addShadowStack, planShadowCalls, reachingFunctions, MAX_SHADOW_FRAMES, type ShadowStackReport } from './shadow-stack.js';
 import { redirectCalls, type Redirect, type Stub } from './binary/redirect-calls.js';
@@ -250,6 +250,7 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
 
     const rt = addRuntimeImports(mod);
     const wrapped = wrapAllocators(mod, rt, allocators, internalName, (a, kind) => externalSite.get(`${a.func.index}:${kind}`)!, (a) => stubName(a.func.index));
+    linkNestedCalls(mod, wrapped);
     const byIndexName = new Map(wrapped.map((w) => [w.indirect, w]));
     const targets = new Set(byIndexName.keys());
 

@@ -35,6 +35,7 @@
 
 import binaryen from 'binaryen';
 import type { AllocatorMatch, AllocSpec } from './allocators.js';
+import { E, findCalls } from './number-call-sites.js';
 
 export const RUNTIME_MODULE = 'wasm-tracemalloc';
 
@@ -131,6 +132,33 @@ export function wrapAllocators(
   const imported = new Set(wrapped.filter((w) => w.match.func.import).map((w) => w.indirect));
   if (imported.size) rebuildElementSegments(mod, imported);
   return wrapped;
+}
+
+/**
+ * Calls from one allocator's body to another go straight to the callee's original,
+ * past wrappers that would only pass them through: while an allocator's body runs,
+ * `$wtm.depth` is set, so an alloc-like callee always passes through, and a free
+ * called from a free (`free` → `dlfree`, `operator delete` → `free`) does too. A free
+ * called from an alloc-like body keeps its wrapper, which records it when the
+ * allocation is the outermost call (a collector sweeping inside `__new`). Returns
+ * how many calls were linked.
+ */
+export function linkNestedCalls(mod: binaryen.Module, wrapped: WrappedAllocator[]): number {
+  const byName = new Map(wrapped.map((w) => [w.indirect, w]));
+  const targets = new Set(byName.keys());
+  let linked = 0;
+  for (const caller of wrapped) {
+    if (caller.match.func.import) continue;
+    const body = binaryen.getFunctionInfo(mod.getFunction(caller.orig)).body;
+    if (!body) continue;
+    for (const call of findCalls(body, targets).calls) {
+      const callee = byName.get(E.Call.getTarget(call))!;
+      if (callee.match.spec.kind === 'free' && caller.match.spec.kind !== 'free') continue;
+      E.Call.setTarget(call, callee.orig);
+      linked++;
+    }
+  }
+  return linked;
 }
 
 /**

@@ -20,6 +20,10 @@
 //   LOG         256 × 20 B       invalid-free log, a ring of
 //                                [domain][ptr][site][kind][tb of the original alloc]
 //   EMPTY       16 B             zeros: the snapshot returned when not tracing
+//   STACK       128 × 4 B        the shadow stack's ring (see put())
+//   RECENT      4096 × 8 B       recent frees: [ptr][tb], direct-mapped on the
+//                                trace hash, so that a second free is told from a
+//                                free of a block never traced (see free())
 //   storeBase   storeCap B       traceback store: records
 //                                [hash][domain][nframe][total_nframe][frames…] (u32 each,
 //                                frames oldest → most recent), bump-allocated, never
@@ -44,21 +48,25 @@
 //
 // Invariants of the trace table:
 //   - at most one entry per (domain, ptr); its domain is its traceback's domain;
-//   - an entry is *live*, or *freed* (top bit of tb set): freed entries keep their
-//     key, so that a second free of the pointer is seen as a double free, until a
-//     rehash drops them. Only an alloc of the same (domain, ptr) reuses the slot;
-//   - live = live entries, used = live + freed ≤ tableLimit = 3/4 × tableCap;
+//   - every entry is live: a free removes its entry at once (backward-shift
+//     deletion), so the table never fills with freed keys and only grows when the
+//     live traces do. The free is remembered in RECENT instead;
+//   - live = entries ≤ tableLimit = 3/4 × tableCap;
 //   - current = Σ size of live entries, current ≤ windowPeak ≤ peak (see takeWindowPeak);
 //   - every entry is reached from its home slot through non-empty slots: entries
-//     are only removed by a rehash or by backward-shift deletion (dropTrace).
+//     are only removed by backward-shift deletion (dropTrace).
+//
+// A double free is a free of a pointer that is not in the table but is in its
+// RECENT slot, with the traceback of its allocation. A slot keeps the latest free
+// that hashed to it, so a second free is recognised while fewer than about 4096
+// other frees came between; later it counts as an untraced free. (CPython's
+// tracemalloc does not look for double frees at all.)
 //
 // A failure to grow memory (or the test limit of setMemoryLimitPages) drops the
 // event and counts it in lostTraces. The traced program never notices, and the
 // table is left as if the event's pointer had never been traced: a later free of
 // it is an untraced free.
 
-// @ts-ignore: decorator
-@inline const FREED: u32 = 0x8000_0000;
 // @ts-ignore: decorator
 @inline const NO_TRACEBACK: u32 = 0xFFFF_FFFF;
 
@@ -94,7 +102,11 @@
 // @ts-ignore: decorator
 @inline const EMPTY_BYTES: usize = 16;
 // @ts-ignore: decorator
-@inline const STATIC_BYTES: usize = FRAME_BUFFER_BYTES + LOG_BYTES + EMPTY_BYTES + STACK_BYTES;
+@inline const RECENT_BITS: u32 = 12;
+// @ts-ignore: decorator
+@inline const RECENT_BYTES: usize = <usize>8 << RECENT_BITS;
+// @ts-ignore: decorator
+@inline const STATIC_BYTES: usize = FRAME_BUFFER_BYTES + LOG_BYTES + EMPTY_BYTES + STACK_BYTES + RECENT_BYTES;
 
 // @ts-ignore: decorator
 @inline const KIND_UNTRACED: u32 = 1;
@@ -110,6 +122,8 @@ const STATIC: usize = memory.data(<i32>STATIC_BYTES, 16);
 @inline const EMPTY: usize = STATIC + FRAME_BUFFER_BYTES + LOG_BYTES;
 // @ts-ignore: decorator
 @inline const STACK: usize = STATIC + FRAME_BUFFER_BYTES + LOG_BYTES + EMPTY_BYTES;
+// @ts-ignore: decorator
+@inline const RECENT: usize = STACK + STACK_BYTES;
 
 // ---- shadow stack ---------------------------------------------------------------
 //
@@ -156,7 +170,6 @@ let tableMask: u32 = 0;
 let tableShift: u32 = 0;
 let tableLimit: u32 = 0;
 let live: u32 = 0;
-let used: u32 = 0;
 
 let top: usize = 0;
 
@@ -213,9 +226,9 @@ function layout(): bool {
   tableLimit = TABLE_MIN - TABLE_MIN / 4;
   top = tableBase + tableBytes;
   memory.fill(setBase, 0, top - setBase);
+  memory.fill(RECENT, 0, RECENT_BYTES);
 
   live = 0;
-  used = 0;
   current = 0;
   peak = 0;
   windowPeak = 0;
@@ -240,7 +253,7 @@ function layout(): bool {
 
 // @ts-ignore: decorator
 @inline function recordOf(tb: u32): usize {
-  return <usize>(tb & ~FREED) << 2;
+  return <usize>tb << 2;
 }
 
 // @ts-ignore: decorator
@@ -384,11 +397,7 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
   }
 }
 
-/**
- * Moves the live entries into a table sized for `need` live entries (load ≤ 1/2
- * afterwards: twice as large when full of live entries, the same size or smaller
- * when freed entries were most of it) and drops the freed ones.
- */
+/** Moves the entries into a table sized for `need` of them (load ≤ 1/2 afterwards). */
 // @ts-ignore: decorator
 @noinline function rehash(need: u32): bool {
   let cap = TABLE_MIN;
@@ -402,9 +411,8 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
   let shift = clz(cap) + 1;
   for (let e = tableBase; e < top; e += ENTRY_BYTES) {
     let ptr = load<u32>(e);
-    let tb = load<u32>(e, 8);
-    if (ptr == 0 || (tb & FREED) != 0) continue;
-    let i = traceHash(domainOf(tb), ptr) >> shift;
+    if (ptr == 0) continue;
+    let i = traceHash(domainOf(load<u32>(e, 8)), ptr) >> shift;
     while (load<u32>(scratch + <usize>i * ENTRY_BYTES) != 0) i = (i + 1) & mask;
     memory.copy(scratch + <usize>i * ENTRY_BYTES, e, ENTRY_BYTES);
   }
@@ -413,13 +421,21 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
   tableMask = mask;
   tableShift = shift;
   tableLimit = cap - cap / 4;
-  used = live;
   top = tableBase + bytes;
   return true;
 }
 
-/** Removes the entry at e (Knuth's algorithm R: backward-shift deletion). */
+/**
+ * Removes the entry at e (Knuth's algorithm R: backward-shift deletion) and
+ * remembers the free in RECENT. The caller has taken its size off `current`.
+ */
 function dropTrace(e: usize): void {
+  let ptr0 = load<u32>(e);
+  let tb0 = load<u32>(e, 8);
+  let r = recentSlot(domainOf(tb0), ptr0);
+  store<u32>(r, ptr0);
+  store<u32>(r, tb0, 4);
+  live--;
   let i = <u32>((e - tableBase) / ENTRY_BYTES);
   let j = i;
   while (true) {
@@ -435,7 +451,20 @@ function dropTrace(e: usize): void {
     i = j;
   }
   memory.fill(entryAt(i), 0, ENTRY_BYTES);
-  used--;
+}
+
+/** The RECENT slot of (domain, ptr): the top bits of its trace hash. */
+// @ts-ignore: decorator
+@inline function recentSlot(domain: u32, ptr: u32): usize {
+  return RECENT + (<usize>(traceHash(domain, ptr) >> (32 - RECENT_BITS)) << 3);
+}
+
+/** The traceback of the block's allocation if (domain, ptr) was freed recently, else 0. */
+// @ts-ignore: decorator
+@inline function recentlyFreed(domain: u32, ptr: u32): u32 {
+  let r = recentSlot(domain, ptr);
+  let tb = load<u32>(r, 4);
+  return load<u32>(r) == ptr && tb != 0 && domainOf(tb) == domain ? tb : 0;
 }
 
 /** Records (domain, ptr) → (size, tb), replacing any entry of that key. */
@@ -443,14 +472,11 @@ function dropTrace(e: usize): void {
 @inline function addTrace(domain: u32, ptr: u32, size: u32, tb: u32): bool {
   let e = findTrace(domain, ptr);
   if (load<u32>(e) == 0) {
-    if (used >= tableLimit) {
+    if (live >= tableLimit) {
       if (!rehash(live + 1)) return false;
       e = findTrace(domain, ptr);
     }
     store<u32>(e, ptr);
-    used++;
-    live++;
-  } else if ((load<u32>(e, 8) & FREED) != 0) {
     live++;
   } else {
     current -= load<u32>(e, 4);
@@ -471,12 +497,12 @@ function dropTrace(e: usize): void {
 @noinline function traceLost(domain: u32, ptr: u32): void {
   lost++;
   let e = findTrace(domain, ptr);
-  if (load<u32>(e) == 0) return;
-  if ((load<u32>(e, 8) & FREED) == 0) {
+  if (load<u32>(e) != 0) {
     current -= load<u32>(e, 4);
-    live--;
+    dropTrace(e);
   }
-  dropTrace(e);
+  // Its free must not look like a double free either.
+  store<u32>(recentSlot(domain, ptr), 0);
 }
 
 // @ts-ignore: decorator
@@ -505,17 +531,23 @@ export function alloc(domain: u32, ptr: u32, size: u32, site: u32): void {
 export function free(domain: u32, ptr: u32, site: u32): void {
   if (!tracing || ptr == 0) return;
   let e = findTrace(domain, ptr);
-  let tb = load<u32>(e, 8);
-  if (load<u32>(e) == 0) {
-    // Unknown: allocated before start(), lost, or not from a traced allocator.
-    invalidFree(domain, ptr, site, KIND_UNTRACED, NO_TRACEBACK);
-  } else if ((tb & FREED) != 0) {
-    invalidFree(domain, ptr, site, KIND_DOUBLE, tb & ~FREED);
-  } else {
+  if (load<u32>(e) != 0) {
     current -= load<u32>(e, 4);
-    store<u32>(e, tb | FREED, 8);
-    live--;
+    dropTrace(e);
+  } else {
+    untracedOrDoubleFree(domain, ptr, site);
   }
+}
+
+/**
+ * A free of a pointer with no live trace: freed recently (a double free), or
+ * unknown (allocated before start(), lost, or not from a traced allocator).
+ */
+// @ts-ignore: decorator
+@noinline function untracedOrDoubleFree(domain: u32, ptr: u32, site: u32): void {
+  let tb = recentlyFreed(domain, ptr);
+  if (tb != 0) invalidFree(domain, ptr, site, KIND_DOUBLE, tb);
+  else invalidFree(domain, ptr, site, KIND_UNTRACED, NO_TRACEBACK);
 }
 
 /**
@@ -534,15 +566,13 @@ export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: 
   }
   if (oldPtr != 0) {
     let e = findTrace(domain, oldPtr);
-    let tb = load<u32>(e, 8);
     if (load<u32>(e) == 0) {
-      // unknown: just an alloc of newPtr
-    } else if ((tb & FREED) != 0) {
-      invalidFree(domain, oldPtr, site, KIND_DOUBLE, tb & ~FREED);
+      // Unknown: just an alloc of newPtr. Freed recently: a double free.
+      let tb = recentlyFreed(domain, oldPtr);
+      if (tb != 0) invalidFree(domain, oldPtr, site, KIND_DOUBLE, tb);
     } else if (oldPtr != newPtr) {
       current -= load<u32>(e, 4);
-      store<u32>(e, tb | FREED, 8);
-      live--;
+      dropTrace(e);
     }
     // In place, a live trace is replaced by alloc() below.
   }
@@ -652,9 +682,8 @@ export function memoryBytes(): f64 {
 export function lookup(domain: u32, ptr: u32): i32 {
   if (!tracing || ptr == 0) return -1;
   let e = findTrace(domain, ptr);
-  let tb = load<u32>(e, 8);
-  if (load<u32>(e) == 0 || (tb & FREED) != 0) return -1;
-  return <i32>tb;
+  if (load<u32>(e) == 0) return -1;
+  return <i32>load<u32>(e, 8);
 }
 
 /**
@@ -669,10 +698,8 @@ export function snapshot(): usize {
   store<u32>(out, live);
   let w = out + 4;
   for (let e = tableBase; e < top; e += ENTRY_BYTES) {
-    let ptr = load<u32>(e);
-    let tb = load<u32>(e, 8);
-    if (ptr == 0 || (tb & FREED) != 0) continue;
-    store<u32>(w, tb);
+    if (load<u32>(e) == 0) continue;
+    store<u32>(w, load<u32>(e, 8));
     store<u32>(w, load<u32>(e, 4), 4);
     w += 8;
   }
@@ -685,7 +712,7 @@ export function snapshot(): usize {
 // @ts-ignore: decorator
 @inline function inStore(tb: u32): bool {
   let r = <usize>tb << 2;
-  return tb < FREED && r >= storeBase && r + RECORD_HEADER_BYTES <= storeEnd;
+  return tb < 0x4000_0000 && r >= storeBase && r + RECORD_HEADER_BYTES <= storeEnd;
 }
 
 export function tbDomain(tb: u32): u32 {

@@ -290,10 +290,10 @@ describe('TraceTable', () => {
     expect(snap.size.reduce((a, b) => a + b, 0)).toBe(expected);
   });
 
-  it('reuses freed entries and compacts on churn without growing', () => {
-    const { e } = started();
-    // 60 long-lived blocks and bursts of 60 short-lived ones: at most 120 live, so
-    // the first table (256 slots, 192 used at most) only ever compacts.
+  it('removes freed entries at once: churn at a steady live count never grows the table', () => {
+    const { t, e } = started();
+    // 60 long-lived blocks and bursts of 60 short-lived ones: at most 120 live, which
+    // the first table (256 slots, 192 at most) holds however many blocks come and go.
     for (let i = 0; i < 60; i++) e.alloc(1, 16 + i * 16, 10, 1);
     const base = e.tracerBytes();
     for (let round = 0; round < 200; round++) {
@@ -302,13 +302,24 @@ describe('TraceTable', () => {
     }
     expect([e.traceCount(), e.currentBytes(), e.peakBytes()]).toEqual([60, 600, 1200]);
     expect(e.tracerBytes()).toBe(base);
-    // The compactions dropped the freed entries of old rounds: a second free of one
-    // of them is no longer recognised as a double free.
-    e.free(1, 0x100000, 3);
-    expect([e.doubleFrees(), e.untracedFrees()]).toEqual([0, 1]);
-    // The latest round's freed entries are still there.
-    e.free(1, 0x100000 + (199 * 60) * 16, 3);
-    expect(e.doubleFrees()).toBe(1);
+    // The latest free is remembered: freeing it again is a double free, logged with
+    // the traceback of its allocation.
+    const last = 0x100000 + (199 * 60 + 59) * 16;
+    e.free(1, last, 3);
+    expect([e.doubleFrees(), e.untracedFrees()]).toEqual([1, 0]);
+    expect(t.freeLog().at(-1)).toMatchObject({ ptr: last, kind: 'double', site: 3 });
+    expect(siteOf(t, t.freeLog().at(-1)!.traceback)).toEqual({ domain: 1, site: 2 });
+  });
+
+  it('forgets a free after enough later frees: a second free is then an untraced free', () => {
+    const { e } = started();
+    e.alloc(1, 0x40, 8, 1);
+    e.free(1, 0x40, 1);
+    // 100,000 frees over 4096 slots: the slot of 0x40 has surely been taken.
+    for (let i = 0; i < 100_000; i++) e.alloc(1, 0x100000 + i * 16, 8, 2);
+    for (let i = 0; i < 100_000; i++) e.free(1, 0x100000 + i * 16, 2);
+    e.free(1, 0x40, 3);
+    expect([e.doubleFrees(), e.untracedFrees(), e.traceCount()]).toEqual([0, 1, 0]);
   });
 
   it('uses at most 32 B of tracer memory per live trace at 100,000 live traces', () => {
