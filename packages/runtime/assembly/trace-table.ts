@@ -381,6 +381,20 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
   return tableBase + <usize>i * ENTRY_BYTES;
 }
 
+// Entries are moved and cleared with plain loads and stores: a memory.copy or
+// memory.fill of 12 bytes is a call out of Wasm into the engine's memmove in V8.
+// @ts-ignore: decorator
+@inline function copyEntry(to: usize, from: usize): void {
+  store<u64>(to, load<u64>(from));
+  store<u32>(to, load<u32>(from, 8), 8);
+}
+
+// @ts-ignore: decorator
+@inline function clearEntry(e: usize): void {
+  store<u64>(e, 0);
+  store<u32>(e, 0, 8);
+}
+
 /** The entry of (domain, ptr), or the empty slot where it would go. ptr ≠ 0. */
 // @ts-ignore: decorator
 @inline function findTrace(domain: u32, ptr: u32): usize {
@@ -414,7 +428,7 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
     if (ptr == 0) continue;
     let i = traceHash(domainOf(load<u32>(e, 8)), ptr) >> shift;
     while (load<u32>(scratch + <usize>i * ENTRY_BYTES) != 0) i = (i + 1) & mask;
-    memory.copy(scratch + <usize>i * ENTRY_BYTES, e, ENTRY_BYTES);
+    copyEntry(scratch + <usize>i * ENTRY_BYTES, e);
   }
   memory.copy(tableBase, scratch, bytes);
 
@@ -447,10 +461,10 @@ function dropTrace(e: usize): void {
     // The entry at j stays when its home lies cyclically in (i, j]: it is
     // nearer its home than the hole is.
     if (((j - home) & tableMask) < ((j - i) & tableMask)) continue;
-    memory.copy(entryAt(i), ej, ENTRY_BYTES);
+    copyEntry(entryAt(i), ej);
     i = j;
   }
-  memory.fill(entryAt(i), 0, ENTRY_BYTES);
+  clearEntry(entryAt(i));
 }
 
 /** The RECENT slot of (domain, ptr): the top bits of its trace hash. */
