@@ -19,6 +19,7 @@ function scheduleWarm(): void {
   clearTimeout(warmTimer);
   warmTimer = setTimeout(() => {
     if (analysis.warm()) scheduleWarm();
+    else reserveBuffers(analysis.largestDiff);
   }, WARM_DELAY_MS);
 }
 const scope = self as unknown as {
@@ -69,6 +70,7 @@ scope.onmessage = async (e) => {
         break;
       case 'settle':
         while (analysis.warm());
+        reserveBuffers(analysis.largestDiff);
         break;
       case 'pprof': {
         const bytes = await analysis.exportPprof(m.selection);
@@ -95,8 +97,36 @@ const RECYCLED_MAX = 24;
 
 /** The smallest recycled buffer of at least `bytes`, taken from the pool, or a new one. */
 function buffer(bytes: number): ArrayBuffer {
-  const i = recycled.findIndex((b) => b.byteLength >= bytes && b.byteLength <= 4 * bytes + 4096);
+  const i = recycled.findIndex((b) => fits(b, bytes));
   return i >= 0 ? recycled.splice(i, 1)[0] : new ArrayBuffer(bytes);
+}
+
+function fits(b: ArrayBuffer, bytes: number): boolean {
+  return b.byteLength >= bytes && b.byteLength <= 4 * bytes + 4096;
+}
+
+/**
+ * Adds to the pool, paged in, the buffers that the copies of a diff of `rows`
+ * rows need and that it lacks (its size, count, sizeDiff and countDiff, and
+ * its key entries): for idle time, so that the first diff, larger than any
+ * table the page has sent back, does not copy into fresh memory.
+ */
+function reserveBuffers(rows: number): void {
+  const free = recycled.slice();
+  let added = false;
+  for (const bytes of [8 * rows, 8 * rows, 8 * rows, 8 * rows, 4 * rows]) {
+    if (bytes === 0) continue;
+    const i = free.findIndex((b) => fits(b, bytes));
+    if (i >= 0) {
+      free.splice(i, 1);
+      continue;
+    }
+    const b = new ArrayBuffer(bytes);
+    new Int32Array(b, 0, bytes >> 2).fill(0); // touches every page
+    recycled.push(b);
+    added = true;
+  }
+  if (added) recycled.sort((a, b) => a.byteLength - b.byteLength);
 }
 
 /** A TableModel whose typed arrays are copies (in recycled buffers when there are some), and their buffers to transfer. */

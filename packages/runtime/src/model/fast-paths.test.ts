@@ -37,8 +37,11 @@ function randomFrames(r: (n: number) => number, n: number): FrameData[] {
   });
 }
 
-/** A snapshot; `frames` (and tracebacks) may be given to share them. */
-function randomSnapshot(seed: number, shared?: Pick<SnapshotData, 'frames' | 'tracebacks'>): SnapshotData {
+/**
+ * A snapshot; `frames` (and tracebacks) may be given to share them. Sizes are
+ * 0-24 bytes (many ties) unless `sizeOf` draws them.
+ */
+function randomSnapshot(seed: number, shared?: Pick<SnapshotData, 'frames' | 'tracebacks'>, sizeOf?: (r: (n: number) => number) => number): SnapshotData {
   const r = random(seed);
   const frames = shared?.frames ?? randomFrames(r, 1 + r(14));
   const tracebacks =
@@ -53,7 +56,7 @@ function randomSnapshot(seed: number, shared?: Pick<SnapshotData, 'frames' | 'tr
   const traces = { domain: new Uint32Array(n), size: new Float64Array(n), traceback: new Uint32Array(n) };
   for (let i = 0; i < n; i++) {
     traces.domain[i] = r(3);
-    traces.size[i] = 8 * r(4);
+    traces.size[i] = sizeOf === undefined ? 8 * r(4) : sizeOf(r);
     traces.traceback[i] = r(tracebacks.length);
   }
   return { tracebackLimit: 6, frames, tracebacks, traces, domains: [{ id: 0, name: 'app.wasm' }] };
@@ -209,6 +212,37 @@ describe('fast paths give the reference results on random snapshots', () => {
       for (const [keyType, cumulative] of GROUPINGS) {
         expect(modelCompare(a, b, keyType, cumulative), `seed ${seed}`).toEqual(refCompare(refTraces(data), refTraces(other), keyType, cumulative));
         expect(modelCompare(reloaded, b, keyType, cumulative), `seed ${seed} reloaded`).toEqual(refCompare(refTraces(data), refTraces(other), keyType, cumulative));
+      }
+    }
+  });
+
+  it('statistics and compareTo with sizes beyond 2^32 (sorted on float bits) and mixed small and large sizes', () => {
+    // Whole numbers below 2^32 are radix sorted as integers, others on their
+    // float64 bits: each table here mixes both within one column.
+    const huge = (r: (n: number) => number) => (r(3) === 0 ? 2 ** 32 * (1 + r(3)) + 8 * r(3) : 8 * r(4));
+    for (const seed of SEEDS) {
+      const now = randomSnapshot(seed, undefined, huge);
+      const old = randomSnapshot(seed + 3333, undefined, huge);
+      const a = new Snapshot(now);
+      const b = new Snapshot(old);
+      for (const [keyType, cumulative] of GROUPINGS) {
+        expect(modelStatistics(a, keyType, cumulative), `seed ${seed} ${keyType} ${cumulative}`).toEqual(refStatistics(refTraces(now), keyType, cumulative));
+        expect(modelCompare(a, b, keyType, cumulative), `seed ${seed} ${keyType} ${cumulative}`).toEqual(refCompare(refTraces(now), refTraces(old), keyType, cumulative));
+      }
+    }
+  });
+
+  it('compareTo after matchKeys (memory paged in ahead) gives the same rows, and matchKeys counts them', () => {
+    for (const seed of SEEDS) {
+      const now = randomSnapshot(seed);
+      const old = randomSnapshot(seed + 5555);
+      const a = new Snapshot(now);
+      const b = new Snapshot(old);
+      for (const keyType of ['lineno', 'filename', 'traceback'] as const) {
+        const rows = a.matchKeys(b, keyType);
+        const diffs = modelCompare(a, b, keyType, false);
+        expect(diffs, `seed ${seed} ${keyType}`).toEqual(refCompare(refTraces(now), refTraces(old), keyType, false));
+        expect(rows).toBe(diffs.length);
       }
     }
   });

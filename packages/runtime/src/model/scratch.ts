@@ -41,3 +41,73 @@ export function reserveScratch(length: number, floatSlots: number, intSlots: num
   for (let s = 0; s < intSlots; s++) scratchInt32(s, length);
   for (let s = 0; s < byteSlots; s++) scratchUint8(s, length);
 }
+
+/**
+ * Buffers paged in ahead of time (reserveColumns, in idle time) for the columns
+ * a call returns. Each is handed out once, whole, as one column's buffer (the
+ * column a view of its first n elements when the buffer is longer), so that a
+ * returned column is still the caller's own.
+ */
+const paged: ArrayBuffer[] = [];
+/** At most this many are kept (the oldest are dropped): a bound for many snapshots of many sizes. */
+const PAGED_MAX = 32;
+
+/** Index in `list` of the smallest buffer of `bytes` to 2 × `bytes` bytes, or -1. */
+function fitting(list: readonly ArrayBuffer[], bytes: number): number {
+  let best = -1;
+  for (let i = 0; i < list.length; i++) {
+    const size = list[i].byteLength;
+    if (size >= bytes && size <= 2 * bytes && (best < 0 || size < list[best].byteLength)) best = i;
+  }
+  return best;
+}
+
+/**
+ * Makes the paged buffers hold one for each of `byteLengths` (as the column
+ * functions below would take them), paging in the ones it adds: for idle time,
+ * before the call that will return such columns (Snapshot.matchKeys prepares a diff).
+ */
+export function reserveColumns(byteLengths: readonly number[]): void {
+  const free = paged.slice();
+  for (const bytes of byteLengths) {
+    if (bytes <= 0) continue;
+    const i = fitting(free, bytes);
+    if (i >= 0) {
+      free.splice(i, 1);
+      continue;
+    }
+    const buffer = new ArrayBuffer(bytes);
+    new Int32Array(buffer, 0, bytes >> 2).fill(0); // touches every page
+    paged.push(buffer);
+  }
+  if (paged.length > PAGED_MAX) paged.splice(0, paged.length - PAGED_MAX);
+}
+
+function takePaged(bytes: number): ArrayBuffer | undefined {
+  const i = bytes > 0 ? fitting(paged, bytes) : -1;
+  return i < 0 ? undefined : paged.splice(i, 1)[0];
+}
+
+/** A new zeroed Float64Array of `length`, in a paged-in buffer when one was reserved. */
+export function columnFloat64(length: number): Float64Array {
+  const buffer = takePaged(8 * length);
+  return buffer === undefined ? new Float64Array(length) : new Float64Array(buffer, 0, length);
+}
+
+/** A new zeroed Int32Array of `length`, in a paged-in buffer when one was reserved. */
+export function columnInt32(length: number): Int32Array {
+  const buffer = takePaged(4 * length);
+  return buffer === undefined ? new Int32Array(length) : new Int32Array(buffer, 0, length);
+}
+
+/** A new zeroed Uint32Array of `length`, in a paged-in buffer when one was reserved. */
+export function columnUint32(length: number): Uint32Array {
+  const buffer = takePaged(4 * length);
+  return buffer === undefined ? new Uint32Array(length) : new Uint32Array(buffer, 0, length);
+}
+
+/** A new zeroed Uint8Array of `length`, in a paged-in buffer when one was reserved. */
+export function columnUint8(length: number): Uint8Array {
+  const buffer = takePaged(length);
+  return buffer === undefined ? new Uint8Array(length) : new Uint8Array(buffer, 0, length);
+}

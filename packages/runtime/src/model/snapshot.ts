@@ -146,16 +146,17 @@ export class Snapshot {
   /**
    * Prepares compareTo(old, keyType) without computing it: matches the keys of
    * the two snapshots (a map from `old`'s key ids to this one's, kept for both
-   * tables' lifetime), ranks them, and pages in the working memory a diff of
-   * that size needs. For idle time, before a diff is asked for.
+   * tables' lifetime), ranks them, and pages in the memory a diff of that size
+   * needs. For idle time, before a diff is asked for. Returns the number of
+   * rows (StatisticDiffs) of compareTo(old, keyType).
    */
-  matchKeys(old: Snapshot, keyType: KeyType): void {
+  matchKeys(old: Snapshot, keyType: KeyType): number {
     checkKeyType(keyType, false);
     if (!(old instanceof Snapshot)) throw new TypeError(`matchKeys: old must be a Snapshot, got ${describeValue(old)}`);
     this.#table.keyMapFrom(old.#table, keyType);
     this.#table.keyRanks(keyType);
     old.#table.keyRanks(keyType);
-    StatisticTable.prepareCompare(this.#source(), old.#source(), keyType);
+    return StatisticTable.prepareCompare(this.#source(), old.#source(), keyType);
   }
 
   /** Bytes and blocks per traceback index (into data.tracebacks), computed once. Treat as read-only. */
@@ -321,7 +322,6 @@ export class Snapshot {
         if (groups === undefined) this.#groups.set(key, (groups = groupColumns(this.#table, this.tracebackTotals(), keyType, cumulative)));
         return groups;
       },
-      sortedKeys: (keyType, cumulative) => this.statisticTable(keyType, cumulative).keyIds,
     };
   }
 

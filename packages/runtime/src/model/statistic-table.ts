@@ -6,27 +6,26 @@
  * shows 40 of 50,000 rows builds 40.
  *
  * The order is Python's, computed without Tracebacks: (size, count) and then
- * the keys' Traceback order through TracebackTable.compareKeys, or for a diff
+ * the keys' Traceback order (TracebackTable.keyRanks), or for a diff
  * (|sizeDiff|, size, |countDiff|, count) and then the keys. Keys only in the old
- * snapshot of a diff belong to the old snapshot's table; a tie between keys of
- * different tables (rare: the sizes, counts and differences must all be equal)
- * compares the two Tracebacks themselves.
+ * snapshot of a diff belong to the old snapshot's table and are ranked there;
+ * such a row never ties with a row of the current table (its count is 0, theirs
+ * is not), so ranks of the two tables are never compared. Rows are ordered by
+ * a radix sort per column, without a comparator.
  */
 
 import { checkKeyType, type GroupColumns, type KeyType, type TracebackTotals } from './group-by.js';
-import { reserveScratch, scratchFloat64, scratchInt32, scratchUint8 } from './scratch.js';
+import { columnFloat64, columnInt32, columnUint32, columnUint8, reserveColumns, reserveScratch, scratchFloat64, scratchInt32, scratchUint8 } from './scratch.js';
 import { Statistic, StatisticDiff } from './statistic.js';
-import { Traceback } from './traceback.js';
+import type { Traceback } from './traceback.js';
 import type { TracebackTable } from './traceback-table.js';
-import { radixSortDescending } from './radix-sort.js';
+import { radixSortDescendingBy } from './radix-sort.js';
 
 /** A snapshot's traceback table, its bytes and blocks per traceback index, and its groups (cached). */
 export interface GroupSource {
   readonly table: TracebackTable;
   readonly totals: TracebackTotals;
   groups(keyType: KeyType, cumulative: boolean): GroupColumns;
-  /** The key ids of the non-empty groups in the order of statistics() (cached), if available. */
-  sortedKeys?(keyType: KeyType, cumulative: boolean): Int32Array;
 }
 
 /** The tracebacks of one row's group, heaviest first. */
@@ -73,20 +72,38 @@ export class StatisticTable {
   static statistics(source: GroupSource, keyType: KeyType, cumulative: boolean): StatisticTable {
     checkKeyType(keyType, cumulative);
     const { id, size, count } = source.groups(keyType, cumulative);
-    // Ties by the keys' rank in Python's order of their Tracebacks: typed-array
-    // reads only, as a JS comparator is called ~n log n times.
-    const ranks = source.table.keyRanks(keyType);
-    const tie = scratchInt32(2, id.length);
-    for (let i = 0; i < id.length; i++) tie[i] = ranks[id[i]];
-    const order = identity(id.length).sort((a, b) => size[b] - size[a] || count[b] - count[a] || tie[b] - tie[a]);
-    return new StatisticTable(keyType, cumulative, [source], { key: permute(id, order), size: permute(size, order), count: permute(count, order) });
+    // Ties by the keys' rank in Python's order of their Tracebacks (unique per key).
+    const tie = scratchFloat64(0, id.length);
+    gatherRanks(id, source.table.keyRanks(keyType), tie);
+    const order = identity(id.length);
+    sortRows(order, [size, count, tie], (a, b) => size[b] - size[a] || count[b] - count[a] || tie[b] - tie[a]);
+    const n = id.length;
+    return new StatisticTable(keyType, cumulative, [source], {
+      key: permuteInt32(id, order, new Int32Array(n)),
+      size: permuteFloat64(size, order, new Float64Array(n)),
+      count: permuteFloat64(count, order, new Float64Array(n)),
+    });
   }
 
-  /** Pages in the working memory of a compare() of `current` against `old` (idle time). */
-  static prepareCompare(current: GroupSource, old: GroupSource, keyType: KeyType): void {
-    const rows = current.table.ids(keyType).count + old.table.ids(keyType).count;
-    reserveScratch(rows, 8, 4, 1);
-    warmRadix();
+  /**
+   * Pages in the memory a compare() of `current` against `old` (not cumulative)
+   * needs, working arrays and returned columns, and readies its loops: for idle
+   * time. Returns the number of rows that compare() has.
+   */
+  static prepareCompare(current: GroupSource, old: GroupSource, keyType: KeyType): number {
+    const now = current.groups(keyType, false);
+    const before = old.groups(keyType, false);
+    const map = current.table.keyMapFrom(old.table, keyType);
+    let n = now.id.length;
+    for (let j = 0; j < before.id.length; j++) {
+      const k = map[before.id[j]];
+      if (!(k >= 0 && now.countByKey[k] > 0)) n++;
+    }
+    reserveScratch(Math.max(n, now.sizeByKey.length), FLOAT_SLOTS, INT_SLOTS, BYTE_SLOTS);
+    // The table's columns (key, old, size, count, sizeDiff, countDiff) and its keyTexts' entries.
+    reserveColumns([4 * n, n, 8 * n, 8 * n, 8 * n, 8 * n, 4 * n]);
+    warmKernels();
+    return n;
   }
 
   /** Snapshot.compareTo as columns: `current` against `old`. */
@@ -98,86 +115,40 @@ export class StatisticTable {
     const map = current.table.keyMapFrom(old.table, keyType);
     const oldSize = scratchFloat64(0, now.sizeByKey.length);
     const oldCount = scratchFloat64(1, now.sizeByKey.length);
-    let onlyOld = 0;
-    for (let j = 0; j < before.id.length; j++) {
-      const k = map[before.id[j]];
-      if (k >= 0 && now.countByKey[k] > 0) {
-        oldSize[k] = before.size[j];
-        oldCount[k] = before.count[j];
-      } else onlyOld++;
-    }
+    const onlyOld = oldByCurrentKey(map, before.id, before.size, before.count, now.countByKey, oldSize, oldCount);
     const n = now.id.length + onlyOld;
-    // Unsorted rows in scratch arrays; the sorted copies are the table's own.
-    const key = scratchInt32(0, n);
-    const isOld = scratchUint8(0, n);
-    const size = scratchFloat64(2, n);
-    const count = scratchFloat64(3, n);
-    const sizeDiff = scratchFloat64(4, n);
-    const countDiff = scratchFloat64(5, n);
-    // Rows in each snapshot's statistics order when known: unchanged groups
-    // (most, often) and groups only in the old snapshot are then already in
-    // their final relative order, and the sort below (a merge sort that finds
-    // runs) makes far fewer comparator calls.
-    const nowKeys = current.sortedKeys?.(keyType, cumulative) ?? now.id;
-    const oldKeys = old.sortedKeys?.(keyType, cumulative) ?? before.id;
-    let r = 0;
-    for (let j = 0; j < nowKeys.length; j++, r++) {
-      const k = nowKeys[j];
-      key[r] = k;
-      size[r] = now.sizeByKey[k];
-      count[r] = now.countByKey[k];
-      sizeDiff[r] = now.sizeByKey[k] - oldSize[k];
-      countDiff[r] = now.countByKey[k] - oldCount[k];
-    }
-    for (let j = 0; j < oldKeys.length; j++) {
-      const b = oldKeys[j];
-      const k = map[b];
-      if (k >= 0 && now.countByKey[k] > 0) continue;
-      key[r] = b;
-      isOld[r] = 1;
-      sizeDiff[r] = -before.sizeByKey[b];
-      countDiff[r++] = -before.countByKey[b];
-    }
-    const absSize = scratchFloat64(6, n);
-    const absCount = scratchFloat64(7, n);
-    for (let i = 0; i < n; i++) {
-      absSize[i] = Math.abs(sizeDiff[i]);
-      absCount[i] = Math.abs(countDiff[i]);
-    }
-    const sources = [current, old];
-    // Ties by the keys' ranks in their own table. A key of each table never gets
-    // there in practice (a key only in the old snapshot has count 0, the others
-    // count > 0), but if it did, the two Tracebacks are compared.
-    const ranks = [current.table.keyRanks(keyType), old.table.keyRanks(keyType)];
-    const tie = scratchInt32(2, n);
-    for (let i = 0; i < n; i++) tie[i] = ranks[isOld[i]][key[i]];
-    const keys = (a: number, b: number): number => {
-      if (isOld[a] === isOld[b]) return tie[a] - tie[b];
-      return Traceback.compare(sources[isOld[a]].table.keyTraceback(keyType, key[a]), sources[isOld[b]].table.keyTraceback(keyType, key[b]));
+    // Unsorted rows in scratch arrays, the current keys' first; the sorted
+    // copies are the table's own.
+    const rows: Rows = {
+      key: scratchInt32(0, n),
+      isOld: scratchUint8(0, n),
+      size: scratchFloat64(2, n),
+      count: scratchFloat64(3, n),
+      sizeDiff: scratchFloat64(4, n),
+      countDiff: scratchFloat64(5, n),
+      absSize: scratchFloat64(6, n),
+      absCount: scratchFloat64(7, n),
+      tie: scratchFloat64(8, n),
     };
-    const compareRows = (a: number, b: number): number =>
-      absSize[b] - absSize[a] || size[b] - size[a] || absCount[b] - absCount[a] || count[b] - count[a] || (isOld[a] === isOld[b] ? tie[b] - tie[a] : keys(b, a));
-    // The rows by (|size diff|, size), largest first, with a radix sort on their
-    // bits; only runs equal in both (few) go through the comparator. A comparator
-    // sort of all rows (typed-array reads) took 20-35 ms for 55,000 rows, this 3-6.
+    const r = currentRows(now.id, now.sizeByKey, now.countByKey, oldSize, oldCount, rows.key, rows.size, rows.count, rows.sizeDiff, rows.countDiff);
+    oldOnlyRows(before.id, map, now.countByKey, before.sizeByKey, before.countByKey, r, rows.key, rows.isOld, rows.sizeDiff, rows.countDiff);
+    absolute(rows.sizeDiff, rows.absSize);
+    absolute(rows.countDiff, rows.absCount);
+    // Ties by the keys' ranks, each in its own table. Rows of the two tables
+    // never tie on (|size diff|, size, |count diff|, count): a key only in the
+    // old snapshot has count 0, the others count > 0.
+    tieRanks(rows.key, rows.isOld, current.table.keyRanks(keyType), old.table.keyRanks(keyType), rows.tie);
+    const { absSize, size, absCount, count, tie } = rows;
     const order = identity(n);
-    if (radixSortDescending(order, size, scratchInt32(3, n)) && radixSortDescending(order, absSize, scratchInt32(3, n))) {
-      for (let i = 0; i < n; ) {
-        let j = i + 1;
-        while (j < n && absSize[order[j]] === absSize[order[i]] && size[order[j]] === size[order[i]]) j++;
-        if (j - i > 1) order.subarray(i, j).sort(compareRows);
-        i = j;
-      }
-    } else {
-      order.sort(compareRows);
-    }
-    return new StatisticTable(keyType, cumulative, sources, {
-      key: permute(key, order),
-      old: permute(isOld, order),
-      size: permute(size, order),
-      count: permute(count, order),
-      sizeDiff: permute(sizeDiff, order),
-      countDiff: permute(countDiff, order),
+    sortRows(order, [absSize, size, absCount, count, tie], (a, b) => absSize[b] - absSize[a] || size[b] - size[a] || absCount[b] - absCount[a] || count[b] - count[a] || tie[b] - tie[a]);
+    // The table's columns, in memory prepareCompare paged in when it did.
+    return new StatisticTable(keyType, cumulative, [current, old], {
+      key: permuteInt32(rows.key, order, columnInt32(n)),
+      old: permuteUint8(rows.isOld, order, columnUint8(n)),
+      size: permuteFloat64(rows.size, order, columnFloat64(n)),
+      count: permuteFloat64(rows.count, order, columnFloat64(n)),
+      sizeDiff: permuteFloat64(rows.sizeDiff, order, columnFloat64(n)),
+      countDiff: permuteFloat64(rows.countDiff, order, columnFloat64(n)),
     });
   }
 
@@ -208,7 +179,8 @@ export class StatisticTable {
    */
   keyTexts(): { text: string; ends: Uint32Array; ids: Uint32Array } {
     const mine = this.#sources[0].table.keyTextTable(this.keyType);
-    const ids = new Uint32Array(this.length);
+    // A diff's in memory its prepareCompare paged in, if it did.
+    const ids = this.isDiff ? columnUint32(this.length) : new Uint32Array(this.length);
     const old = this.#old;
     const other = this.#sources.length > 1 && this.#sources[1].table !== this.#sources[0].table ? this.#sources[1].table.keyTextTable(this.keyType) : undefined;
     if (old === undefined || other === undefined) {
@@ -297,25 +269,160 @@ export class StatisticTable {
   }
 }
 
-let radixWarm = false;
+// The working columns of compare(), by scratch slot (see prepareCompare).
+const FLOAT_SLOTS = 9;
+const INT_SLOTS = 3;
+const BYTE_SLOTS = 1;
+
+/** compare()'s rows before sorting, one entry per row. */
+interface Rows {
+  key: Int32Array;
+  isOld: Uint8Array;
+  size: Float64Array;
+  count: Float64Array;
+  sizeDiff: Float64Array;
+  countDiff: Float64Array;
+  absSize: Float64Array;
+  absCount: Float64Array;
+  tie: Float64Array;
+}
+
+// The loops of compare(), each a function of typed arrays only: small and
+// monomorphic, they are optimized quickly (and warmKernels optimizes them
+// before a first diff), where one large function of all of them ran in the
+// interpreter for most of a first diff while it was being compiled (50-100 ms
+// of 55,000 rows in Chromium; the compile alone took 50-95 ms).
 
 /**
- * Runs radixSortDescending on made-up rows, once: a compare() is often the first
- * (and only) call, and its loops, still unoptimized, took 2-3 times longer.
+ * Old bytes and blocks by the key id they have in the current table (into
+ * oldSize, oldCount) for the old groups whose key has traces now; returns how
+ * many old groups have not (rows only in the old snapshot).
  */
-function warmRadix(): void {
-  if (radixWarm) return;
-  radixWarm = true;
+function oldByCurrentKey(map: Int32Array, id: Int32Array, size: Float64Array, count: Float64Array, countByKey: Float64Array, oldSize: Float64Array, oldCount: Float64Array): number {
+  let onlyOld = 0;
+  for (let j = 0; j < id.length; j++) {
+    const k = map[id[j]];
+    if (k >= 0 && countByKey[k] > 0) {
+      oldSize[k] = size[j];
+      oldCount[k] = count[j];
+    } else onlyOld++;
+  }
+  return onlyOld;
+}
+
+/** A row per current group (key ids `ids`), from row 0; returns the number of rows. */
+function currentRows(
+  ids: Int32Array,
+  sizeByKey: Float64Array,
+  countByKey: Float64Array,
+  oldSize: Float64Array,
+  oldCount: Float64Array,
+  key: Int32Array,
+  size: Float64Array,
+  count: Float64Array,
+  sizeDiff: Float64Array,
+  countDiff: Float64Array,
+): number {
+  for (let r = 0; r < ids.length; r++) {
+    const k = ids[r];
+    const s = sizeByKey[k];
+    const c = countByKey[k];
+    key[r] = k;
+    size[r] = s;
+    count[r] = c;
+    sizeDiff[r] = s - oldSize[k];
+    countDiff[r] = c - oldCount[k];
+  }
+  return ids.length;
+}
+
+/** A row (size and count 0) per old group whose key has no traces now, from row `r`. */
+function oldOnlyRows(
+  ids: Int32Array,
+  map: Int32Array,
+  countByKey: Float64Array,
+  oldSizeByKey: Float64Array,
+  oldCountByKey: Float64Array,
+  r: number,
+  key: Int32Array,
+  isOld: Uint8Array,
+  sizeDiff: Float64Array,
+  countDiff: Float64Array,
+): void {
+  for (let j = 0; j < ids.length; j++) {
+    const b = ids[j];
+    const k = map[b];
+    if (k >= 0 && countByKey[k] > 0) continue;
+    key[r] = b;
+    isOld[r] = 1;
+    sizeDiff[r] = -oldSizeByKey[b];
+    countDiff[r++] = -oldCountByKey[b];
+  }
+}
+
+function absolute(values: Float64Array, out: Float64Array): void {
+  for (let i = 0; i < values.length; i++) out[i] = Math.abs(values[i]);
+}
+
+function gatherRanks(key: Int32Array, ranks: Int32Array, out: Float64Array): void {
+  for (let i = 0; i < key.length; i++) out[i] = ranks[key[i]];
+}
+
+function tieRanks(key: Int32Array, isOld: Uint8Array, ranks: Int32Array, oldRanks: Int32Array, out: Float64Array): void {
+  for (let i = 0; i < key.length; i++) out[i] = isOld[i] === 1 ? oldRanks[key[i]] : ranks[key[i]];
+}
+
+/**
+ * Orders `order` (rows) by `keys`, largest first, each later key breaking the
+ * ties of the ones before: a radix sort per key, the last first (55,000 rows by
+ * a comparator took 20-35 ms). Keys a radix sort cannot order (negative, -0,
+ * NaN: not a size or count) go through `compare`, the same order.
+ */
+function sortRows(order: Int32Array, keys: readonly Float64Array[], compare: (a: number, b: number) => number): void {
+  if (!radixSortDescendingBy(order, keys, scratchInt32(2, order.length))) order.sort(compare);
+}
+
+let kernelsWarm = false;
+
+/**
+ * Runs compare()'s loops and the radix sort on made-up rows, once: a compare()
+ * is often the first (and only) call, and its loops, still unoptimized, took
+ * 2-3 times longer.
+ */
+function warmKernels(): void {
+  if (kernelsWarm) return;
+  kernelsWarm = true;
   const n = 20_000;
-  const key = new Float64Array(n);
+  const ids = new Int32Array(n);
+  const a = new Float64Array(n);
+  const b = new Float64Array(n);
+  const c = new Float64Array(n);
+  const d = new Float64Array(n);
+  const flags = new Uint8Array(n);
   const order = new Int32Array(n);
-  const temp = new Int32Array(n);
   for (let round = 0; round < 4; round++) {
     for (let i = 0; i < n; i++) {
-      key[i] = round % 2 === 0 ? (i * 7919) % 65_521 : ((i * 7919) % 65_521) / 3;
+      ids[i] = (i * 7919) % n;
+      a[i] = round % 2 === 0 ? (i * 7919) % 65_521 : ((i * 7919) % 65_521) / 3;
+      b[i] = i % 7;
       order[i] = i;
     }
-    radixSortDescending(order, key, temp);
+    oldByCurrentKey(ids, ids, a, b, b, c, d);
+    const r = currentRows(ids, a, b, c, d, order, a, b, c, d);
+    oldOnlyRows(ids, ids, b, a, b, r - n, order, flags, c, d);
+    absolute(c, d);
+    gatherRanks(ids, ids, c);
+    tieRanks(ids, flags, ids, ids, c);
+    for (let i = 0; i < n; i++) {
+      order[i] = i;
+      a[i] = Math.abs(a[i]);
+      b[i] = Math.abs(b[i]);
+      c[i] = Math.abs(c[i]);
+    }
+    radixSortDescendingBy(order, [a, b, c], scratchInt32(2, n));
+    permuteInt32(ids, order, new Int32Array(n));
+    permuteUint8(flags, order, new Uint8Array(n));
+    permuteFloat64(a, order, d);
   }
 }
 
@@ -326,8 +433,18 @@ function identity(n: number): Int32Array {
   return order;
 }
 
-function permute<T extends Int32Array | Float64Array | Uint8Array>(column: T, order: Int32Array): T {
-  const out = new (column.constructor as new (n: number) => T)(order.length);
+// One function per element type, so that each stays monomorphic.
+function permuteFloat64(column: Float64Array, order: Int32Array, out: Float64Array): Float64Array {
+  for (let i = 0; i < order.length; i++) out[i] = column[order[i]];
+  return out;
+}
+
+function permuteInt32(column: Int32Array, order: Int32Array, out: Int32Array): Int32Array {
+  for (let i = 0; i < order.length; i++) out[i] = column[order[i]];
+  return out;
+}
+
+function permuteUint8(column: Uint8Array, order: Int32Array, out: Uint8Array): Uint8Array {
   for (let i = 0; i < order.length; i++) out[i] = column[order[i]];
   return out;
 }

@@ -96,6 +96,7 @@ export class Analysis {
   readonly #tables = new Map<string, TableEntry>();
   readonly #warmed = new Map<number, number>();
   readonly #matched = new Set<string>();
+  #largestDiff = 0;
 
   /** Reads a snapshot file; throws InvalidSnapshotError naming `name` when it is not a valid one. */
   load(id: number, bytes: Uint8Array, name: string): SnapshotSummary {
@@ -302,11 +303,18 @@ export class Analysis {
         const key = `${a}>${b}`;
         if (this.#matched.has(key)) continue;
         this.#matched.add(key);
-        for (const keyType of ['lineno', 'traceback'] as const) this.#snapshots.get(a)!.matchKeys(this.#snapshots.get(b)!, keyType);
+        for (const keyType of ['lineno', 'traceback'] as const) {
+          this.#largestDiff = Math.max(this.#largestDiff, this.#snapshots.get(a)!.matchKeys(this.#snapshots.get(b)!, keyType));
+        }
         return true;
       }
     }
     return false;
+  }
+
+  /** Rows of the largest diff warm() has prepared (of two unfiltered snapshots); 0 before any. */
+  get largestDiff(): number {
+    return this.#largestDiff;
   }
 
   forget(id: number): void {

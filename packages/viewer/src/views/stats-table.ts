@@ -60,6 +60,7 @@ export class StatsTable {
   #position = new Int32Array(0); // model index -> position in order
   #selected = -1; // position in #order
   #sort: SortKey = 'size';
+  #headerShown = '';
   #barMax = 0;
   #frame = 0;
   #missingCallers: number[] = [];
@@ -123,7 +124,12 @@ export class StatsTable {
     this.#barMax = max;
     this.el.classList.toggle('compare', model.compare);
     this.el.classList.toggle('by-traceback', model.keyType === 'traceback');
-    this.#renderHeader();
+    // The header shows the columns and the sort: rebuilt (new elements to lay out) only when they change.
+    const header = `${model.compare}/${sort}`;
+    if (header !== this.#headerShown) {
+      this.#headerShown = header;
+      this.#renderHeader();
+    }
     this.#spacer.style.height = `${order.length * ROW_HEIGHT}px`;
     this.viewport.setAttribute('aria-rowcount', String(order.length + 1));
     this.#empty.hidden = order.length > 0;
