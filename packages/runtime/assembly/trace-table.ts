@@ -24,6 +24,9 @@
 //   RECENT      4096 × 8 B       recent frees: [ptr][tb], direct-mapped on the
 //                                trace hash, so that a second free is told from a
 //                                free of a block never traced (see free())
+//   SITES       512 × 12 B       one-frame tracebacks: [frame][total_nframe][tb],
+//                                direct-mapped, so that an alloc at nframe 1 skips
+//                                hashing and probing the set (see tracebackOfSite())
 //   storeBase   storeCap B       traceback store: records
 //                                [hash][domain][nframe][total_nframe][frames…] (u32 each,
 //                                frames oldest → most recent), bump-allocated, never
@@ -106,7 +109,13 @@
 // @ts-ignore: decorator
 @inline const RECENT_BYTES: usize = <usize>8 << RECENT_BITS;
 // @ts-ignore: decorator
-@inline const STATIC_BYTES: usize = FRAME_BUFFER_BYTES + LOG_BYTES + EMPTY_BYTES + STACK_BYTES + RECENT_BYTES;
+@inline const SITES_BITS: u32 = 9;
+// @ts-ignore: decorator
+@inline const SITE_ENTRY_BYTES: usize = 12;
+// @ts-ignore: decorator
+@inline const SITES_BYTES: usize = SITE_ENTRY_BYTES << SITES_BITS;
+// @ts-ignore: decorator
+@inline const STATIC_BYTES: usize = FRAME_BUFFER_BYTES + LOG_BYTES + EMPTY_BYTES + STACK_BYTES + RECENT_BYTES + SITES_BYTES;
 
 // @ts-ignore: decorator
 @inline const KIND_UNTRACED: u32 = 1;
@@ -124,6 +133,8 @@ const STATIC: usize = memory.data(<i32>STATIC_BYTES, 16);
 @inline const STACK: usize = STATIC + FRAME_BUFFER_BYTES + LOG_BYTES + EMPTY_BYTES;
 // @ts-ignore: decorator
 @inline const RECENT: usize = STACK + STACK_BYTES;
+// @ts-ignore: decorator
+@inline const SITES: usize = RECENT + RECENT_BYTES;
 
 // ---- shadow stack ---------------------------------------------------------------
 //
@@ -226,7 +237,7 @@ function layout(): bool {
   tableLimit = TABLE_MIN - TABLE_MIN / 4;
   top = tableBase + tableBytes;
   memory.fill(setBase, 0, top - setBase);
-  memory.fill(RECENT, 0, RECENT_BYTES);
+  memory.fill(RECENT, 0, RECENT_BYTES + SITES_BYTES);
 
   live = 0;
   current = 0;
@@ -359,12 +370,33 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
 @inline function tracebackOfSite(domain: u32, site: u32): u32 {
   let total = sp + 1;
   let n = min(min(maxNframe, total), STACK_LENGTH);
+  if (n == 1) return oneFrameTraceback(packFrame(domain, site), domain, total);
   let first = total - n + 1; // depth of the oldest frame kept from the stack
   for (let i: u32 = 0; i + 1 < n; i++) {
     store<u32>(FRAMES + (<usize>i << 2), load<u32>(STACK + (<usize>((first + i) & STACK_MASK) << 2)));
   }
   store<u32>(FRAMES + (<usize>(n - 1) << 2), packFrame(domain, site));
   return intern(domain, FRAMES, n, total);
+}
+
+/**
+ * The traceback (frame) with total_nframe `total`, through SITES: at nframe 1
+ * (every alloc of a module without a shadow stack) a site maps to one traceback,
+ * and a hit costs one hash and four loads. Records never move and layout()
+ * clears SITES with the store, so a cached id stays valid.
+ */
+// @ts-ignore: decorator
+@inline function oneFrameTraceback(frame: u32, domain: u32, total: u32): u32 {
+  let c = SITES + <usize>(((frame ^ (total << 20)) * 0x9E3779B9) >> (32 - SITES_BITS)) * SITE_ENTRY_BYTES;
+  let tb = load<u32>(c, 8);
+  // The record's domain too: a packed frame keeps only 12 bits of it.
+  if (tb != 0 && load<u32>(c) == frame && load<u32>(c, 4) == total && domainOf(tb) == domain) return tb;
+  store<u32>(FRAMES, frame);
+  tb = intern(domain, FRAMES, 1, total);
+  store<u32>(c, frame);
+  store<u32>(c, total, 4);
+  store<u32>(c, tb, 8);
+  return tb;
 }
 
 // ---- trace table -------------------------------------------------------------

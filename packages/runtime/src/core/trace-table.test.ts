@@ -69,6 +69,38 @@ describe('TraceTable', () => {
     expect(e.lookup(2, 0x300)).not.toBe(e.lookup(1, 0x100));
   });
 
+  it('one-frame tracebacks (cached per site) stay exact: depths, domains that pack alike, colliding sites, clearTraces', () => {
+    const { t, e } = started();
+    // At nframe 1 the depth still counts: the same site at depth 0 and 4 is two tracebacks.
+    e.alloc(1, 0x100, 1, 7);
+    e.sp.value = 4;
+    e.alloc(1, 0x200, 1, 7);
+    e.sp.value = 0;
+    e.alloc(1, 0x300, 1, 7);
+    expect(t.traceback(e.lookup(1, 0x200)).totalNframe).toBe(5);
+    expect(e.lookup(1, 0x300)).toBe(e.lookup(1, 0x100));
+    expect(e.lookup(1, 0x200)).not.toBe(e.lookup(1, 0x100));
+    // Domains 1 and 4097 pack to the same frame; their tracebacks differ.
+    e.alloc(4097, 0x400, 1, 7);
+    e.alloc(1, 0x500, 1, 7);
+    expect(t.traceback(e.lookup(4097, 0x400)).domain).toBe(4097);
+    expect(e.lookup(1, 0x500)).toBe(e.lookup(1, 0x100));
+    // 5000 sites (far more than the cache's slots), twice over: one traceback each, every time.
+    for (let round = 0; round < 2; round++) for (let s = 0; s < 5000; s++) e.alloc(3, 0x10000 + (round * 5000 + s) * 16, 1, s);
+    expect(e.tracebackCount()).toBe(3 + 5000);
+    for (let s = 0; s < 5000; s++) {
+      const tb = e.lookup(3, 0x10000 + s * 16);
+      expect(e.lookup(3, 0x10000 + (5000 + s) * 16)).toBe(tb);
+      expect(siteOf(t, tb)).toEqual({ domain: 3, site: s });
+    }
+    // After clearTraces the ids cached before are gone with the store.
+    e.clearTraces();
+    e.alloc(9, 0x100, 1, 70);
+    e.alloc(1, 0x200, 1, 7);
+    expect(e.tracebackCount()).toBe(2);
+    expect(siteOf(t, e.lookup(1, 0x200))).toEqual({ domain: 1, site: 7 });
+  });
+
   it('tracks current and peak across alloc, free and realloc', () => {
     const { t, e } = started();
     const at = () => [e.currentBytes(), e.peakBytes(), e.traceCount()];
