@@ -15,7 +15,7 @@ mkdirSync(`${here}out`, { recursive: true });
 execFileSync('clang-19', ['--target=wasm32-wasi', '-O2', '-g', `${here}churn.c`, '-o', `${here}out/churn.wasm`], { stdio: 'inherit' });
 
 const measure = (workload, mode) =>
-  JSON.parse(execFileSync(process.execPath, ['--no-warnings', `${here}workload.mjs`, workload, mode], { encoding: 'utf8' }).trim().split('\n').pop());
+  JSON.parse(execFileSync(process.execPath, ['--no-warnings', '--expose-gc', `${here}workload.mjs`, workload, mode], { encoding: 'utf8' }).trim().split('\n').pop());
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

@@ -1,4 +1,4 @@
-// One measurement in a fresh process: node bench/workload.mjs WORKLOAD MODE
+// One measurement in a fresh process: node --expose-gc bench/workload.mjs WORKLOAD MODE
 //   WORKLOAD: churn | sqljs | treesitter
 //   MODE: original | traced (nframe 1) | deep1 / deep16 (shadow stack of 128 frames,
 //         start(1) / start(16)) | jshook
@@ -20,6 +20,18 @@ const [workload, mode] = process.argv.slice(2);
 const traced = mode === 'traced' || mode === 'deep1' || mode === 'deep16';
 const nframe = mode === 'deep16' ? 16 : 1;
 const maxFrames = mode.startsWith('deep') ? 128 : 1;
+
+/**
+ * A full garbage collection before the timed part, in every mode: reading and
+ * instrumenting (binaryen.js) leave garbage, and V8 collected it with concurrent
+ * marking on the other core while the workload ran. On 2 cores that slowed
+ * the workload by up to 2x in some runs and not others (the original churn took
+ * 110-130 ms or 200-330 ms by whether a collection overlapped it).
+ */
+function settle() {
+  if (typeof globalThis.gc !== 'function') throw new Error('workload.mjs needs node --expose-gc');
+  globalThis.gc();
+}
 
 function jsHookImports() {
   const traces = new Map();
@@ -52,6 +64,7 @@ async function churn() {
     const traced = tm.instrument(bytes, { source: 'churn.wasm', maxFrames: 1 }).bytes;
     ({ instance } = await WebAssembly.instantiate(traced, { ...wasiImports, 'wasm-tracemalloc': hook.imports }));
   }
+  settle();
   const t0 = performance.now();
   wasi.start(instance);
   const ms = performance.now() - t0;
@@ -95,6 +108,7 @@ async function treesitter() {
   const text = readFileSync(require.resolve('sql.js/dist/sql-wasm-debug.js'), 'utf8'); // 269 KB of real JS
   const parser = new Parser();
   parser.setLanguage(language);
+  settle();
   const t0 = performance.now();
   let nodes = 0;
   const tree = parser.parse(text);
@@ -109,6 +123,7 @@ async function sqljs() {
   const hook = hookGlue();
   const initSqlJs = require('sql.js/dist/sql-wasm-debug.js');
   const SQL = await initSqlJs();
+  settle();
   const t0 = performance.now();
   const db = new SQL.Database();
   db.run('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, tag TEXT)');

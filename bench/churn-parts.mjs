@@ -1,0 +1,99 @@
+// Where the churn's overhead goes: node --expose-gc bench/churn-parts.mjs [--rounds 9]
+//
+// bench/run.mjs gives the churn's ratio; this splits it. One process, the churn
+// (bench/out/churn.wasm, built by run.mjs) instrumented once with maxFrames 1, and
+// four ways to run it, interleaved round by round, each run a fresh instance
+// (modules compiled once), medians:
+//
+//   original        the uninstrumented module
+//   wrappers only   the instrumented module, its record functions empty Wasm
+//                   functions of another instance: the wrappers and the calls
+//   one slot        record functions that store (ptr, size) in one 12-byte slot
+//                   of a 3 MB table (the trace table's size at 100k live traces)
+//                   and a free that clears it: the floor of any table in its own
+//                   memory, one random access per event, no probing or deletion
+//   trace table     the real core (packages/runtime/dist/trace-table.wasm)
+//
+// In one process, because between processes the original's time is bimodal here
+// (110-130 ms or 200-330 ms, by whether V8's concurrent GC overlapped the run).
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { WASI } from 'node:wasi';
+import binaryen from 'binaryen';
+import { instrument } from 'wasm-tracemalloc';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '9' } } });
+const ROUNDS = Number(args.rounds);
+
+const RECORD_EXPORTS = `
+  (global (export "sp") (mut i32) (i32.const 0))
+  (global (export "nframe") (mut i32) (i32.const 1))
+  (func (export "realloc") (param i32 i32 i32 i32 i32))
+  (func (export "put") (param i32 i32 i32))`;
+const EMPTY = `(module ${RECORD_EXPORTS}
+  (func (export "alloc") (param i32 i32 i32 i32))
+  (func (export "free") (param i32 i32 i32)))`;
+// 2^18 slots of 12 bytes; the slot is the top 18 bits of ptr × 2654435769.
+const ONE_SLOT = `(module ${RECORD_EXPORTS}
+  (memory 49)
+  (func $slot (param $p i32) (result i32)
+    (i32.mul (i32.shr_u (i32.mul (local.get $p) (i32.const 0x9E3779B9)) (i32.const 14)) (i32.const 12)))
+  (func (export "alloc") (param i32 i32 i32 i32)
+    (local $s i32)
+    (local.set $s (call $slot (local.get 1)))
+    (i32.store (local.get $s) (local.get 1))
+    (i32.store offset=4 (local.get $s) (local.get 2)))
+  (func (export "free") (param i32 i32 i32)
+    (local $s i32)
+    (local.set $s (call $slot (local.get 1)))
+    (if (i32.eq (i32.load (local.get $s)) (local.get 1)) (then (i32.store (local.get $s) (i32.const 0))))))`;
+
+function compileText(text) {
+  const m = binaryen.parseText(text);
+  m.optimize();
+  const bytes = m.emitBinary();
+  m.dispose();
+  return new WebAssembly.Module(bytes);
+}
+
+const original = readFileSync(`${here}out/churn.wasm`);
+const parts = {
+  original: { module: new WebAssembly.Module(original) },
+  'wrappers only': { core: compileText(EMPTY) },
+  'one slot': { core: compileText(ONE_SLOT) },
+  'trace table': { core: new WebAssembly.Module(readFileSync(`${here}../packages/runtime/dist/trace-table.wasm`)) },
+};
+const traced = new WebAssembly.Module(instrument(original, { source: 'churn.wasm', maxFrames: 1 }).bytes);
+
+function run(part) {
+  const wasi = new WASI({ version: 'preview1', args: ['churn', '1000000'], returnOnExit: true });
+  const imports = { wasi_snapshot_preview1: wasi.wasiImport };
+  let core;
+  if (part.core) {
+    core = new WebAssembly.Instance(part.core, {}).exports;
+    core.start?.(1);
+    const { alloc, free, realloc, put, sp, nframe } = core;
+    imports['wasm-tracemalloc'] = { domain: new WebAssembly.Global({ value: 'i32' }, 1), alloc, free, realloc, put, sp, nframe };
+  }
+  const instance = new WebAssembly.Instance(part.module ?? traced, imports);
+  globalThis.gc?.();
+  const t0 = performance.now();
+  wasi.start(instance);
+  const ms = performance.now() - t0;
+  core?.stop?.();
+  return ms;
+}
+
+const times = Object.fromEntries(Object.keys(parts).map((k) => [k, []]));
+for (let r = 0; r < ROUNDS; r++) for (const [name, part] of Object.entries(parts)) times[name].push(run(part));
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const base = median(times.original);
+console.log(`Medians of ${ROUNDS} interleaved runs in one process, Node ${process.version}.\n`);
+console.log('| churn (1M free+malloc rounds) | median | ratio | runs |');
+console.log('|---|---|---|---|');
+for (const [name, xs] of Object.entries(times)) {
+  console.log(`| ${name} | ${median(xs).toFixed(1)} ms | **${(median(xs) / base).toFixed(2)}×** | ${xs.map((x) => x.toFixed(0)).join(', ')} |`);
+}
