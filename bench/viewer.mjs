@@ -14,15 +14,10 @@
 // drawn with its new rows. Filters, cumulative groupings and diffs are computed on
 // demand. Medians of --rounds fresh pages.
 //
-// Measured on this machine (AMD EPYC, 2 cores, a Firecracker VM; Chromium 156,
-// Node 20.20) with `node bench/viewer.mjs --rounds 5`, load average 2.1-2.7 (this
-// bench alone; at load 6-8 every number doubles or triples). Run to run, a click
-// varies by ±30 ms here. Under the budget: opening (file picker 0.39 s, ?url= 0.72
-// s with the 6.2 MB fetch), regrouping, sorting, filtering and the diff by line.
-// At the edge: the diff by traceback, 100-175 ms (median 157), of which 50-120 ms
-// in the worker (StatisticTable.compare of 55,000 groups, its loops still cold on
-// a first diff, and 2 MB of fresh columns), 10-20 ms sending the table, 15-30 ms
-// ordering and drawing it on the page, and one frame.
+// Measured with `node bench/viewer.mjs --rounds 5` on an Intel Xeon VM (2 cores;
+// Chromium 156, Node 20.20), load average 0.9-1.4 (this bench alone), table below.
+// All under the budget. An AMD EPYC VM of earlier runs, under load 2-3, took 2-3
+// times as long for everything (the diff by traceback was 157 ms there).
 //
 // A click used to cost 40-50 ms on the page before any analysis (regrouping by
 // file, 40 rows, took 54-70 ms): every state change redrew the header, summary
@@ -36,8 +31,8 @@
 // What made it fast: the model groups on integer key ids (tracebacks interned by
 // their tuple of line key ids), builds Statistic objects only for rows asked
 // for (StatisticTable), matches keys across snapshots by id maps, orders ties by
-// a rank per key, orders a diff's rows with a radix sort on (|size diff|, size)
-// (a comparator only within equal runs), tests each filter glob once per file
+// a rank per key, orders tables with a radix sort per key column (no
+// comparator), tests each filter glob once per file
 // name, and selects traces with a per-traceback mask without copying columns;
 // the file (format 2) stores narrow columns and the tracebacks in binary (19 MB
 // -> 6.2 MB); the worker sends key texts once per snapshot (not per row), the
@@ -46,31 +41,33 @@
 // fresh memory costs 7-10 ms per MB (a page fault per 4 KiB): working arrays are
 // pooled (the page's too), and idle time (after each load) precomputes the plain
 // groupings of each snapshot and, for the newest snapshot and each other one, the
-// key maps and working memory a diff needs; filters, cumulative groupings and
+// key maps, working memory and result columns a diff needs; filters, cumulative groupings and
 // diffs are still computed on demand. The page orders rows (a sort click) with
 // a radix sort too.
 //
 // | operation (1,000,000 traces, 50,000 tracebacks) | median of 5 | runs |
 // |---|---|---|
-// | open with ?url=: navigation → first table drawn | 723 ms | 1336, 693, 723, 723, 745 |
-// |   of which fetching the file (6.2 MB) from 127.0.0.1 | 185 ms | 363, 165, 185, 208, 175 |
-// | open from the file picker: file chosen → first table drawn | 387 ms | 434, 381, 387, 425, 358 |
-// |   of which Snapshot.load (+ totals) in the worker | 187 ms | 204, 205, 180, 187, 184 |
-// |   of which the first table (by line) in the worker and drawn | 103 ms | 103, 84, 116, 133, 87 |
-// | regroup by file | 45 ms | 45, 46, 49, 42, 34 |
-// | regroup by traceback | 55 ms | 51, 52, 58, 73, 55 |
-// | sort by count (50,000 rows) | 54 ms | 54, 63, 49, 57, 50 |
-// | sort by average (50,000 rows) | 27 ms | 24, 27, 35, 25, 29 |
-// | regroup by line, cumulative | 70 ms | 66, 59, 78, 70, 91 |
-// | filter: include glob src/mod1* | 66 ms | 63, 75, 66, 65, 75 |
-// | filter: exclude glob, all frames | 73 ms | 61, 73, 62, 94, 73 |
-// | diff: compare with the second snapshot (by line) | 118 ms | 122, 91, 139, 118, 105 |
-// | diff by traceback | 157 ms | 173, 147, 101, 157, 163 |
-// | flame graph of the diff: build and first draw | 435 ms | 435, 448, 512, 407, 405 |
+// | open with ?url=: navigation → first table drawn | 251 ms | 443, 254, 250, 251, 235 |
+// |   of which fetching the file (6.2 MB) from 127.0.0.1 | 50 ms | 81, 39, 50, 54, 46 |
+// | open from the file picker: file chosen → first table drawn | 150 ms | 150, 151, 142, 154, 143 |
+// |   of which Snapshot.load (+ totals) in the worker | 68 ms | 72, 64, 68, 79, 67 |
+// |   of which the first table (by line) in the worker and drawn | 50 ms | 54, 54, 47, 50, 49 |
+// | regroup by file | 31 ms | 32, 31, 27, 26, 41 |
+// | regroup by traceback | 31 ms | 31, 32, 32, 29, 31 |
+// | sort by count (50,000 rows) | 17 ms | 17, 15, 15, 19, 18 |
+// | sort by average (50,000 rows) | 15 ms | 15, 16, 13, 17, 14 |
+// | regroup by line, cumulative | 44 ms | 51, 44, 43, 44, 39 |
+// | filter: include glob src/mod1* | 45 ms | 45, 48, 46, 33, 45 |
+// | filter: exclude glob, all frames | 47 ms | 48, 32, 47, 47, 48 |
+// | diff: compare with the second snapshot (by line) | 48 ms | 51, 49, 48, 48, 38 |
+// | diff by traceback | 43 ms | 42, 57, 43, 44, 38 |
+// | flame graph of the diff: build and first draw | 200 ms | 200, 249, 192, 246, 153 |
 //
-// Before this round (same command, a quiet machine): regroup by file 54 ms, by
-// traceback 63, sort by count 50, cumulative 98, filters 73 / 97, diff by line
-// 157, diff by traceback 171.
+// The diff by traceback was 72 ms (median of 5, same machine, back to back)
+// before its rows were ordered by a radix sort per key (|size diff|, size,
+// |count diff|, count, rank) instead of a comparator within runs, its loops
+// split into small functions warmed in idle time, and its columns taken from
+// buffers paged in during idle time.
 //
 // The flame graph is built on demand when its tab opens (198,000 call-path nodes
 // here, random paths share little); the issue gives it no budget.

@@ -11,12 +11,11 @@
 // allocated. All state is Wasm globals plus raw loads and stores into the regions
 // below, which the core lays out and grows itself.
 //
-// Memory layout, lowest address first (STATIC is static data, at 1024 in
-// AssemblyScript's layout; the rest starts at __heap_base):
+// Memory layout, lowest address first (FRAMES to SITES are static data, at 1024
+// in AssemblyScript's layout; the rest starts at __heap_base):
 //
-//   STATIC      16 B             frame buffer: the frames of the traceback being
-//                                recorded. One word (the site) today; the shadow
-//                                stack of deep tracebacks will live here.
+//   FRAMES      128 × 4 B        frame buffer: the frames of the traceback being
+//                                recorded, copied from STACK and the site
 //   LOG         256 × 20 B       invalid-free log, a ring of
 //                                [domain][ptr][site][kind][tb of the original alloc]
 //   EMPTY       16 B             zeros: the snapshot returned when not tracing
