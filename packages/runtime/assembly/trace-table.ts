@@ -32,8 +32,9 @@
 //                                moved. A traceback id (tb) is a record's address / 4.
 //   setBase     setCap × 4 B     traceback set: tb ids, 0 = empty slot; open addressing,
 //                                linear probing on the record hash.
-//   tableBase   tableCap × 12 B  trace table: [ptr][size][tb], open addressing on
-//                                (ptr, domain), linear probing. ptr 0 = empty slot.
+//   tableBase   lines × 64 B     trace table: lines of 5 entries [ptr][size][tb] and an
+//                                overflow count; open addressing on (ptr, domain),
+//                                probing line by line. ptr 0 = empty slot.
 //   top         ──────────────   end of the live structures
 //               scratch          rehash target and snapshot output
 //
@@ -41,7 +42,7 @@
 // and the set grow rarely: they hold one record per distinct traceback. The trace
 // table is rehashed into scratch above `top` and copied down to `tableBase`.
 //
-//   tracerBytes() = STATIC_BYTES + storeCap + setCap × 4 + tableCap × 12
+//   tracerBytes() = STATIC_BYTES + storeCap + setCap × 4 + lines × 64
 //                 = STATIC_BYTES + (top − storeBase)
 //
 // counts the live structures only, like tracemalloc's get_tracemalloc_memory().
@@ -50,13 +51,15 @@
 //
 // Invariants of the trace table:
 //   - at most one entry per (domain, ptr); its domain is its traceback's domain;
-//   - every entry is live: a free removes its entry at once (backward-shift
-//     deletion), so the table never fills with freed keys and only grows when the
-//     live traces do. The free is remembered in RECENT instead;
-//   - live = entries ≤ tableLimit = 3/4 × tableCap;
+//   - every entry is live: a free clears its slot at once, so the table never
+//     fills with freed keys and only grows when the live traces do. The free is
+//     remembered in RECENT instead;
+//   - live = entries ≤ tableLimit = 3/4 × 5 × lines;
 //   - current = Σ size of live entries, current ≤ windowPeak ≤ peak (see takeWindowPeak);
-//   - every entry is reached from its home slot through non-empty slots: entries
-//     are only removed by backward-shift deletion (dropTrace).
+//   - an entry lives in the first line from its home line that had an empty slot
+//     when it was placed, and each line between holds in its overflow count one
+//     for it: a line's count is the number of entries stored beyond it whose
+//     probe passed it (dropTrace takes them back).
 //
 // A double free is a free of a pointer that is not in the table but is in its
 // RECENT slot, with the traceback of its allocation. A slot keeps the latest free
@@ -77,7 +80,13 @@
 // @ts-ignore: decorator
 @inline const RECORD_HEADER_BYTES: usize = 16;
 // @ts-ignore: decorator
-@inline const TABLE_MIN: u32 = 256;
+@inline const LINE_BYTES: usize = 64;
+// @ts-ignore: decorator
+@inline const LINE_SLOTS: u32 = 5;
+// @ts-ignore: decorator
+@inline const LINE_ENTRIES_BYTES: usize = <usize>LINE_SLOTS * ENTRY_BYTES;
+// @ts-ignore: decorator
+@inline const TABLE_MIN_LINES: u32 = 64;
 // @ts-ignore: decorator
 @inline const SET_MIN: u32 = 64;
 // @ts-ignore: decorator
@@ -176,8 +185,8 @@ let setShift: u32 = 0;
 let setLimit: u32 = 0;
 
 let tableBase: usize = 0;
-let tableMask: u32 = 0;
-let tableShift: u32 = 0;
+let lineMask: u32 = 0;
+let lineShift: u32 = 0;
 let tableLimit: u32 = 0;
 let live: u32 = 0;
 
@@ -218,9 +227,9 @@ function shiftUp(from: usize, delta: usize): bool {
 
 /** Lays out empty structures at their smallest size and zeroes every counter. */
 function layout(): bool {
-  storeBase = (__heap_base + 15) & ~15;
+  storeBase = (__heap_base + LINE_BYTES - 1) & ~(LINE_BYTES - 1);
   let setBytes = <usize>SET_MIN << 2;
-  let tableBytes = <usize>TABLE_MIN * ENTRY_BYTES;
+  let tableBytes = <usize>TABLE_MIN_LINES * LINE_BYTES;
   if (!reserve(<u64>storeBase + STORE_MIN + setBytes + tableBytes)) return false;
 
   storeEnd = storeBase;
@@ -231,9 +240,9 @@ function layout(): bool {
   setShift = clz(SET_MIN) + 1;
   setLimit = SET_MIN - SET_MIN / 4;
   tableBase = setBase + setBytes;
-  tableMask = TABLE_MIN - 1;
-  tableShift = clz(TABLE_MIN) + 1;
-  tableLimit = TABLE_MIN - TABLE_MIN / 4;
+  lineMask = TABLE_MIN_LINES - 1;
+  lineShift = clz(TABLE_MIN_LINES) + 1;
+  tableLimit = limitOf(TABLE_MIN_LINES);
   top = tableBase + tableBytes;
   memory.fill(setBase, 0, top - setBase);
   memory.fill(RECENT, 0, RECENT_BYTES + SITES_BYTES);
@@ -407,9 +416,28 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
   return (ptr ^ (domain * 0x85EBCA77)) * 0x9E3779B9;
 }
 
+// The trace table is bucketized: a line of 64 bytes (one cache line) holds 5
+// entries and, in its last word, the number of entries stored beyond it whose
+// probe passed it (F14's outbound overflow count). An entry lives in the first
+// line from its home line with an empty slot; a lookup reads the home line and
+// goes on to the next only while the overflow count says some entry went past.
+// Most events read one line, and a free only clears its slot.
+
 // @ts-ignore: decorator
-@inline function entryAt(i: u32): usize {
-  return tableBase + <usize>i * ENTRY_BYTES;
+@inline function lineAt(base: usize, l: u32): usize {
+  return base + (<usize>l << 6);
+}
+
+// @ts-ignore: decorator
+@inline function overflowOf(line: usize): u32 {
+  return load<u32>(line, LINE_ENTRIES_BYTES);
+}
+
+/** Entries allowed in a table of `lines` lines before it grows: 3/4 of its slots. */
+// @ts-ignore: decorator
+@inline function limitOf(lines: u32): u32 {
+  let slots = lines * LINE_SLOTS;
+  return slots - slots / 4;
 }
 
 // Entries are moved and cleared with plain loads and stores: a memory.copy or
@@ -426,76 +454,96 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
   store<u32>(e, 0, 8);
 }
 
-/** The entry of (domain, ptr), or the empty slot where it would go. ptr ≠ 0. */
+/** The entry of (domain, ptr), or 0. ptr ≠ 0. */
 // @ts-ignore: decorator
 @inline function findTrace(domain: u32, ptr: u32): usize {
-  let i = traceHash(domain, ptr) >> tableShift;
+  let l = traceHash(domain, ptr) >> lineShift;
   while (true) {
-    let e = entryAt(i);
-    let p = load<u32>(e);
-    if (p == ptr) {
-      if (domainOf(load<u32>(e, 8)) == domain) return e;
-    } else if (p == 0) {
-      return e;
-    }
-    i = (i + 1) & tableMask;
+    // The five slots, unrolled (LINE_SLOTS).
+    let line = lineAt(tableBase, l);
+    if (holds(line, domain, ptr)) return line;
+    if (holds(line + 12, domain, ptr)) return line + 12;
+    if (holds(line + 24, domain, ptr)) return line + 24;
+    if (holds(line + 36, domain, ptr)) return line + 36;
+    if (holds(line + 48, domain, ptr)) return line + 48;
+    if (overflowOf(line) == 0) return 0;
+    l = (l + 1) & lineMask;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function holds(e: usize, domain: u32, ptr: u32): bool {
+  return load<u32>(e) == ptr && domainOf(load<u32>(e, 8)) == domain;
+}
+
+/**
+ * The first empty slot from line `l` of the table at `base` (`mask`: lines − 1),
+ * counting the overflow on each full line passed. The table has one: its load
+ * is at most 3/4.
+ */
+function place(base: usize, mask: u32, l: u32): usize {
+  while (true) {
+    // The five slots, unrolled (LINE_SLOTS).
+    let line = lineAt(base, l);
+    if (load<u32>(line) == 0) return line;
+    if (load<u32>(line, 12) == 0) return line + 12;
+    if (load<u32>(line, 24) == 0) return line + 24;
+    if (load<u32>(line, 36) == 0) return line + 36;
+    if (load<u32>(line, 48) == 0) return line + 48;
+    store<u32>(line, overflowOf(line) + 1, LINE_ENTRIES_BYTES);
+    l = (l + 1) & mask;
   }
 }
 
 /** Moves the entries into a table sized for `need` of them (load ≤ 1/2 afterwards). */
 // @ts-ignore: decorator
 @noinline function rehash(need: u32): bool {
-  let cap = TABLE_MIN;
-  while (cap < need * 2) cap <<= 1;
-  let bytes = <usize>cap * ENTRY_BYTES;
+  let lines = TABLE_MIN_LINES;
+  while (<u64>lines * LINE_SLOTS < <u64>need * 2) lines <<= 1;
+  let bytes = <usize>lines << 6;
   let scratch = top;
   if (!reserve(<u64>scratch + bytes)) return false;
   memory.fill(scratch, 0, bytes);
 
-  let mask = cap - 1;
-  let shift = clz(cap) + 1;
-  for (let e = tableBase; e < top; e += ENTRY_BYTES) {
-    let ptr = load<u32>(e);
-    if (ptr == 0) continue;
-    let i = traceHash(domainOf(load<u32>(e, 8)), ptr) >> shift;
-    while (load<u32>(scratch + <usize>i * ENTRY_BYTES) != 0) i = (i + 1) & mask;
-    copyEntry(scratch + <usize>i * ENTRY_BYTES, e);
+  let mask = lines - 1;
+  let shift = clz(lines) + 1;
+  for (let line = tableBase; line < top; line += LINE_BYTES) {
+    for (let e = line, end = line + LINE_ENTRIES_BYTES; e < end; e += ENTRY_BYTES) {
+      let ptr = load<u32>(e);
+      if (ptr == 0) continue;
+      copyEntry(place(scratch, mask, traceHash(domainOf(load<u32>(e, 8)), ptr) >> shift), e);
+    }
   }
   memory.copy(tableBase, scratch, bytes);
 
-  tableMask = mask;
-  tableShift = shift;
-  tableLimit = cap - cap / 4;
+  lineMask = mask;
+  lineShift = shift;
+  tableLimit = limitOf(lines);
   top = tableBase + bytes;
   return true;
 }
 
 /**
- * Removes the entry at e (Knuth's algorithm R: backward-shift deletion) and
- * remembers the free in RECENT. The caller has taken its size off `current`.
+ * Removes the entry at e, taking back the overflow its probe counted on the
+ * lines before its own, and remembers the free in RECENT. The caller has taken
+ * its size off `current`.
  */
 function dropTrace(e: usize): void {
-  let ptr0 = load<u32>(e);
-  let tb0 = load<u32>(e, 8);
-  let r = recentSlot(domainOf(tb0), ptr0);
-  store<u32>(r, ptr0);
-  store<u32>(r, tb0, 4);
+  let ptr = load<u32>(e);
+  let tb = load<u32>(e, 8);
+  let hash = traceHash(domainOf(tb), ptr);
+  let r = RECENT + (<usize>(hash >> (32 - RECENT_BITS)) << 3);
+  store<u32>(r, ptr);
+  store<u32>(r, tb, 4);
   live--;
-  let i = <u32>((e - tableBase) / ENTRY_BYTES);
-  let j = i;
-  while (true) {
-    j = (j + 1) & tableMask;
-    let ej = entryAt(j);
-    let ptr = load<u32>(ej);
-    if (ptr == 0) break;
-    let home = traceHash(domainOf(load<u32>(ej, 8)), ptr) >> tableShift;
-    // The entry at j stays when its home lies cyclically in (i, j]: it is
-    // nearer its home than the hole is.
-    if (((j - home) & tableMask) < ((j - i) & tableMask)) continue;
-    copyEntry(entryAt(i), ej);
-    i = j;
+  let l = hash >> lineShift;
+  let own = <u32>((e - tableBase) >> 6);
+  while (l != own) {
+    let line = lineAt(tableBase, l);
+    store<u32>(line, overflowOf(line) - 1, LINE_ENTRIES_BYTES);
+    l = (l + 1) & lineMask;
   }
-  clearEntry(entryAt(i));
+  clearEntry(e);
 }
 
 /** The RECENT slot of (domain, ptr): the top bits of its trace hash. */
@@ -516,11 +564,9 @@ function dropTrace(e: usize): void {
 // @ts-ignore: decorator
 @inline function addTrace(domain: u32, ptr: u32, size: u32, tb: u32): bool {
   let e = findTrace(domain, ptr);
-  if (load<u32>(e) == 0) {
-    if (live >= tableLimit) {
-      if (!rehash(live + 1)) return false;
-      e = findTrace(domain, ptr);
-    }
+  if (e == 0) {
+    if (live >= tableLimit && !rehash(live + 1)) return false;
+    e = place(tableBase, lineMask, traceHash(domain, ptr) >> lineShift);
     store<u32>(e, ptr);
     live++;
   } else {
@@ -542,7 +588,7 @@ function dropTrace(e: usize): void {
 @noinline function traceLost(domain: u32, ptr: u32): void {
   lost++;
   let e = findTrace(domain, ptr);
-  if (load<u32>(e) != 0) {
+  if (e != 0) {
     current -= load<u32>(e, 4);
     dropTrace(e);
   }
@@ -576,7 +622,7 @@ export function alloc(domain: u32, ptr: u32, size: u32, site: u32): void {
 export function free(domain: u32, ptr: u32, site: u32): void {
   if (!tracing || ptr == 0) return;
   let e = findTrace(domain, ptr);
-  if (load<u32>(e) != 0) {
+  if (e != 0) {
     current -= load<u32>(e, 4);
     dropTrace(e);
   } else {
@@ -611,7 +657,7 @@ export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: 
   }
   if (oldPtr != 0) {
     let e = findTrace(domain, oldPtr);
-    if (load<u32>(e) == 0) {
+    if (e == 0) {
       // Unknown: just an alloc of newPtr. Freed recently: a double free.
       let tb = recentlyFreed(domain, oldPtr);
       if (tb != 0) invalidFree(domain, oldPtr, site, KIND_DOUBLE, tb);
@@ -727,7 +773,7 @@ export function memoryBytes(): f64 {
 export function lookup(domain: u32, ptr: u32): i32 {
   if (!tracing || ptr == 0) return -1;
   let e = findTrace(domain, ptr);
-  if (load<u32>(e) == 0) return -1;
+  if (e == 0) return -1;
   return <i32>load<u32>(e, 8);
 }
 
@@ -742,11 +788,13 @@ export function snapshot(): usize {
   if (!reserve(<u64>out + 4 + (<u64>live << 3))) return 0;
   store<u32>(out, live);
   let w = out + 4;
-  for (let e = tableBase; e < top; e += ENTRY_BYTES) {
-    if (load<u32>(e) == 0) continue;
-    store<u32>(w, load<u32>(e, 8));
-    store<u32>(w, load<u32>(e, 4), 4);
-    w += 8;
+  for (let line = tableBase; line < top; line += LINE_BYTES) {
+    for (let e = line, end = line + LINE_ENTRIES_BYTES; e < end; e += ENTRY_BYTES) {
+      if (load<u32>(e) == 0) continue;
+      store<u32>(w, load<u32>(e, 8));
+      store<u32>(w, load<u32>(e, 4), 4);
+      w += 8;
+    }
   }
   return out;
 }
