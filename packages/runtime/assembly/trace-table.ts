@@ -459,13 +459,24 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
 @inline function findTrace(domain: u32, ptr: u32): usize {
   let l = traceHash(domain, ptr) >> lineShift;
   while (true) {
-    // The five slots, unrolled (LINE_SLOTS).
     let line = lineAt(tableBase, l);
-    if (holds(line, domain, ptr)) return line;
-    if (holds(line + 12, domain, ptr)) return line + 12;
-    if (holds(line + 24, domain, ptr)) return line + 24;
-    if (holds(line + 36, domain, ptr)) return line + 36;
-    if (holds(line + 48, domain, ptr)) return line + 48;
+    // The slot holding ptr, chosen without branches (a select per slot, unrolled
+    // for LINE_SLOTS = 5): which slot it is is random, and a compare-and-branch
+    // per slot mispredicted on most events.
+    let e: usize = 0;
+    e = select<usize>(line + 48, e, load<u32>(line, 48) == ptr);
+    e = select<usize>(line + 36, e, load<u32>(line, 36) == ptr);
+    e = select<usize>(line + 24, e, load<u32>(line, 24) == ptr);
+    e = select<usize>(line + 12, e, load<u32>(line, 12) == ptr);
+    e = select<usize>(line, e, load<u32>(line) == ptr);
+    if (e != 0) {
+      if (domainOf(load<u32>(e, 8)) == domain) return e;
+      // The same pointer of another domain is in the line: check every slot.
+      if (holds(line + 12, domain, ptr)) return line + 12;
+      if (holds(line + 24, domain, ptr)) return line + 24;
+      if (holds(line + 36, domain, ptr)) return line + 36;
+      if (holds(line + 48, domain, ptr)) return line + 48;
+    }
     if (overflowOf(line) == 0) return 0;
     l = (l + 1) & lineMask;
   }
@@ -483,13 +494,15 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
  */
 function place(base: usize, mask: u32, l: u32): usize {
   while (true) {
-    // The five slots, unrolled (LINE_SLOTS).
+    // The first empty slot, chosen without branches as in findTrace.
     let line = lineAt(base, l);
-    if (load<u32>(line) == 0) return line;
-    if (load<u32>(line, 12) == 0) return line + 12;
-    if (load<u32>(line, 24) == 0) return line + 24;
-    if (load<u32>(line, 36) == 0) return line + 36;
-    if (load<u32>(line, 48) == 0) return line + 48;
+    let e: usize = 0;
+    e = select<usize>(line + 48, e, load<u32>(line, 48) == 0);
+    e = select<usize>(line + 36, e, load<u32>(line, 36) == 0);
+    e = select<usize>(line + 24, e, load<u32>(line, 24) == 0);
+    e = select<usize>(line + 12, e, load<u32>(line, 12) == 0);
+    e = select<usize>(line, e, load<u32>(line) == 0);
+    if (e != 0) return e;
     store<u32>(line, overflowOf(line) + 1, LINE_ENTRIES_BYTES);
     l = (l + 1) & mask;
   }
