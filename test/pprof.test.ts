@@ -86,7 +86,9 @@ describe('wasm-tracemalloc show --pprof', () => {
     ]);
   });
 
-  it.skipIf(!hasGo)('loads in go tool pprof', () => {
+  // scripts/setup.sh installs Debian's golang-go for this test.
+  it('loads in go tool pprof', () => {
+    expect(hasGo, 'go is not installed: run scripts/setup.sh (Debian package golang-go)').toBe(true);
     const { file } = exportProfile('leak_cli.wasm');
     const top = spawnSync('go', ['tool', 'pprof', '-top', '-sample_index=inuse_objects', file], { encoding: 'utf8' });
     expect(top.status, top.stderr).toBe(0);
