@@ -4,6 +4,7 @@
  * protocol.ts messages; results that are not cached are transferred, not copied.
  */
 
+import { BufferPool } from '@wasm-tracemalloc/runtime/model';
 import { Analysis } from './model/analysis.js';
 import type { PackedStrings } from './model/packed-strings.js';
 import type { Envelope, Reply } from './model/protocol.js';
@@ -64,9 +65,7 @@ scope.onmessage = async (e) => {
         value = analysis.exportJson(m.query, m.sort);
         break;
       case 'recycle':
-        for (const b of m.buffers) recycled.push(b);
-        recycled.sort((a, b) => a.byteLength - b.byteLength);
-        if (recycled.length > RECYCLED_MAX) recycled.splice(0, recycled.length - RECYCLED_MAX);
+        recycled.add(m.buffers);
         break;
       case 'settle':
         while (analysis.warm());
@@ -88,45 +87,25 @@ scope.onmessage = async (e) => {
 };
 
 /**
- * Buffers of tables the page has replaced (op 'recycle'), smallest first: the
- * next tables' copies are made in them, as fresh memory costs a page fault per
- * 4 KiB (on a VM, ~10 ms for the 2 MB of a 50,000-row diff).
+ * Buffers of tables the page has replaced (op 'recycle') and buffers paged in
+ * during idle time: the next tables' copies are made in them, as fresh memory
+ * costs a page fault per 4 KiB (on a VM, ~10 ms for the 2 MB of a 50,000-row diff).
  */
-const recycled: ArrayBuffer[] = [];
-const RECYCLED_MAX = 24;
+const recycled = new BufferPool(24, (bytes) => 4 * bytes + 4096);
 
 /** The smallest recycled buffer of at least `bytes`, taken from the pool, or a new one. */
 function buffer(bytes: number): ArrayBuffer {
-  const i = recycled.findIndex((b) => fits(b, bytes));
-  return i >= 0 ? recycled.splice(i, 1)[0] : new ArrayBuffer(bytes);
-}
-
-function fits(b: ArrayBuffer, bytes: number): boolean {
-  return b.byteLength >= bytes && b.byteLength <= 4 * bytes + 4096;
+  return recycled.take(bytes) ?? new ArrayBuffer(bytes);
 }
 
 /**
- * Adds to the pool, paged in, the buffers that the copies of a diff of `rows`
- * rows need and that it lacks (its size, count, sizeDiff and countDiff, and
- * its key entries): for idle time, so that the first diff, larger than any
- * table the page has sent back, does not copy into fresh memory.
+ * Pages in the buffers that the copies of a diff of `rows` rows need and the
+ * pool lacks (its size, count, sizeDiff and countDiff, and its key entries):
+ * for idle time, so that the first diff, larger than any table the page has
+ * sent back, does not copy into fresh memory.
  */
 function reserveBuffers(rows: number): void {
-  const free = recycled.slice();
-  let added = false;
-  for (const bytes of [8 * rows, 8 * rows, 8 * rows, 8 * rows, 4 * rows]) {
-    if (bytes === 0) continue;
-    const i = free.findIndex((b) => fits(b, bytes));
-    if (i >= 0) {
-      free.splice(i, 1);
-      continue;
-    }
-    const b = new ArrayBuffer(bytes);
-    new Int32Array(b, 0, bytes >> 2).fill(0); // touches every page
-    recycled.push(b);
-    added = true;
-  }
-  if (added) recycled.sort((a, b) => a.byteLength - b.byteLength);
+  recycled.reserve([8 * rows, 8 * rows, 8 * rows, 8 * rows, 4 * rows]);
 }
 
 /** A TableModel whose typed arrays are copies (in recycled buffers when there are some), and their buffers to transfer. */

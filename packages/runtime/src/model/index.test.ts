@@ -5,6 +5,7 @@ import * as model from './index.js';
 describe('model index', () => {
   it('exports the public API', () => {
     expect(Object.keys(model).sort()).toEqual([
+      'BufferPool',
       'DomainFilter',
       'Filter',
       'Frame',

@@ -5,6 +5,7 @@
  * viewer and the tests use it unchanged.
  */
 
+export { BufferPool } from './buffer-pool.js';
 export { crc32 } from './crc32.js';
 export { DomainFilter, Filter, type FrameLike, type TraceFilter, type TraceLike } from './filter.js';
 export { fnmatch, fnmatchToRegExp } from './fnmatch.js';

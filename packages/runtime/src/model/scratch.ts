@@ -1,3 +1,5 @@
+import { BufferPool } from './buffer-pool.js';
+
 /**
  * Working arrays kept between calls. Fresh typed-array memory costs a page
  * fault per 4 KiB when first touched: on the machines measured (a VM) that was
@@ -46,21 +48,10 @@ export function reserveScratch(length: number, floatSlots: number, intSlots: num
  * Buffers paged in ahead of time (reserveColumns, in idle time) for the columns
  * a call returns. Each is handed out once, whole, as one column's buffer (the
  * column a view of its first n elements when the buffer is longer), so that a
- * returned column is still the caller's own.
+ * returned column is still the caller's own. At most 32 are kept: a bound for
+ * many snapshots of many sizes.
  */
-const paged: ArrayBuffer[] = [];
-/** At most this many are kept (the oldest are dropped): a bound for many snapshots of many sizes. */
-const PAGED_MAX = 32;
-
-/** Index in `list` of the smallest buffer of `bytes` to 2 × `bytes` bytes, or -1. */
-function fitting(list: readonly ArrayBuffer[], bytes: number): number {
-  let best = -1;
-  for (let i = 0; i < list.length; i++) {
-    const size = list[i].byteLength;
-    if (size >= bytes && size <= 2 * bytes && (best < 0 || size < list[best].byteLength)) best = i;
-  }
-  return best;
-}
+const paged = new BufferPool(32, (bytes) => 2 * bytes);
 
 /**
  * Makes the paged buffers hold one for each of `byteLengths` (as the column
@@ -68,24 +59,11 @@ function fitting(list: readonly ArrayBuffer[], bytes: number): number {
  * before the call that will return such columns (Snapshot.matchKeys prepares a diff).
  */
 export function reserveColumns(byteLengths: readonly number[]): void {
-  const free = paged.slice();
-  for (const bytes of byteLengths) {
-    if (bytes <= 0) continue;
-    const i = fitting(free, bytes);
-    if (i >= 0) {
-      free.splice(i, 1);
-      continue;
-    }
-    const buffer = new ArrayBuffer(bytes);
-    new Int32Array(buffer, 0, bytes >> 2).fill(0); // touches every page
-    paged.push(buffer);
-  }
-  if (paged.length > PAGED_MAX) paged.splice(0, paged.length - PAGED_MAX);
+  paged.reserve(byteLengths);
 }
 
 function takePaged(bytes: number): ArrayBuffer | undefined {
-  const i = bytes > 0 ? fitting(paged, bytes) : -1;
-  return i < 0 ? undefined : paged.splice(i, 1)[0];
+  return paged.take(bytes);
 }
 
 /** A new zeroed Float64Array of `length`, in a paged-in buffer when one was reserved. */
