@@ -23,6 +23,9 @@ if (!existsSync(big)) {
   execFileSync('clang-19', ['--target=wasm32-wasi', '-O0', `${here}out/big.c`, '-o', big, '-Wl,--export-all']);
 }
 
+/** What the pass adds to the floor, signed: "+24%", "-3%" (within noise of it). */
+const added = (ms, floor) => `${ms >= floor ? '+' : '-'}${Math.abs((ms / floor - 1) * 100).toFixed(0)}%`;
+
 const modules = [
   ['web-tree-sitter.wasm (release)', require.resolve('web-tree-sitter/web-tree-sitter.wasm')],
   ['sql-wasm-debug.wasm', require.resolve('sql.js/dist/sql-wasm-debug.wasm')],
@@ -55,7 +58,7 @@ for (const [name, file] of modules) {
   const one = time(() => instrument(bytes, { source: name, maxFrames: 1 }));
   const deep = time(() => instrument(bytes, { source: name, maxFrames: 128 }));
   const mb = bytes.length / 1e6;
-  rows.push(`| ${name} | ${mb.toFixed(2)} MB | ${floor.toFixed(0)} ms | ${one.toFixed(0)} ms (+${((one / floor - 1) * 100).toFixed(0)}%) | ${(mb / (one / 1000)).toFixed(1)} MB/s | ${deep.toFixed(0)} ms (+${((deep / floor - 1) * 100).toFixed(0)}%) |`);
+  rows.push(`| ${name} | ${mb.toFixed(2)} MB | ${floor.toFixed(0)} ms | ${one.toFixed(0)} ms (${added(one, floor)}) | ${(mb / (one / 1000)).toFixed(1)} MB/s | ${deep.toFixed(0)} ms (${added(deep, floor)}) |`);
   process.stderr.write(`${rows.at(-1)}\n`);
 }
 const table = [
