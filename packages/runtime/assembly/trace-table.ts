@@ -23,7 +23,7 @@
 //   RECENT      4096 × 8 B       recent frees: [ptr][tb], direct-mapped on the
 //                                trace hash, so that a second free is told from a
 //                                free of a block never traced (see free())
-//   SITES       512 × 12 B       one-frame tracebacks: [frame][total_nframe][tb],
+//   SITES       512 × 16 B       one-frame tracebacks: [site][domain][total_nframe][tb],
 //                                direct-mapped, so that an alloc at nframe 1 skips
 //                                hashing and probing the set (see tracebackOfSite())
 //   storeBase   storeCap B       traceback store: records
@@ -119,7 +119,7 @@
 // @ts-ignore: decorator
 @inline const SITES_BITS: u32 = 9;
 // @ts-ignore: decorator
-@inline const SITE_ENTRY_BYTES: usize = 12;
+@inline const SITE_ENTRY_BYTES: usize = 16;
 // @ts-ignore: decorator
 @inline const SITES_BYTES: usize = SITE_ENTRY_BYTES << SITES_BITS;
 // @ts-ignore: decorator
@@ -377,8 +377,14 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
 // @ts-ignore: decorator
 @inline function tracebackOfSite(domain: u32, site: u32): u32 {
   let total = sp + 1;
+  if ((maxNframe == 1) | (total == 1)) return oneFrameTraceback(domain, site, total);
+  return deepTraceback(domain, site, total);
+}
+
+/** tracebackOfSite for more than one frame (out of the one-frame hot path). */
+// @ts-ignore: decorator
+@noinline function deepTraceback(domain: u32, site: u32, total: u32): u32 {
   let n = min(min(maxNframe, total), STACK_LENGTH);
-  if (n == 1) return oneFrameTraceback(packFrame(domain, site), domain, total);
   let first = total - n + 1; // depth of the oldest frame kept from the stack
   for (let i: u32 = 0; i + 1 < n; i++) {
     store<u32>(FRAMES + (<usize>i << 2), load<u32>(STACK + (<usize>((first + i) & STACK_MASK) << 2)));
@@ -394,16 +400,24 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
  * clears SITES with the store, so a cached id stays valid.
  */
 // @ts-ignore: decorator
-@inline function oneFrameTraceback(frame: u32, domain: u32, total: u32): u32 {
-  let c = SITES + <usize>(((frame ^ (total << 20)) * 0x9E3779B9) >> (32 - SITES_BITS)) * SITE_ENTRY_BYTES;
-  let tb = load<u32>(c, 8);
-  // The record's domain too: a packed frame keeps only 12 bits of it.
-  if (tb != 0 && load<u32>(c) == frame && load<u32>(c, 4) == total && domainOf(tb) == domain) return tb;
-  store<u32>(FRAMES, frame);
-  tb = intern(domain, FRAMES, 1, total);
-  store<u32>(c, frame);
-  store<u32>(c, total, 4);
-  store<u32>(c, tb, 8);
+@inline function oneFrameTraceback(domain: u32, site: u32, total: u32): u32 {
+  let c = SITES + (<usize>(((site ^ (domain << 20) ^ (total << 12)) * 0x9E3779B9) >> (32 - SITES_BITS)) << 4);
+  let tb = load<u32>(c, 12);
+  // One test of all four words (bitwise, not four branches).
+  if ((((load<u32>(c) ^ site) | (load<u32>(c, 4) ^ domain) | (load<u32>(c, 8) ^ total)) == 0) & (tb != 0)) return tb;
+  return oneFrameMiss(c, domain, site, total);
+}
+
+/** Interns the one-frame traceback and caches it at SITES entry `c`. */
+// @ts-ignore: decorator
+@noinline function oneFrameMiss(c: usize, domain: u32, site: u32, total: u32): u32 {
+  store<u32>(FRAMES, packFrame(domain, site));
+  let tb = intern(domain, FRAMES, 1, total);
+  if (tb == 0) return 0; // memory: not cached, tried again next time
+  store<u32>(c, site);
+  store<u32>(c, domain, 4);
+  store<u32>(c, total, 8);
+  store<u32>(c, tb, 12);
   return tb;
 }
 
@@ -485,6 +499,17 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
 // @ts-ignore: decorator
 @inline function holds(e: usize, domain: u32, ptr: u32): bool {
   return load<u32>(e) == ptr && domainOf(load<u32>(e, 8)) == domain;
+}
+
+/** The first slot of `line` whose ptr is `ptr` (0: the first empty one), or 0. */
+// @ts-ignore: decorator
+@inline function slotOf(line: usize, ptr: u32): usize {
+  let e: usize = 0;
+  e = select<usize>(line + 48, e, load<u32>(line, 48) == ptr);
+  e = select<usize>(line + 36, e, load<u32>(line, 36) == ptr);
+  e = select<usize>(line + 24, e, load<u32>(line, 24) == ptr);
+  e = select<usize>(line + 12, e, load<u32>(line, 12) == ptr);
+  return select<usize>(line, e, load<u32>(line) == ptr);
 }
 
 /**
@@ -576,24 +601,45 @@ function dropTrace(e: usize): void {
 /** Records (domain, ptr) → (size, tb), replacing any entry of that key. */
 // @ts-ignore: decorator
 @inline function addTrace(domain: u32, ptr: u32, size: u32, tb: u32): bool {
-  let e = findTrace(domain, ptr);
-  if (e == 0) {
-    if (live >= tableLimit && !rehash(live + 1)) return false;
-    e = place(tableBase, lineMask, traceHash(domain, ptr) >> lineShift);
+  // The common case inline: ptr is new, and its home line has room and no
+  // overflow (so ptr is nowhere else). The rest, out of line.
+  let line = lineAt(tableBase, traceHash(domain, ptr) >> lineShift);
+  let e = slotOf(line, 0);
+  if ((e != 0) & ((slotOf(line, ptr) | overflowOf(line)) == 0) & (live < tableLimit)) {
     store<u32>(e, ptr);
     live++;
   } else {
-    current -= load<u32>(e, 4);
+    e = entryForAlloc(domain, ptr);
+    if (e == 0) return false;
   }
   store<u32>(e, size, 4);
   store<u32>(e, tb, 8);
-  current += size;
+  let c = current + size;
+  current = c;
   // One compare when memory stays below the window's highest point (the common case).
-  if (current > windowPeak) {
-    windowPeak = current;
-    if (current > peak) peak = current;
+  if (c > windowPeak) {
+    windowPeak = c;
+    if (c > peak) peak = c;
   }
   return true;
+}
+
+/**
+ * The entry an alloc of (domain, ptr) writes: its live entry (its size taken off
+ * `current`), or a new one, the table grown if it must be. 0 if it cannot grow.
+ */
+// @ts-ignore: decorator
+@noinline function entryForAlloc(domain: u32, ptr: u32): usize {
+  let e = findTrace(domain, ptr);
+  if (e != 0) {
+    current -= load<u32>(e, 4);
+    return e;
+  }
+  if (live >= tableLimit && !rehash(live + 1)) return 0;
+  e = place(tableBase, lineMask, traceHash(domain, ptr) >> lineShift);
+  store<u32>(e, ptr);
+  live++;
+  return e;
 }
 
 /** An alloc that could not be stored: forget the pointer entirely. */
@@ -634,6 +680,26 @@ export function alloc(domain: u32, ptr: u32, size: u32, site: u32): void {
 /** The block at `ptr` was freed by a call at `site`. */
 export function free(domain: u32, ptr: u32, site: u32): void {
   if (!tracing || ptr == 0) return;
+  // The common case inline: the entry is in its home line, so no line before
+  // it counted it as overflow (dropTrace without the walk back).
+  let hash = traceHash(domain, ptr);
+  let e = slotOf(lineAt(tableBase, hash >> lineShift), ptr);
+  let tb = load<u32>(e, 8);
+  if (e != 0 && domainOf(tb) == domain) {
+    current -= load<u32>(e, 4);
+    let r = RECENT + (<usize>(hash >> (32 - RECENT_BITS)) << 3);
+    store<u32>(r, ptr);
+    store<u32>(r, tb, 4);
+    live--;
+    clearEntry(e);
+  } else {
+    freeElsewhere(domain, ptr, site);
+  }
+}
+
+/** free() of a pointer not in its home line: beyond it, or not traced. */
+// @ts-ignore: decorator
+@noinline function freeElsewhere(domain: u32, ptr: u32, site: u32): void {
   let e = findTrace(domain, ptr);
   if (e != 0) {
     current -= load<u32>(e, 4);
