@@ -9,9 +9,10 @@
 //   wrappers only   the instrumented module, its record functions empty Wasm
 //                   functions of another instance: the wrappers and the calls
 //   one slot        record functions that store (ptr, size) in one 12-byte slot
-//                   of a 3 MB table (the trace table's size at 100k live traces)
-//                   and a free that clears it: the floor of any table in its own
-//                   memory, one random access per event, no probing or deletion
+//                   of a 3 MB table (the trace table at 100k live traces takes
+//                   2-3 MB) and a free that clears it: the floor of any table in
+//                   its own memory, one random access per event, no probing or
+//                   deletion
 //   trace table     the real core (packages/runtime/dist/trace-table.wasm)
 //
 // In one process, because between processes the original's time is bimodal here
