@@ -41,6 +41,15 @@ describe('third-party modules through their own glue', () => {
     expect(tm.getTracerStats()).toMatchObject({ untracedFrees: 0, doubleFrees: 0, lostTraces: 0 });
   });
 
+  it('tree-sitter-javascript.wasm, a side module without allocators: unchanged, with a note and no warning', () => {
+    const bytes = readFileSync(require.resolve('tree-sitter-javascript/tree-sitter-javascript.wasm'));
+    const result = tm.instrument(bytes, { source: 'tree-sitter-javascript.wasm' });
+    expect(result.status).toBe('no-allocator');
+    expect(result.bytes).toBe(bytes);
+    expect(result.warnings).toEqual([]);
+    expect(result.note).toMatch(/^tree-sitter-javascript\.wasm: a side module \(it has a "dylink\.0" section\)/);
+  });
+
   it('web-tree-sitter: parsing allocates at named C functions; deleting the tree and parser frees it all', async () => {
     const { Parser, Language } = await import('web-tree-sitter/debug');
     await Parser.init();

@@ -207,6 +207,24 @@ describe('instrument', () => {
     expect(result.warnings.join('\n')).toMatch(/plain\.wasm: no allocator found.*malloc.*operator new.*__rust_alloc.*__wbindgen_malloc.*--alloc NAME=KIND/s);
   });
 
+  it('passes a side module (dylink.0) without allocators through with a note, not a warning; one importing malloc is traced', () => {
+    // A custom section: id 0, size, name length, name, (empty) payload.
+    const withDylink = (bytes: Uint8Array) => {
+      const name = new TextEncoder().encode('dylink.0');
+      return new Uint8Array([...bytes, 0, name.length + 1, name.length, ...name]);
+    };
+    const side = withDylink(allocatorModule({ noAllocator: true }));
+    expect(WebAssembly.validate(side)).toBe(true);
+    const result = instrument(side, { source: 'lang.wasm' });
+    expect(result.status).toBe('no-allocator');
+    expect(result.bytes).toBe(side);
+    expect(result.warnings).toEqual([]);
+    expect(result.note).toMatch(/^lang\.wasm: a side module \(it has a "dylink\.0" section\) that neither imports nor exports an allocator.*--alloc NAME=KIND\.$/);
+    const importing = instrument(withDylink(allocatorModule({ importMalloc: true })), { source: 'side.wasm' });
+    expect(importing.status).toBe('instrumented');
+    expect(importing.allocators.map((a) => [a.name, a.imported])).toContainEqual(['malloc', true]);
+  });
+
   it('takes user-named allocators by name, export name and #index', async () => {
     const bytes = allocatorModule({ noAllocator: true });
     const byName = instrument(bytes, { alloc: ['my_bump=alloc'] });

@@ -71,6 +71,8 @@ export interface InstrumentResult {
   allocators: AllocatorReport[];
   sites: SiteRecord[];
   warnings: string[];
+  /** Why nothing was done, when that is expected rather than a problem (a side module without an allocator). */
+  note?: string;
   /** Custom sections removed because the rewrite made them stale (DWARF, source map URL). */
   droppedSections: string[];
   /** What the shadow stack instruments (maxFrames > 1). */
@@ -91,6 +93,11 @@ export class InstrumentError extends Error {
     super(message);
     this.name = 'InstrumentError';
   }
+}
+
+/** A dynamically linked side module (the `dylink.0` section, or the older `dylink`). */
+function isSideModule(info: ModuleInfo): boolean {
+  return info.sections.some((s) => s.id === 0 && (s.name === 'dylink.0' || s.name === 'dylink'));
 }
 
 export function hasSiteTable(info: ModuleInfo): boolean {
@@ -137,6 +144,15 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
     throw new InstrumentError(`${source}: ${(e as Error).message}`, source);
   }
   const warnings = found.rejected.map((r) => `${source}: "${r.name}" looks like an allocator but its ${r.reason}; not traced`);
+  if (found.allocators.length === 0 && isSideModule(info) && found.rejected.length === 0) {
+    // Emscripten and clang side modules (web-tree-sitter's languages, say) take
+    // malloc from the main module, which is where their allocations are traced; a
+    // warning per load would only be noise.
+    const note =
+      `${source}: a side module (it has a "dylink.0" section) that neither imports nor exports an allocator, ` +
+      `so it allocates through none of its own; left unchanged. If it has one, name it with --alloc NAME=KIND.`;
+    return { status: 'no-allocator', bytes, allocators: [], sites: [], warnings, note, droppedSections: [] };
+  }
   if (found.allocators.length === 0) {
     warnings.push(
       `${source}: no allocator found, so nothing is traced and the module is unchanged. Looked for ${LOOKED_FOR}` +

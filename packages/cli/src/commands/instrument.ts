@@ -23,6 +23,7 @@ export function instrumentCommand(argv: string[], out: (line: string) => void, e
   const sourceMap = values['source-map'] === undefined ? undefined : readFileSync(values['source-map'], 'utf8');
   const result = instrument(bytes, { source: input, alloc: values.alloc, presets: !values['no-presets'], maxFrames, symbols, sourceMap, ...nodeFiles(input) });
   for (const w of result.warnings) err(`warning: ${w}`);
+  if (result.note !== undefined) out(result.note);
   if (result.status === 'instrumented') {
     out(`${input}: ${result.allocators.length} allocator functions wrapped:`);
     for (const a of result.allocators) {
