@@ -474,15 +474,7 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
   let l = traceHash(domain, ptr) >> lineShift;
   while (true) {
     let line = lineAt(tableBase, l);
-    // The slot holding ptr, chosen without branches (a select per slot, unrolled
-    // for LINE_SLOTS = 5): which slot it is is random, and a compare-and-branch
-    // per slot mispredicted on most events.
-    let e: usize = 0;
-    e = select<usize>(line + 48, e, load<u32>(line, 48) == ptr);
-    e = select<usize>(line + 36, e, load<u32>(line, 36) == ptr);
-    e = select<usize>(line + 24, e, load<u32>(line, 24) == ptr);
-    e = select<usize>(line + 12, e, load<u32>(line, 12) == ptr);
-    e = select<usize>(line, e, load<u32>(line) == ptr);
+    let e = slotOf(line, ptr);
     if (e != 0) {
       if (domainOf(load<u32>(e, 8)) == domain) return e;
       // The same pointer of another domain is in the line: check every slot.
@@ -501,7 +493,12 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
   return load<u32>(e) == ptr && domainOf(load<u32>(e, 8)) == domain;
 }
 
-/** The first slot of `line` whose ptr is `ptr` (0: the first empty one), or 0. */
+/**
+ * The first slot of `line` whose ptr is `ptr` (0: the first empty one), or 0.
+ * Chosen without branches (a select per slot, unrolled for LINE_SLOTS = 5):
+ * which slot it is is random, and a compare-and-branch per slot mispredicted
+ * on most events.
+ */
 // @ts-ignore: decorator
 @inline function slotOf(line: usize, ptr: u32): usize {
   let e: usize = 0;
@@ -519,14 +516,8 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
  */
 function place(base: usize, mask: u32, l: u32): usize {
   while (true) {
-    // The first empty slot, chosen without branches as in findTrace.
     let line = lineAt(base, l);
-    let e: usize = 0;
-    e = select<usize>(line + 48, e, load<u32>(line, 48) == 0);
-    e = select<usize>(line + 36, e, load<u32>(line, 36) == 0);
-    e = select<usize>(line + 24, e, load<u32>(line, 24) == 0);
-    e = select<usize>(line + 12, e, load<u32>(line, 12) == 0);
-    e = select<usize>(line, e, load<u32>(line) == 0);
+    let e = slotOf(line, 0);
     if (e != 0) return e;
     store<u32>(line, overflowOf(line) + 1, LINE_ENTRIES_BYTES);
     l = (l + 1) & mask;
@@ -561,16 +552,21 @@ function place(base: usize, mask: u32, l: u32): usize {
   return true;
 }
 
-/**
- * Removes the entry at e, taking back the overflow its probe counted on the
- * lines before its own, and remembers the free in RECENT. The caller has taken
- * its size off `current`.
- */
+/** Removes the entry at e (see removeEntry). The caller has taken its size off `current`. */
 function dropTrace(e: usize): void {
   let ptr = load<u32>(e);
   let tb = load<u32>(e, 8);
-  let hash = traceHash(domainOf(tb), ptr);
-  let r = RECENT + (<usize>(hash >> (32 - RECENT_BITS)) << 3);
+  removeEntry(e, traceHash(domainOf(tb), ptr), ptr, tb);
+}
+
+/**
+ * Removes the entry at e, of (ptr, tb) with trace hash `hash`: remembers the
+ * free in RECENT, takes back the overflow its probe counted on the lines
+ * before its own (none when it is in its home line), and clears it.
+ */
+// @ts-ignore: decorator
+@inline function removeEntry(e: usize, hash: u32, ptr: u32, tb: u32): void {
+  let r = recentAt(hash);
   store<u32>(r, ptr);
   store<u32>(r, tb, 4);
   live--;
@@ -587,7 +583,12 @@ function dropTrace(e: usize): void {
 /** The RECENT slot of (domain, ptr): the top bits of its trace hash. */
 // @ts-ignore: decorator
 @inline function recentSlot(domain: u32, ptr: u32): usize {
-  return RECENT + (<usize>(traceHash(domain, ptr) >> (32 - RECENT_BITS)) << 3);
+  return recentAt(traceHash(domain, ptr));
+}
+
+// @ts-ignore: decorator
+@inline function recentAt(hash: u32): usize {
+  return RECENT + (<usize>(hash >> (32 - RECENT_BITS)) << 3);
 }
 
 /** The traceback of the block's allocation if (domain, ptr) was freed recently, else 0. */
@@ -680,21 +681,19 @@ export function alloc(domain: u32, ptr: u32, size: u32, site: u32): void {
 /** The block at `ptr` was freed by a call at `site`. */
 export function free(domain: u32, ptr: u32, site: u32): void {
   if (!tracing || ptr == 0) return;
-  // The common case inline: the entry is in its home line, so no line before
-  // it counted it as overflow (dropTrace without the walk back).
+  // The common case inline: the entry is in its home line (so removeEntry has
+  // no overflow to take back). The rest, out of line.
   let hash = traceHash(domain, ptr);
   let e = slotOf(lineAt(tableBase, hash >> lineShift), ptr);
-  let tb = load<u32>(e, 8);
-  if (e != 0 && domainOf(tb) == domain) {
-    current -= load<u32>(e, 4);
-    let r = RECENT + (<usize>(hash >> (32 - RECENT_BITS)) << 3);
-    store<u32>(r, ptr);
-    store<u32>(r, tb, 4);
-    live--;
-    clearEntry(e);
-  } else {
-    freeElsewhere(domain, ptr, site);
+  if (e != 0) {
+    let tb = load<u32>(e, 8);
+    if (domainOf(tb) == domain) {
+      current -= load<u32>(e, 4);
+      removeEntry(e, hash, ptr, tb);
+      return;
+    }
   }
+  freeElsewhere(domain, ptr, site);
 }
 
 /** free() of a pointer not in its home line: beyond it, or not traced. */
