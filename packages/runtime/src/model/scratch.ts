@@ -62,30 +62,26 @@ export function reserveColumns(byteLengths: readonly number[]): void {
   paged.reserve(byteLengths);
 }
 
-function takePaged(bytes: number): ArrayBuffer | undefined {
-  return paged.take(bytes);
-}
-
 /** A new zeroed Float64Array of `length`, in a paged-in buffer when one was reserved. */
 export function columnFloat64(length: number): Float64Array {
-  const buffer = takePaged(8 * length);
+  const buffer = paged.take(8 * length);
   return buffer === undefined ? new Float64Array(length) : new Float64Array(buffer, 0, length);
 }
 
 /** A new zeroed Int32Array of `length`, in a paged-in buffer when one was reserved. */
 export function columnInt32(length: number): Int32Array {
-  const buffer = takePaged(4 * length);
+  const buffer = paged.take(4 * length);
   return buffer === undefined ? new Int32Array(length) : new Int32Array(buffer, 0, length);
 }
 
 /** A new zeroed Uint32Array of `length`, in a paged-in buffer when one was reserved. */
 export function columnUint32(length: number): Uint32Array {
-  const buffer = takePaged(4 * length);
+  const buffer = paged.take(4 * length);
   return buffer === undefined ? new Uint32Array(length) : new Uint32Array(buffer, 0, length);
 }
 
 /** A new zeroed Uint8Array of `length`, in a paged-in buffer when one was reserved. */
 export function columnUint8(length: number): Uint8Array {
-  const buffer = takePaged(length);
+  const buffer = paged.take(length);
   return buffer === undefined ? new Uint8Array(length) : new Uint8Array(buffer, 0, length);
 }

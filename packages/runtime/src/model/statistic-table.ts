@@ -94,11 +94,8 @@ export class StatisticTable {
     const now = current.groups(keyType, false);
     const before = old.groups(keyType, false);
     const map = current.table.keyMapFrom(old.table, keyType);
-    let n = now.id.length;
-    for (let j = 0; j < before.id.length; j++) {
-      const k = map[before.id[j]];
-      if (!(k >= 0 && now.countByKey[k] > 0)) n++;
-    }
+    // compare()'s first step, for its count of rows only in the old snapshot.
+    const n = now.id.length + oldByCurrentKey(map, before.id, before.size, before.count, now.countByKey, scratchFloat64(0, now.sizeByKey.length), scratchFloat64(1, now.sizeByKey.length));
     reserveScratch(Math.max(n, now.sizeByKey.length), FLOAT_SLOTS, INT_SLOTS, BYTE_SLOTS);
     // The table's columns (key, old, size, count, sizeDiff, countDiff) and its keyTexts' entries.
     reserveColumns([4 * n, n, 8 * n, 8 * n, 8 * n, 8 * n, 4 * n]);

@@ -70,12 +70,6 @@ export function indexOfString(p: PackedStrings, s: string): number {
   }
   if (p.ids === undefined || equal.length === 0) return -1;
   // A table by traceback of a diff holds each text twice (one entry per snapshot's table).
-  const ids = p.ids;
-  const a = equal[0];
-  const b = equal.length > 1 ? equal[1] : a;
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
-    if (id === a || id === b || (equal.length > 2 && equal.includes(id))) return i;
-  }
+  for (let i = 0; i < p.ids.length; i++) if (equal.includes(p.ids[i])) return i;
   return -1;
 }
