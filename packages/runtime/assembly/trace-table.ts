@@ -7,6 +7,12 @@
 // malloc never enters JS. Everything else (snapshots, statistics, names of sites)
 // belongs to the TypeScript model.
 //
+// The hot path only appends an event to a small buffer (EVENTS) and returns; the
+// buffer is applied to the trace table in order when it is full and before any
+// query (flushEvents). Applying an event reads a random line of the table, a
+// likely cache miss: in a batch these misses overlap one another instead of
+// stalling the traced program's own accesses to its heap.
+//
 // Built with --runtime stub and no imports: no AssemblyScript object is ever
 // allocated. All state is Wasm globals plus raw loads and stores into the regions
 // below, which the core lays out and grows itself.
@@ -26,6 +32,8 @@
 //   SITES       512 × 16 B       one-frame tracebacks: [site][domain][total_nframe][tb],
 //                                direct-mapped, so that an alloc at nframe 1 skips
 //                                hashing and probing the set (see tracebackOfSite())
+//   EVENTS      512 × 16 B       events not yet applied, oldest first:
+//                                [ptr][size or site][tb or a MARK_*][domain]
 //   storeBase   storeCap B       traceback store: records
 //                                [hash][domain][nframe][total_nframe][frames…] (u32 each,
 //                                frames oldest → most recent), bump-allocated, never
@@ -123,7 +131,13 @@
 // @ts-ignore: decorator
 @inline const SITES_BYTES: usize = SITE_ENTRY_BYTES << SITES_BITS;
 // @ts-ignore: decorator
-@inline const STATIC_BYTES: usize = FRAME_BUFFER_BYTES + LOG_BYTES + EMPTY_BYTES + STACK_BYTES + RECENT_BYTES + SITES_BYTES;
+@inline const EVENTS_LENGTH: u32 = 512;
+// @ts-ignore: decorator
+@inline const EVENT_BYTES: usize = 16;
+// @ts-ignore: decorator
+@inline const EVENTS_BYTES: usize = <usize>EVENTS_LENGTH * EVENT_BYTES;
+// @ts-ignore: decorator
+@inline const STATIC_BYTES: usize = FRAME_BUFFER_BYTES + LOG_BYTES + EMPTY_BYTES + STACK_BYTES + RECENT_BYTES + SITES_BYTES + EVENTS_BYTES;
 
 // @ts-ignore: decorator
 @inline const KIND_UNTRACED: u32 = 1;
@@ -143,6 +157,19 @@ const STATIC: usize = memory.data(<i32>STATIC_BYTES, 16);
 @inline const RECENT: usize = STACK + STACK_BYTES;
 // @ts-ignore: decorator
 @inline const SITES: usize = RECENT + RECENT_BYTES;
+// @ts-ignore: decorator
+@inline const EVENTS: usize = SITES + SITES_BYTES;
+// @ts-ignore: decorator
+@inline const EVENTS_END: usize = EVENTS + EVENTS_BYTES;
+
+// The third word of an event: a traceback id (an alloc; 0 if it could not be
+// interned) or one of these marks. Ids are record addresses / 4, below 2^30.
+// @ts-ignore: decorator
+@inline const MARK_FREE: u32 = 0xFFFF_FFFF;
+// @ts-ignore: decorator
+@inline const MARK_REALLOC_MOVED: u32 = 0xFFFF_FFFE;
+// @ts-ignore: decorator
+@inline const MARK_REALLOC_IN_PLACE: u32 = 0xFFFF_FFFD;
 
 // ---- shadow stack ---------------------------------------------------------------
 //
@@ -191,6 +218,9 @@ let tableLimit: u32 = 0;
 let live: u32 = 0;
 
 let top: usize = 0;
+
+// End of the pending events in EVENTS.
+let eventEnd: usize = EVENTS;
 
 let current: u64 = 0;
 let peak: u64 = 0;
@@ -246,6 +276,7 @@ function layout(): bool {
   top = tableBase + tableBytes;
   memory.fill(setBase, 0, top - setBase);
   memory.fill(RECENT, 0, RECENT_BYTES + SITES_BYTES);
+  eventEnd = EVENTS;
 
   live = 0;
   current = 0;
@@ -670,17 +701,80 @@ function dropTrace(e: usize): void {
 }
 
 // ---- hot path ------------------------------------------------------------------
+//
+// Each event is appended to EVENTS and applied later, in order (see flushEvents).
+// Only what must be known at the moment of the call is computed now: the
+// traceback, since the shadow stack moves on.
 
 /** A block of `size` bytes was allocated at `ptr` by a call at `site`. */
 export function alloc(domain: u32, ptr: u32, size: u32, site: u32): void {
   if (!tracing || ptr == 0) return;
-  let tb = tracebackOfSite(domain, site);
-  if (tb == 0 || !addTrace(domain, ptr, size, tb)) traceLost(domain, ptr);
+  logEvent(ptr, size, tracebackOfSite(domain, site), domain);
 }
 
 /** The block at `ptr` was freed by a call at `site`. */
 export function free(domain: u32, ptr: u32, site: u32): void {
   if (!tracing || ptr == 0) return;
+  logEvent(ptr, site, MARK_FREE, domain);
+}
+
+/**
+ * The block at `oldPtr` now lives at `newPtr` with `size` bytes; the trace moves
+ * there and takes the traceback of `site`, as in tracemalloc. Like free(old) then
+ * alloc(new), except that peak sees only the net change. oldPtr 0 is an alloc;
+ * newPtr 0 means realloc(p, 0) freed p (size 0) or the realloc failed (old kept).
+ * An unknown oldPtr is not an invalid free (it may predate start()); a freed one is
+ * a double free.
+ */
+export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: u32): void {
+  if (!tracing) return;
+  if (newPtr == 0) {
+    if (size == 0) free(domain, oldPtr, site);
+    return;
+  }
+  if (oldPtr != 0) logEvent(oldPtr, site, oldPtr == newPtr ? MARK_REALLOC_IN_PLACE : MARK_REALLOC_MOVED, domain);
+  alloc(domain, newPtr, size, site);
+}
+
+// @ts-ignore: decorator
+@inline function logEvent(ptr: u32, word: u32, tbOrMark: u32, domain: u32): void {
+  let p = eventEnd;
+  store<u32>(p, ptr);
+  store<u32>(p, word, 4);
+  store<u32>(p, tbOrMark, 8);
+  store<u32>(p, domain, 12);
+  p += EVENT_BYTES;
+  eventEnd = p;
+  if (p == EVENTS_END) flushEvents();
+}
+
+/**
+ * Applies the pending events to the trace table, oldest first: the table, the
+ * counters and the invalid-free log end as if each had been applied when it
+ * happened. Every export that reads them calls this first.
+ */
+// @ts-ignore: decorator
+@noinline function flushEvents(): void {
+  let end = eventEnd;
+  for (let p = EVENTS; p < end; p += EVENT_BYTES) {
+    let ptr = load<u32>(p);
+    let word = load<u32>(p, 4);
+    let tbOrMark = load<u32>(p, 8);
+    let domain = load<u32>(p, 12);
+    if (tbOrMark < MARK_REALLOC_IN_PLACE) applyAlloc(domain, ptr, word, tbOrMark);
+    else if (tbOrMark == MARK_FREE) applyFree(domain, ptr, word);
+    else applyReallocFrom(domain, ptr, word, tbOrMark == MARK_REALLOC_IN_PLACE);
+  }
+  eventEnd = EVENTS;
+}
+
+// @ts-ignore: decorator
+@inline function applyAlloc(domain: u32, ptr: u32, size: u32, tb: u32): void {
+  if (tb == 0 || !addTrace(domain, ptr, size, tb)) traceLost(domain, ptr);
+}
+
+// @ts-ignore: decorator
+@inline function applyFree(domain: u32, ptr: u32, site: u32): void {
   // The common case inline: the entry is in its home line (so removeEntry has
   // no overflow to take back). The rest, out of line.
   let hash = traceHash(domain, ptr);
@@ -720,35 +814,26 @@ export function free(domain: u32, ptr: u32, site: u32): void {
 }
 
 /**
- * The block at `oldPtr` now lives at `newPtr` with `size` bytes; the trace moves
- * there and takes the traceback of `site`, as in tracemalloc. Like free(old) then
- * alloc(new), except that peak sees only the net change. oldPtr 0 is an alloc;
- * newPtr 0 means realloc(p, 0) freed p (size 0) or the realloc failed (old kept).
- * An unknown oldPtr is not an invalid free (it may predate start()); a freed one is
- * a double free.
+ * The old half of realloc(): the trace of oldPtr goes (unless the block stayed in
+ * place, where the alloc that follows replaces it). An unknown oldPtr is only an
+ * alloc; a recently freed one is a double free.
  */
-export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: u32): void {
-  if (!tracing) return;
-  if (newPtr == 0) {
-    if (size == 0) free(domain, oldPtr, site);
-    return;
+// @ts-ignore: decorator
+@noinline function applyReallocFrom(domain: u32, oldPtr: u32, site: u32, inPlace: bool): void {
+  let e = findTrace(domain, oldPtr);
+  if (e == 0) {
+    let tb = recentlyFreed(domain, oldPtr);
+    if (tb != 0) invalidFree(domain, oldPtr, site, KIND_DOUBLE, tb);
+  } else if (!inPlace) {
+    current -= load<u32>(e, 4);
+    dropTrace(e);
   }
-  if (oldPtr != 0) {
-    let e = findTrace(domain, oldPtr);
-    if (e == 0) {
-      // Unknown: just an alloc of newPtr. Freed recently: a double free.
-      let tb = recentlyFreed(domain, oldPtr);
-      if (tb != 0) invalidFree(domain, oldPtr, site, KIND_DOUBLE, tb);
-    } else if (oldPtr != newPtr) {
-      current -= load<u32>(e, 4);
-      dropTrace(e);
-    }
-    // In place, a live trace is replaced by alloc() below.
-  }
-  alloc(domain, newPtr, size, site);
 }
 
 // ---- control -------------------------------------------------------------------
+//
+// Every export below that reads the table, the counters or the invalid-free log
+// applies the pending events first. stop() discards them with everything else.
 
 /**
  * Starts tracing with tracebacks of at most `nframe` frames (clamped to
@@ -785,12 +870,14 @@ export function isTracing(): bool {
  */
 export function clearTraces(): void {
   if (!tracing) return;
+  flushEvents();
   if (windowPeak > windowCarry) windowCarry = windowPeak;
   layout();
 }
 
 /** peak := current; the traces are untouched (and the sampler's window keeps its peak). */
 export function resetPeak(): void {
+  flushEvents();
   if (windowPeak > windowCarry) windowCarry = windowPeak;
   peak = current;
   windowPeak = current;
@@ -802,6 +889,7 @@ export function resetPeak(): void {
  * sampler calls it once per sample; resetPeak() and clearTraces() do not lose it.
  */
 export function takeWindowPeak(): f64 {
+  flushEvents();
   let highest = windowPeak > windowCarry ? windowPeak : windowCarry;
   windowPeak = current;
   windowCarry = 0;
@@ -809,14 +897,17 @@ export function takeWindowPeak(): f64 {
 }
 
 export function currentBytes(): f64 {
+  flushEvents();
   return <f64>current;
 }
 
 export function peakBytes(): f64 {
+  flushEvents();
   return <f64>peak;
 }
 
 export function traceCount(): u32 {
+  flushEvents();
   return live;
 }
 
@@ -826,30 +917,36 @@ export function tracebackCount(): u32 {
 }
 
 export function lostTraces(): u32 {
+  flushEvents();
   return lost;
 }
 
 export function untracedFrees(): u32 {
+  flushEvents();
   return untracedFreeCount;
 }
 
 export function doubleFrees(): u32 {
+  flushEvents();
   return doubleFreeCount;
 }
 
 /** Bytes of the live structures: see the layout at the top of this file. */
 export function tracerBytes(): u32 {
+  flushEvents();
   return <u32>(STATIC_BYTES + (top - storeBase));
 }
 
 /** Bytes of the core's whole linear memory (pages × 64 KiB). */
 export function memoryBytes(): f64 {
+  flushEvents();
   return <f64>memory.size() * 65536;
 }
 
 /** The traceback id of the live trace of (domain, ptr), or -1. */
 export function lookup(domain: u32, ptr: u32): i32 {
   if (!tracing || ptr == 0) return -1;
+  flushEvents();
   let e = findTrace(domain, ptr);
   if (e == 0) return -1;
   return <i32>load<u32>(e, 8);
@@ -862,6 +959,7 @@ export function lookup(domain: u32, ptr: u32): i32 {
  */
 export function snapshot(): usize {
   if (!tracing) return EMPTY;
+  flushEvents();
   let out = top;
   if (!reserve(<u64>out + 4 + (<u64>live << 3))) return 0;
   store<u32>(out, live);
@@ -906,11 +1004,13 @@ export function tbFrame(tb: u32, i: u32): u32 {
 
 /** Entries in the invalid-free log (the last 256 at most). */
 export function freeLogCount(): u32 {
+  flushEvents();
   return min(logTotal, LOG_LENGTH);
 }
 
 /** Invalid frees logged since start(), including those the ring forgot. */
 export function freeLogTotal(): u32 {
+  flushEvents();
   return logTotal;
 }
 
@@ -928,5 +1028,6 @@ export function freeLogEntry(i: u32): usize {
  * (65536, the default, is no limit).
  */
 export function setMemoryLimitPages(pages: u32): void {
+  flushEvents();
   memoryLimit = min(pages, MAX_PAGES);
 }
