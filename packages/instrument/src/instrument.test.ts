@@ -130,6 +130,9 @@ describe('instrument', () => {
     expect(callsIn('free$orig')).toEqual(['call $dlfree$orig']);
     expect(callsIn('calloc$orig')).toEqual(['call $malloc$orig']);
     expect(callsIn('aligned_alloc$orig')).toEqual(['call $free', 'call $malloc$orig']);
+    // With every nested call linked, no wrapper can run inside another: no guard.
+    expect(result.nestingGuard).toBe(false);
+    expect(out.emitText()).not.toMatch(/\(try|global\.set \$wasm-tracemalloc\$depth/);
     out.dispose();
 
     const { instance } = await instantiateTraced(result.bytes, {}, { name: 'nested.wasm' });
@@ -141,6 +144,41 @@ describe('instrument', () => {
     expect(getTracerStats()).toMatchObject({ traces: 2, untracedFrees: 0, doubleFrees: 0 });
     expect(takeSnapshot().traces.map((t) => t.size).sort((x, y) => x - y)).toEqual([12, 20]);
     expect([b, c].every((p) => p > 0)).toBe(true);
+  });
+
+  it('keeps the nesting guard when an allocator reaches another through a helper, even across a JS exception', async () => {
+    // operator new (_Znwj) → helper → malloc: malloc's wrapper runs inside new's, and
+    // only new counts. The helper first asks the host, which may throw (out of memory).
+    const m = new binaryen.Module();
+    const { i32, none } = binaryen;
+    m.setMemory(1, 1, 'memory');
+    m.addGlobal('bump', i32, true, m.i32.const(1024));
+    m.addFunctionImport('check', 'env', 'check', i32, none);
+    m.addFunction('malloc', i32, i32, [i32], m.block(null, [
+      m.local.set(1, m.global.get('bump', i32)),
+      m.global.set('bump', m.i32.add(m.global.get('bump', i32), m.i32.const(64))),
+      m.local.get(1, i32),
+    ], i32));
+    m.addFunction('helper', i32, i32, [], m.block(null, [m.call('check', [m.local.get(0, i32)], none), m.call('malloc', [m.local.get(0, i32)], i32)], i32));
+    m.addFunction('_Znwj', i32, i32, [], m.call('helper', [m.local.get(0, i32)], i32));
+    m.addFunction('free', i32, none, [], m.nop());
+    for (const f of ['malloc', '_Znwj', 'free']) m.addFunctionExport(f, f);
+    binaryen.setDebugInfo(true);
+    const bytes = m.emitBinary();
+    m.dispose();
+
+    const result = instrument(bytes, { source: 'new.wasm' });
+    expect(result.nestingGuard).toBe(true);
+    const env = { check: (n: number) => { if (n === 0xbad) throw new Error('out of memory (thrown by the host)'); } };
+    const { instance } = await instantiateTraced(result.bytes, { env }, { name: 'new.wasm' });
+    const e = instance.exports as unknown as Exports;
+    e._Znwj!(40); // one trace, new's: malloc's inside it would be at helper's call site
+    expect(takeSnapshot().traces.map((t) => String(t.traceback))).toEqual(['new.wasm:operator new(unsigned int) (called from JS)+0x80']);
+    expect(() => e._Znwj!(0xbad)).toThrow('out of memory');
+    // The guard did not stay set: the next allocations are traced.
+    e._Znwj!(8);
+    e.malloc!(16);
+    expect(takeSnapshot().traces.map((t) => t.size).sort((x, y) => x - y)).toEqual([8, 16, 40]);
   });
 
   it('records the byte offset of each call instruction in the original module', () => {

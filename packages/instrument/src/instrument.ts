@@ -16,7 +16,7 @@ import { encodeSiteTable, SITE_SECTION, SITE_TABLE_VERSION, type SiteRecord, typ
 import { readModule, scanFunction, isDebugSection, stripCustomSections, type ModuleInfo } from './binary/module.js';
 import { WasmFormatError } from './binary/reader.js';
 import { findAllocators, parseUserRule, LOOKED_FOR, type AllocatorMatch, type UserRule } from './allocators.js';
-import { addRuntimeImports, linkNestedCalls, wrapAllocators } from './wrap-allocators.js';
+import { addRuntimeImports, allocatorsNest, linkNestedCalls, wrapAllocators } from './wrap-allocators.js';
 import { findCalls, E } from './number-call-sites.js';
 import { addShadowStack, planShadowCalls, reachingFunctions, MAX_SHADOW_FRAMES, type ShadowStackReport } from './shadow-stack.js';
 import { redirectCalls, type Redirect, type Stub } from './binary/redirect-calls.js';
@@ -77,6 +77,13 @@ export interface InstrumentResult {
   droppedSections: string[];
   /** What the shadow stack instruments (maxFrames > 1). */
   shadowStack?: ShadowStackReport;
+  /**
+   * Whether the wrappers keep the depth guard that lets only the outermost of nested
+   * allocator calls count: true when some allocator's body can reach another
+   * allocator other than by a direct call (a helper, an indirect call). Otherwise no
+   * wrapper can run inside another, and they go without it.
+   */
+  nestingGuard?: boolean;
   /**
    * The site table with its source frames. With symbols 'side' the module's own table
    * has none: write this one next to it (`OUT.wasm.sites.json`, encodeSiteTable) and
@@ -245,7 +252,9 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
       callSites.set(c.callee, (callSites.get(c.callee) ?? 0) + 1);
     }
   }
-  const reach = maxFrames > 1 ? reachingFunctions(info, scans, new Set(allocByIndex.keys())) : undefined;
+  const reaching = reachingFunctions(info, scans, new Set(allocByIndex.keys()));
+  const guard = allocatorsNest(allocators, scans, reaching);
+  const reach = maxFrames > 1 ? reaching : undefined;
   const shadowPlan = reach ? planShadowCalls(info, scans, reach, addSite, redirect) : undefined;
 
   binaryen.setDebugInfo(true);
@@ -265,7 +274,7 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
     };
 
     const rt = addRuntimeImports(mod);
-    const wrapped = wrapAllocators(mod, rt, allocators, internalName, (a, kind) => externalSite.get(`${a.func.index}:${kind}`)!, (a) => stubName(a.func.index));
+    const wrapped = wrapAllocators(mod, rt, allocators, internalName, (a, kind) => externalSite.get(`${a.func.index}:${kind}`)!, (a) => stubName(a.func.index), guard);
     linkNestedCalls(mod, wrapped);
     const byIndexName = new Map(wrapped.map((w) => [w.indirect, w]));
     const targets = new Set(byIndexName.keys());
@@ -333,6 +342,7 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
       siteTable: table,
       ...(symbolized ? { symbolized } : {}),
       shadowStack: shadow,
+      nestingGuard: guard,
       warnings,
       droppedSections: dropped,
       allocators: allocators.map((a) => ({

@@ -30,11 +30,15 @@
 // nested in an *allocation* is still recorded: AssemblyScript's collector sweeps, and
 // frees, inside `__new`. A free nested in a free or realloc is the same block
 // (operator delete → free) and passes through.
+// Direct calls between allocators skip the wrappers (linkNestedCalls), so in most C
+// and C++ modules no wrapper can run inside another (see allocatorsNest). Their
+// wrappers then have no guard: they call the original and record, nothing else.
 // Imported allocators (side modules importing `malloc`) are renamed the same way: the
 // import becomes `$malloc$orig` and a defined wrapper takes its place.
 
 import binaryen from 'binaryen';
 import type { AllocatorMatch, AllocSpec } from './allocators.js';
+import type { BodyScan } from './binary/instructions.js';
 import { E, findCalls } from './number-call-sites.js';
 
 export const RUNTIME_MODULE = 'wasm-tracemalloc';
@@ -99,6 +103,8 @@ export function wrapAllocators(
   siteIdFor: (match: AllocatorMatch, kind: 'host' | 'indirect') => number,
   /** The call stub (binary/redirect-calls.ts) that becomes the allocator's `$site` wrapper. */
   stubFor: (match: AllocatorMatch) => string | undefined = () => undefined,
+  /** False when no wrapper can run inside another (allocatorsNest): no depth guard. */
+  guard = true,
 ): WrappedAllocator[] {
   const wrapped: WrappedAllocator[] = [];
   // posix_memalign reads the block from memory 0; binaryen picks it when no name is given.
@@ -119,7 +125,7 @@ export function wrapAllocators(
     if (stub) mod.removeFunction(stub);
     const site = stub ?? uniqueName(mod, `${name}$site`);
     const sigWithSite = binaryen.createType([...params, binaryen.i32]);
-    const body = wrapperBody(mod, rt, match.spec, orig, params, info.results, memory);
+    const body = wrapperBody(mod, rt, match.spec, orig, params, info.results, memory, guard);
     mod.addFunction(site, sigWithSite, info.results, info.results === binaryen.none ? [binaryen.i32] : [binaryen.i32, binaryen.i32], body);
 
     const forward = (siteId: number) =>
@@ -132,6 +138,23 @@ export function wrapAllocators(
   const imported = new Set(wrapped.filter((w) => w.match.func.import).map((w) => w.indirect));
   if (imported.size) rebuildElementSegments(mod, imported);
   return wrapped;
+}
+
+/**
+ * Whether one allocator's wrapper can run while another allocator's body runs: some
+ * allocator's body calls a function that can lead to an allocator (`reach`, see
+ * reachingFunctions), makes an indirect call, or could not be read. Direct calls
+ * between allocators do not count: linkNestedCalls sends them past the wrappers.
+ * Calls to imports do not either: an allocation that JS code makes while an
+ * allocator waits on it is its own allocation, and is recorded.
+ */
+export function allocatorsNest(allocators: AllocatorMatch[], scans: Map<number, BodyScan | null>, reach: Set<number>): boolean {
+  for (const a of allocators) {
+    if (a.func.import) continue;
+    const scan = scans.get(a.func.index);
+    if (!scan || scan.indirectCalls > 0 || scan.calls.some((c) => reach.has(c.callee))) return true;
+  }
+  return false;
 }
 
 /**
@@ -185,6 +208,7 @@ function wrapperBody(
   params: number[],
   results: number,
   memory: string | undefined,
+  guard: boolean,
 ): number {
   const { i32, none } = binaryen;
   const n = params.length;
@@ -205,7 +229,9 @@ function wrapperBody(
     const label = 'wasm-tracemalloc$guard';
     return mod.try(label, call, [], [mod.block(null, [restore, mod.rethrow(label)], binaryen.unreachable)]);
   };
-  const setP = () => guarded(mod.local.set(P, callOrig()), setDepth(DEPTH_NONE));
+  const setP = () => (guard ? guarded(mod.local.set(P, callOrig()), setDepth(DEPTH_NONE)) : mod.local.set(P, callOrig()));
+  // Without the guard (no wrapper can run inside another), the depth steps vanish.
+  const step = (e: number) => (guard ? [e] : []);
 
   switch (spec.kind) {
     case 'alloc':
@@ -218,10 +244,10 @@ function wrapperBody(
           ? mod.if(mod.i32.eqz(p()), recordAlloc(mod.i32.load(0, 4, arg(spec.out!), memory), size))
           : mod.if(p(), recordAlloc(p(), size));
       return mod.block(null, [
-        mod.if(depth(), mod.return(callOrig())),
-        setDepth(DEPTH_ALLOC),
+        ...step(mod.if(depth(), mod.return(callOrig()))),
+        ...step(setDepth(DEPTH_ALLOC)),
         setP(),
-        setDepth(DEPTH_NONE),
+        ...step(setDepth(DEPTH_NONE)),
         record,
         p(),
       ], i32);
@@ -229,10 +255,10 @@ function wrapperBody(
     case 'renew': {
       const old = arg(spec.ptr!);
       return mod.block(null, [
-        mod.if(depth(), mod.return(callOrig())),
-        setDepth(DEPTH_ALLOC),
+        ...step(mod.if(depth(), mod.return(callOrig()))),
+        ...step(setDepth(DEPTH_ALLOC)),
         setP(),
-        setDepth(DEPTH_NONE),
+        ...step(setDepth(DEPTH_NONE)),
         mod.if(
           mod.i32.eq(p(), old),
           mod.call(rt.realloc, [domain(), adjusted(arg(spec.ptr!)), adjusted(p()), arg(spec.size!), siteLocal()], none),
@@ -248,10 +274,10 @@ function wrapperBody(
         ? mod.if(mod.i32.and(mod.i32.eqz(size()), mod.i32.ne(old(), mod.i32.const(0))), mod.call(rt.free, [domain(), adjusted(old()), siteLocal()], none))
         : mod.nop();
       return mod.block(null, [
-        mod.if(depth(), mod.return(callOrig())),
-        setDepth(DEPTH_FREE),
+        ...step(mod.if(depth(), mod.return(callOrig()))),
+        ...step(setDepth(DEPTH_FREE)),
         setP(),
-        setDepth(DEPTH_NONE),
+        ...step(setDepth(DEPTH_NONE)),
         mod.if(
           p(),
           mod.if(old(), mod.call(rt.realloc, [domain(), adjusted(old()), adjusted(p()), size(), siteLocal()], none), recordAlloc(p(), size())),
@@ -264,6 +290,7 @@ function wrapperBody(
       // $saved = depth; a free inside an allocation (a collector sweeping in __new) counts.
       const SAVED = n + 1;
       const ptr = () => arg(spec.ptr!);
+      if (!guard) return mod.block(null, [callOrig(), mod.if(ptr(), mod.call(rt.free, [domain(), adjusted(ptr()), siteLocal()], none))], none);
       return mod.block(null, [
         mod.if(mod.i32.eq(depth(), mod.i32.const(DEPTH_FREE)), mod.block(null, [callOrig(), mod.return()])),
         mod.local.set(SAVED, depth()),
