@@ -15,8 +15,12 @@
 //                   deletion
 //   trace table     the real core (packages/runtime/dist/trace-table.wasm)
 //
-// In one process, because between processes the original's time is bimodal here
-// (110-130 ms or 200-330 ms, by whether V8's concurrent GC overlapped the run).
+// In one process, because between processes the original's time varies by 1.5x
+// here. The churn grows its memory ~1000 times; after each growth V8 accounts the
+// whole buffer as new external memory, which starts dozens of garbage collections
+// during the run. With `node --single-threaded` (no GC threads) they are fewer and
+// on the same thread, and runs agree within a few percent: the steadiest numbers,
+// and the least flattering, since the GC's time no longer dilutes the ratio.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
