@@ -13,6 +13,11 @@
 // likely cache miss: in a batch these misses overlap one another instead of
 // stalling the traced program's own accesses to its heap.
 //
+// What is inlined is binaryen's choice: AssemblyScript has no @noinline, and
+// binaryen inlines any function with one caller. Keeping the slow paths (deep
+// tracebacks, cache misses, memory loss) out of alloc, by giving them a second
+// caller, measured the same.
+//
 // Built with --runtime stub and no imports: no AssemblyScript object is ever
 // allocated. All state is Wasm globals plus raw loads and stores into the regions
 // below, which the core lays out and grows itself.
@@ -360,8 +365,7 @@ function growStore(bytes: usize): bool {
 }
 
 /** Appends a new record and adds it to the set. 0 if memory cannot grow. */
-// @ts-ignore: decorator
-@noinline function addTraceback(hash: u32, domain: u32, frames: usize, nframe: u32, total: u32): u32 {
+function addTraceback(hash: u32, domain: u32, frames: usize, nframe: u32, total: u32): u32 {
   let bytes = recordBytes(nframe);
   if (storeEnd + bytes > storeBase + storeCap && !growStore(bytes)) return 0;
   if (tracebacks >= setLimit && !growSet()) return 0;
@@ -412,9 +416,8 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
   return deepTraceback(domain, site, total);
 }
 
-/** tracebackOfSite for more than one frame (out of the one-frame hot path). */
-// @ts-ignore: decorator
-@noinline function deepTraceback(domain: u32, site: u32, total: u32): u32 {
+/** tracebackOfSite for more than one frame. */
+function deepTraceback(domain: u32, site: u32, total: u32): u32 {
   let n = min(min(maxNframe, total), STACK_LENGTH);
   let first = total - n + 1; // depth of the oldest frame kept from the stack
   for (let i: u32 = 0; i + 1 < n; i++) {
@@ -440,8 +443,7 @@ function intern(domain: u32, frames: usize, nframe: u32, total: u32): u32 {
 }
 
 /** Interns the one-frame traceback and caches it at SITES entry `c`. */
-// @ts-ignore: decorator
-@noinline function oneFrameMiss(c: usize, domain: u32, site: u32, total: u32): u32 {
+function oneFrameMiss(c: usize, domain: u32, site: u32, total: u32): u32 {
   store<u32>(FRAMES, packFrame(domain, site));
   let tb = intern(domain, FRAMES, 1, total);
   if (tb == 0) return 0; // memory: not cached, tried again next time
@@ -556,8 +558,7 @@ function place(base: usize, mask: u32, l: u32): usize {
 }
 
 /** Moves the entries into a table sized for `need` of them (load ≤ 1/2 afterwards). */
-// @ts-ignore: decorator
-@noinline function rehash(need: u32): bool {
+function rehash(need: u32): bool {
   let lines = TABLE_MIN_LINES;
   while (<u64>lines * LINE_SLOTS < <u64>need * 2) lines <<= 1;
   let bytes = <usize>lines << 6;
@@ -634,7 +635,7 @@ function dropTrace(e: usize): void {
 // @ts-ignore: decorator
 @inline function addTrace(domain: u32, ptr: u32, size: u32, tb: u32): bool {
   // The common case inline: ptr is new, and its home line has room and no
-  // overflow (so ptr is nowhere else). The rest, out of line.
+  // overflow (so ptr is nowhere else). The rest, in entryForAlloc.
   let line = lineAt(tableBase, traceHash(domain, ptr) >> lineShift);
   let e = slotOf(line, 0);
   if ((e != 0) & ((slotOf(line, ptr) | overflowOf(line)) == 0) & (live < tableLimit)) {
@@ -660,8 +661,7 @@ function dropTrace(e: usize): void {
  * The entry an alloc of (domain, ptr) writes: its live entry (its size taken off
  * `current`), or a new one, the table grown if it must be. 0 if it cannot grow.
  */
-// @ts-ignore: decorator
-@noinline function entryForAlloc(domain: u32, ptr: u32): usize {
+function entryForAlloc(domain: u32, ptr: u32): usize {
   let e = findTrace(domain, ptr);
   if (e != 0) {
     current -= load<u32>(e, 4);
@@ -675,8 +675,7 @@ function dropTrace(e: usize): void {
 }
 
 /** An alloc that could not be stored: forget the pointer entirely. */
-// @ts-ignore: decorator
-@noinline function traceLost(domain: u32, ptr: u32): void {
+function traceLost(domain: u32, ptr: u32): void {
   lost++;
   let e = findTrace(domain, ptr);
   if (e != 0) {
@@ -687,8 +686,7 @@ function dropTrace(e: usize): void {
   store<u32>(recentSlot(domain, ptr), 0);
 }
 
-// @ts-ignore: decorator
-@noinline function invalidFree(domain: u32, ptr: u32, site: u32, kind: u32, tb: u32): void {
+function invalidFree(domain: u32, ptr: u32, site: u32, kind: u32, tb: u32): void {
   if (kind == KIND_DOUBLE) doubleFreeCount++;
   else untracedFreeCount++;
   let r = LOG + <usize>(logTotal & (LOG_LENGTH - 1)) * LOG_RECORD_BYTES;
@@ -758,8 +756,7 @@ export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: 
  * counters and the invalid-free log end as if each had been applied when it
  * happened. Every export that reads them calls this first.
  */
-// @ts-ignore: decorator
-@noinline function flushEvents(): void {
+function flushEvents(): void {
   let end = eventEnd;
   for (let p = EVENTS; p < end; p += EVENT_BYTES) {
     let ptr = load<u32>(p);
@@ -781,7 +778,7 @@ export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: 
 // @ts-ignore: decorator
 @inline function applyFree(domain: u32, ptr: u32, site: u32): void {
   // The common case inline: the entry is in its home line (so removeEntry has
-  // no overflow to take back). The rest, out of line.
+  // no overflow to take back). The rest, in freeElsewhere.
   let hash = traceHash(domain, ptr);
   let e = slotOf(lineAt(tableBase, hash >> lineShift), ptr);
   if (e != 0) {
@@ -796,8 +793,7 @@ export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: 
 }
 
 /** free() of a pointer not in its home line: beyond it, or not traced. */
-// @ts-ignore: decorator
-@noinline function freeElsewhere(domain: u32, ptr: u32, site: u32): void {
+function freeElsewhere(domain: u32, ptr: u32, site: u32): void {
   let e = findTrace(domain, ptr);
   if (e != 0) {
     current -= load<u32>(e, 4);
@@ -811,8 +807,7 @@ export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: 
  * A free of a pointer with no live trace: freed recently (a double free), or
  * unknown (allocated before start(), lost, or not from a traced allocator).
  */
-// @ts-ignore: decorator
-@noinline function untracedOrDoubleFree(domain: u32, ptr: u32, site: u32): void {
+function untracedOrDoubleFree(domain: u32, ptr: u32, site: u32): void {
   let tb = recentlyFreed(domain, ptr);
   if (tb != 0) invalidFree(domain, ptr, site, KIND_DOUBLE, tb);
   else invalidFree(domain, ptr, site, KIND_UNTRACED, NO_TRACEBACK);
@@ -823,8 +818,7 @@ export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: 
  * place, where the alloc that follows replaces it). An unknown oldPtr is only an
  * alloc; a recently freed one is a double free.
  */
-// @ts-ignore: decorator
-@noinline function applyReallocFrom(domain: u32, oldPtr: u32, site: u32, inPlace: bool): void {
+function applyReallocFrom(domain: u32, oldPtr: u32, site: u32, inPlace: bool): void {
   let e = findTrace(domain, oldPtr);
   if (e == 0) {
     let tb = recentlyFreed(domain, oldPtr);
