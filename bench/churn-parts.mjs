@@ -15,6 +15,11 @@
 //                   deletion
 //   trace table     the real core (packages/runtime/dist/trace-table.wasm)
 //
+// Then the three record cores alone, with no allocator and no program heap: a Wasm
+// loop frees one of 100k live random pointers and records a new one, 2M times, in
+// ns per free+alloc round. Steady to a nanosecond between runs, it is the place to
+// measure a change to the core's own instructions before the noisy churn.
+//
 // In one process, because between processes the original's time varies by 1.5x
 // here. The churn grows its memory ~1000 times; after each growth V8 accounts the
 // whole buffer as new external memory, which starts dozens of garbage collections
@@ -101,4 +106,51 @@ console.log('| churn (1M free+malloc rounds) | median | ratio | runs |');
 console.log('|---|---|---|---|');
 for (const [name, xs] of Object.entries(times)) {
   console.log(`| ${name} | ${median(xs).toFixed(1)} ms | **${(median(xs) / base).toFixed(2)}×** | ${xs.map((x) => x.toFixed(0)).join(', ')} |`);
+}
+
+// The cores alone: xorshift over 100k live pointers, no allocator.
+const LOOP = `(module
+  (import "wasm-tracemalloc" "alloc" (func $alloc (param i32 i32 i32 i32)))
+  (import "wasm-tracemalloc" "free" (func $free (param i32 i32 i32)))
+  (memory 7)
+  (global $x (mut i32) (i32.const 2463534242))
+  (func $next (result i32)
+    (global.set $x (i32.xor (global.get $x) (i32.shl (global.get $x) (i32.const 13))))
+    (global.set $x (i32.xor (global.get $x) (i32.shr_u (global.get $x) (i32.const 17))))
+    (global.set $x (i32.xor (global.get $x) (i32.shl (global.get $x) (i32.const 5))))
+    (global.get $x))
+  (func $ptr (result i32) (i32.or (i32.and (call $next) (i32.const 0x3FFFFF0)) (i32.const 16)))
+  (func (export "fill") (local $i i32) (local $p i32)
+    (loop $l
+      (local.set $p (call $ptr))
+      (i32.store (i32.shl (local.get $i) (i32.const 2)) (local.get $p))
+      (call $alloc (i32.const 1) (local.get $p) (i32.const 48) (i32.const 1))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 100000)))))
+  (func (export "run") (param $n i32) (local $i i32) (local $s i32) (local $p i32)
+    (loop $l
+      (local.set $s (i32.shl (i32.rem_u (call $next) (i32.const 100000)) (i32.const 2)))
+      (call $free (i32.const 1) (i32.load (local.get $s)) (i32.const 2))
+      (local.set $p (call $ptr))
+      (call $alloc (i32.const 1) (local.get $p) (i32.const 48) (i32.const 3))
+      (i32.store (local.get $s) (local.get $p))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))))`;
+const loop = compileText(LOOP);
+const N = 2_000_000;
+const cores = Object.fromEntries(Object.entries(parts).filter(([, part]) => part.core).map(([name]) => [name, []]));
+for (let r = 0; r < ROUNDS; r++) {
+  for (const name of Object.keys(cores)) {
+    const core = new WebAssembly.Instance(parts[name].core, {}).exports;
+    core.start?.(1);
+    const caller = new WebAssembly.Instance(loop, { 'wasm-tracemalloc': { alloc: core.alloc, free: core.free } }).exports;
+    caller.fill();
+    const t0 = performance.now();
+    caller.run(N);
+    cores[name].push(((performance.now() - t0) / N) * 1e6);
+    core.stop?.();
+  }
+}
+console.log(`\n| the cores alone (100k live pointers, ${N / 1e6}M free+alloc rounds) | median | runs |`);
+console.log('|---|---|---|');
+for (const [name, xs] of Object.entries(cores)) {
+  console.log(`| ${name} | ${median(xs).toFixed(1)} ns per round | ${xs.map((x) => x.toFixed(1)).join(', ')} |`);
 }
