@@ -45,7 +45,10 @@
 //                                moved. A traceback id (tb) is a record's address / 4.
 //   setBase     setCap × 4 B     traceback set: tb ids, 0 = empty slot; open addressing,
 //                                linear probing on the record hash.
-//   tableBase   lines × 64 B     trace table: lines of 5 entries [ptr][size][tb] and an
+//   escBase     escCap × 8 B     escape records [size][tb] of entries whose meta word
+//                                cannot hold them (see packMeta); freed ones are
+//                                chained through their size word.
+//   tableBase   lines × 64 B     trace table: lines of 7 entries [ptr][meta] and an
 //                                overflow count; open addressing on (ptr, domain),
 //                                probing line by line. ptr 0 = empty slot.
 //   top         ──────────────   end of the live structures
@@ -55,7 +58,7 @@
 // and the set grow rarely: they hold one record per distinct traceback. The trace
 // table is rehashed into scratch above `top` and copied down to `tableBase`.
 //
-//   tracerBytes() = STATIC_BYTES + storeCap + setCap × 4 + lines × 64
+//   tracerBytes() = STATIC_BYTES + storeCap + setCap × 4 + escCap × 8 + lines × 64
 //                 = STATIC_BYTES + (top − storeBase)
 //
 // counts the live structures only, like tracemalloc's get_tracemalloc_memory().
@@ -67,7 +70,7 @@
 //   - every entry is live: a free clears its slot at once, so the table never
 //     fills with freed keys and only grows when the live traces do. The free is
 //     remembered in RECENT instead;
-//   - live = entries ≤ tableLimit = 3/4 × 5 × lines;
+//   - live = entries ≤ tableLimit = 3/4 × 7 × lines;
 //   - current = Σ size of live entries, current ≤ windowPeak ≤ peak (see takeWindowPeak);
 //   - an entry lives in the first line from its home line that had an empty slot
 //     when it was placed, and each line between holds in its overflow count one
@@ -89,17 +92,31 @@
 @inline const NO_TRACEBACK: u32 = 0xFFFF_FFFF;
 
 // @ts-ignore: decorator
-@inline const ENTRY_BYTES: usize = 12;
+@inline const ENTRY_BYTES: usize = 8;
 // @ts-ignore: decorator
 @inline const RECORD_HEADER_BYTES: usize = 16;
 // @ts-ignore: decorator
 @inline const LINE_BYTES: usize = 64;
 // @ts-ignore: decorator
-@inline const LINE_SLOTS: u32 = 5;
+@inline const LINE_SLOTS: u32 = 7;
 // @ts-ignore: decorator
 @inline const LINE_ENTRIES_BYTES: usize = <usize>LINE_SLOTS * ENTRY_BYTES;
 // @ts-ignore: decorator
 @inline const TABLE_MIN_LINES: u32 = 64;
+// An entry's meta word: (tb − storeBase / 4) << SIZE_BITS | size when both fit,
+// else ESCAPED | the index of an escape record [size][tb].
+// @ts-ignore: decorator
+@inline const SIZE_BITS: u32 = 14;
+// @ts-ignore: decorator
+@inline const SIZE_MASK: u32 = (1 << SIZE_BITS) - 1;
+// @ts-ignore: decorator
+@inline const TB_OFFSET_LIMIT: u32 = 1 << (31 - SIZE_BITS);
+// @ts-ignore: decorator
+@inline const ESCAPED: u32 = 0x8000_0000;
+// @ts-ignore: decorator
+@inline const NO_META: u32 = 0xFFFF_FFFF;
+// @ts-ignore: decorator
+@inline const ESC_MIN: u32 = 64;
 // @ts-ignore: decorator
 @inline const SET_MIN: u32 = 64;
 // @ts-ignore: decorator
@@ -216,6 +233,13 @@ let setMask: u32 = 0;
 let setShift: u32 = 0;
 let setLimit: u32 = 0;
 
+let escBase: usize = 0;
+let escCap: u32 = 0;
+let escEnd: u32 = 0;
+// Index + 1 of the first free escape record (0: none); a free record keeps the
+// next one's in its size word.
+let escFree: u32 = 0;
+
 let tableBase: usize = 0;
 let lineMask: u32 = 0;
 let lineShift: u32 = 0;
@@ -264,8 +288,9 @@ function shiftUp(from: usize, delta: usize): bool {
 function layout(): bool {
   storeBase = (__heap_base + LINE_BYTES - 1) & ~(LINE_BYTES - 1);
   let setBytes = <usize>SET_MIN << 2;
+  let escBytes = <usize>ESC_MIN << 3;
   let tableBytes = <usize>TABLE_MIN_LINES * LINE_BYTES;
-  if (!reserve(<u64>storeBase + STORE_MIN + setBytes + tableBytes)) return false;
+  if (!reserve(<u64>storeBase + STORE_MIN + setBytes + escBytes + tableBytes)) return false;
 
   storeEnd = storeBase;
   storeCap = STORE_MIN;
@@ -274,7 +299,11 @@ function layout(): bool {
   setMask = SET_MIN - 1;
   setShift = clz(SET_MIN) + 1;
   setLimit = SET_MIN - SET_MIN / 4;
-  tableBase = setBase + setBytes;
+  escBase = setBase + setBytes;
+  escCap = ESC_MIN;
+  escEnd = 0;
+  escFree = 0;
+  tableBase = escBase + escBytes;
   lineMask = TABLE_MIN_LINES - 1;
   lineShift = clz(TABLE_MIN_LINES) + 1;
   tableLimit = limitOf(TABLE_MIN_LINES);
@@ -332,7 +361,8 @@ function setInsert(tb: u32, hash: u32): void {
 function growSet(): bool {
   let cap = (setMask + 1) << 1;
   let delta = <usize>(setMask + 1) << 2;
-  if (!shiftUp(tableBase, delta)) return false;
+  if (!shiftUp(escBase, delta)) return false;
+  escBase += delta;
   tableBase += delta;
   setMask = cap - 1;
   setShift = clz(cap) + 1;
@@ -351,6 +381,7 @@ function growStore(bytes: usize): bool {
   let delta = cap - storeCap;
   if (!shiftUp(setBase, delta)) return false;
   setBase += delta;
+  escBase += delta;
   tableBase += delta;
   storeCap = cap;
   return true;
@@ -488,17 +519,77 @@ function oneFrameMiss(c: usize, domain: u32, site: u32, total: u32): u32 {
 }
 
 // Entries are moved and cleared with plain loads and stores: a memory.copy or
-// memory.fill of 12 bytes is a call out of Wasm into the engine's memmove in V8.
+// memory.fill of 8 bytes is a call out of Wasm into the engine's memmove in V8.
 // @ts-ignore: decorator
 @inline function copyEntry(to: usize, from: usize): void {
   store<u64>(to, load<u64>(from));
-  store<u32>(to, load<u32>(from, 8), 8);
 }
 
 // @ts-ignore: decorator
 @inline function clearEntry(e: usize): void {
   store<u64>(e, 0);
-  store<u32>(e, 0, 8);
+}
+
+// An entry is [ptr][meta]. Most blocks are smaller than 16 KiB and most programs
+// have fewer tracebacks than fit in the first 512 KiB of the store, so (size, tb)
+// packs into the meta word; the rest go to an escape record.
+
+// @ts-ignore: decorator
+@inline function escAt(meta: u32): usize {
+  return escBase + (<usize>(meta & ~ESCAPED) << 3);
+}
+
+// @ts-ignore: decorator
+@inline function entrySize(e: usize): u32 {
+  let meta = load<u32>(e, 4);
+  return (meta & ESCAPED) != 0 ? load<u32>(escAt(meta)) : meta & SIZE_MASK;
+}
+
+// @ts-ignore: decorator
+@inline function entryTb(e: usize): u32 {
+  let meta = load<u32>(e, 4);
+  return (meta & ESCAPED) != 0 ? load<u32>(escAt(meta), 4) : (meta >> SIZE_BITS) + <u32>(storeBase >> 2);
+}
+
+/** The meta word of (size, tb); NO_META if it needs an escape record and memory cannot grow. */
+// @ts-ignore: decorator
+@inline function packMeta(size: u32, tb: u32): u32 {
+  let offset = tb - <u32>(storeBase >> 2);
+  if ((size <= SIZE_MASK) & (offset < TB_OFFSET_LIMIT)) return (offset << SIZE_BITS) | size;
+  return escapeMeta(size, tb);
+}
+
+function escapeMeta(size: u32, tb: u32): u32 {
+  let i: u32;
+  if (escFree != 0) {
+    i = escFree - 1;
+    escFree = load<u32>(escBase + (<usize>i << 3));
+  } else {
+    if (escEnd == escCap && !growEscapes()) return NO_META;
+    i = escEnd++;
+  }
+  let r = escBase + (<usize>i << 3);
+  store<u32>(r, size);
+  store<u32>(r, tb, 4);
+  return ESCAPED | i;
+}
+
+/** Frees the escape record of a meta word, if it has one. */
+// @ts-ignore: decorator
+@inline function releaseMeta(meta: u32): void {
+  if ((meta & ESCAPED) != 0) {
+    store<u32>(escAt(meta), escFree);
+    escFree = (meta & ~ESCAPED) + 1;
+  }
+}
+
+/** Doubles the escape records, moving the trace table up. */
+function growEscapes(): bool {
+  let delta = <usize>escCap << 3;
+  if (!shiftUp(tableBase, delta)) return false;
+  tableBase += delta;
+  escCap <<= 1;
+  return true;
 }
 
 /** The entry of (domain, ptr), or 0. ptr ≠ 0. */
@@ -509,12 +600,11 @@ function oneFrameMiss(c: usize, domain: u32, site: u32, total: u32): u32 {
     let line = lineAt(tableBase, l);
     let e = slotOf(line, ptr);
     if (e != 0) {
-      if (domainOf(load<u32>(e, 8)) == domain) return e;
+      if (domainOf(entryTb(e)) == domain) return e;
       // The same pointer of another domain is in the line: check every slot.
-      if (holds(line + 12, domain, ptr)) return line + 12;
-      if (holds(line + 24, domain, ptr)) return line + 24;
-      if (holds(line + 36, domain, ptr)) return line + 36;
-      if (holds(line + 48, domain, ptr)) return line + 48;
+      for (let x = line + ENTRY_BYTES, end = line + LINE_ENTRIES_BYTES; x < end; x += ENTRY_BYTES) {
+        if (holds(x, domain, ptr)) return x;
+      }
     }
     if (overflowOf(line) == 0) return 0;
     l = (l + 1) & lineMask;
@@ -523,12 +613,12 @@ function oneFrameMiss(c: usize, domain: u32, site: u32, total: u32): u32 {
 
 // @ts-ignore: decorator
 @inline function holds(e: usize, domain: u32, ptr: u32): bool {
-  return load<u32>(e) == ptr && domainOf(load<u32>(e, 8)) == domain;
+  return load<u32>(e) == ptr && domainOf(entryTb(e)) == domain;
 }
 
 /**
  * The first slot of `line` whose ptr is `ptr` (0: the first empty one), or 0.
- * Chosen without branches (a select per slot, unrolled for LINE_SLOTS = 5):
+ * Chosen without branches (a select per slot, unrolled for LINE_SLOTS = 7):
  * which slot it is is random, and a compare-and-branch per slot mispredicted
  * on most events.
  */
@@ -536,9 +626,11 @@ function oneFrameMiss(c: usize, domain: u32, site: u32, total: u32): u32 {
 @inline function slotOf(line: usize, ptr: u32): usize {
   let e: usize = 0;
   e = select<usize>(line + 48, e, load<u32>(line, 48) == ptr);
-  e = select<usize>(line + 36, e, load<u32>(line, 36) == ptr);
+  e = select<usize>(line + 40, e, load<u32>(line, 40) == ptr);
+  e = select<usize>(line + 32, e, load<u32>(line, 32) == ptr);
   e = select<usize>(line + 24, e, load<u32>(line, 24) == ptr);
-  e = select<usize>(line + 12, e, load<u32>(line, 12) == ptr);
+  e = select<usize>(line + 16, e, load<u32>(line, 16) == ptr);
+  e = select<usize>(line + 8, e, load<u32>(line, 8) == ptr);
   return select<usize>(line, e, load<u32>(line) == ptr);
 }
 
@@ -572,7 +664,7 @@ function rehash(need: u32): bool {
     for (let e = line, end = line + LINE_ENTRIES_BYTES; e < end; e += ENTRY_BYTES) {
       let ptr = load<u32>(e);
       if (ptr == 0) continue;
-      copyEntry(place(scratch, mask, traceHash(domainOf(load<u32>(e, 8)), ptr) >> shift), e);
+      copyEntry(place(scratch, mask, traceHash(domainOf(entryTb(e)), ptr) >> shift), e);
     }
   }
   memory.copy(tableBase, scratch, bytes);
@@ -587,7 +679,7 @@ function rehash(need: u32): bool {
 /** Removes the entry at e (see removeEntry). The caller has taken its size off `current`. */
 function dropTrace(e: usize): void {
   let ptr = load<u32>(e);
-  let tb = load<u32>(e, 8);
+  let tb = entryTb(e);
   removeEntry(e, traceHash(domainOf(tb), ptr), ptr, tb);
 }
 
@@ -609,6 +701,7 @@ function dropTrace(e: usize): void {
     store<u32>(line, overflowOf(line) - 1, LINE_ENTRIES_BYTES);
     l = (l + 1) & lineMask;
   }
+  releaseMeta(load<u32>(e, 4));
   clearEntry(e);
 }
 
@@ -634,6 +727,9 @@ function dropTrace(e: usize): void {
 /** Records (domain, ptr) → (size, tb), replacing any entry of that key. */
 // @ts-ignore: decorator
 @inline function addTrace(domain: u32, ptr: u32, size: u32, tb: u32): bool {
+  // First the meta word: an escape record may move the table.
+  let meta = packMeta(size, tb);
+  if (meta == NO_META) return false;
   // The common case inline: ptr is new, and its home line has room and no
   // overflow (so ptr is nowhere else). The rest, in entryForAlloc.
   let line = lineAt(tableBase, traceHash(domain, ptr) >> lineShift);
@@ -643,10 +739,12 @@ function dropTrace(e: usize): void {
     live++;
   } else {
     e = entryForAlloc(domain, ptr);
-    if (e == 0) return false;
+    if (e == 0) {
+      releaseMeta(meta);
+      return false;
+    }
   }
-  store<u32>(e, size, 4);
-  store<u32>(e, tb, 8);
+  store<u32>(e, meta, 4);
   let c = current + size;
   current = c;
   // One compare when memory stays below the window's highest point (the common case).
@@ -664,7 +762,8 @@ function dropTrace(e: usize): void {
 function entryForAlloc(domain: u32, ptr: u32): usize {
   let e = findTrace(domain, ptr);
   if (e != 0) {
-    current -= load<u32>(e, 4);
+    current -= entrySize(e);
+    releaseMeta(load<u32>(e, 4));
     return e;
   }
   if (live >= tableLimit && !rehash(live + 1)) return 0;
@@ -679,7 +778,7 @@ function traceLost(domain: u32, ptr: u32): void {
   lost++;
   let e = findTrace(domain, ptr);
   if (e != 0) {
-    current -= load<u32>(e, 4);
+    current -= entrySize(e);
     dropTrace(e);
   }
   // Its free must not look like a double free either.
@@ -782,9 +881,9 @@ function flushEvents(): void {
   let hash = traceHash(domain, ptr);
   let e = slotOf(lineAt(tableBase, hash >> lineShift), ptr);
   if (e != 0) {
-    let tb = load<u32>(e, 8);
+    let tb = entryTb(e);
     if (domainOf(tb) == domain) {
-      current -= load<u32>(e, 4);
+      current -= entrySize(e);
       removeEntry(e, hash, ptr, tb);
       return;
     }
@@ -796,7 +895,7 @@ function flushEvents(): void {
 function freeElsewhere(domain: u32, ptr: u32, site: u32): void {
   let e = findTrace(domain, ptr);
   if (e != 0) {
-    current -= load<u32>(e, 4);
+    current -= entrySize(e);
     dropTrace(e);
   } else {
     untracedOrDoubleFree(domain, ptr, site);
@@ -824,7 +923,7 @@ function applyReallocFrom(domain: u32, oldPtr: u32, site: u32, inPlace: bool): v
     let tb = recentlyFreed(domain, oldPtr);
     if (tb != 0) invalidFree(domain, oldPtr, site, KIND_DOUBLE, tb);
   } else if (!inPlace) {
-    current -= load<u32>(e, 4);
+    current -= entrySize(e);
     dropTrace(e);
   }
 }
@@ -948,7 +1047,7 @@ export function lookup(domain: u32, ptr: u32): i32 {
   flushEvents();
   let e = findTrace(domain, ptr);
   if (e == 0) return -1;
-  return <i32>load<u32>(e, 8);
+  return <i32>entryTb(e);
 }
 
 /**
@@ -966,8 +1065,8 @@ export function snapshot(): usize {
   for (let line = tableBase; line < top; line += LINE_BYTES) {
     for (let e = line, end = line + LINE_ENTRIES_BYTES; e < end; e += ENTRY_BYTES) {
       if (load<u32>(e) == 0) continue;
-      store<u32>(w, load<u32>(e, 8));
-      store<u32>(w, load<u32>(e, 4), 4);
+      store<u32>(w, entryTb(e));
+      store<u32>(w, entrySize(e), 4);
       w += 8;
     }
   }

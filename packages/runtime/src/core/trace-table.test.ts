@@ -378,17 +378,19 @@ describe('TraceTable', () => {
     expect([e.doubleFrees(), e.untracedFrees(), e.traceCount()]).toEqual([0, 1, 0]);
   });
 
-  it('uses at most 24 B of tracer memory per live trace at 100,000 live traces', () => {
-    const { e } = started();
-    for (let i = 0; i < 100_000; i++) e.alloc(1, 16 + i * 16, 48, i % 50);
-    expect(e.traceCount()).toBe(100_000);
-    const perTrace = e.tracerBytes() / 100_000;
-    console.log(
-      `tracerBytes at 100,000 live traces: ${e.tracerBytes()} B = ${perTrace.toFixed(2)} B/trace; ` +
-        `core memory ${e.memoryBytes()} B = ${(e.memoryBytes() / 100_000).toFixed(2)} B/trace`,
-    );
-    expect(perTrace).toBeLessThanOrEqual(24);
-    expect(e.memoryBytes()).toBeGreaterThanOrEqual(e.tracerBytes());
+  it('uses at most 24 B of tracer memory per live trace at 100,000 live traces, 18 B at 250,000', () => {
+    for (const [n, budget] of [[100_000, 24], [250_000, 18]] as const) {
+      const { e } = started();
+      for (let i = 0; i < n; i++) e.alloc(1, 16 + i * 16, 48, i % 50);
+      expect(e.traceCount()).toBe(n);
+      const perTrace = e.tracerBytes() / n;
+      console.log(
+        `tracerBytes at ${n} live traces: ${e.tracerBytes()} B = ${perTrace.toFixed(2)} B/trace; ` +
+          `core memory ${e.memoryBytes()} B = ${(e.memoryBytes() / n).toFixed(2)} B/trace`,
+      );
+      expect(perTrace).toBeLessThanOrEqual(budget);
+      expect(e.memoryBytes()).toBeGreaterThanOrEqual(e.tracerBytes());
+    }
   });
 
   it('when memory cannot grow, events are lost and counted; the rest stays exact', () => {
@@ -535,6 +537,134 @@ describe('TraceTable', () => {
       else check(`${key} traced at its site`, tb !== -1 && t.traceback(tb).frames[0]!.site === v.site && t.traceback(tb).domain === d);
     }
     expect(rows(t).length).toBe(live.length);
+  });
+
+  it('entries that do not pack (blocks of 16 KiB and more, tracebacks past 512 KiB of store) stay exact', () => {
+    // An entry packs its size and traceback into one word when the block is under
+    // 16 KiB and the traceback's record lies in the store's first 512 KiB; the rest
+    // take an escape record. Deep random stacks fill the store well past 512 KiB,
+    // and half the blocks are large, so every combination occurs.
+    const { t, e } = started(16);
+    let seed = 99;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const model = new Map<number, { size: number; frames: string }>();
+    let current = 0;
+    const framesOf = (tb: number) => JSON.stringify(t.traceback(tb).frames);
+    const put = () => {
+      const depth = 1 + rand(16);
+      e.sp.value = depth;
+      for (let d = 1; d <= depth; d++) e.put(d, 1, rand(3000));
+    };
+    const size = () => (rand(2) ? rand(16384) : 16384 + rand(10_000_000));
+    const pointers = 20_000;
+    for (let step = 0; step < 80_000; step++) {
+      const p = 16 * (1 + rand(pointers));
+      const op = rand(10);
+      put();
+      if (op < 5) {
+        const n = size();
+        e.alloc(1, p, n, rand(50));
+        current += n - (model.get(p)?.size ?? 0);
+        model.set(p, { size: n, frames: '' });
+      } else if (op < 8) {
+        e.free(1, p, 1);
+        current -= model.get(p)?.size ?? 0;
+        model.delete(p);
+      } else {
+        const q = 16 * (1 + rand(pointers));
+        const n = size();
+        e.realloc(1, p, q, n, 2);
+        if (q !== p) current -= model.get(p)?.size ?? 0;
+        if (q !== p) model.delete(p);
+        current += n - (model.get(q)?.size ?? 0);
+        model.set(q, { size: n, frames: '' });
+      }
+      if (step % 4999 === 0) expect([e.currentBytes(), e.traceCount()], `step ${step}`).toEqual([current, model.size]);
+    }
+    expect(e.lostTraces()).toBe(0);
+    expect(e.tracerBytes()).toBeGreaterThan(512 * 1024); // the store went past the packed range
+    expect([e.currentBytes(), e.traceCount()]).toEqual([current, model.size]);
+    // Every live block: its own size, and a traceback of its own domain.
+    const sizes: number[] = [];
+    for (const [p, v] of model) {
+      const tb = e.lookup(1, p);
+      expect(tb).not.toBe(-1);
+      expect(t.traceback(tb).domain).toBe(1);
+      sizes.push(v.size);
+    }
+    const { size: snapshotSizes } = t.readSnapshot();
+    expect(Array.from(snapshotSizes).sort((a, b) => a - b)).toEqual(sizes.sort((a, b) => a - b));
+    expect(framesOf(e.lookup(1, [...model.keys()][0]!)).length).toBeGreaterThan(2);
+
+    // Escape records are reused: a steady churn of large blocks does not grow memory.
+    for (const p of model.keys()) e.free(1, p, 1);
+    expect([e.currentBytes(), e.traceCount()]).toEqual([0, 0]);
+    e.sp.value = 0;
+    const before = e.tracerBytes();
+    for (let i = 0; i < 200_000; i++) {
+      e.alloc(1, 16 * (1 + (i % 64)), 1 << 20, 7);
+      e.free(1, 16 * (1 + ((i + 32) % 64)), 8);
+    }
+    expect(e.traceCount()).toBeLessThanOrEqual(64);
+    expect(e.tracerBytes()).toBe(before);
+  });
+
+  it('when escape records cannot grow, large blocks are lost and counted; the rest stays exact', () => {
+    const { e } = started();
+    e.setMemoryLimitPages(e.memoryBytes() / PAGE);
+    let kept = 0;
+    let count = 0;
+    for (let i = 0; i < 2000; i++) {
+      const lost = e.lostTraces();
+      const size = i % 2 ? 100 : 20_000 + i; // every other block needs an escape record
+      e.alloc(1, 16 * (i + 1), size, 1);
+      if (e.lostTraces() === lost) {
+        kept += size;
+        count++;
+      } else expect(e.lookup(1, 16 * (i + 1))).toBe(-1);
+    }
+    expect(e.lostTraces()).toBeGreaterThan(0);
+    expect([e.currentBytes(), e.traceCount()]).toEqual([kept, count]);
+    // Freeing every kept block leaves nothing, and with memory again tracing goes on.
+    for (let i = 0; i < 2000; i++) if (e.lookup(1, 16 * (i + 1)) !== -1) e.free(1, 16 * (i + 1), 2);
+    expect([e.currentBytes(), e.traceCount()]).toEqual([0, 0]);
+    e.setMemoryLimitPages(65536);
+    for (let i = 0; i < 2000; i++) e.alloc(1, 16 * (i + 1), 30_000, 1);
+    expect([e.currentBytes(), e.traceCount()]).toEqual([60_000_000, 2000]);
+  });
+
+  it('the traceback of a packed entry is exact, whichever record it names', () => {
+    // Two tracebacks whose records are at the start and near the end of the packed
+    // range, and one beyond it, each with small and large blocks.
+    const { t, e } = started(2);
+    const tbs: number[] = [];
+    const callers: number[] = [];
+    let site = 0;
+    const fresh = (ptr: number, size: number) => {
+      e.sp.value = 1;
+      e.put(1, 3, site);
+      e.alloc(3, ptr, size, 5);
+      return { tb: e.lookup(3, ptr), caller: site++ };
+    };
+    const keep = (...xs: { tb: number; caller: number }[]) => xs.forEach((x) => (tbs.push(x.tb), callers.push(x.caller)));
+    keep(fresh(16, 100), fresh(32, 100_000));
+    // 24-byte records (two frames): fill the store past 512 KiB.
+    let p = 48;
+    while (e.tracebackCount() * 24 < 600 * 1024) {
+      fresh(p, 8);
+      e.free(3, p, 1);
+      p += 16;
+    }
+    keep(fresh(p, 100), fresh(p + 16, 100_000));
+    expect(new Set(tbs).size).toBe(4);
+    const rowsByTb = new Map<number, number>();
+    const snap = t.readSnapshot();
+    snap.traceback.forEach((tb, i) => rowsByTb.set(tb, snap.size[i]!));
+    expect(tbs.map((tb) => rowsByTb.get(tb))).toEqual([100, 100_000, 100, 100_000]);
+    expect(tbs.map((tb) => t.traceback(tb).frames.at(-1))).toEqual(tbs.map(() => ({ domain: 3, site: 5 })));
+    // Each names its own record: the caller frame put just before its alloc.
+    expect(tbs.map((tb) => t.traceback(tb).frames[0]!.site)).toEqual(callers);
+    expect(callers.at(-1)).toBeGreaterThan(10_000);
   });
 
   it('applies events in batches exactly as one at a time: same table, counters, log and tracebacks', () => {
