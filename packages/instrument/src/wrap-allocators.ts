@@ -229,9 +229,18 @@ function wrapperBody(
     const label = 'wasm-tracemalloc$guard';
     return mod.try(label, call, [], [mod.block(null, [restore, mod.rethrow(label)], binaryen.unreachable)]);
   };
-  const setP = () => (guard ? guarded(mod.local.set(P, callOrig()), setDepth(DEPTH_NONE)) : mod.local.set(P, callOrig()));
-  // Without the guard (no wrapper can run inside another), the depth steps vanish.
-  const step = (e: number) => (guard ? [e] : []);
+  // $p = the original's result. With the guard: only when no allocator call is
+  // running (else pass straight through), with depth `d` set meanwhile. Without it
+  // (no wrapper can run inside another), just the call.
+  const callOrigAs = (d: number): number[] =>
+    guard
+      ? [
+          mod.if(depth(), mod.return(callOrig())),
+          setDepth(d),
+          guarded(mod.local.set(P, callOrig()), setDepth(DEPTH_NONE)),
+          setDepth(DEPTH_NONE),
+        ]
+      : [mod.local.set(P, callOrig())];
 
   switch (spec.kind) {
     case 'alloc':
@@ -244,10 +253,7 @@ function wrapperBody(
           ? mod.if(mod.i32.eqz(p()), recordAlloc(mod.i32.load(0, 4, arg(spec.out!), memory), size))
           : mod.if(p(), recordAlloc(p(), size));
       return mod.block(null, [
-        ...step(mod.if(depth(), mod.return(callOrig()))),
-        ...step(setDepth(DEPTH_ALLOC)),
-        setP(),
-        ...step(setDepth(DEPTH_NONE)),
+        ...callOrigAs(DEPTH_ALLOC),
         record,
         p(),
       ], i32);
@@ -255,10 +261,7 @@ function wrapperBody(
     case 'renew': {
       const old = arg(spec.ptr!);
       return mod.block(null, [
-        ...step(mod.if(depth(), mod.return(callOrig()))),
-        ...step(setDepth(DEPTH_ALLOC)),
-        setP(),
-        ...step(setDepth(DEPTH_NONE)),
+        ...callOrigAs(DEPTH_ALLOC),
         mod.if(
           mod.i32.eq(p(), old),
           mod.call(rt.realloc, [domain(), adjusted(arg(spec.ptr!)), adjusted(p()), arg(spec.size!), siteLocal()], none),
@@ -274,10 +277,7 @@ function wrapperBody(
         ? mod.if(mod.i32.and(mod.i32.eqz(size()), mod.i32.ne(old(), mod.i32.const(0))), mod.call(rt.free, [domain(), adjusted(old()), siteLocal()], none))
         : mod.nop();
       return mod.block(null, [
-        ...step(mod.if(depth(), mod.return(callOrig()))),
-        ...step(setDepth(DEPTH_FREE)),
-        setP(),
-        ...step(setDepth(DEPTH_NONE)),
+        ...callOrigAs(DEPTH_FREE),
         mod.if(
           p(),
           mod.if(old(), mod.call(rt.realloc, [domain(), adjusted(old()), adjusted(p()), size(), siteLocal()], none), recordAlloc(p(), size())),
@@ -290,14 +290,15 @@ function wrapperBody(
       // $saved = depth; a free inside an allocation (a collector sweeping in __new) counts.
       const SAVED = n + 1;
       const ptr = () => arg(spec.ptr!);
-      if (!guard) return mod.block(null, [callOrig(), mod.if(ptr(), mod.call(rt.free, [domain(), adjusted(ptr()), siteLocal()], none))], none);
+      const recordFree = () => mod.if(ptr(), mod.call(rt.free, [domain(), adjusted(ptr()), siteLocal()], none));
+      if (!guard) return mod.block(null, [callOrig(), recordFree()], none);
       return mod.block(null, [
         mod.if(mod.i32.eq(depth(), mod.i32.const(DEPTH_FREE)), mod.block(null, [callOrig(), mod.return()])),
         mod.local.set(SAVED, depth()),
         setDepth(DEPTH_FREE),
         guarded(callOrig(), mod.global.set(rt.depth, mod.local.get(SAVED, i32))),
         mod.global.set(rt.depth, mod.local.get(SAVED, i32)),
-        mod.if(ptr(), mod.call(rt.free, [domain(), adjusted(ptr()), siteLocal()], none)),
+        recordFree(),
       ], none);
     }
   }
