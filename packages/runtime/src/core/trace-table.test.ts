@@ -721,7 +721,7 @@ describe('TraceTable', () => {
     expect(a.e.tracebackCount()).toBeGreaterThan(40);
   });
 
-  it('stop() drops the events not yet applied; start() again begins empty', () => {
+  it('stop() forgets the events not yet applied: none of them shows after start() again', () => {
     const { e } = started();
     for (let i = 0; i < 100; i++) e.alloc(1, 16 * (i + 1), 10, 1);
     e.free(1, 16, 1);

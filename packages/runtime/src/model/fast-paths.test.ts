@@ -15,15 +15,7 @@ import { Snapshot } from './snapshot.js';
 import type { FrameData, SnapshotData } from './snapshot-data.js';
 import { encodeSnapshot } from './snapshot-file.js';
 import { Traceback } from './traceback.js';
-
-function random(seed: number): (n: number) => number {
-  return (n) => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
+import { random } from './seeded-random.test-helper.js';
 
 const FILES = ['a.c', 'b.c', 'lib/x.c', 'm.wasm', '<unknown>', 'a.c.h'];
 

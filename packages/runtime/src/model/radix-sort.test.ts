@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { radixSortDescending, radixSortDescendingBy } from './radix-sort.js';
-
-function random(seed: number): (n: number) => number {
-  return (n) => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
+import { random } from './seeded-random.test-helper.js';
 
 /** The reference: a stable comparator sort of 0 .. n - 1, each key largest first. */
 function reference(keys: Float64Array[]): number[] {
