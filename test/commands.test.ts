@@ -15,7 +15,7 @@ const CLI = fileURLToPath(new URL('../packages/cli/bin/wasm-tracemalloc.js', imp
 const tmp = mkdtempSync(join(tmpdir(), 'wtm-'));
 
 /** Runs a WASI command in process, stdout to a file; returns [exit code, stdout]. */
-async function runCommand(bytes: Uint8Array, name: string, traced: boolean): Promise<[number, string]> {
+async function runCommand(bytes: Uint8Array<ArrayBuffer>, name: string, traced: boolean): Promise<[number, string]> {
   const out = join(tmp, `${name}.${traced ? 'traced' : 'orig'}.out`);
   const fd = openSync(out, 'w');
   const wasi = new WASI({ version: 'preview1', args: [name], returnOnExit: true, stdout: fd });

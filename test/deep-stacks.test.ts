@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as tm from 'wasm-tracemalloc';
 
 const source = fileURLToPath(new URL('./deep/deep.c', import.meta.url));
-let original: Uint8Array;
+let original: Uint8Array<ArrayBuffer>;
 let traced: Uint8Array;
 
 beforeAll(() => {

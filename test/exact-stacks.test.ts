@@ -11,11 +11,11 @@ import * as tm from 'wasm-tracemalloc';
 import { clang, clangxx, lineOf, runCommand, rustc, withoutDebugSections, type RunResult } from './deep/toolchain.js';
 
 interface Built {
-  original: Uint8Array;
+  original: Uint8Array<ArrayBuffer>;
   result: ReturnType<typeof tm.instrument>;
 }
 
-function instrumented(original: Uint8Array, name: string): Built {
+function instrumented(original: Uint8Array<ArrayBuffer>, name: string): Built {
   return { original, result: tm.instrument(original, { source: name, maxFrames: 128, readSource: tm.nodeFiles().readSource }) };
 }
 

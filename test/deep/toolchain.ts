@@ -16,7 +16,7 @@ export const DEEP = fileURLToPath(new URL('.', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'wtm-deep-'));
 
 /** Runs a compiler in test/deep; returns the bytes of `name` it wrote. */
-export function build(name: string, tool: string, args: string[]): Uint8Array {
+export function build(name: string, tool: string, args: string[]): Uint8Array<ArrayBuffer> {
   const path = join(out, name);
   execFileSync(tool, [...args, '-o', path], { cwd: DEEP, stdio: ['ignore', 'ignore', 'pipe'] });
   return readFileSync(path);
@@ -34,7 +34,7 @@ export interface RunResult {
 }
 
 /** Runs a WASI command (traced through tm.instantiateTraced, or as it is). */
-export async function runCommand(bytes: Uint8Array, name: string, traced: boolean): Promise<RunResult> {
+export async function runCommand(bytes: Uint8Array<ArrayBuffer>, name: string, traced: boolean): Promise<RunResult> {
   const file = join(out, `${name}.${traced ? 'traced' : 'plain'}.stdout`);
   const fd = openSync(file, 'w');
   try {

@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeEach } from 'vitest';
 import binaryen from 'binaryen';
 import { instrument, InstrumentError } from './instrument.js';
-import { readModule } from './binary/module.js';
+import { onArrayBuffer, readModule } from './binary/module.js';
 import { instantiateTraced, start, stop, takeSnapshot, getTracedMemory, getTracerStats, getFreeErrors, SITE_SECTION, decodeSiteTable } from '@wasm-tracemalloc/runtime';
 
 /**
@@ -10,7 +10,7 @@ import { instantiateTraced, start, stop, takeSnapshot, getTracedMemory, getTrace
  * through table slot 0, and `sized(n)` calling malloc(n) once. Names come from
  * binaryen's name section; `hostile` gives `make` a name full of markup.
  */
-function allocatorModule(opts: { importMalloc?: boolean; hostile?: boolean; noAllocator?: boolean } = {}): Uint8Array {
+function allocatorModule(opts: { importMalloc?: boolean; hostile?: boolean; noAllocator?: boolean } = {}): Uint8Array<ArrayBuffer> {
   const m = new binaryen.Module();
   const { i32, none } = binaryen;
   m.setMemory(1, 1, 'memory');
@@ -49,7 +49,7 @@ function allocatorModule(opts: { importMalloc?: boolean; hostile?: boolean; noAl
   m.addFunctionExport('viaTable', 'viaTable');
   if (!m.validate()) throw new Error('test module does not validate');
   binaryen.setDebugInfo(true);
-  const bytes = m.emitBinary();
+  const bytes = onArrayBuffer(m.emitBinary());
   m.dispose();
   return bytes;
 }
@@ -245,6 +245,18 @@ describe('instrument', () => {
     expect(result.warnings.join('\n')).toMatch(/plain\.wasm: no allocator found.*malloc.*operator new.*__rust_alloc.*__wbindgen_malloc.*--alloc NAME=KIND/s);
   });
 
+
+  it('returns bytes on an ArrayBuffer, which WebAssembly.compile takes, also for input on a SharedArrayBuffer', async () => {
+    for (const noAllocator of [false, true]) {
+      const plain = allocatorModule({ noAllocator });
+      const shared = new Uint8Array(new SharedArrayBuffer(plain.length));
+      shared.set(plain);
+      const result = instrument(shared, { source: 'shared.wasm' });
+      expect(result.status).toBe(noAllocator ? 'no-allocator' : 'instrumented');
+      expect(result.bytes.buffer).toBeInstanceOf(ArrayBuffer);
+      await expect(WebAssembly.compile(result.bytes)).resolves.toBeInstanceOf(WebAssembly.Module);
+    }
+  });
   it('passes a side module (dylink.0) without allocators through with a note, not a warning; one importing malloc is traced', () => {
     // A custom section: id 0, size, name length, name, (empty) payload.
     const withDylink = (bytes: Uint8Array) => {

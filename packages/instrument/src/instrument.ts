@@ -13,7 +13,7 @@
 
 import binaryen from 'binaryen';
 import { encodeSiteTable, SITE_SECTION, SITE_TABLE_VERSION, type SiteRecord, type SiteTable } from '@wasm-tracemalloc/runtime/site-table';
-import { readModule, scanFunction, isDebugSection, stripCustomSections, type ModuleInfo } from './binary/module.js';
+import { onArrayBuffer, readModule, scanFunction, isDebugSection, stripCustomSections, type ModuleInfo } from './binary/module.js';
 import { WasmFormatError } from './binary/reader.js';
 import { findAllocators, parseUserRule, LOOKED_FOR, type AllocatorMatch, type UserRule } from './allocators.js';
 import { addRuntimeImports, allocatorsNest, linkNestedCalls, wrapAllocators } from './wrap-allocators.js';
@@ -67,7 +67,8 @@ export interface AllocatorReport {
 
 export interface InstrumentResult {
   status: 'instrumented' | 'no-allocator' | 'already-instrumented';
-  bytes: Uint8Array;
+  /** On a plain ArrayBuffer, so that WebAssembly.compile(bytes) type-checks. */
+  bytes: Uint8Array<ArrayBuffer>;
   allocators: AllocatorReport[];
   sites: SiteRecord[];
   warnings: string[];
@@ -111,10 +112,10 @@ export function hasSiteTable(info: ModuleInfo): boolean {
   return info.sections.some((s) => s.id === 0 && s.name === SITE_SECTION);
 }
 
-function engineError(bytes: Uint8Array): string | undefined {
-  if (WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) return undefined;
+function engineError(bytes: Uint8Array<ArrayBuffer>): string | undefined {
+  if (WebAssembly.validate(bytes)) return undefined;
   try {
-    new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    new WebAssembly.Module(bytes);
   } catch (e) {
     return (e as Error).message;
   }
@@ -123,7 +124,7 @@ function engineError(bytes: Uint8Array): string | undefined {
 
 export function instrument(input: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
   const source = options.source ?? 'module';
-  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  const bytes = onArrayBuffer(input instanceof Uint8Array ? input : new Uint8Array(input));
   let info: ModuleInfo;
   try {
     info = readModule(bytes);

@@ -1,12 +1,12 @@
 import { describe, expect, it, vi, beforeEach } from 'vitest';
 import binaryen from 'binaryen';
 import { instrument } from './instrument.js';
-import { readModule, scanFunction } from './binary/module.js';
+import { onArrayBuffer, readModule, scanFunction } from './binary/module.js';
 import { reachingFunctions } from './shadow-stack.js';
 import { instantiateTraced, start, stop, takeSnapshot } from '@wasm-tracemalloc/runtime';
 
 /** A module from text: malloc, free, and `work` calling malloc inside the given handler code. */
-function module(work: string): Uint8Array {
+function module(work: string): Uint8Array<ArrayBuffer> {
   const m = binaryen.parseText(`(module
     (memory (export "memory") 1)
     (tag $e (param i32))
@@ -15,7 +15,7 @@ function module(work: string): Uint8Array {
     (func $inner (param i32) (result i32) (call $malloc (local.get 0)))
     ${work})`);
   m.setFeatures(binaryen.Features.All);
-  const bytes = m.emitBinary();
+  const bytes = onArrayBuffer(m.emitBinary());
   m.dispose();
   return bytes;
 }

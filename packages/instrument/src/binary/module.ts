@@ -375,8 +375,17 @@ export function isDebugSection(name: string): boolean {
   return name.startsWith('.debug_') || name === 'sourceMappingURL' || name === 'external_debug_info' || name.startsWith('reloc.') || name === 'linking';
 }
 
+/**
+ * The bytes on a plain ArrayBuffer, which is what WebAssembly.compile and friends
+ * take (TypeScript's BufferSource): the same view when they are, else a copy
+ * (bytes on a SharedArrayBuffer).
+ */
+export function onArrayBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+}
+
 /** Returns the module's bytes without the custom sections `drop` selects. */
-export function stripCustomSections(bytes: Uint8Array, drop: (name: string) => boolean): { bytes: Uint8Array; dropped: string[] } {
+export function stripCustomSections(bytes: Uint8Array, drop: (name: string) => boolean): { bytes: Uint8Array<ArrayBuffer>; dropped: string[] } {
   const info = readModule(bytes);
   const keep: Uint8Array[] = [bytes.subarray(0, 8)];
   const dropped: string[] = [];
@@ -387,7 +396,7 @@ export function stripCustomSections(bytes: Uint8Array, drop: (name: string) => b
     }
     keep.push(bytes.subarray(s.start, s.end));
   }
-  if (dropped.length === 0) return { bytes, dropped };
+  if (dropped.length === 0) return { bytes: onArrayBuffer(bytes), dropped };
   const out = new Uint8Array(keep.reduce((n, b) => n + b.length, 0));
   let o = 0;
   for (const b of keep) {

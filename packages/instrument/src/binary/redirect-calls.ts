@@ -33,7 +33,7 @@ export interface Stub {
 }
 
 class Writer {
-  private buf: Uint8Array;
+  private buf: Uint8Array<ArrayBuffer>;
   constructor(capacity = 256) {
     this.buf = new Uint8Array(capacity);
   }
@@ -74,7 +74,7 @@ class Writer {
       this.byte(b | 0x80);
     }
   }
-  result(): Uint8Array {
+  result(): Uint8Array<ArrayBuffer> {
     return this.buf.slice(0, this.length);
   }
 }
@@ -97,7 +97,7 @@ function leb(bytes: Uint8Array, pos: number): { value: number; end: number } {
  * index `info.functions.length + k`. `redirects` maps a defined function's index to
  * its redirects (any order).
  */
-export function redirectCalls(info: ModuleInfo, stubs: Stub[], redirects: Map<number, Redirect[]>): Uint8Array {
+export function redirectCalls(info: ModuleInfo, stubs: Stub[], redirects: Map<number, Redirect[]>): Uint8Array<ArrayBuffer> {
   const { bytes } = info;
   const out = new Writer(bytes.length + (bytes.length >> 3) + 1024);
   out.bytes(bytes.subarray(0, 8));

@@ -340,7 +340,7 @@ describe('TraceTable', () => {
     e.free(1, last, 3);
     expect([e.doubleFrees(), e.untracedFrees()]).toEqual([1, 0]);
     expect(t.freeLog().at(-1)).toMatchObject({ ptr: last, kind: 'double', site: 3 });
-    expect(siteOf(t, t.freeLog().at(-1)!.traceback)).toEqual({ domain: 1, site: 2 });
+    expect(siteOf(t, t.freeLog().at(-1)!.traceback!)).toEqual({ domain: 1, site: 2 });
   });
 
   it('pointers that all hash home to one place: each found while others come and go', () => {
