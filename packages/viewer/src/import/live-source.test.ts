@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DataSink, MemorySample, SnapshotInput } from './data-source.js';
-import { INITIAL_SNAPSHOTS, LiveSource, liveTransport, type LiveMessage, type LiveSnapshotInfo, type LiveTab, type LiveTransport } from './live-source.js';
+import { INITIAL_SNAPSHOTS, LIVE_GLOBAL, LIVE_SAMPLE_HISTORY, LiveSource, liveTransport, type LiveMessage, type LiveSnapshotInfo, type LiveTab, type LiveTransport } from './live-source.js';
+// The protocol this file's module copies (the viewer does not depend on the plugin).
+import * as plugin from '../../../vite-plugin/src/protocol.js';
 
 /** A transport driven by the test: `emit` is the dev server speaking. */
 function fakeTransport() {
@@ -139,5 +141,36 @@ describe('LiveSource', () => {
     expect(liveTransport({})).toBeUndefined();
     expect(liveTransport({ wasmTracemallocLive: { ...transport, version: 2 } })).toBeUndefined();
     expect(liveTransport({ wasmTracemallocLive: { version: 1 } })).toBeUndefined();
+  });
+});
+
+describe("the copy of the Vite plugin's protocol", () => {
+  // `npm test` type-checks this file: the assignments below fail to compile when the
+  // plugin's messages, tabs or snapshots change in a way the copy does not describe.
+  it('takes every message the dev server sends, through the channel the plugin installs', () => {
+    const listeners = new Set<(m: plugin.ServerMessage) => void>();
+    const channel: plugin.LiveChannel = {
+      version: 1,
+      subscribe(listener) {
+        listeners.add(listener);
+        return () => void listeners.delete(listener);
+      },
+      takeSnapshot() {},
+    };
+    const transport: LiveTransport = channel; // holds only if every ServerMessage is a LiveMessage
+    const out = recordingSink();
+    new LiveSource(transport, BASE).connect(out.sink);
+    const tab: plugin.TabInfo = { id: 'p1', kind: 'page', label: 'my app', url: 'http://localhost:5173/', modules: ['app.wasm'], last: { timestamp: 5, current: 10, peak: 20, traces: 1 } };
+    const snapshot: plugin.SnapshotInfo = { ...info(1), cause: 'app' };
+    const send = (m: plugin.ServerMessage) => listeners.forEach((l) => l(m));
+    send({ type: 'state', tabs: [tab], snapshots: [snapshot], samples: { p1: [{ timestamp: 5, current: 10, peak: 20 }] } });
+    send({ type: 'snapshot', snapshot: { ...info(2), cause: 7 }, upload: 'p1/2' });
+    expect(out.snapshots.map((s) => s.name)).toEqual(['my app · takeSnapshot()', 'my app']);
+    expect(out.series.at(-1)?.samples).toEqual([{ timestamp: 5, current: 10, peak: 20 }]);
+  });
+
+  it('looks for the channel under the same global and keeps as many samples', () => {
+    expect(LIVE_GLOBAL).toBe(plugin.LIVE_GLOBAL);
+    expect(LIVE_SAMPLE_HISTORY).toBe(plugin.SAMPLE_HISTORY);
   });
 });

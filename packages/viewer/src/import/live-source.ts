@@ -4,6 +4,7 @@
  * script runs) that speaks its protocol over Vite's dev-server WebSocket. This
  * module knows the messages' shape only (a copy of `@wasm-tracemalloc/vite-plugin`'s
  * protocol.ts, version 1), so the viewer does not depend on Vite or on the plugin.
+ * live-source.test.ts type-checks the plugin's channel against this copy.
  *
  * Every open tab of the app (a page or a Web Worker, each with its own trace table)
  * is a LiveTab; its samples are handed to the sink as one series per tab; every
