@@ -38,7 +38,7 @@
 //                                direct-mapped, so that an alloc at nframe 1 skips
 //                                hashing and probing the set (see tracebackOfSite())
 //   EVENTS      512 × 16 B       events not yet applied, oldest first:
-//                                [ptr][size or site][tb or a MARK_*][domain]
+//                                [ptr][size or site][tb, SITE_EVENT | site, or a MARK_*][domain]
 //   storeBase   storeCap B       traceback store: records
 //                                [hash][domain][nframe][total_nframe][frames…] (u32 each,
 //                                frames oldest → most recent), bump-allocated, never
