@@ -75,9 +75,10 @@ export async function serveViewer(mounts = {}) {
 
 /**
  * Launches headless Chromium with a fresh profile. The network flags keep it from
- * stalling on a closed network (component updates, sync, QUIC probes).
+ * stalling on a closed network (component updates, sync, QUIC probes). `args`: more
+ * command-line flags (bench/churn-browser.mjs passes --js-flags=--expose-gc).
  */
-export async function launchChromium({ width = 1440, height = 900 } = {}) {
+export async function launchChromium({ width = 1440, height = 900, args = [] } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'wtm-chromium-'));
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
@@ -93,6 +94,7 @@ export async function launchChromium({ width = 1440, height = 900 } = {}) {
       '--disable-sync',
       '--disable-dev-shm-usage',
       '--font-render-hinting=none',
+      ...args,
     ],
     defaultViewport: { width, height },
     protocolTimeout: 60_000,
