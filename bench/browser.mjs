@@ -1,0 +1,204 @@
+// The benchmark in Chromium: node bench/browser.mjs [--rounds 15] [--workloads churn,sqljs]
+//
+// bench/run.mjs measures in Node 20. Web developers run Wasm in a browser, whose V8
+// is years newer: there the churn runs in about half the time, and the GC storm
+// that dilutes Node's ratio (see run.mjs) is gone. This runs two of run.mjs's
+// workloads in headless Chromium (Debian's, through puppeteer-core), one page per
+// workload, four modes interleaved round by round, each run a fresh instance with a
+// fresh trace table, a full GC before each, medians:
+//
+//   churn   bench/out/churn.wasm (built here if missing, as run.mjs builds it)
+//   sqljs   sql.js's browser debug build through its own glue (a fresh copy per
+//           run), which takes our module through Emscripten's instantiateWasm
+//           hook; run.mjs's inserts and queries
+//
+// and the modes:
+//
+//   original  the uninstrumented module
+//   traced    instrumented with maxFrames 1, start(1)
+//   deep1     instrumented with the default 128-frame shadow stack, start(1)
+//   deep16    the same, start(16)
+//
+// The page links the trace table core (packages/runtime/dist/trace-table.wasm, the
+// bytes the runtime embeds) the way the runtime does: its exports are passed
+// straight in as the module's "wasm-tracemalloc" imports, so the hot path is the
+// runtime's. The JS API (snapshots, the sampler) is not on it and is left out.
+// Every traced churn must end with its 100,002 live blocks traced, every traced
+// sql.js run must have traced a peak of over 1 MB, and read the original's rows.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { instrument } from 'wasm-tracemalloc';
+import { launchChromium } from '../packages/viewer/harness/browser.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const require = createRequire(import.meta.url);
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, workloads: { type: 'string', default: 'churn,sqljs' } } });
+const ROUNDS = Number(args.rounds);
+const b64 = (bytes) => Buffer.from(bytes).toString('base64');
+const core = b64(readFileSync(fileURLToPath(new URL('../packages/runtime/dist/trace-table.wasm', import.meta.url))));
+
+/** The four modes of a module: its bytes (base64) and the nframe to start with. */
+function modesOf(original, source) {
+  const deep = b64(instrument(original, { source }).bytes);
+  return [
+    { name: 'original', bytes: b64(original) },
+    { name: 'traced', bytes: b64(instrument(original, { source, maxFrames: 1 }).bytes), nframe: 1 },
+    { name: 'deep1', bytes: deep, nframe: 1 },
+    { name: 'deep16', bytes: deep, nframe: 16 },
+  ];
+}
+
+// Runs in the page: `run(module, imports, table)` is the workload, timed by its
+// caller; returns { times, userAgent }.
+async function measure(modes, coreBytes, rounds, workload, glue) {
+  const decode = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+  const coreModule = await WebAssembly.compile(decode(coreBytes));
+  const compiled = await Promise.all(modes.map(async (m) => ({ ...m, module: await WebAssembly.compile(decode(m.bytes)) })));
+  const times = Object.fromEntries(modes.map((m) => [m.name, []]));
+  const settle = async () => {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  };
+
+  class Exit {
+    constructor(code) {
+      this.code = code;
+    }
+  }
+  // The three WASI calls the churn makes.
+  const wasi = (memory, argv) => ({
+    args_sizes_get(count, size) {
+      const v = new DataView(memory().buffer);
+      v.setUint32(count, argv.length, true);
+      v.setUint32(size, argv.reduce((n, a) => n + a.length + 1, 0), true);
+      return 0;
+    },
+    args_get(pointers, buffer) {
+      const v = new DataView(memory().buffer);
+      const u = new Uint8Array(memory().buffer);
+      for (const a of argv) {
+        v.setUint32(pointers, buffer, true);
+        pointers += 4;
+        for (const c of a) u[buffer++] = c.charCodeAt(0);
+        u[buffer++] = 0;
+      }
+      return 0;
+    },
+    proc_exit(code) {
+      throw new Exit(code);
+    },
+  });
+
+  let sqlRows;
+  const workloads = {
+    async churn(module, traceImports) {
+      let instance;
+      const imports = { wasi_snapshot_preview1: wasi(() => instance.exports.memory, ['churn', '1000000']) };
+      if (traceImports) imports['wasm-tracemalloc'] = traceImports;
+      instance = await WebAssembly.instantiate(module, imports);
+      await settle();
+      const t0 = performance.now();
+      try {
+        instance.exports._start();
+      } catch (e) {
+        if (!(e instanceof Exit) || e.code !== 0) throw e;
+      }
+      return performance.now() - t0;
+    },
+    async sqljs(module, traceImports) {
+      // The glue caches its first initialization: a fresh copy per run.
+      const initSqlJs = (0, eval)(`${glue}\n;initSqlJs`);
+      const SQL = await initSqlJs({
+        instantiateWasm(imports, receive) {
+          WebAssembly.instantiate(module, traceImports ? { ...imports, 'wasm-tracemalloc': traceImports } : imports).then((instance) => receive(instance, module));
+          return {};
+        },
+      });
+      await settle();
+      const t0 = performance.now();
+      const db = new SQL.Database();
+      db.run('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, tag TEXT)');
+      db.run('CREATE INDEX t_tag ON t(tag)');
+      const insert = db.prepare('INSERT INTO t (name, score, tag) VALUES (?, ?, ?)');
+      db.run('BEGIN');
+      for (let i = 0; i < 20000; i++) insert.run([`name-${i}-${'x'.repeat(i % 40)}`, ((i * 7919) % 1000) / 10, `tag${i % 100}`]);
+      db.run('COMMIT');
+      insert.free();
+      let rows = 0;
+      for (let q = 0; q < 20; q++) {
+        rows += db.exec(`SELECT tag, count(*), avg(score) FROM t WHERE name LIKE '%-${q}%' GROUP BY tag ORDER BY 3 DESC`)[0]?.values.length ?? 0;
+        rows += db.exec(`SELECT name FROM t WHERE tag = 'tag${q}' ORDER BY score LIMIT 50`)[0]?.values.length ?? 0;
+      }
+      db.close();
+      const ms = performance.now() - t0;
+      // Every mode must read what the original read.
+      sqlRows ??= rows;
+      if (rows !== sqlRows) throw new Error(`sql.js: ${rows} rows, the original read ${sqlRows}`);
+      return ms;
+    },
+  };
+
+  for (let r = 0; r < rounds; r++) {
+    for (const m of compiled) {
+      let table;
+      let traceImports;
+      if (m.nframe) {
+        table = (await WebAssembly.instantiate(coreModule, {})).exports;
+        if (!table.start(m.nframe)) throw new Error('the trace table could not start');
+        const { alloc, free, realloc, put, sp, nframe } = table;
+        traceImports = { domain: new WebAssembly.Global({ value: 'i32' }, 1), alloc, free, realloc, put, sp, nframe };
+      }
+      times[m.name].push(await workloads[workload](m.module, traceImports));
+      if (table) {
+        const live = table.traceCount();
+        const peak = table.peakBytes();
+        if (workload === 'churn' ? live !== 100002 : peak < 1e6) throw new Error(`${workload} ${m.name}: ${live} live traces at the end, peak ${peak} B`);
+        table.stop();
+      }
+    }
+  }
+  return { times, userAgent: navigator.userAgent };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const LABELS = { original: 'original', traced: 'traced (maxFrames 1, start(1))', deep1: 'shadow stack, start(1)', deep16: 'shadow stack, start(16)' };
+
+const browser = await launchChromium({ args: ['--js-flags=--expose-gc'] });
+try {
+  for (const workload of args.workloads.split(',')) {
+    let modes;
+    let glue;
+    const page = await browser.newPage();
+    if (workload === 'churn') {
+      const churn = `${here}out/churn.wasm`;
+      if (!existsSync(churn)) execFileSync('clang-19', ['--target=wasm32-wasi', '-O2', '-g', `${here}churn.c`, '-o', churn], { stdio: 'inherit' });
+      modes = modesOf(readFileSync(churn), 'churn.wasm');
+    } else if (workload === 'sqljs') {
+      modes = modesOf(readFileSync(require.resolve('sql.js/dist/sql-wasm-browser-debug.wasm')), 'sql-wasm-browser-debug.wasm');
+      glue = readFileSync(require.resolve('sql.js/dist/sql-wasm-browser-debug.js'), 'utf8');
+    } else {
+      throw new Error(`unknown workload ${workload} (churn, sqljs)`);
+    }
+    const { times, userAgent } = await page.evaluate(measure, modes.map(({ name, bytes, nframe }) => ({ name, bytes, nframe })), core, ROUNDS, workload, glue);
+    await page.close();
+    const version = /Chrome\/(\S+)/.exec(userAgent)?.[1] ?? userAgent;
+    const base = median(times.original);
+    console.log(`\n${workload}: medians of ${ROUNDS} interleaved runs in one page, headless Chromium ${version}.\n`);
+    console.log('| mode | median | ratio | min-max |');
+    console.log('|---|---|---|---|');
+    for (const name of Object.keys(LABELS)) {
+      const xs = times[name];
+      const m = median(xs);
+      console.log(`| ${LABELS[name]} | ${m.toFixed(1)} ms | **${(m / base).toFixed(2)}×** | ${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)} ms |`);
+    }
+  }
+} finally {
+  await browser.close();
+}
