@@ -10,7 +10,7 @@
 //   churn   bench/out/churn.wasm (built here if missing, as run.mjs builds it)
 //   sqljs   sql.js's browser debug build through its own glue (a fresh copy per
 //           run), which takes our module through Emscripten's instantiateWasm
-//           hook; run.mjs's inserts and queries
+//           hook; run.mjs's inserts and queries (sql-work.mjs)
 //
 // and the modes:
 //
@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { instrument } from 'wasm-tracemalloc';
 import { launchChromium } from '../packages/viewer/harness/browser.mjs';
+import { sqlWork } from './sql-work.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -54,7 +55,8 @@ function modesOf(original, source) {
 
 // Runs in the page: `run(module, imports, table)` is the workload, timed by its
 // caller; returns { times, userAgent }.
-async function measure(modes, coreBytes, rounds, workload, glue) {
+async function measure(modes, coreBytes, rounds, workload, glue, sqlWorkSource) {
+  const sqlWork = (0, eval)(`(${sqlWorkSource})`);
   const decode = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
   const coreModule = await WebAssembly.compile(decode(coreBytes));
   const compiled = await Promise.all(modes.map(async (m) => ({ ...m, module: await WebAssembly.compile(decode(m.bytes)) })));
@@ -120,20 +122,7 @@ async function measure(modes, coreBytes, rounds, workload, glue) {
       });
       await settle();
       const t0 = performance.now();
-      const db = new SQL.Database();
-      db.run('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, tag TEXT)');
-      db.run('CREATE INDEX t_tag ON t(tag)');
-      const insert = db.prepare('INSERT INTO t (name, score, tag) VALUES (?, ?, ?)');
-      db.run('BEGIN');
-      for (let i = 0; i < 20000; i++) insert.run([`name-${i}-${'x'.repeat(i % 40)}`, ((i * 7919) % 1000) / 10, `tag${i % 100}`]);
-      db.run('COMMIT');
-      insert.free();
-      let rows = 0;
-      for (let q = 0; q < 20; q++) {
-        rows += db.exec(`SELECT tag, count(*), avg(score) FROM t WHERE name LIKE '%-${q}%' GROUP BY tag ORDER BY 3 DESC`)[0]?.values.length ?? 0;
-        rows += db.exec(`SELECT name FROM t WHERE tag = 'tag${q}' ORDER BY score LIMIT 50`)[0]?.values.length ?? 0;
-      }
-      db.close();
+      const rows = sqlWork(SQL);
       const ms = performance.now() - t0;
       // Every mode must read what the original read.
       sqlRows ??= rows;
@@ -186,7 +175,7 @@ try {
     } else {
       throw new Error(`unknown workload ${workload} (churn, sqljs)`);
     }
-    const { times, userAgent } = await page.evaluate(measure, modes.map(({ name, bytes, nframe }) => ({ name, bytes, nframe })), core, ROUNDS, workload, glue);
+    const { times, userAgent } = await page.evaluate(measure, modes.map(({ name, bytes, nframe }) => ({ name, bytes, nframe })), core, ROUNDS, workload, glue, sqlWork.toString());
     await page.close();
     const version = /Chrome\/(\S+)/.exec(userAgent)?.[1] ?? userAgent;
     const base = median(times.original);

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { WASI } from 'node:wasi';
 import { fileURLToPath } from 'node:url';
 import * as tm from 'wasm-tracemalloc';
+import { sqlWork } from './sql-work.mjs';
 
 const require = createRequire(import.meta.url);
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -125,20 +126,7 @@ async function sqljs() {
   const SQL = await initSqlJs();
   settle();
   const t0 = performance.now();
-  const db = new SQL.Database();
-  db.run('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, tag TEXT)');
-  db.run('CREATE INDEX t_tag ON t(tag)');
-  const insert = db.prepare('INSERT INTO t (name, score, tag) VALUES (?, ?, ?)');
-  db.run('BEGIN');
-  for (let i = 0; i < 20000; i++) insert.run([`name-${i}-${'x'.repeat(i % 40)}`, (i * 7919) % 1000 / 10, `tag${i % 100}`]);
-  db.run('COMMIT');
-  insert.free();
-  let rows = 0;
-  for (let q = 0; q < 20; q++) {
-    rows += db.exec(`SELECT tag, count(*), avg(score) FROM t WHERE name LIKE '%-${q}%' GROUP BY tag ORDER BY 3 DESC`)[0]?.values.length ?? 0;
-    rows += db.exec(`SELECT name FROM t WHERE tag = 'tag${q}' ORDER BY score LIMIT 50`)[0]?.values.length ?? 0;
-  }
-  db.close();
+  const rows = sqlWork(SQL);
   const ms = performance.now() - t0;
   return { ms, rows, allocs: hook?.counts.allocs, ...(traced ? { traces: tm.getTracerStats().traces } : {}) };
 }
