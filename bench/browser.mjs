@@ -1,9 +1,9 @@
-// The benchmark in Chromium: node bench/browser.mjs [--rounds 15] [--workloads churn,sqljs]
+// The benchmark in Chromium: node bench/browser.mjs [--rounds 15] [--workloads churn,sqljs,treesitter]
 //
 // bench/run.mjs measures in Node 20. Web developers run Wasm in a browser, whose V8
 // is years newer: there the churn runs in about half the time, and the GC storm
-// that dilutes Node's ratio (see run.mjs) is gone. This runs two of run.mjs's
-// workloads in headless Chromium (Debian's, through puppeteer-core), one page per
+// that dilutes Node's ratio (see run.mjs) is gone. This runs run.mjs's workloads
+// in headless Chromium (Debian's, through puppeteer-core), one page per
 // workload, four modes interleaved round by round, each run a fresh instance with a
 // fresh trace table, a full GC before each, medians:
 //
@@ -11,6 +11,9 @@
 //   sqljs   sql.js's browser debug build through its own glue (a fresh copy per
 //           run), which takes our module through Emscripten's instantiateWasm
 //           hook; run.mjs's inserts and queries (sql-work.mjs)
+//   treesitter  web-tree-sitter's debug build (its ES module served from
+//           node_modules, a fresh import per run), the same hook, parsing
+//           269 KB of JavaScript with tree-sitter-javascript
 //
 // and the modes:
 //
@@ -23,21 +26,24 @@
 // bytes the runtime embeds) the way the runtime does: its exports are passed
 // straight in as the module's "wasm-tracemalloc" imports, so the hot path is the
 // runtime's. The JS API (snapshots, the sampler) is not on it and is left out.
-// Every traced churn must end with its 100,002 live blocks traced, every traced
-// sql.js run must have traced a peak of over 1 MB, and read the original's rows.
+// Every traced churn must end with its 100,002 live blocks traced; every other
+// traced run must have traced a peak of over 1 MB, and read (or parsed) what the
+// original did; at start(16) some live trace (the churn's blocks, sql.js's
+// leftovers, the parsed tree before it is freed) must have a deeper traceback.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { instrument } from 'wasm-tracemalloc';
-import { launchChromium } from '../packages/viewer/harness/browser.mjs';
+import { launchChromium, serveViewer } from '../packages/viewer/harness/browser.mjs';
 import { sqlWork } from './sql-work.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const require = createRequire(import.meta.url);
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, workloads: { type: 'string', default: 'churn,sqljs' } } });
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, workloads: { type: 'string', default: 'churn,sqljs,treesitter' } } });
 const ROUNDS = Number(args.rounds);
 const b64 = (bytes) => Buffer.from(bytes).toString('base64');
 const core = b64(readFileSync(fileURLToPath(new URL('../packages/runtime/dist/trace-table.wasm', import.meta.url))));
@@ -55,8 +61,8 @@ function modesOf(original, source) {
 
 // Runs in the page: `run(module, imports, table)` is the workload, timed by its
 // caller; returns { times, userAgent }.
-async function measure(modes, coreBytes, rounds, workload, glue, sqlWorkSource) {
-  const sqlWork = (0, eval)(`(${sqlWorkSource})`);
+async function measure(modes, coreBytes, rounds, workload, extra) {
+  const sqlWork = (0, eval)(`(${extra.sqlWork})`);
   const decode = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
   const coreModule = await WebAssembly.compile(decode(coreBytes));
   const compiled = await Promise.all(modes.map(async (m) => ({ ...m, module: await WebAssembly.compile(decode(m.bytes)) })));
@@ -95,7 +101,12 @@ async function measure(modes, coreBytes, rounds, workload, glue, sqlWorkSource) 
     },
   });
 
-  let sqlRows;
+  // Emscripten's hook: our module (traced or not) instead of the glue's fetch.
+  const instantiateWith = (module, traceImports) => (imports, receive) => {
+    WebAssembly.instantiate(module, traceImports ? { ...imports, 'wasm-tracemalloc': traceImports } : imports).then((instance) => receive(instance, module));
+    return {};
+  };
+  let sameAsOriginal;
   const workloads = {
     async churn(module, traceImports) {
       let instance;
@@ -113,24 +124,37 @@ async function measure(modes, coreBytes, rounds, workload, glue, sqlWorkSource) 
     },
     async sqljs(module, traceImports) {
       // The glue caches its first initialization: a fresh copy per run.
-      const initSqlJs = (0, eval)(`${glue}\n;initSqlJs`);
-      const SQL = await initSqlJs({
-        instantiateWasm(imports, receive) {
-          WebAssembly.instantiate(module, traceImports ? { ...imports, 'wasm-tracemalloc': traceImports } : imports).then((instance) => receive(instance, module));
-          return {};
-        },
-      });
+      const initSqlJs = (0, eval)(`${extra.glue}\n;initSqlJs`);
+      const SQL = await initSqlJs({ instantiateWasm: instantiateWith(module, traceImports) });
       await settle();
       const t0 = performance.now();
       const rows = sqlWork(SQL);
       const ms = performance.now() - t0;
       // Every mode must read what the original read.
-      sqlRows ??= rows;
-      if (rows !== sqlRows) throw new Error(`sql.js: ${rows} rows, the original read ${sqlRows}`);
+      sameAsOriginal ??= rows;
+      if (rows !== sameAsOriginal) throw new Error(`sql.js: ${rows} rows, the original read ${sameAsOriginal}`);
       return ms;
+    },
+    async treesitter(module, traceImports, run) {
+      // The module keeps its first initialization: a fresh import per run.
+      const { Parser, Language } = await import(`${extra.moduleUrl}?run=${run}`);
+      await Parser.init({ instantiateWasm: instantiateWith(module, traceImports) });
+      const language = await Language.load(decode(extra.language));
+      const parser = new Parser();
+      parser.setLanguage(language);
+      await settle();
+      const t0 = performance.now();
+      const tree = parser.parse(extra.text);
+      const nodes = tree.rootNode.descendantCount;
+      const ms = performance.now() - t0;
+      sameAsOriginal ??= nodes;
+      if (nodes !== sameAsOriginal) throw new Error(`tree-sitter: ${nodes} nodes, the original parsed ${sameAsOriginal}`);
+      // The tree is checked while it lives (see below), then freed.
+      return { ms, cleanup: () => (tree.delete(), parser.delete()) };
     },
   };
 
+  let run = 0;
   for (let r = 0; r < rounds; r++) {
     for (const m of compiled) {
       let table;
@@ -141,13 +165,23 @@ async function measure(modes, coreBytes, rounds, workload, glue, sqlWorkSource) 
         const { alloc, free, realloc, put, sp, nframe } = table;
         traceImports = { domain: new WebAssembly.Global({ value: 'i32' }, 1), alloc, free, realloc, put, sp, nframe };
       }
-      times[m.name].push(await workloads[workload](m.module, traceImports));
+      const result = await workloads[workload](m.module, traceImports, run++);
+      times[m.name].push(typeof result === 'number' ? result : result.ms);
       if (table) {
         const live = table.traceCount();
         const peak = table.peakBytes();
         if (workload === 'churn' ? live !== 100002 : peak < 1e6) throw new Error(`${workload} ${m.name}: ${live} live traces at the end, peak ${peak} B`);
-        table.stop();
+        // With nframe > 1, the shadow stack must show: some live trace has a deeper traceback.
+        if (m.nframe > 1) {
+          const at = table.snapshot() >>> 0;
+          const words = new Uint32Array(table.memory.buffer, at, 1 + 2 * live);
+          let deepest = 0;
+          for (let i = 0; i < live; i++) deepest = Math.max(deepest, table.tbNframe(words[1 + 2 * i]));
+          if (deepest < 2) throw new Error(`${workload} ${m.name}: no traceback deeper than one frame`);
+        }
       }
+      result.cleanup?.();
+      table?.stop();
     }
   }
   return { times, userAgent: navigator.userAgent };
@@ -163,20 +197,31 @@ const browser = await launchChromium({ args: ['--js-flags=--expose-gc'] });
 try {
   for (const workload of args.workloads.split(',')) {
     let modes;
-    let glue;
+    const extra = { sqlWork: sqlWork.toString() };
     const page = await browser.newPage();
+    let server;
     if (workload === 'churn') {
       const churn = `${here}out/churn.wasm`;
       if (!existsSync(churn)) execFileSync('clang-19', ['--target=wasm32-wasi', '-O2', '-g', `${here}churn.c`, '-o', churn], { stdio: 'inherit' });
       modes = modesOf(readFileSync(churn), 'churn.wasm');
     } else if (workload === 'sqljs') {
       modes = modesOf(readFileSync(require.resolve('sql.js/dist/sql-wasm-browser-debug.wasm')), 'sql-wasm-browser-debug.wasm');
-      glue = readFileSync(require.resolve('sql.js/dist/sql-wasm-browser-debug.js'), 'utf8');
+      extra.glue = readFileSync(require.resolve('sql.js/dist/sql-wasm-browser-debug.js'), 'utf8');
+    } else if (workload === 'treesitter') {
+      const wasm = require.resolve('web-tree-sitter/debug/web-tree-sitter.wasm');
+      modes = modesOf(readFileSync(wasm), 'web-tree-sitter.wasm');
+      // The module is imported from the page's own origin.
+      server = await serveViewer({ wts: dirname(dirname(wasm)) });
+      await page.goto(`${server.url}wts/package.json`);
+      extra.moduleUrl = '/wts/debug/web-tree-sitter.js';
+      extra.language = b64(readFileSync(require.resolve('tree-sitter-javascript/tree-sitter-javascript.wasm')));
+      extra.text = readFileSync(require.resolve('sql.js/dist/sql-wasm-debug.js'), 'utf8'); // 269 KB of real JS, as in run.mjs
     } else {
-      throw new Error(`unknown workload ${workload} (churn, sqljs)`);
+      throw new Error(`unknown workload ${workload} (churn, sqljs, treesitter)`);
     }
-    const { times, userAgent } = await page.evaluate(measure, modes.map(({ name, bytes, nframe }) => ({ name, bytes, nframe })), core, ROUNDS, workload, glue, sqlWork.toString());
+    const { times, userAgent } = await page.evaluate(measure, modes.map(({ name, bytes, nframe }) => ({ name, bytes, nframe })), core, ROUNDS, workload, extra);
     await page.close();
+    await server?.close();
     const version = /Chrome\/(\S+)/.exec(userAgent)?.[1] ?? userAgent;
     const base = median(times.original);
     console.log(`\n${workload}: medians of ${ROUNDS} interleaved runs in one page, headless Chromium ${version}.\n`);
