@@ -498,8 +498,8 @@ function oneFrameMiss(c: usize, domain: u32, site: u32, total: u32): u32 {
   return (ptr ^ (domain * 0x85EBCA77)) * 0x9E3779B9;
 }
 
-// The trace table is bucketized: a line of 64 bytes (one cache line) holds 5
-// entries and, in its last word, the number of entries stored beyond it whose
+// The trace table is bucketized: a line of 64 bytes (one cache line) holds 7
+// entries and, after them, the number of entries stored beyond it whose
 // probe passed it (F14's outbound overflow count). An entry lives in the first
 // line from its home line with an empty slot; a lookup reads the home line and
 // goes on to the next only while the overflow count says some entry went past.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TraceTable, type TraceTableExports } from './trace-table.js';
+import { random } from '../model/seeded-random.test-helper.js';
 
 const PAGE = 65536;
 
@@ -457,14 +458,13 @@ describe('TraceTable', () => {
 
   it('agrees with a plain Map model over 300k random events, memory shortage included', () => {
     const { t, e } = started();
-    let seed = 12345;
-    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const rand = random(12345);
     // key "domain:ptr" → live trace, or 'freed' while the core may still remember the free
     const model = new Map<string, { size: number; site: number } | 'freed'>();
     let current = 0;
     let peak = 0;
     const check = (what: string, ok: boolean) => {
-      if (!ok) expect.fail(`${what} (seed state ${seed})`);
+      if (!ok) expect.fail(what);
     };
     const alloc = (d: number, p: number, size: number, site: number) => {
       const lost = e.lostTraces();
@@ -545,8 +545,7 @@ describe('TraceTable', () => {
     // take an escape record. Deep random stacks fill the store well past 512 KiB,
     // and half the blocks are large, so every combination occurs.
     const { t, e } = started(16);
-    let seed = 99;
-    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const rand = random(99);
     const model = new Map<number, { size: number; frames: string }>();
     let current = 0;
     const framesOf = (tb: number) => JSON.stringify(t.traceback(tb).frames);
@@ -679,8 +678,7 @@ describe('TraceTable', () => {
     // cores intern in different orders and their ids differ.
     const a = started(4);
     const b = started(4);
-    let seed = 777;
-    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const rand = random(777);
     const tracebackText = (t: TraceTable, tb: number | null) => (tb === null ? 'none' : JSON.stringify(t.traceback(tb)));
     const state = ({ t, e }: { t: TraceTable; e: TraceTableExports }) => ({
       current: e.currentBytes(),
