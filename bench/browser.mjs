@@ -7,7 +7,7 @@
 // workload, four modes interleaved round by round, each run a fresh instance with a
 // fresh trace table, a full GC before each, medians:
 //
-//   churn   bench/out/churn.wasm (built here if missing, as run.mjs builds it)
+//   churn   bench/churn.c, built as run.mjs builds it (common.mjs)
 //   sqljs   sql.js's browser debug build through its own glue (a fresh copy per
 //           run), which takes our module through Emscripten's instantiateWasm
 //           hook; run.mjs's inserts and queries (sql-work.mjs)
@@ -31,17 +31,16 @@
 // original did; at start(16) some live trace (the churn's blocks, sql.js's
 // leftovers, the parsed tree before it is freed) must have a deeper traceback.
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { instrument } from 'wasm-tracemalloc';
 import { launchChromium, serveViewer } from '../packages/viewer/harness/browser.mjs';
+import { buildChurn, median } from './common.mjs';
 import { sqlWork } from './sql-work.mjs';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 const require = createRequire(import.meta.url);
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, workloads: { type: 'string', default: 'churn,sqljs,treesitter' } } });
 const ROUNDS = Number(args.rounds);
@@ -187,10 +186,6 @@ async function measure(modes, coreBytes, rounds, workload, extra) {
   return { times, userAgent: navigator.userAgent };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const LABELS = { original: 'original', traced: 'traced (maxFrames 1, start(1))', deep1: 'shadow stack, start(1)', deep16: 'shadow stack, start(16)' };
 
 const browser = await launchChromium({ args: ['--js-flags=--expose-gc'] });
@@ -201,9 +196,7 @@ try {
     const page = await browser.newPage();
     let server;
     if (workload === 'churn') {
-      const churn = `${here}out/churn.wasm`;
-      if (!existsSync(churn)) execFileSync('clang-19', ['--target=wasm32-wasi', '-O2', '-g', `${here}churn.c`, '-o', churn], { stdio: 'inherit' });
-      modes = modesOf(readFileSync(churn), 'churn.wasm');
+      modes = modesOf(readFileSync(buildChurn()), 'churn.wasm');
     } else if (workload === 'sqljs') {
       modes = modesOf(readFileSync(require.resolve('sql.js/dist/sql-wasm-browser-debug.wasm')), 'sql-wasm-browser-debug.wasm');
       extra.glue = readFileSync(require.resolve('sql.js/dist/sql-wasm-browser-debug.js'), 'utf8');

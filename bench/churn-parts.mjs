@@ -1,7 +1,7 @@
 // Where the churn's overhead goes: node --expose-gc bench/churn-parts.mjs [--rounds 9]
 //
 // bench/run.mjs gives the churn's ratio; this splits it. One process, the churn
-// (bench/out/churn.wasm, built by run.mjs) instrumented once with maxFrames 1, and
+// (bench/churn.c, built as run.mjs builds it) instrumented once with maxFrames 1, and
 // four ways to run it, interleaved round by round, each run a fresh instance
 // (modules compiled once), medians:
 //
@@ -33,6 +33,7 @@ import { parseArgs } from 'node:util';
 import { WASI } from 'node:wasi';
 import binaryen from 'binaryen';
 import { instrument } from 'wasm-tracemalloc';
+import { buildChurn, median } from './common.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '9' } } });
@@ -69,7 +70,7 @@ function compileText(text) {
   return new WebAssembly.Module(bytes);
 }
 
-const original = readFileSync(`${here}out/churn.wasm`);
+const original = readFileSync(buildChurn());
 const parts = {
   original: { module: new WebAssembly.Module(original) },
   'wrappers only': { core: compileText(EMPTY) },
@@ -99,7 +100,6 @@ function run(part) {
 
 const times = Object.fromEntries(Object.keys(parts).map((k) => [k, []]));
 for (let r = 0; r < ROUNDS; r++) for (const [name, part] of Object.entries(parts)) times[name].push(run(part));
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const base = median(times.original);
 console.log(`Medians of ${ROUNDS} interleaved runs in one process, Node ${process.version}.\n`);
 console.log('| churn (1M free+malloc rounds) | median | ratio | runs |');

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import binaryen from 'binaryen';
 import { instrument } from 'wasm-tracemalloc';
 import { stripCustomSections, isDebugSection } from '../packages/instrument/dist/index.js';
+import { median } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -31,7 +32,6 @@ const modules = [
   ['sql-wasm-debug.wasm', require.resolve('sql.js/dist/sql-wasm-debug.wasm')],
   ['big.wasm (generated C, -O0)', big],
 ];
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const time = (f) => {
   f();
   const ms = [];

@@ -10,21 +10,17 @@
 // which starts dozens of garbage collections that run alongside the Wasm code.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { buildChurn, median } from './common.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 9) || 9;
-mkdirSync(`${here}out`, { recursive: true });
-execFileSync('clang-19', ['--target=wasm32-wasi', '-O2', '-g', `${here}churn.c`, '-o', `${here}out/churn.wasm`], { stdio: 'inherit' });
+buildChurn();
 
 const measure = (workload, mode, flags = []) =>
   JSON.parse(execFileSync(process.execPath, ['--no-warnings', '--expose-gc', ...flags, `${here}workload.mjs`, workload, mode], { encoding: 'utf8' }).trim().split('\n').pop());
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const modes = ['original', 'traced', 'deep1', 'deep16', 'jshook'];
 const results = {};

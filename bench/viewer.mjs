@@ -78,6 +78,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { encodeSnapshot } from '../packages/runtime/dist/model/index.js';
 import { ensureViewerBuilt, launchChromium, serveViewer } from '../packages/viewer/harness/browser.mjs';
+import { median } from './common.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -149,10 +150,6 @@ function makeSnapshot(variant) {
   };
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** In the page: runs `action`, then resolves with ms until the table is drawn again (next frame painted). */
 async function timed(page, action) {
