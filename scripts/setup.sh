@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libc++-19-dev-wasm32 libc++abi-19-dev-wasm32           # C++ -> wasm32-wasi
   rustc libstd-rust-dev-wasm32 lld-14                    # Rust -> wasm32-wasi / -unknown-unknown
   chromium                                               # viewer tests and bench (puppeteer-core)
+  firefox-esr                                            # the same tracebacks in SpiderMonkey (test/engines.test.ts)
   golang-go                                              # go tool pprof reads our pprof export (test/pprof.test.ts)
 )
 missing=()

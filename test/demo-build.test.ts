@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, buildDemoWasm, CHROMIUM, DEMO_DIR, launchChromium, serveStatic, type Browser } from '../packages/vite-plugin/harness/e2e.mjs';
+import { build, buildDemoWasm, CHROMIUM, DEMO_DIR, FIREFOX, launchChromium, launchFirefox, serveStatic, type Browser } from '../packages/vite-plugin/harness/e2e.mjs';
 import wasmTracemalloc from '../packages/vite-plugin/dist/node/index.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../test-output/demo/', import.meta.url));
@@ -54,10 +54,14 @@ describe('demo built with vite build', () => {
     for (const f of files) expect(hasSiteTable(f), f).toBe(false);
   });
 
-  describe.skipIf(!existsSync(CHROMIUM))('served as static files, in Chromium', () => {
+  const engines: Array<[string, string, () => Promise<Browser>]> = [
+    ['Chromium', CHROMIUM, launchChromium],
+    ['Firefox', FIREFOX, launchFirefox],
+  ];
+  for (const [engine, executable, launch] of engines) describe.skipIf(!existsSync(executable))(`served as static files, in ${engine}`, () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = await launchChromium();
+      browser = await launch();
     });
     afterAll(async () => {
       await browser?.close();
@@ -92,7 +96,7 @@ describe('demo built with vite build', () => {
         await page.waitForSelector(`body[data-ops="${CLICKS + 1}"]`);
         expect(await page.$eval('#worker-out', (el) => el.textContent)).toBe('The worker imported 500 profiles (500 cached there); its traced memory: 135 KiB.');
         mkdirSync(SCREENSHOTS, { recursive: true });
-        await page.screenshot({ path: join(SCREENSHOTS, 'built-demo.png'), fullPage: true });
+        await page.screenshot({ path: join(SCREENSHOTS, `built-demo-${engine.toLowerCase()}.png`) as `${string}.png`, fullPage: true });
         expect(errors).toEqual([]);
         await page.close();
       } finally {

@@ -13,6 +13,7 @@ import puppeteer from 'puppeteer-core';
 export const VIEWER_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const DIST_DIR = join(VIEWER_DIR, 'dist');
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -105,4 +106,26 @@ export async function launchChromium({ width = 1440, height = 900, args = [] } =
     rmSync(profile, { recursive: true, force: true });
   };
   return browser;
+}
+
+/**
+ * Launches headless Firefox (Debian's firefox-esr) through WebDriver BiDi, with a
+ * fresh profile that puppeteer makes and removes. The prefs keep it off the network
+ * and give performance.now() its full precision (bench/browser.mjs times with it).
+ */
+export async function launchFirefox({ width = 1440, height = 900 } = {}) {
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    defaultViewport: { width, height },
+    protocolTimeout: 60_000,
+    extraPrefsFirefox: {
+      'privacy.reduceTimerPrecision': false,
+      'network.captive-portal-service.enabled': false,
+      'network.connectivity-service.enabled': false,
+      'app.update.disabledForTesting': true,
+      'browser.safebrowsing.update.enabled': false,
+    },
+  });
 }

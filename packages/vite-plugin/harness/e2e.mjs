@@ -8,13 +8,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium as launchViewerChromium } from '../../viewer/harness/browser.mjs';
+import { launchChromium as launchViewerChromium, launchFirefox as launchViewerFirefox } from '../../viewer/harness/browser.mjs';
 import { build, createServer } from 'vite';
 
 export { build, createServer };
 export const PLUGIN_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const DEMO_DIR = fileURLToPath(new URL('../../../demo/', import.meta.url));
-export { CHROMIUM } from '../../viewer/harness/browser.mjs';
+export { CHROMIUM, FIREFOX } from '../../viewer/harness/browser.mjs';
 
 /** Builds the demo's Wasm from source (a no-op when it is up to date). */
 export function buildDemoWasm() {
@@ -69,4 +69,9 @@ export async function serveStatic(dir) {
 /** Headless Chromium with a fresh profile (the viewer's harness), in this harness's window size. */
 export function launchChromium() {
   return launchViewerChromium({ width: 1400, height: 900 });
+}
+
+/** Headless Firefox (the viewer's harness), in the same window size. */
+export function launchFirefox() {
+  return launchViewerFirefox({ width: 1400, height: 900 });
 }

@@ -1,0 +1,171 @@
+// Engine independence: the shadow stack is kept by the instrumented code itself, so
+// tracebacks must come out the same on every engine. The scenarios of
+// engines/scenarios.ts (deep chains, start(nframe) changed between calls, a function
+// pointer, a JS exception through Wasm frames, C++ exceptions, a longjmp) run on C and
+// C++ programs built here from test/deep, served by a Vite dev server with the plugin
+// (which instruments them), in Node (V8, through wasm-tracemalloc), in Chromium (V8)
+// and in Firefox (SpiderMonkey). Each engine must give the exact known tracebacks, and
+// all must give the same results.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, copyFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tm from 'wasm-tracemalloc';
+import { CHROMIUM, FIREFOX, launchChromium, launchFirefox, startDevServer, type Browser } from '../packages/vite-plugin/harness/e2e.mjs';
+import wasmTracemalloc from '../packages/vite-plugin/dist/node/index.js';
+import { clang, clangxx, lineOf } from './deep/toolchain.js';
+import { runScenarios, type Results, type Stat } from './engines/scenarios.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const APP = join(ROOT, 'test-output/engines-app');
+
+function makeApp(): void {
+  rmSync(APP, { recursive: true, force: true });
+  mkdirSync(join(APP, 'public'), { recursive: true });
+  mkdirSync(join(APP, 'node_modules/@wasm-tracemalloc'), { recursive: true });
+  symlinkSync(join(ROOT, 'packages/runtime'), join(APP, 'node_modules/@wasm-tracemalloc/runtime'));
+  writeFileSync(join(APP, 'public/deep.wasm'), clang('deep.wasm', ['-mexec-model=reactor', 'deep.c']));
+  writeFileSync(join(APP, 'public/chain_cpp.wasm'), clangxx('chain_cpp.wasm', ['-fwasm-exceptions', 'chain.cpp', 'wasm_eh_runtime.cpp']));
+  writeFileSync(join(APP, 'public/jump.wasm'), clang('jump.wasm', ['-mllvm', '-wasm-enable-sjlj', 'jump.c', 'wasm_sjlj_runtime.c']));
+  copyFileSync(fileURLToPath(new URL('./engines/scenarios.ts', import.meta.url)), join(APP, 'scenarios.ts'));
+  writeFileSync(join(APP, 'index.html'), '<!doctype html><title>engines</title><script type="module" src="/main.js"></script>\n');
+  writeFileSync(
+    join(APP, 'main.js'),
+    `import * as api from '@wasm-tracemalloc/runtime';
+import { runScenarios } from './scenarios.ts';
+try {
+  window.result = await runScenarios(api, async (name, imports) => (await WebAssembly.instantiateStreaming(fetch('/' + name), imports)).instance);
+} catch (e) {
+  window.error = String(e?.stack ?? e);
+}
+document.body.dataset.done = 'true';
+`,
+  );
+}
+
+let dev: Awaited<ReturnType<typeof startDevServer>>;
+let node: Results;
+
+beforeAll(async () => {
+  makeApp();
+  dev = await startDevServer(APP, { configFile: false, cacheDir: join(APP, '.vite'), plugins: [wasmTracemalloc()] });
+  // Node runs the bytes the dev server sends, as the browsers do.
+  const served = async (name: string) => new Uint8Array(await (await fetch(new URL(name, dev.url))).arrayBuffer());
+  const bytes = { 'deep.wasm': await served('deep.wasm'), 'chain_cpp.wasm': await served('chain_cpp.wasm'), 'jump.wasm': await served('jump.wasm') };
+  node = await runScenarios(tm, async (name, imports) => (await tm.instantiateTraced(bytes[name as keyof typeof bytes], imports, { name })).instance);
+}, 120_000);
+
+afterAll(async () => {
+  await dev?.close();
+});
+
+const deep = (fn: string, text: string) => `${fn}@deep.c:${lineOf('deep.c', text)}`;
+const cpp = (fn: string, text: string) => `${fn}@chain.cpp:${lineOf('chain.cpp', text)}`;
+const jmp = (fn: string, text: string) => `${fn}@jump.c:${lineOf('jump.c', text)}`;
+
+/** A row as `COUNT × SIZE B (TOTAL_NFRAME): frame > frame > …`, oldest frame first. */
+const row = (s: Stat) => `${s.count} × ${s.size / s.count} B (${s.totalNframe}): ${s.frames.join(' > ')}`;
+const rows = (stats: Stat[]) => stats.map(row).sort();
+
+/** The rows of a WASI command, under wasi-libc's two start-up frames (checked here, then left out). */
+function commandRows(stats: Stat[], name: string): string[] {
+  for (const s of stats) {
+    expect(s.frames[0]).toMatch(new RegExp(`^${name.replace('.', '\\.')}:_start\\.command_export\\+0x[0-9a-f]+$`));
+    expect(s.frames[1]).toBe('_start@libc-bottom-half/crt/crt1-command.c:12');
+  }
+  return rows(stats.map((s) => ({ ...s, totalNframe: s.totalNframe - 2, frames: s.frames.slice(2) })));
+}
+
+/** The exact tracebacks every engine must give (the same facts as deep-stacks and exact-stacks, in Node). */
+function expectKnownTracebacks(r: Results): void {
+  const nodeNew = deep('node_new', 'struct node *n = malloc(sizeof *n);');
+  const index = [deep('run_index', 'keep = build_index(n);'), deep('build_index', 'head = node_new(head);'), nodeNew];
+  expect(rows(r.index)).toEqual([`5 × 44 B (3): ${index.join(' > ')}`]);
+  // start(2) on the same instrumented module: the 2 most recent frames, all 3 counted.
+  expect(rows(r.indexAt2)).toEqual([`3 × 44 B (3): ${index.slice(1).join(' > ')}`]);
+  expect(r.pointer.map((s) => [s.count, s.size, s.totalNframe, s.frames.length, s.frames[1]])).toEqual([[3, 132, 2, 2, nodeNew]]);
+  expect(r.pointer[0]!.frames[0]).toMatch(/^deep\.wasm:node_new \(indirect call\)\+0x[0-9a-f]+$/);
+  // recurse(200) … recurse(0) under run_recurse: the most recent 128 of 202 frames.
+  expect(rows(r.recurse)).toEqual([`1 × 8 B (202): ${[...Array(127).fill(deep('recurse', 'int r = recurse(depth - 1);')), deep('recurse', 'leaf = malloc(8);')].join(' > ')}`]);
+  // After the JS exception unwound run_throw and through_js, the next chain is exact again.
+  expect(r.thrown).toBe('thrown from JS (1)');
+  expect(rows(r.afterThrow)).toEqual([
+    `2 × 44 B (3): ${index.join(' > ')}`,
+    `2 × 44 B (3): ${[deep('run_throw', 'through_js(n);'), deep('through_js', 'keep = node_new(keep);'), nodeNew].join(' > ')}`,
+  ]);
+
+  // chain.cpp: throws, catches, a rethrow and a throw out of operator new.
+  expect([r.cpp.status, r.cpp.stdout]).toEqual([111, 'tree 50, scratch 8, errors 2\n']);
+  const make = cpp('Pool<Node>::make(int)', 'T *object = new T(key);');
+  const main = (text: string) => cpp('main', text);
+  const descend = (levels: number) => [
+    cpp('parse_all(int)', 'descend(3, kind);'),
+    ...Array(levels).fill(cpp('descend(int, int)', 'descend(depth - 1, kind);')),
+    cpp('descend(int, int)', 'scratch.make(depth);'),
+    make,
+  ];
+  const chain = (frames: string[]) => `1 × 64 B (${frames.length}): ${frames.join(' > ')}`;
+  expect(commandRows(r.cpp.stats, 'chain_cpp.wasm')).toEqual(
+    [
+      `50 × 64 B (3): ${[main('build_tree(TREE_SIZE);'), cpp('build_tree(int)', 'tree.make(i);'), make].join(' > ')}`,
+      ...[0, 1, 2, 3].map((n) => chain([main('int status = parse_all(7);'), ...descend(n)])),
+      chain([main('int status = parse_all(7);'), cpp('parse_all(int)', 'record_error(e);'), cpp('record_error(ParseError const&)', 'errors.make(e.depth);'), make]),
+      ...[0, 1, 2, 3].map((n) => chain([main('parse_all(-1);'), ...descend(n)])),
+      chain([main('after_catch();'), cpp('after_catch()', 'errors.make(-1);'), make]),
+    ].sort(),
+  );
+
+  // jump.c: a longjmp from descend(0) back to parse, three calls up.
+  expect([r.jump.status, r.jump.stdout]).toEqual([6, 'parse returned 42, 6 tokens\n']);
+  const token = jmp('token_new', 'struct token *t = malloc(sizeof *t);');
+  const parse = jmp('main', 'int code = parse(3);');
+  const jumpChain = (frames: string[]) => `1 × 24 B (${frames.length}): ${frames.join(' > ')}`;
+  expect(commandRows(r.jump.stats, 'jump.wasm')).toEqual(
+    [
+      ...[0, 1, 2, 3].map((n) => jumpChain([parse, jmp('parse', 'descend(depth);'), ...Array(n).fill(jmp('descend', 'descend(depth - 1);')), jmp('descend', 'token_new(depth);'), token])),
+      jumpChain([parse, jmp('parse', 'recover(code);'), jmp('recover', 'token_new(-code);'), token]),
+      jumpChain([jmp('main', 'int n = summary();'), jmp('summary', 'token_new(100)'), token]),
+    ].sort(),
+  );
+}
+
+describe('the same tracebacks on every engine', () => {
+  it('Node (V8): the exact known tracebacks', () => {
+    expectKnownTracebacks(node);
+  });
+
+  const engines: Array<[string, string, () => Promise<Browser>, RegExp]> = [
+    ['Chromium (V8)', CHROMIUM, launchChromium, / Chrome\/\d+/],
+    ['Firefox (SpiderMonkey)', FIREFOX, launchFirefox, / Firefox\/\d+/],
+  ];
+  for (const [engine, executable, launch, userAgent] of engines) {
+    describe.skipIf(!existsSync(executable))(engine, () => {
+      let browser: Browser;
+      beforeAll(async () => {
+        browser = await launch();
+      }, 60_000);
+      afterAll(async () => {
+        await browser?.close();
+      });
+
+      it('the exact known tracebacks, and the same results as Node', async () => {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(String(e)));
+        await page.goto(dev.url);
+        expect(await page.evaluate(() => navigator.userAgent)).toMatch(userAgent);
+        await page.waitForSelector('body[data-done]', { timeout: 60_000 });
+        const { result, error } = await page.evaluate(() => {
+          const w = window as unknown as { result?: Results; error?: string };
+          return { result: w.result, error: w.error };
+        });
+        expect(error).toBeUndefined();
+        expect(errors).toEqual([]);
+        expectKnownTracebacks(result!);
+        expect(result).toEqual(node);
+        await page.close();
+      }, 120_000);
+    });
+  }
+});
