@@ -1,11 +1,13 @@
-// The benchmark in Chromium: node bench/browser.mjs [--rounds 15] [--workloads churn,sqljs,treesitter]
+// The benchmark in a browser: node bench/browser.mjs [--browser chromium|firefox] [--rounds 15] [--workloads churn,sqljs,treesitter]
 //
 // bench/run.mjs measures in Node 20. Web developers run Wasm in a browser, whose V8
 // is years newer: there the churn runs in about half the time, and the GC storm
 // that dilutes Node's ratio (see run.mjs) is gone. This runs run.mjs's workloads
 // in headless Chromium (Debian's, through puppeteer-core), one page per
 // workload, four modes interleaved round by round, each run a fresh instance with a
-// fresh trace table, a full GC before each, medians:
+// fresh trace table, a full GC before each, medians. With --browser firefox, the same
+// in Debian's Firefox ESR (SpiderMonkey), which offers a page no way to force a GC:
+// there each run waits 100 ms instead. The workloads:
 //
 //   churn   bench/churn.c, built as run.mjs builds it (common.mjs)
 //   sqljs   sql.js's browser debug build through its own glue (a fresh copy per
@@ -37,12 +39,15 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { instrument } from 'wasm-tracemalloc';
-import { launchChromium, serveViewer } from '../packages/viewer/harness/browser.mjs';
+import { launchChromium, launchFirefox, serveViewer } from '../packages/viewer/harness/browser.mjs';
 import { buildChurn, median } from './common.mjs';
 import { sqlWork } from './sql-work.mjs';
 
 const require = createRequire(import.meta.url);
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, workloads: { type: 'string', default: 'churn,sqljs,treesitter' } } });
+const { values: args } = parseArgs({
+  options: { browser: { type: 'string', default: 'chromium' }, rounds: { type: 'string', default: '15' }, workloads: { type: 'string', default: 'churn,sqljs,treesitter' } },
+});
+if (!['chromium', 'firefox'].includes(args.browser)) throw new Error(`--browser ${args.browser}: chromium or firefox`);
 const ROUNDS = Number(args.rounds);
 const b64 = (bytes) => Buffer.from(bytes).toString('base64');
 const core = b64(readFileSync(fileURLToPath(new URL('../packages/runtime/dist/trace-table.wasm', import.meta.url))));
@@ -67,8 +72,8 @@ async function measure(modes, coreBytes, rounds, workload, extra) {
   const compiled = await Promise.all(modes.map(async (m) => ({ ...m, module: await WebAssembly.compile(decode(m.bytes)) })));
   const times = Object.fromEntries(modes.map((m) => [m.name, []]));
   const settle = async () => {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (typeof gc === 'function') gc();
+    await new Promise((resolve) => setTimeout(resolve, typeof gc === 'function' ? 20 : 100));
   };
 
   class Exit {
@@ -188,7 +193,7 @@ async function measure(modes, coreBytes, rounds, workload, extra) {
 
 const LABELS = { original: 'original', traced: 'traced (maxFrames 1, start(1))', deep1: 'shadow stack, start(1)', deep16: 'shadow stack, start(16)' };
 
-const browser = await launchChromium({ args: ['--js-flags=--expose-gc'] });
+const browser = args.browser === 'firefox' ? await launchFirefox({ protocolTimeout: 1_800_000 }) : await launchChromium({ args: ['--js-flags=--expose-gc'] });
 try {
   for (const workload of args.workloads.split(',')) {
     let modes;
@@ -215,9 +220,9 @@ try {
     const { times, userAgent } = await page.evaluate(measure, modes.map(({ name, bytes, nframe }) => ({ name, bytes, nframe })), core, ROUNDS, workload, extra);
     await page.close();
     await server?.close();
-    const version = /Chrome\/(\S+)/.exec(userAgent)?.[1] ?? userAgent;
+    const version = /(Chrome|Firefox)\/(\S+)/.exec(userAgent);
     const base = median(times.original);
-    console.log(`\n${workload}: medians of ${ROUNDS} interleaved runs in one page, headless Chromium ${version}.\n`);
+    console.log(`\n${workload}: medians of ${ROUNDS} interleaved runs in one page, headless ${version ? `${version[1] === 'Chrome' ? 'Chromium' : 'Firefox'} ${version[2]}` : userAgent}.\n`);
     console.log('| mode | median | ratio | min-max |');
     console.log('|---|---|---|---|');
     for (const name of Object.keys(LABELS)) {

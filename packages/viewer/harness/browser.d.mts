@@ -8,4 +8,4 @@ export const FIREFOX: string;
 export function ensureViewerBuilt(): void;
 export function serveViewer(mounts?: Record<string, string>): Promise<{ url: string; close(): Promise<void> }>;
 export function launchChromium(options?: { width?: number; height?: number; args?: string[] }): Promise<Browser>;
-export function launchFirefox(options?: { width?: number; height?: number }): Promise<Browser>;
+export function launchFirefox(options?: { width?: number; height?: number; protocolTimeout?: number }): Promise<Browser>;

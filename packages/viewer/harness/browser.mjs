@@ -112,14 +112,16 @@ export async function launchChromium({ width = 1440, height = 900, args = [] } =
  * Launches headless Firefox (Debian's firefox-esr) through WebDriver BiDi, with a
  * fresh profile that puppeteer makes and removes. The prefs keep it off the network
  * and give performance.now() its full precision (bench/browser.mjs times with it).
+ * `protocolTimeout`: how long one call into the page may take (a bench page runs
+ * for minutes).
  */
-export async function launchFirefox({ width = 1440, height = 900 } = {}) {
+export async function launchFirefox({ width = 1440, height = 900, protocolTimeout = 60_000 } = {}) {
   return puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
     headless: true,
     defaultViewport: { width, height },
-    protocolTimeout: 60_000,
+    protocolTimeout,
     extraPrefsFirefox: {
       'privacy.reduceTimerPrecision': false,
       'network.captive-portal-service.enabled': false,
