@@ -11,6 +11,7 @@ APT_PACKAGES=(
   rustc libstd-rust-dev-wasm32 lld-14                    # Rust -> wasm32-wasi / -unknown-unknown
   chromium                                               # viewer tests and bench (puppeteer-core)
   firefox-esr                                            # the same tracebacks in SpiderMonkey (test/engines.test.ts)
+  webkit2gtk-driver xvfb xauth                           # ... and in JavaScriptCore, WebKitGTK under Xvfb
   golang-go                                              # go tool pprof reads our pprof export (test/pprof.test.ts)
 )
 missing=()

@@ -3,9 +3,10 @@
 // engines/scenarios.ts (deep chains, start(nframe) changed between calls, a function
 // pointer, a JS exception through Wasm frames, C++ exceptions, a longjmp) run on C and
 // C++ programs built here from test/deep, served by a Vite dev server with the plugin
-// (which instruments them), in Node (V8, through wasm-tracemalloc), in Chromium (V8)
-// and in Firefox (SpiderMonkey). Each engine must give the exact known tracebacks, and
-// all must give the same results.
+// (which instruments them), in Node (V8, through wasm-tracemalloc), in Chromium (V8),
+// in Firefox (SpiderMonkey) and in WebKitGTK (JavaScriptCore, Safari's engine; driven
+// over WebDriver, as puppeteer does not drive WebKit). Each engine must give the exact
+// known tracebacks, and all must give the same results.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, copyFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import * as tm from 'wasm-tracemalloc';
 import { CHROMIUM, FIREFOX, launchChromium, launchFirefox, startDevServer, type Browser } from '../packages/vite-plugin/harness/e2e.mjs';
 import wasmTracemalloc from '../packages/vite-plugin/dist/node/index.js';
+import { hasWebKit, launchWebKit, type WebKitSession } from '../packages/viewer/harness/webkit.mjs';
 import { clang, clangxx, lineOf } from './deep/toolchain.js';
 import { runScenarios, type Results, type Stat } from './engines/scenarios.js';
 
@@ -29,7 +31,17 @@ function makeApp(): void {
   writeFileSync(join(APP, 'public/chain_cpp.wasm'), clangxx('chain_cpp.wasm', ['-fwasm-exceptions', 'chain.cpp', 'wasm_eh_runtime.cpp']));
   writeFileSync(join(APP, 'public/jump.wasm'), clang('jump.wasm', ['-mllvm', '-wasm-enable-sjlj', 'jump.c', 'wasm_sjlj_runtime.c']));
   copyFileSync(fileURLToPath(new URL('./engines/scenarios.ts', import.meta.url)), join(APP, 'scenarios.ts'));
-  writeFileSync(join(APP, 'index.html'), '<!doctype html><title>engines</title><script type="module" src="/main.js"></script>\n');
+  writeFileSync(
+    join(APP, 'index.html'),
+    `<!doctype html><title>engines</title>
+<script>
+window.pageErrors = [];
+addEventListener('error', (e) => pageErrors.push(String(e.error?.stack ?? e.message)));
+addEventListener('unhandledrejection', (e) => pageErrors.push(String(e.reason?.stack ?? e.reason)));
+</script>
+<script type="module" src="/main.js"></script>
+`,
+  );
   writeFileSync(
     join(APP, 'main.js'),
     `import * as api from '@wasm-tracemalloc/runtime';
@@ -37,7 +49,7 @@ import { runScenarios } from './scenarios.ts';
 try {
   window.result = await runScenarios(api, async (name, imports) => (await WebAssembly.instantiateStreaming(fetch('/' + name), imports)).instance);
 } catch (e) {
-  window.error = String(e?.stack ?? e);
+  window.pageErrors.push(String(e?.stack ?? e));
 }
 document.body.dataset.done = 'true';
 `,
@@ -130,10 +142,41 @@ function expectKnownTracebacks(r: Results): void {
   );
 }
 
+/** What a page reports once main.js is done (or failed). */
+interface PageOutcome {
+  userAgent: string;
+  result?: Results;
+  /** A scenario's exception, or errors the page caught (index.html's listeners). */
+  errors: string[];
+}
+
+// Runs in the page: waits for main.js to finish and reports.
+const REPORT = `const done = arguments[arguments.length - 1];
+const poll = () => document.body?.dataset.done ? done({ userAgent: navigator.userAgent, result: window.result, errors: window.pageErrors }) : setTimeout(poll, 50);
+poll();`;
+
+/** Opens the app in a puppeteer browser and waits for its outcome. */
+async function inPuppeteer(browser: Browser): Promise<PageOutcome> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(dev.url);
+    return (await page.evaluate(`new Promise((resolve) => { ${REPORT.replace('arguments[arguments.length - 1]', 'resolve')} })`)) as PageOutcome;
+  } finally {
+    await page.close();
+  }
+}
+
 describe('the same tracebacks on every engine', () => {
   it('Node (V8): the exact known tracebacks', () => {
     expectKnownTracebacks(node);
   });
+
+  function expectSameAsNode(outcome: PageOutcome, userAgent: RegExp): void {
+    expect(outcome.userAgent).toMatch(userAgent);
+    expect(outcome.errors).toEqual([]);
+    expectKnownTracebacks(outcome.result!);
+    expect(outcome.result).toEqual(node);
+  }
 
   const engines: Array<[string, string, () => Promise<Browser>, RegExp]> = [
     ['Chromium (V8)', CHROMIUM, launchChromium, /Chrome\/\d+/],
@@ -150,22 +193,24 @@ describe('the same tracebacks on every engine', () => {
       });
 
       it('the exact known tracebacks, and the same results as Node', async () => {
-        const page = await browser.newPage();
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(String(e)));
-        await page.goto(dev.url);
-        expect(await page.evaluate(() => navigator.userAgent)).toMatch(userAgent);
-        await page.waitForSelector('body[data-done]', { timeout: 60_000 });
-        const { result, error } = await page.evaluate(() => {
-          const w = window as unknown as { result?: Results; error?: string };
-          return { result: w.result, error: w.error };
-        });
-        expect(error).toBeUndefined();
-        expect(errors).toEqual([]);
-        expectKnownTracebacks(result!);
-        expect(result).toEqual(node);
-        await page.close();
+        expectSameAsNode(await inPuppeteer(browser), userAgent);
       }, 120_000);
     });
   }
+
+  describe.skipIf(!hasWebKit())('WebKitGTK (JavaScriptCore, Safari\'s engine)', () => {
+    let webkit: WebKitSession;
+    beforeAll(async () => {
+      webkit = await launchWebKit();
+    }, 60_000);
+    afterAll(async () => {
+      await webkit?.close();
+    });
+
+    it('the exact known tracebacks, and the same results as Node', async () => {
+      await webkit.goto(dev.url);
+      // WebKitGTK's user agent names Safari's WebKit, not Chrome.
+      expectSameAsNode(await webkit.execute<PageOutcome>(REPORT), /AppleWebKit\/[\d.]+ \(KHTML, like Gecko\) Version\/[\d.]+ Safari\//);
+    }, 120_000);
+  });
 });

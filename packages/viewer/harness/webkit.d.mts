@@ -1,0 +1,12 @@
+export const WEBKIT_DRIVER: string;
+export const MINIBROWSER: string;
+export function hasWebKit(): boolean;
+export interface WebKitSession {
+  /** WebKitGTK's version, e.g. "2.50.6". */
+  version: string;
+  goto(url: string): Promise<void>;
+  /** Runs `script` as WebDriver's "execute async script" (its last argument is the result callback). */
+  execute<T = unknown>(script: string, ...args: unknown[]): Promise<T>;
+  close(): Promise<void>;
+}
+export function launchWebKit(options?: { timeoutMs?: number }): Promise<WebKitSession>;
