@@ -1,4 +1,4 @@
-// The benchmark in a browser: node bench/browser.mjs [--browser chromium|firefox] [--rounds 15] [--workloads churn,sqljs,treesitter]
+// The benchmark in a browser: node bench/browser.mjs [--browser chromium|firefox|webkit] [--rounds 15] [--workloads churn,sqljs,treesitter]
 //
 // bench/run.mjs measures in Node 20. Web developers run Wasm in a browser, whose V8
 // is years newer: there the churn runs in about half the time, and the GC storm
@@ -6,8 +6,9 @@
 // in headless Chromium (Debian's, through puppeteer-core), one page per
 // workload, four modes interleaved round by round, each run a fresh instance with a
 // fresh trace table, a full GC before each, medians. With --browser firefox, the same
-// in Debian's Firefox ESR (SpiderMonkey), which offers a page no way to force a GC:
-// there each run waits 100 ms instead. The workloads:
+// in Debian's Firefox ESR (SpiderMonkey); with --browser webkit, in WebKitGTK's
+// MiniBrowser (JavaScriptCore, Safari's engine) over WebDriver. Neither offers a page
+// a way to force a GC: there each run waits 100 ms instead. The workloads:
 //
 //   churn   bench/churn.c, built as run.mjs builds it (common.mjs)
 //   sqljs   sql.js's browser debug build through its own glue (a fresh copy per
@@ -40,6 +41,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { instrument } from 'wasm-tracemalloc';
 import { launchChromium, launchFirefox, serveViewer } from '../packages/viewer/harness/browser.mjs';
+import { launchWebKit } from '../packages/viewer/harness/webkit.mjs';
 import { buildChurn, median } from './common.mjs';
 import { sqlWork } from './sql-work.mjs';
 
@@ -47,7 +49,7 @@ const require = createRequire(import.meta.url);
 const { values: args } = parseArgs({
   options: { browser: { type: 'string', default: 'chromium' }, rounds: { type: 'string', default: '15' }, workloads: { type: 'string', default: 'churn,sqljs,treesitter' } },
 });
-if (!['chromium', 'firefox'].includes(args.browser)) throw new Error(`--browser ${args.browser}: chromium or firefox`);
+if (!['chromium', 'firefox', 'webkit'].includes(args.browser)) throw new Error(`--browser ${args.browser}: chromium, firefox or webkit`);
 const ROUNDS = Number(args.rounds);
 const b64 = (bytes) => Buffer.from(bytes).toString('base64');
 const core = b64(readFileSync(fileURLToPath(new URL('../packages/runtime/dist/trace-table.wasm', import.meta.url))));
@@ -193,12 +195,31 @@ async function measure(modes, coreBytes, rounds, workload, extra) {
 
 const LABELS = { original: 'original', traced: 'traced (maxFrames 1, start(1))', deep1: 'shadow stack, start(1)', deep16: 'shadow stack, start(16)' };
 
-const browser = args.browser === 'firefox' ? await launchFirefox({ protocolTimeout: 1_800_000 }) : await launchChromium({ args: ['--js-flags=--expose-gc'] });
+/** A page of the WebKit session (it has one): what this script uses of puppeteer's Page. */
+const webKitPage = (session) => ({
+  goto: (url) => session.goto(url),
+  async evaluate(fn, ...args) {
+    const script = `const done = arguments[arguments.length - 1];
+(${fn})(...Array.prototype.slice.call(arguments, 0, -1)).then(done, (e) => done({ error: String(e?.stack ?? e) }));`;
+    const result = await session.execute(script, ...args);
+    if (result?.error) throw new Error(`in WebKit: ${result.error}`);
+    return result;
+  },
+  close: async () => {},
+});
+
+const browser =
+  args.browser === 'firefox'
+    ? await launchFirefox({ protocolTimeout: 1_800_000 })
+    : args.browser === 'webkit'
+      ? await launchWebKit({ timeoutMs: 1_800_000 })
+      : await launchChromium({ args: ['--js-flags=--expose-gc'] });
 try {
   for (const workload of args.workloads.split(',')) {
     let modes;
     const extra = { sqlWork: sqlWork.toString() };
-    const page = await browser.newPage();
+    const page = args.browser === 'webkit' ? webKitPage(browser) : await browser.newPage();
+    if (args.browser === 'webkit') await page.goto('about:blank');
     let server;
     if (workload === 'churn') {
       modes = modesOf(readFileSync(buildChurn()), 'churn.wasm');
@@ -221,8 +242,9 @@ try {
     await page.close();
     await server?.close();
     const version = /(Chrome|Firefox)\/(\S+)/.exec(userAgent);
+    const engine = args.browser === 'webkit' ? `WebKitGTK ${browser.version} under Xvfb` : version ? `headless ${version[1] === 'Chrome' ? 'Chromium' : 'Firefox'} ${version[2]}` : userAgent;
     const base = median(times.original);
-    console.log(`\n${workload}: medians of ${ROUNDS} interleaved runs in one page, headless ${version ? `${version[1] === 'Chrome' ? 'Chromium' : 'Firefox'} ${version[2]}` : userAgent}.\n`);
+    console.log(`\n${workload}: medians of ${ROUNDS} interleaved runs in one page, ${engine}.\n`);
     console.log('| mode | median | ratio | min-max |');
     console.log('|---|---|---|---|');
     for (const name of Object.keys(LABELS)) {
