@@ -1,7 +1,7 @@
-// The viewer, end to end in Debian's Chromium: snapshots made by the real runtime
+// The viewer, end to end in Debian's Chromium and Firefox: snapshots made by the real runtime
 // from the fixture programs are opened the ways a user opens them (file picker,
 // ?url=), and the test reads what the page shows. Screenshots of every view go to
-// test-output/viewer/.
+// test-output/viewer/ (Firefox's with a firefox- prefix).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -10,11 +10,29 @@ import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DomainFilter, Filter, Snapshot } from '@wasm-tracemalloc/runtime/model';
 import { decodePprof } from '@wasm-tracemalloc/runtime/pprof';
-import { CHROMIUM, ensureViewerBuilt, launchChromium, serveViewer, type Browser, type Page } from '../packages/viewer/harness/browser.mjs';
-import { afterTable, errors, panelFrames, rows, screenshot, summaryCards, waitForTable } from './viewer/page.js';
+import { CHROMIUM, ensureViewerBuilt, FIREFOX, launchChromium, launchFirefox, serveViewer, type Browser, type BrowserContext, type Page } from '../packages/viewer/harness/browser.mjs';
+import { afterTable, errors, panelFrames, rows, screenshot as saveScreenshot, summaryCards, waitForTable } from './viewer/page.js';
 import { fileKeepsSource, makeViewerFixtures, type ViewerFixtures } from './viewer/snapshots.js';
 
-const hasChromium = existsSync(CHROMIUM);
+interface Engine {
+  name: string;
+  executable: string;
+  launch(): Promise<Browser>;
+  /** Over WebDriver BiDi puppeteer cannot emulate prefers-color-scheme per page: dark pages come from a browser launched dark. */
+  launchDark?(): Promise<Browser>;
+  screenshotPrefix: string;
+}
+
+const ENGINES: Engine[] = [
+  { name: 'Chromium', executable: CHROMIUM, launch: () => launchChromium(), screenshotPrefix: '' },
+  {
+    name: 'Firefox',
+    executable: FIREFOX,
+    launch: () => launchFirefox(),
+    launchDark: () => launchFirefox({ prefs: { 'layout.css.prefers-color-scheme.content-override': 0 } }),
+    screenshotPrefix: 'firefox-',
+  },
+];
 
 // Frames are whatever the runtime makes of the fixtures: `leak.wasm:leak_nodes+0x284`
 // today, `…/leak.c:14` once symbolized. Expectations come from the model.
@@ -28,34 +46,48 @@ const callPathOf = (snapshot: Snapshot, fn: string) => {
   return [...tb.frames].reverse().map((f) => f.function ?? f.toString());
 };
 
-describe.skipIf(!hasChromium)('viewer in Chromium', () => {
-  let fx: ViewerFixtures;
-  let server: { url: string; close(): Promise<void> };
+// One set of snapshots and one server for every engine: the runtime names a second
+// instance of a module `leak.wasm#2`, so the fixtures are made once per process.
+let fx: ViewerFixtures;
+let server: { url: string; close(): Promise<void> };
+
+beforeAll(async () => {
+  if (!ENGINES.some((e) => existsSync(e.executable))) return;
+  const dir = mkdtempSync(join(tmpdir(), 'wtm-viewer-'));
+  const [fixtures] = await Promise.all([makeViewerFixtures(join(dir, 'fixtures')), Promise.resolve(ensureViewerBuilt())]);
+  fx = fixtures;
+  server = await serveViewer({ fixtures: fx.dir });
+});
+
+afterAll(async () => {
+  await server?.close();
+  if (fx) rmSync(join(fx.dir, '..'), { recursive: true, force: true });
+});
+
+for (const engine of ENGINES) describe.skipIf(!existsSync(engine.executable))(`viewer in ${engine.name}`, () => {
   let browser: Browser;
+  let darkBrowser: Browser | undefined;
   let downloads: string;
+  const screenshot = (page: Page, name: string) => saveScreenshot(page, engine.screenshotPrefix + name);
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wtm-viewer-'));
-    downloads = join(dir, 'downloads');
-    const [fixtures] = await Promise.all([makeViewerFixtures(join(dir, 'fixtures')), Promise.resolve(ensureViewerBuilt())]);
-    fx = fixtures;
-    server = await serveViewer({ fixtures: fx.dir });
-    browser = await launchChromium();
+    downloads = join(fx.dir, '..', `downloads-${engine.name}`);
+    browser = await engine.launch();
   });
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (fx) rmSync(join(fx.dir, '..'), { recursive: true, force: true });
+    await darkBrowser?.close();
   });
 
-  /** A fresh page; fails the test on any uncaught page error. */
-  async function open(query = '', theme: 'light' | 'dark' = 'light'): Promise<Page> {
-    const page = await browser.newPage();
+  /** A fresh page (of `context` if given); fails the test on any uncaught page error. */
+  async function open(query = '', theme: 'light' | 'dark' = 'light', context?: BrowserContext): Promise<Page> {
+    const dark = theme === 'dark' && engine.launchDark !== undefined;
+    const page = await (context ?? (dark ? (darkBrowser ??= await engine.launchDark!()) : browser)).newPage();
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(String(e)));
     (page as Page & { problems: string[] }).problems = problems;
-    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: theme }]);
+    if (!engine.launchDark) await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: theme }]);
     await page.goto(`${server.url}${query}`, { waitUntil: 'domcontentloaded' });
     return page;
   }
@@ -388,32 +420,36 @@ describe.skipIf(!hasChromium)('viewer in Chromium', () => {
   });
 
   it('exports the view as JSON and the selected traces as pprof', async () => {
-    const page = await open(seriesQuery('&snap=1&base=0'));
-    await waitForTable(page);
     mkdirSync(downloads, { recursive: true });
-    const cdp = await page.createCDPSession();
-    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
-    const waitFile = async (name: string) => {
+    const context = await browser.createBrowserContext({ downloadBehavior: { policy: 'allow', downloadPath: downloads } });
+    const page = await open(seriesQuery('&snap=1&base=0'), 'light', context);
+    await waitForTable(page);
+    // A download's file can exist before it is complete: read it until `parse` takes it.
+    const waitFile = async <T>(name: string, parse: (bytes: Buffer) => T): Promise<T> => {
       const deadline = Date.now() + 15_000;
-      while (!existsSync(join(downloads, name))) {
-        if (Date.now() > deadline) throw new Error(`no download ${name}: ${readdirSync(downloads).join(', ')}`);
-        await new Promise((r) => setTimeout(r, 50));
+      for (;;) {
+        try {
+          return parse(readFileSync(join(downloads, name)));
+        } catch (e) {
+          if (Date.now() > deadline) throw new Error(`no complete download ${name} (${String(e)}): ${readdirSync(downloads).join(', ')}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
       }
-      return readFileSync(join(downloads, name));
     };
     const shown = await rows(page);
     await page.click('.exports button:nth-child(1)');
-    const json = JSON.parse((await waitFile('2-leak.diff.lineno.json')).toString('utf8'));
+    const json = await waitFile('2-leak.diff.lineno.json', (bytes) => JSON.parse(bytes.toString('utf8')));
     expect(json).toMatchObject({ format: 'wasm-tracemalloc view', snapshot: '2-leak.wtmsnap', base: '1-start.wtmsnap', keyType: 'lineno', total: { size: 110_000, count: 1010 } });
     expect(json.rows.map((r: { text: string }) => r.text)).toEqual(shown.map((r) => r.text));
     expect(json.rows[0]).toMatchObject({ size: 100_000, count: 1000, sizeDiff: 100_000, countDiff: 1000, status: 'new' });
 
     await page.click('.exports button:nth-child(2)');
-    const profile = decodePprof(new Uint8Array(gunzipSync(await waitFile('2-leak.pb.gz'))));
+    const profile = await waitFile('2-leak.pb.gz', (bytes) => decodePprof(new Uint8Array(gunzipSync(bytes))));
     const values = profile.sample.map((s) => s.value.map(Number)).sort((a, b) => b[1] - a[1]);
     expect(values[0]).toEqual([1000, 100_000]);
     expect(values.reduce((n, v) => n + v[0], 0)).toBe(1010);
     await page.close();
+    await context.close();
   });
 
   it('has a dark theme', async () => {

@@ -113,9 +113,10 @@ export async function launchChromium({ width = 1440, height = 900, args = [] } =
  * fresh profile that puppeteer makes and removes. The prefs keep it off the network
  * and give performance.now() its full precision (bench/browser.mjs times with it).
  * `protocolTimeout`: how long one call into the page may take (a bench page runs
- * for minutes).
+ * for minutes). `prefs`: more about:config prefs (over BiDi, puppeteer cannot
+ * emulate a dark color scheme per page; a pref does it for the whole browser).
  */
-export async function launchFirefox({ width = 1440, height = 900, protocolTimeout = 60_000 } = {}) {
+export async function launchFirefox({ width = 1440, height = 900, protocolTimeout = 60_000, prefs = {} } = {}) {
   return puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
@@ -128,6 +129,7 @@ export async function launchFirefox({ width = 1440, height = 900, protocolTimeou
       'network.connectivity-service.enabled': false,
       'app.update.disabledForTesting': true,
       'browser.safebrowsing.update.enabled': false,
+      ...prefs,
     },
   });
 }
