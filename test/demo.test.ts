@@ -1,16 +1,16 @@
-// The demo (demo/), end to end in Debian's Chromium under a Vite dev server started
+// The demo (demo/), end to end in Debian's Chromium and Firefox under a Vite dev server started
 // through Vite's API with the demo's own vite.config.ts: the page, the plugin's live
 // page and the viewer, driven as a person would. The leak is demo/wasm/profiles.c's
 // load_profile(): every click of "Open 100 new profiles" keeps 100 blocks of 256 B
 // there (and 100 × 20 B of cache entries in cache_put()). Screenshots go to
-// test-output/demo/.
+// test-output/demo/ (Firefox's with a firefox- prefix).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatSize, Snapshot, type Frame } from '@wasm-tracemalloc/runtime/model';
-import { buildDemoWasm, CHROMIUM, DEMO_DIR, launchChromium, startDevServer, type Browser, type Page } from '../packages/vite-plugin/harness/e2e.mjs';
+import { buildDemoWasm, CHROMIUM, DEMO_DIR, FIREFOX, launchChromium, launchFirefox, startDevServer, type Browser, type Page } from '../packages/vite-plugin/harness/e2e.mjs';
 import type { SnapshotInfo, TabInfo } from '../packages/vite-plugin/dist/protocol.js';
 import { panelFrames, rows, tableGeneration, waitForTable } from './viewer/page.js';
 
@@ -46,7 +46,13 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) as `${string}.png`, fullPage: true });
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('demo under the dev server, in Chromium', () => {
+const ENGINES: Array<[string, string, () => Promise<Browser>, string]> = [
+  ['Chromium', CHROMIUM, launchChromium, ''],
+  ['Firefox', FIREFOX, launchFirefox, 'firefox-'],
+];
+
+for (const [engine, executable, launch, prefix] of ENGINES) describe.skipIf(!existsSync(executable))(`demo under the dev server, in ${engine}`, () => {
+  const shot = (page: Page, name: string) => screenshot(page, prefix + name);
   let dev: Awaited<ReturnType<typeof startDevServer>>;
   let browser: Browser;
   let app: Page;
@@ -79,7 +85,7 @@ describe.skipIf(!existsSync(CHROMIUM))('demo under the dev server, in Chromium',
 
   beforeAll(async () => {
     buildDemoWasm();
-    [dev, browser] = await Promise.all([startDevServer(DEMO_DIR), launchChromium()]);
+    [dev, browser] = await Promise.all([startDevServer(DEMO_DIR), launch()]);
     app = await newPage(dev.url);
     await app.waitForSelector('body[data-ready]', { timeout: 30_000 });
     live = await newPage(`${dev.url}__wasm-tracemalloc/live/`);
@@ -112,7 +118,7 @@ describe.skipIf(!existsSync(CHROMIUM))('demo under the dev server, in Chromium',
     expect([next.sizeDiff, next.countDiff]).toEqual([CLICKS * PROFILES_PER_CLICK * ENTRY_SIZE, CLICKS * PROFILES_PER_CLICK]);
     expectFrame(next.traceback.mostRecent, 'cache_put', CACHE_PUT_LINE);
     expect(diff.slice(2).filter((d) => d.sizeDiff !== 0).map(String)).toEqual([]);
-    await screenshot(live, 'live-page');
+    await shot(live, 'live-page');
 
     // "Compare with #first" opens the viewer on that diff: the same top row, as tracemalloc prints it.
     const href = await live.$eval(`.snapshot[data-id="${second}"] a.compare`, (a) => (a as HTMLAnchorElement).href);
@@ -125,7 +131,7 @@ describe.skipIf(!existsSync(CHROMIUM))('demo under the dev server, in Chromium',
     await viewer.waitForSelector('.traceback-panel .frame');
     expect((await panelFrames(viewer)).map((f) => f.fn)).toContain('load_profile');
     expect(await viewer.evaluate(() => (globalThis as { wasmTracemallocLive?: { version: number } }).wasmTracemallocLive?.version)).toBe(1);
-    await screenshot(viewer, 'viewer-diff');
+    await shot(viewer, 'viewer-diff');
     await viewer.close();
   });
 
@@ -151,7 +157,7 @@ describe.skipIf(!existsSync(CHROMIUM))('demo under the dev server, in Chromium',
     await live.bringToFront();
     await live.waitForSelector(`.snapshot[data-id="${mine[1].id}"] a.compare`);
     await app.bringToFront();
-    await screenshot(app, 'demo-page');
+    await shot(app, 'demo-page');
   });
 
   it('a worker-hosted module is traced: the worker is its own tab, and its snapshot holds its 500 profiles', async () => {
@@ -175,7 +181,7 @@ describe.skipIf(!existsSync(CHROMIUM))('demo under the dev server, in Chromium',
     expectFrame(next.traceback.mostRecent, 'cache_put', CACHE_PUT_LINE);
     // Its own realm, its own table: none of the page's modules.
     expect(snapshot.domains.map((d) => d.name)).toEqual(['profiles.wasm']);
-    await screenshot(live, 'live-page-with-worker');
+    await shot(live, 'live-page-with-worker');
     expect(problems).toEqual([]);
   });
 
@@ -244,7 +250,7 @@ describe.skipIf(!existsSync(CHROMIUM))('demo under the dev server, in Chromium',
     // The timeline draws the tabs' streamed samples, the snapshots on them.
     expect(await viewer.$$eval('.timeline path.current-line', (ps) => ps.length)).toBeGreaterThan(0);
     await viewer.bringToFront();
-    await screenshot(viewer, 'viewer-live');
+    await shot(viewer, 'viewer-live');
 
     // A snapshot taken by app code (takeSnapshot() behind the demo's own button) arrives without a reload.
     const appSnapshots = await app.$eval('body', (b) => Number(b.dataset.snapshots ?? 0));
