@@ -257,6 +257,10 @@ for (const [engine, executable, launch, prefix] of ENGINES) describe.skipIf(!exi
     await app.bringToFront();
     await app.click('#take-snapshot');
     await app.waitForSelector(`body[data-snapshots="${appSnapshots + 1}"]`);
+    // Back to the viewer, as a person would: a background page gets no animation
+    // frames, and waitForFunction polls on them (this flaked whenever the snapshot
+    // arrived after the wait began).
+    await viewer.bringToFront();
     await waitForCount(second + 2);
     const latest = (await state()).snapshots.at(-1)!;
     expect(latest.cause).toBe('app');
