@@ -1,17 +1,19 @@
-// The viewer, end to end in Debian's Chromium and Firefox: snapshots made by the real runtime
+// The viewer, end to end in Debian's Chromium and Firefox (and a smaller suite in
+// WebKitGTK, Safari's engine, over WebDriver): snapshots made by the real runtime
 // from the fixture programs are opened the ways a user opens them (file picker,
 // ?url=), and the test reads what the page shows. Screenshots of every view go to
 // test-output/viewer/ (Firefox's with a firefox- prefix).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DomainFilter, Filter, Snapshot } from '@wasm-tracemalloc/runtime/model';
 import { decodePprof } from '@wasm-tracemalloc/runtime/pprof';
+import { hasWebKit, launchWebKit, type WebKitSession } from '../packages/viewer/harness/webkit.mjs';
 import { CHROMIUM, ensureViewerBuilt, FIREFOX, launchChromium, launchFirefox, serveViewer, type Browser, type BrowserContext, type Page } from '../packages/viewer/harness/browser.mjs';
-import { afterTable, errors, panelFrames, rows, screenshot as saveScreenshot, summaryCards, waitForTable } from './viewer/page.js';
+import { afterTable, errors, panelFrames, rows, screenshot as saveScreenshot, SCREENSHOTS, summaryCards, waitForTable } from './viewer/page.js';
 import { fileKeepsSource, makeViewerFixtures, type ViewerFixtures } from './viewer/snapshots.js';
 
 interface Engine {
@@ -64,6 +66,9 @@ afterAll(async () => {
   if (fx) rmSync(join(fx.dir, '..'), { recursive: true, force: true });
 });
 
+const url = (file: string) => `fixtures/${basename(file)}`;
+const seriesQuery = (extra = '') => `?${fx.series.map((f) => `url=${url(f)}`).join('&')}${extra}`;
+
 for (const engine of ENGINES) describe.skipIf(!existsSync(engine.executable))(`viewer in ${engine.name}`, () => {
   let browser: Browser;
   let darkBrowser: Browser | undefined;
@@ -92,8 +97,6 @@ for (const engine of ENGINES) describe.skipIf(!existsSync(engine.executable))(`v
     return page;
   }
 
-  const url = (file: string) => `fixtures/${basename(file)}`;
-  const seriesQuery = (extra = '') => `?${fx.series.map((f) => `url=${url(f)}`).join('&')}${extra}`;
 
   it('shows how to get a snapshot when none is open', async () => {
     const page = await open();
@@ -464,5 +467,82 @@ for (const engine of ENGINES) describe.skipIf(!existsSync(engine.executable))(`v
     await page.click('.app-header button.icon');
     expect(await page.evaluate(() => document.documentElement.dataset.resolvedTheme)).toBe('light');
     await page.close();
+  });
+});
+
+// puppeteer does not drive WebKit: these checks run as scripts in the page, over WebDriver.
+describe.skipIf(!hasWebKit())('viewer in WebKitGTK (JavaScriptCore, Safari\'s engine)', () => {
+  let webkit: WebKitSession;
+  beforeAll(async () => {
+    webkit = await launchWebKit();
+  }, 60_000);
+  afterAll(async () => {
+    await webkit?.close();
+  });
+
+  /** Runs `body` (a function body) in the page every 50 ms until it returns a value; resolves to it. */
+  async function until<T>(body: string): Promise<T> {
+    const value = await webkit.execute<T | { failed: string }>(`const done = arguments[arguments.length - 1];
+const deadline = Date.now() + 20000;
+const ready = () => { ${body} };
+const poll = () => {
+  let value;
+  try { value = ready(); } catch (e) { return done({ failed: String(e) }); }
+  if (value !== undefined) done(value);
+  else if (Date.now() > deadline) done({ failed: 'timed out' });
+  else setTimeout(poll, 50);
+};
+poll();`);
+    if (value && typeof value === 'object' && 'failed' in value) throw new Error(`in WebKit: ${value.failed}`);
+    return value as T;
+  }
+  const shot = async (name: string) => {
+    // The DOM can be ahead of the last painted frame: let two frames paint first.
+    await webkit.execute('const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(null)));');
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    writeFileSync(join(SCREENSHOTS, `webkit-${name}.png`), await webkit.screenshot());
+  };
+
+  it('compares two snapshots from ?url=: the rows of compareTo, the summary, the call path; no errors', async () => {
+    await webkit.goto(`${server.url}${seriesQuery('&snap=1&base=0')}`);
+    const shown = await until<{ rows: string[]; blocks: string; frames: string[]; errors: string[] }>(`
+      const table = document.querySelector('#view-table');
+      const frames = [...document.querySelectorAll('.traceback-panel .frame .fn')].map((e) => e.textContent);
+      if (!(Number(table?.dataset.generation) > 0) || frames.length === 0) return;
+      return {
+        rows: [...document.querySelectorAll('.table-rows .row')].sort((a, b) => a.dataset.pos - b.dataset.pos).map((r) => r.title),
+        blocks: document.querySelector('.summary .card[data-card="Blocks"] .card-value')?.textContent,
+        frames,
+        errors: [...document.querySelectorAll('.errors .error-text')].map((e) => e.textContent),
+      };`);
+    const [before, after] = fx.series.slice(0, 2).map(load);
+    expect(shown.rows).toEqual(after.compareTo(before, 'lineno').map(String));
+    expect(shown.rows[0]).toMatch(/: size=97\.7 KiB \(\+97\.7 KiB\), count=1000 \(\+1000\), average=100 B$/);
+    expect(shown.blocks).toBe('1,010');
+    expect(shown.frames.slice(0, 2)).toEqual(callPathOf(after, 'leak_nodes').slice(0, 2));
+    expect(shown.errors).toEqual([]);
+    await shot('compare');
+  });
+
+  it("draws the flame graph: the leak's box is its share of the width", async () => {
+    await webkit.goto(`${server.url}${seriesQuery('&snap=2&view=flame')}`);
+    const boxes = await until<Array<{ label: string; w: number }>>(`
+      if (!document.querySelector('#view-flame[data-generation]')) return;
+      return window.wtmViewer.app.flameBoxes().map((b) => ({ label: b.label, w: b.w }));`);
+    expect(boxes[0]!.label).toBe('all');
+    const leak = boxes.find((b) => /^leak_nodes\b/.test(b.label))!;
+    const total = load(fx.series[2]!).statistics('filename').reduce((n, s) => n + s.size, 0);
+    expect(leak.w / boxes[0]!.w).toBeCloseTo(100_000 / total, 2);
+    await shot('flame');
+  });
+
+  it('reports corrupt, foreign and missing files by name', async () => {
+    await webkit.goto(`${server.url}?url=${url(fx.corrupt)}&url=${url(fx.garbage)}&url=fixtures/missing.wtmsnap`);
+    const shown = await until<string[]>(`
+      if (document.querySelectorAll('.errors .error').length !== 3 || !document.querySelector('.empty-state')) return;
+      return [...document.querySelectorAll('.errors .error-text')].map((e) => e.textContent);`);
+    expect(shown[0]).toMatch(/^corrupt\.wtmsnap is corrupt: its checksum says CRC-32 0x[0-9a-f]{8}, but its bytes give 0x[0-9a-f]{8}/);
+    expect(shown[1]).toMatch(/^garbage\.wtmsnap is not a wasm-tracemalloc snapshot/);
+    expect(shown[2]).toBe('Could not open missing.wtmsnap: could not fetch fixtures/missing.wtmsnap: HTTP 404 Not Found');
   });
 });

@@ -7,6 +7,8 @@ export interface WebKitSession {
   goto(url: string): Promise<void>;
   /** Runs `script` as WebDriver's "execute async script" (its last argument is the result callback). */
   execute<T = unknown>(script: string, ...args: unknown[]): Promise<T>;
+  /** The window as a PNG. */
+  screenshot(): Promise<Buffer>;
   close(): Promise<void>;
 }
 export function launchWebKit(options?: { timeoutMs?: number }): Promise<WebKitSession>;

@@ -26,9 +26,10 @@ async function freePort() {
 
 /**
  * Starts WebKitWebDriver and opens a MiniBrowser session. Returns
- * { version, goto(url), execute(script, ...args), close() }: `execute` runs `script`
- * (a function body, as WebDriver's "execute async script" takes it: its last
- * argument is the callback for its result) and resolves to that result.
+ * { version, goto(url), execute(script, ...args), screenshot(), close() }: `execute`
+ * runs `script` (a function body, as WebDriver's "execute async script" takes it:
+ * its last argument is the callback for its result) and resolves to that result;
+ * `screenshot` resolves to the window's PNG.
  */
 export async function launchWebKit({ timeoutMs = 60_000 } = {}) {
   const port = await freePort();
@@ -84,6 +85,7 @@ export async function launchWebKit({ timeoutMs = 60_000 } = {}) {
     version: session.capabilities.browserVersion,
     goto: (url) => call('POST', `${path}/url`, { url }),
     execute: (script, ...args) => call('POST', `${path}/execute/async`, { script, args }),
+    screenshot: async () => Buffer.from(await call('GET', `${path}/screenshot`), 'base64'),
     async close() {
       try {
         await call('DELETE', path);
