@@ -1,12 +1,13 @@
 // Engine independence: the shadow stack is kept by the instrumented code itself, so
 // tracebacks must come out the same on every engine. The scenarios of
 // engines/scenarios.ts (deep chains, start(nframe) changed between calls, a function
-// pointer, a JS exception through Wasm frames, C++ exceptions, a longjmp) run on C and
-// C++ programs built here from test/deep, served by a Vite dev server with the plugin
-// (which instruments them), in Node (V8, through wasm-tracemalloc), in Chromium (V8),
-// in Firefox (SpiderMonkey) and in WebKitGTK (JavaScriptCore, Safari's engine; driven
-// over WebDriver, as puppeteer does not drive WebKit). Each engine must give the exact
-// known tracebacks, and all must give the same results.
+// pointer, a JS exception through Wasm frames, C++ exceptions, a longjmp, a Rust
+// generic) run on C, C++ and Rust programs built here from test/deep, served by a
+// Vite dev server with the plugin (which instruments them), in Node (V8, through
+// wasm-tracemalloc), in Chromium (V8), in Firefox (SpiderMonkey) and in WebKitGTK
+// (JavaScriptCore, Safari's engine; driven over WebDriver, as puppeteer does not
+// drive WebKit). Each engine must give the exact known tracebacks, and all must give
+// the same results.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, copyFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import * as tm from 'wasm-tracemalloc';
 import { CHROMIUM, FIREFOX, launchChromium, launchFirefox, startDevServer, type Browser } from '../packages/vite-plugin/harness/e2e.mjs';
 import wasmTracemalloc from '../packages/vite-plugin/dist/node/index.js';
 import { hasWebKit, launchWebKit, type WebKitSession } from '../packages/viewer/harness/webkit.mjs';
-import { clang, clangxx, lineOf } from './deep/toolchain.js';
+import { clang, clangxx, lineOf, rustc } from './deep/toolchain.js';
 import { runScenarios, type Results, type Stat } from './engines/scenarios.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -30,6 +31,7 @@ function makeApp(): void {
   writeFileSync(join(APP, 'public/deep.wasm'), clang('deep.wasm', ['-mexec-model=reactor', 'deep.c']));
   writeFileSync(join(APP, 'public/chain_cpp.wasm'), clangxx('chain_cpp.wasm', ['-fwasm-exceptions', 'chain.cpp', 'wasm_eh_runtime.cpp']));
   writeFileSync(join(APP, 'public/jump.wasm'), clang('jump.wasm', ['-mllvm', '-wasm-enable-sjlj', 'jump.c', 'wasm_sjlj_runtime.c']));
+  writeFileSync(join(APP, 'public/chain_rs.wasm'), rustc('chain_rs.wasm', ['chain.rs']));
   copyFileSync(fileURLToPath(new URL('./engines/scenarios.ts', import.meta.url)), join(APP, 'scenarios.ts'));
   writeFileSync(
     join(APP, 'index.html'),
@@ -64,8 +66,9 @@ beforeAll(async () => {
   dev = await startDevServer(APP, { configFile: false, cacheDir: join(APP, '.vite'), plugins: [wasmTracemalloc()] });
   // Node runs the bytes the dev server sends, as the browsers do.
   const served = async (name: string) => new Uint8Array(await (await fetch(new URL(name, dev.url))).arrayBuffer());
-  const bytes = { 'deep.wasm': await served('deep.wasm'), 'chain_cpp.wasm': await served('chain_cpp.wasm'), 'jump.wasm': await served('jump.wasm') };
-  node = await runScenarios(tm, async (name, imports) => (await tm.instantiateTraced(bytes[name as keyof typeof bytes], imports, { name })).instance);
+  const names = ['deep.wasm', 'chain_cpp.wasm', 'jump.wasm', 'chain_rs.wasm'] as const;
+  const bytes = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await served(n)] as const)));
+  node = await runScenarios(tm, async (name, imports) => (await tm.instantiateTraced(bytes[name]!, imports, { name })).instance);
 }, 120_000);
 
 afterAll(async () => {
@@ -140,6 +143,17 @@ function expectKnownTracebacks(r: Results): void {
       jumpChain([jmp('main', 'int n = summary();'), jmp('summary', 'token_new(100)'), token]),
     ].sort(),
   );
+
+  // chain.rs: run → build_index → Pool<Node>::make, then Box::new's inlined std frames.
+  const rs = (fn: string, text: string) => `${fn}@chain.rs:${lineOf('chain.rs', text)}`;
+  const nodes = r.rust.find((s) => s.count === 7)!;
+  expect([nodes.size, nodes.totalNframe]).toEqual([7 * 32, 8]);
+  expect(nodes.frames.slice(0, 3)).toEqual([
+    rs('run', 'build_index(&mut pool, count);'),
+    rs('chain::build_index', 'pool.make(Node { key, payload: [key as u8; 28] });'),
+    rs('chain::Pool<T>::make', 'let object = Box::into_raw(Box::new(value));'),
+  ]);
+  expect(nodes.frames.at(-1)).toMatch(/^alloc::alloc::alloc@\S+\/alloc\.rs:\d+$/);
 }
 
 /** What a page reports once main.js is done (or failed). */

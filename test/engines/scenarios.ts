@@ -5,7 +5,8 @@
 // longjmp. The results are plain data, so that every engine's can be compared.
 //
 // The modules are built from test/deep by the test: deep.wasm (a reactor, deep.c),
-// chain_cpp.wasm (chain.cpp, -fwasm-exceptions) and jump.wasm (jump.c, Wasm SjLj).
+// chain_cpp.wasm (chain.cpp, -fwasm-exceptions), jump.wasm (jump.c, Wasm SjLj) and
+// chain_rs.wasm (chain.rs, a wasm32-unknown-unknown cdylib).
 
 import type { Snapshot } from '@wasm-tracemalloc/runtime';
 
@@ -50,6 +51,8 @@ export interface Results {
   cpp: CommandRun;
   /** jump.c: a longjmp out of a deep chain. */
   jump: CommandRun;
+  /** chain.rs: run(7), a generic method's Box::new. */
+  rust: Stat[];
 }
 
 const frameText = (f: { filename: string; lineno: number; function?: string }): string =>
@@ -152,6 +155,11 @@ export async function runScenarios(api: TracingApi, instantiate: Instantiate): P
 
   const cpp = await command(api, instantiate, 'chain_cpp.wasm');
   const jump = await command(api, instantiate, 'jump.wasm');
+
+  restart(api, 128);
+  const rs = (await instantiate('chain_rs.wasm', {})).exports as Record<string, (n: number) => number>;
+  if (rs.run!(7) !== 7) throw new Error('chain_rs.wasm: run(7) did not make 7 nodes');
+  const rust = stats(api);
   api.stop();
-  return { index, indexAt2, pointer, recurse, thrown, afterThrow, cpp, jump };
+  return { index, indexAt2, pointer, recurse, thrown, afterThrow, cpp, jump, rust };
 }
