@@ -164,17 +164,16 @@ interface PageOutcome {
   errors: string[];
 }
 
-// Runs in the page: waits for main.js to finish and reports.
-const REPORT = `const done = arguments[arguments.length - 1];
-const poll = () => document.body?.dataset.done ? done({ userAgent: navigator.userAgent, result: window.result, errors: window.pageErrors }) : setTimeout(poll, 50);
-poll();`;
+// Run in the page once main.js is done: what it reports.
+const REPORT = 'return { userAgent: navigator.userAgent, result: window.result, errors: window.pageErrors };';
 
 /** Opens the app in a puppeteer browser and waits for its outcome. */
 async function inPuppeteer(browser: Browser): Promise<PageOutcome> {
   const page = await browser.newPage();
   try {
     await page.goto(dev.url);
-    return (await page.evaluate(`new Promise((resolve) => { ${REPORT.replace('arguments[arguments.length - 1]', 'resolve')} })`)) as PageOutcome;
+    await page.waitForSelector('body[data-done]', { timeout: 60_000 });
+    return (await page.evaluate(`(() => { ${REPORT} })()`)) as PageOutcome;
   } finally {
     await page.close();
   }
@@ -224,7 +223,7 @@ describe('the same tracebacks on every engine', () => {
     it('the exact known tracebacks, and the same results as Node', async () => {
       await webkit.goto(dev.url);
       // WebKitGTK's user agent names Safari's WebKit, not Chrome.
-      expectSameAsNode(await webkit.execute<PageOutcome>(REPORT), /AppleWebKit\/[\d.]+ \(KHTML, like Gecko\) Version\/[\d.]+ Safari\//);
+      expectSameAsNode(await webkit.until<PageOutcome>(`if (!document.body?.dataset.done) return; ${REPORT}`, { timeoutMs: 60_000 }), /AppleWebKit\/[\d.]+ \(KHTML, like Gecko\) Version\/[\d.]+ Safari\//);
     }, 120_000);
   });
 });

@@ -480,22 +480,7 @@ describe.skipIf(!hasWebKit())('viewer in WebKitGTK (JavaScriptCore, Safari\'s en
     await webkit?.close();
   });
 
-  /** Runs `body` (a function body) in the page every 50 ms until it returns a value; resolves to it. */
-  async function until<T>(body: string): Promise<T> {
-    const value = await webkit.execute<T | { failed: string }>(`const done = arguments[arguments.length - 1];
-const deadline = Date.now() + 20000;
-const ready = () => { ${body} };
-const poll = () => {
-  let value;
-  try { value = ready(); } catch (e) { return done({ failed: String(e) }); }
-  if (value !== undefined) done(value);
-  else if (Date.now() > deadline) done({ failed: 'timed out' });
-  else setTimeout(poll, 50);
-};
-poll();`);
-    if (value && typeof value === 'object' && 'failed' in value) throw new Error(`in WebKit: ${value.failed}`);
-    return value as T;
-  }
+  const until = <T>(body: string) => webkit.until<T>(body);
   const shot = async (name: string) => {
     // The DOM can be ahead of the last painted frame: let two frames paint first.
     await webkit.execute('const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(null)));');

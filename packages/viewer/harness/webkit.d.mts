@@ -7,6 +7,8 @@ export interface WebKitSession {
   goto(url: string): Promise<void>;
   /** Runs `script` as WebDriver's "execute async script" (its last argument is the result callback). */
   execute<T = unknown>(script: string, ...args: unknown[]): Promise<T>;
+  /** Runs `body` (a function body) in the page every 50 ms until it returns a value other than undefined; resolves to it. */
+  until<T = unknown>(body: string, options?: { timeoutMs?: number }): Promise<T>;
   /** The window as a PNG. */
   screenshot(): Promise<Buffer>;
   close(): Promise<void>;

@@ -26,10 +26,12 @@ async function freePort() {
 
 /**
  * Starts WebKitWebDriver and opens a MiniBrowser session. Returns
- * { version, goto(url), execute(script, ...args), screenshot(), close() }: `execute`
- * runs `script` (a function body, as WebDriver's "execute async script" takes it:
- * its last argument is the callback for its result) and resolves to that result;
- * `screenshot` resolves to the window's PNG.
+ * { version, goto(url), execute(script, ...args), until(body), screenshot(), close() }:
+ * `execute` runs `script` (a function body, as WebDriver's "execute async script"
+ * takes it: its last argument is the callback for its result) and resolves to that
+ * result; `until` runs `body` (a function body) in the page every 50 ms until it
+ * returns something other than undefined, and resolves to that; `screenshot`
+ * resolves to the window's PNG.
  */
 export async function launchWebKit({ timeoutMs = 60_000 } = {}) {
   const port = await freePort();
@@ -86,6 +88,24 @@ export async function launchWebKit({ timeoutMs = 60_000 } = {}) {
     goto: (url) => call('POST', `${path}/url`, { url }),
     execute: (script, ...args) => call('POST', `${path}/execute/async`, { script, args }),
     screenshot: async () => Buffer.from(await call('GET', `${path}/screenshot`), 'base64'),
+    async until(body, { timeoutMs = 20_000 } = {}) {
+      const value = await call('POST', `${path}/execute/async`, {
+        script: `const done = arguments[arguments.length - 1];
+const deadline = Date.now() + ${timeoutMs};
+const ready = () => { ${body} };
+const poll = () => {
+  let value;
+  try { value = ready(); } catch (e) { return done({ failed: String(e?.stack ?? e) }); }
+  if (value !== undefined) done(value);
+  else if (Date.now() > deadline) done({ failed: 'timed out after ${timeoutMs} ms' });
+  else setTimeout(poll, 50);
+};
+poll();`,
+        args: [],
+      });
+      if (value && typeof value === 'object' && 'failed' in value) throw new Error(`in WebKit: ${value.failed}`);
+      return value;
+    },
     async close() {
       try {
         await call('DELETE', path);
