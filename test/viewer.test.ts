@@ -482,8 +482,6 @@ describe.skipIf(!hasWebKit())('viewer in WebKitGTK (JavaScriptCore, Safari\'s en
 
   const until = <T>(body: string) => webkit.until<T>(body);
   const shot = async (name: string) => {
-    // The DOM can be ahead of the last painted frame: let two frames paint first.
-    await webkit.execute('const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(null)));');
     mkdirSync(SCREENSHOTS, { recursive: true });
     writeFileSync(join(SCREENSHOTS, `webkit-${name}.png`), await webkit.screenshot());
   };

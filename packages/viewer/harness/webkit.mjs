@@ -31,7 +31,7 @@ async function freePort() {
  * takes it: its last argument is the callback for its result) and resolves to that
  * result; `until` runs `body` (a function body) in the page every 50 ms until it
  * returns something other than undefined, and resolves to that; `screenshot`
- * resolves to the window's PNG.
+ * resolves to the window's PNG once two more frames have painted.
  */
 export async function launchWebKit({ timeoutMs = 60_000 } = {}) {
   const port = await freePort();
@@ -87,7 +87,11 @@ export async function launchWebKit({ timeoutMs = 60_000 } = {}) {
     version: session.capabilities.browserVersion,
     goto: (url) => call('POST', `${path}/url`, { url }),
     execute: (script, ...args) => call('POST', `${path}/execute/async`, { script, args }),
-    screenshot: async () => Buffer.from(await call('GET', `${path}/screenshot`), 'base64'),
+    async screenshot() {
+      // The DOM can be ahead of the last painted frame: let two frames paint first.
+      await call('POST', `${path}/execute/async`, { script: 'const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(null)));', args: [] });
+      return Buffer.from(await call('GET', `${path}/screenshot`), 'base64');
+    },
     async until(body, { timeoutMs = 20_000 } = {}) {
       const value = await call('POST', `${path}/execute/async`, {
         script: `const done = arguments[arguments.length - 1];
