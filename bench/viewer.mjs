@@ -2,7 +2,7 @@
 // and 50,000 sites opens and shows its first table in < 1.5 s; regrouping,
 // sorting, filtering and diffing take < 150 ms each).
 //
-//   pnpm run build && node bench/viewer.mjs [--traces 1000000] [--sites 50000] [--rounds 3]
+//   pnpm run build && node bench/viewer.mjs [--traces 1000000] [--sites 50000] [--rounds 3] [--browser chromium|firefox]
 //
 // Generates two such snapshots (the second one a later state of the first: some
 // sites grew, some were freed, some are new), serves the built viewer on
@@ -77,7 +77,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { encodeSnapshot } from '../packages/runtime/dist/model/index.js';
-import { ensureViewerBuilt, launchChromium, serveViewer } from '../packages/viewer/harness/browser.mjs';
+import { ensureViewerBuilt, launchChromium, launchFirefox, serveViewer } from '../packages/viewer/harness/browser.mjs';
 import { median } from './common.mjs';
 
 const { values: args } = parseArgs({
@@ -85,8 +85,10 @@ const { values: args } = parseArgs({
     traces: { type: 'string', default: '1000000' },
     sites: { type: 'string', default: '50000' },
     rounds: { type: 'string', default: '3' },
+    browser: { type: 'string', default: 'chromium' },
   },
 });
+if (!['chromium', 'firefox'].includes(args.browser)) throw new Error(`--browser ${args.browser}: chromium or firefox`);
 const TRACES = Number(args.traces);
 const SITES = Number(args.sites);
 const ROUNDS = Number(args.rounds);
@@ -177,7 +179,7 @@ async function main() {
   console.error(`generated 2 snapshots of ${TRACES} traces / ${SITES} sites in ${Date.now() - t0} ms`);
   ensureViewerBuilt();
   const server = await serveViewer({ data: OUT });
-  const browser = await launchChromium();
+  const browser = args.browser === 'firefox' ? await launchFirefox({ protocolTimeout: 600_000 }) : await launchChromium();
   const results = new Map();
   const record = (name, ms) => results.set(name, [...(results.get(name) ?? []), ms]);
   try {
