@@ -18,7 +18,9 @@ import { CHROMIUM, FIREFOX, launchChromium, launchFirefox, startDevServer, type 
 import wasmTracemalloc from '../packages/vite-plugin/dist/node/index.js';
 import { hasWebKit, launchWebKit, type WebKitSession } from '../packages/viewer/harness/webkit.mjs';
 import { clang, clangxx, lineOf, rustc } from './deep/toolchain.js';
-import { runScenarios, type Results, type Stat } from './engines/scenarios.js';
+import { runScenarios, statsOf, type Results, type Stat } from './engines/scenarios.js';
+import { Snapshot } from '@wasm-tracemalloc/runtime/model';
+import type { SnapshotInfo, TabInfo } from '../packages/vite-plugin/dist/protocol.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const APP = join(ROOT, 'test-output/engines-app');
@@ -48,8 +50,9 @@ addEventListener('unhandledrejection', (e) => pageErrors.push(String(e.reason?.s
     join(APP, 'main.js'),
     `import * as api from '@wasm-tracemalloc/runtime';
 import { runScenarios } from './scenarios.ts';
+window.stopTracing = () => api.stop();
 try {
-  window.result = await runScenarios(api, async (name, imports) => (await WebAssembly.instantiateStreaming(fetch('/' + name), imports)).instance);
+  window.result = await runScenarios(api, async (name, imports) => (await WebAssembly.instantiateStreaming(fetch('/' + name), imports)).instance, { stopAtEnd: false });
 } catch (e) {
   window.pageErrors.push(String(e?.stack ?? e));
 }
@@ -166,14 +169,66 @@ interface PageOutcome {
 
 // Run in the page once main.js is done: what it reports.
 const REPORT = 'return { userAgent: navigator.userAgent, result: window.result, errors: window.pageErrors };';
+const LIVE_PAGE = '__wasm-tracemalloc/live/';
 
-/** Opens the app in a puppeteer browser and waits for its outcome. */
-async function inPuppeteer(browser: Browser): Promise<PageOutcome> {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const state = async (): Promise<{ tabs: TabInfo[]; snapshots: SnapshotInfo[] }> => (await fetch(new URL('__wasm-tracemalloc/snapshots/', dev.url))).json();
+
+/** Polls the dev server's state until `found` returns something. */
+async function poll<T>(what: string, found: (s: Awaited<ReturnType<typeof state>>) => T | undefined): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = found(await state());
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await state())}`);
+    await sleep(50);
+  }
+}
+
+/** The live-page round trip, for the tab the engine's page opened (none of `before`). */
+interface LiveCheck {
+  tab: TabInfo;
+  snapshot: Snapshot;
+  /** What the live page showed when asked for a snapshot after the page stopped tracing. */
+  problem: string;
+}
+
+// The live page's message when a tab cannot take a snapshot, and the poll that reads it.
+const PROBLEM = 'engines: no snapshot: the tracemalloc module must be tracing memory allocations to take a snapshot; call start() first';
+const READ_PROBLEM = "return document.querySelector('.problems .problem')?.textContent ?? undefined;";
+
+/** The tab the engine's page opened, once it has its four traced modules. */
+const newTab = (before: Set<string>) => poll('the page\'s tab', (s) => s.tabs.find((t) => !before.has(t.id) && t.kind === 'page' && t.modules.length === 4));
+
+/** The snapshot of `tab` stored after the live page asked for it, loaded with the model. */
+async function storedSnapshot(tab: TabInfo, count: number): Promise<Snapshot> {
+  const info = await poll('the live snapshot', (s) => (s.snapshots.length > count ? s.snapshots.at(-1) : undefined));
+  expect(info.tab).toBe(tab.id);
+  expect(typeof info.cause).toBe('number'); // a live page's request, not app code
+  return Snapshot.load(new Uint8Array(await (await fetch(new URL(info.url, dev.url))).arrayBuffer()), info.name);
+}
+
+/** Opens the app in a puppeteer browser, waits for its outcome, then takes a snapshot of its tab from the live page. */
+async function inPuppeteer(browser: Browser): Promise<PageOutcome & LiveCheck> {
+  const before = new Set((await state()).tabs.map((t) => t.id));
   const page = await browser.newPage();
   try {
     await page.goto(dev.url);
     await page.waitForSelector('body[data-done]', { timeout: 60_000 });
-    return (await page.evaluate(`(() => { ${REPORT} })()`)) as PageOutcome;
+    const outcome = (await page.evaluate(`(() => { ${REPORT} })()`)) as PageOutcome;
+    const tab = await newTab(before);
+    const live = await browser.newPage();
+    await live.goto(new URL(LIVE_PAGE, dev.url).href);
+    const count = (await state()).snapshots.length;
+    await live.click(`.tab[data-tab="${tab.id}"] .take-snapshot`);
+    const snapshot = await storedSnapshot(tab, count);
+    // Once the page has stopped tracing, asking again gets the reason, not silence.
+    await page.evaluate('window.stopTracing()');
+    await live.bringToFront();
+    await live.click(`.tab[data-tab="${tab.id}"] .take-snapshot`);
+    const problem = String(await (await live.waitForFunction(`(() => { ${READ_PROBLEM} })()`, { timeout: 20_000 })).jsonValue());
+    await live.close();
+    return { ...outcome, tab, snapshot, problem };
   } finally {
     await page.close();
   }
@@ -184,11 +239,16 @@ describe('the same tracebacks on every engine', () => {
     expectKnownTracebacks(node);
   });
 
-  function expectSameAsNode(outcome: PageOutcome, userAgent: RegExp): void {
+  function expectSameAsNode(outcome: PageOutcome & LiveCheck, userAgent: RegExp): void {
     expect(outcome.userAgent).toMatch(userAgent);
     expect(outcome.errors).toEqual([]);
     expectKnownTracebacks(outcome.result!);
     expect(outcome.result).toEqual(node);
+    // The live page's snapshot of the tab (live page → dev server → the page → back)
+    // holds what the page's own last snapshot held: chain.rs's live blocks.
+    expect([...outcome.tab.modules].sort()).toEqual(['chain_cpp.wasm', 'chain_rs.wasm', 'deep.wasm', 'jump.wasm']);
+    expect(statsOf(outcome.snapshot)).toEqual(outcome.result!.rust);
+    expect(outcome.problem).toBe(PROBLEM);
   }
 
   const engines: Array<[string, string, () => Promise<Browser>, RegExp]> = [
@@ -205,7 +265,7 @@ describe('the same tracebacks on every engine', () => {
         await browser?.close();
       });
 
-      it('the exact known tracebacks, and the same results as Node', async () => {
+      it('the exact known tracebacks, the same results as Node, and the same from the live page', async () => {
         expectSameAsNode(await inPuppeteer(browser), userAgent);
       }, 120_000);
     });
@@ -220,10 +280,25 @@ describe('the same tracebacks on every engine', () => {
       await webkit?.close();
     });
 
-    it('the exact known tracebacks, and the same results as Node', async () => {
+    it('the exact known tracebacks, the same results as Node, and the same from the live page', async () => {
+      const before = new Set((await state()).tabs.map((t) => t.id));
       await webkit.goto(dev.url);
+      const appWindow = await webkit.window();
+      const outcome = await webkit.until<PageOutcome>(`if (!document.body?.dataset.done) return; ${REPORT}`, { timeoutMs: 60_000 });
+      const tab = await newTab(before);
+      await webkit.openWindow(new URL(LIVE_PAGE, dev.url).href);
+      const count = (await state()).snapshots.length;
+      const takeSnapshot = `const b = document.querySelector('.tab[data-tab="${tab.id}"] .take-snapshot'); if (!b || b.disabled) return; b.click(); return true;`;
+      await webkit.until(takeSnapshot);
+      const snapshot = await storedSnapshot(tab, count);
+      const liveWindow = await webkit.window();
+      await webkit.switchTo(appWindow);
+      await webkit.until('window.stopTracing(); return true;');
+      await webkit.switchTo(liveWindow);
+      await webkit.until(takeSnapshot);
+      const problem = await webkit.until<string>(READ_PROBLEM);
       // WebKitGTK's user agent names Safari's WebKit, not Chrome.
-      expectSameAsNode(await webkit.until<PageOutcome>(`if (!document.body?.dataset.done) return; ${REPORT}`, { timeoutMs: 60_000 }), /AppleWebKit\/[\d.]+ \(KHTML, like Gecko\) Version\/[\d.]+ Safari\//);
+      expectSameAsNode({ ...outcome, tab, snapshot, problem }, /AppleWebKit\/[\d.]+ \(KHTML, like Gecko\) Version\/[\d.]+ Safari\//);
     }, 120_000);
   });
 });

@@ -58,14 +58,15 @@ export interface Results {
 const frameText = (f: { filename: string; lineno: number; function?: string }): string =>
   f.lineno > 0 ? `${f.function}@${f.filename}:${f.lineno}` : String(f);
 
-/** The snapshot's statistics('traceback'), as plain data in a fixed order. */
-function stats(api: TracingApi): Stat[] {
-  return api
-    .takeSnapshot()
+/** A snapshot's statistics('traceback'), as plain data in a fixed order. */
+export function statsOf(snapshot: Snapshot): Stat[] {
+  return snapshot
     .statistics('traceback')
     .map((s) => ({ size: s.size, count: s.count, totalNframe: s.traceback.totalNframe, frames: s.traceback.frames.map(frameText) }))
     .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 }
+
+const stats = (api: TracingApi): Stat[] => statsOf(api.takeSnapshot());
 
 /** Tracing again from nothing, at `nframe`. */
 function restart(api: TracingApi, nframe: number): void {
@@ -120,7 +121,11 @@ async function command(api: TracingApi, instantiate: Instantiate, name: string):
   return { status, stdout: io.stdout(), stats: stats(api) };
 }
 
-export async function runScenarios(api: TracingApi, instantiate: Instantiate): Promise<Results> {
+/**
+ * Runs every scenario. Tracing stays on at the end (the Rust nodes live) unless
+ * `stopAtEnd`: a page keeps it for the live page's snapshot; Node stops.
+ */
+export async function runScenarios(api: TracingApi, instantiate: Instantiate, { stopAtEnd = true } = {}): Promise<Results> {
   const env = {
     may_throw: (n: number) => {
       if (n) throw new Error(`thrown from JS (${n})`);
@@ -160,6 +165,6 @@ export async function runScenarios(api: TracingApi, instantiate: Instantiate): P
   const rs = (await instantiate('chain_rs.wasm', {})).exports as Record<string, (n: number) => number>;
   if (rs.run!(7) !== 7) throw new Error('chain_rs.wasm: run(7) did not make 7 nodes');
   const rust = stats(api);
-  api.stop();
+  if (stopAtEnd) api.stop();
   return { index, indexAt2, pointer, recurse, thrown, afterThrow, cpp, jump, rust };
 }

@@ -26,12 +26,15 @@ async function freePort() {
 
 /**
  * Starts WebKitWebDriver and opens a MiniBrowser session. Returns
- * { version, goto(url), execute(script, ...args), until(body), screenshot(), close() }:
+ * { version, goto(url), window(), openWindow(url), switchTo(handle),
+ *   execute(script, ...args), until(body), screenshot(), close() }:
  * `execute` runs `script` (a function body, as WebDriver's "execute async script"
  * takes it: its last argument is the callback for its result) and resolves to that
  * result; `until` runs `body` (a function body) in the page every 50 ms until it
  * returns something other than undefined, and resolves to that; `screenshot`
- * resolves to the window's PNG once two more frames have painted.
+ * resolves to the window's PNG once two more frames have painted. Scripts run in
+ * the current window: openWindow(url) opens a tab and makes it current, and
+ * resolves to its handle; window() is the current one's.
  */
 export async function launchWebKit({ timeoutMs = 60_000 } = {}) {
   const port = await freePort();
@@ -86,6 +89,14 @@ export async function launchWebKit({ timeoutMs = 60_000 } = {}) {
   return {
     version: session.capabilities.browserVersion,
     goto: (url) => call('POST', `${path}/url`, { url }),
+    window: () => call('GET', `${path}/window`),
+    async openWindow(url) {
+      const { handle } = await call('POST', `${path}/window/new`, { type: 'tab' });
+      await call('POST', `${path}/window`, { handle });
+      await call('POST', `${path}/url`, { url });
+      return handle;
+    },
+    switchTo: (handle) => call('POST', `${path}/window`, { handle }),
     execute: (script, ...args) => call('POST', `${path}/execute/async`, { script, args }),
     async screenshot() {
       // The DOM can be ahead of the last painted frame: let two frames paint first.

@@ -13,6 +13,8 @@
  *   snapshot   a snapshot it took: `Snapshot.dump()` bytes, base64 (JSON-only channel)
  *   subscribe  a viewer asks for the whole state (answered to it alone)
  *   take-snapshot  a viewer asks one tab (or every traced tab) for a snapshot
+ *   snapshot-failed  a tab could not take the snapshot asked for (it stopped tracing,
+ *              say); the server tells every viewer, as an `error`
  *
  * The server keeps the snapshots and serves their bytes over HTTP at `url`
  * (`/__wasm-tracemalloc/snapshots/<id>/<name>.wtmsnap`, same origin only), so viewers
@@ -89,7 +91,8 @@ export type ClientMessage =
       data: string;
     }
   | { type: 'subscribe' }
-  | { type: 'take-snapshot'; /** one tab, or every tab with a traced module */ tab?: string };
+  | { type: 'take-snapshot'; /** one tab, or every tab with a traced module */ tab?: string }
+  | { type: 'snapshot-failed'; tab: string; /** the take-snapshot request's number */ request: number; message: string };
 
 // ── server → everyone ───────────────────────────────────────────────────────
 

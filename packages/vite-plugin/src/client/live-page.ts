@@ -23,8 +23,9 @@ export function mountLivePage(root: HTMLElement, channel: LiveChannel, options: 
   const tabList = el('div', { class: 'tabs' });
   const snapshotList = el('ol', { class: 'snapshots', reversed: '' });
   const status = el('p', { class: 'status', role: 'status' }, 'Connecting to the dev server…');
+  const problems = el('ul', { class: 'problems', role: 'alert' });
   root.replaceChildren(
-    el('section', {}, el('h2', {}, 'Traced tabs'), status, tabList),
+    el('section', {}, el('h2', {}, 'Traced tabs'), status, problems, tabList),
     el('section', {}, el('h2', {}, 'Snapshots'), snapshotList),
   );
 
@@ -94,6 +95,10 @@ export function mountLivePage(root: HTMLElement, channel: LiveChannel, options: 
       case 'snapshot':
         snapshots.push(message.snapshot);
         break;
+      case 'error':
+        // An upload's error concerns the tab that sent it (which logs it); others are everyone's.
+        if (message.upload === undefined) problems.prepend(el('li', { class: 'problem' }, message.message));
+        return;
       default:
         return;
     }

@@ -131,7 +131,11 @@ function onServerMessage(message: ServerMessage): void {
   switch (message.type) {
     case 'take-snapshot':
       if (message.tab === tabId || (message.tab === undefined && getDomains().length > 0)) {
-        publishSnapshot(message.request).catch((error) => console.error('wasm-tracemalloc: could not take a snapshot:', error));
+        publishSnapshot(message.request).catch((error) => {
+          console.error('wasm-tracemalloc: could not take a snapshot:', error);
+          // Whoever asked is told why, not left waiting for nothing.
+          send({ type: 'snapshot-failed', tab: tabId, request: message.request, message: error instanceof Error ? error.message : String(error) });
+        });
       }
       break;
     case 'snapshot':

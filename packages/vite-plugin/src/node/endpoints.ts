@@ -158,6 +158,9 @@ button[disabled] { opacity: .45; cursor: default; }
 .snapshot:first-child, .none:first-child { border-top: 0; } .none { display: block; color: var(--muted); } .none[hidden] { display: none; }
 .snapshot .id, .snapshot .when, .snapshot .size { color: var(--muted); } .links { display: flex; gap: 12px; justify-content: end; }
 .status:empty { display: none; } .status { color: var(--muted); }
+.problems { list-style: none; padding: 0; margin: 0 0 8px; } .problems:empty { display: none; }
+.problem { border: 1px solid #f3b4ae; background: #fef3f2; color: #912018; padding: 8px 14px; border-radius: 8px; margin-bottom: 6px; }
+@media (prefers-color-scheme: dark) { .problem { background: #2d1413; color: #fda29b; border-color: #7a271a; } }
 `;
 
 function isFile(file: string): boolean {

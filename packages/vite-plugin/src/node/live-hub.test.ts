@@ -109,6 +109,20 @@ describe('LiveHub', () => {
     expect(hub.snapshotBytes(3)).toBeUndefined();
   });
 
+  it("tells every viewer when a tab could not take a requested snapshot, by the tab's label; ignores unknown tabs", () => {
+    const { ws, page } = setUp();
+    const viewer = new FakeClient();
+    ws.receive(viewer, { type: 'take-snapshot', tab: 't1' });
+    const sent = ws.broadcast.length;
+    ws.receive(page, { type: 'snapshot-failed', tab: 't1', request: 1, message: 'the tracemalloc module must be tracing memory allocations to take a snapshot; call start() first' });
+    expect(ws.broadcast.slice(sent)).toEqual([
+      { type: 'error', message: 'My app: no snapshot: the tracemalloc module must be tracing memory allocations to take a snapshot; call start() first' },
+    ]);
+    ws.receive(page, { type: 'snapshot-failed', tab: 'nobody', request: 1, message: 'x' });
+    ws.receive(page, { type: 'snapshot-failed', tab: 't1', request: 1, message: 'y'.repeat(2000) });
+    expect(ws.broadcast.slice(sent + 1)).toEqual([{ type: 'error', message: `My app: no snapshot: ${'y'.repeat(500)}` }]);
+  });
+
   it('refuses, to the sender only, a snapshot that is not a .wtmsnap file or comes from an unknown tab', () => {
     const { ws, hub, page } = setUp();
     const before = ws.broadcast.length;

@@ -110,6 +110,12 @@ export class LiveHub {
       case 'snapshot':
         this.#store(message, client);
         return;
+      case 'snapshot-failed': {
+        const tab = this.#tabs.get(message.tab);
+        if (!tab) return;
+        this.#broadcast({ type: 'error', message: `${tab.label}: no snapshot: ${text(message.message, 500)}` });
+        return;
+      }
       default:
         throw new Error(`unknown message type ${JSON.stringify((message as { type?: unknown })?.type)}`);
     }
