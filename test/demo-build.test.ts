@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, buildDemoWasm, CHROMIUM, DEMO_DIR, FIREFOX, launchChromium, launchFirefox, serveStatic, type Browser } from '../packages/vite-plugin/harness/e2e.mjs';
 import wasmTracemalloc from '../packages/vite-plugin/dist/node/index.js';
-import { hasWebKit, launchWebKit, type WebKitSession } from '../packages/viewer/harness/webkit.mjs';
+import { hasWebKit, webKitSession } from './webkit-session.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../test-output/demo/', import.meta.url));
 const SITE_SECTION = 'wasm-tracemalloc.sites';
@@ -125,17 +125,11 @@ describe('demo built with vite build', () => {
 
   // WebKitGTK (JavaScriptCore, Safari's engine) over WebDriver: the same clicks, as page scripts.
   describe.skipIf(!hasWebKit())('served as static files, in WebKitGTK', () => {
-    let webkit: WebKitSession;
-    beforeAll(async () => {
-      webkit = await launchWebKit();
-    }, 60_000);
-    afterAll(async () => {
-      await webkit?.close();
-    });
+    const webkit = webKitSession();
 
     /** Clicks `selector`, then waits until body[data-KEY] reaches `value`. */
     const clickAndWait = (selector: string, key: string, value: number) =>
-      webkit.until(`
+      webkit().until(`
         if (!window.__clicked) { window.__clicked = true; document.querySelector(${JSON.stringify(selector)}).click(); }
         if (document.body.dataset.${key} !== ${JSON.stringify(String(value))}) return;
         window.__clicked = false;
@@ -144,19 +138,19 @@ describe('demo built with vite build', () => {
     it(`traces the page (snapshot, ${CLICKS} clicks, snapshot: load_profile's malloc on top with ${CLICKS} × 25.0 KiB) and the worker`, async () => {
       const site = await serveStatic(traced);
       try {
-        await webkit.goto(site.url);
-        await webkit.until('return document.body.dataset.ready !== undefined ? true : undefined;', { timeoutMs: 30_000 });
+        await webkit().goto(site.url);
+        await webkit().until('return document.body.dataset.ready !== undefined ? true : undefined;', { timeoutMs: 30_000 });
         await clickAndWait('#take-snapshot', 'snapshots', 1);
         for (let i = 1; i <= CLICKS; i++) await clickAndWait('#open-profiles', 'ops', i);
         await clickAndWait('#take-snapshot', 'snapshots', 2);
-        const [top, next] = await webkit.until<string[]>("return [...document.querySelectorAll('#diff .row')].map((e) => e.title);");
+        const [top, next] = await webkit().until<string[]>("return [...document.querySelectorAll('#diff .row')].map((e) => e.title);");
         const at = (fn: string) => `(\\S*profiles\\.c:\\d+|profiles-[\\w-]+\\.wasm:${fn}\\+0x[0-9a-f]+)`;
         expect(top).toMatch(new RegExp(`^${at('load_profile')}: size=50\\.0 KiB \\(\\+50\\.0 KiB\\), count=200 \\(\\+200\\), average=256 B$`));
         expect(next).toMatch(new RegExp(`^${at('cache_put')}: size=4000 B \\(\\+4000 B\\), count=200 \\(\\+200\\), average=20 B$`));
         await clickAndWait('#worker-import', 'ops', CLICKS + 1);
-        expect(await webkit.until<string>("return document.querySelector('#worker-out').textContent;")).toBe('The worker imported 500 profiles (500 cached there); its traced memory: 135 KiB.');
+        expect(await webkit().until<string>("return document.querySelector('#worker-out').textContent;")).toBe('The worker imported 500 profiles (500 cached there); its traced memory: 135 KiB.');
         mkdirSync(SCREENSHOTS, { recursive: true });
-        writeFileSync(join(SCREENSHOTS, 'built-demo-webkit.png'), await webkit.screenshot());
+        writeFileSync(join(SCREENSHOTS, 'built-demo-webkit.png'), await webkit().screenshot());
       } finally {
         await site.close();
       }

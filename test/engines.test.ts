@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as tm from 'wasm-tracemalloc';
 import { CHROMIUM, FIREFOX, launchChromium, launchFirefox, startDevServer, type Browser } from '../packages/vite-plugin/harness/e2e.mjs';
 import wasmTracemalloc from '../packages/vite-plugin/dist/node/index.js';
-import { hasWebKit, launchWebKit, type WebKitSession } from '../packages/viewer/harness/webkit.mjs';
+import { hasWebKit, webKitSession } from './webkit-session.js';
 import { clang, clangxx, lineOf, rustc } from './deep/toolchain.js';
 import { runScenarios, statsOf, type Results, type Stat } from './engines/scenarios.js';
 import { Snapshot } from '@wasm-tracemalloc/runtime/model';
@@ -272,31 +272,25 @@ describe('the same tracebacks on every engine', () => {
   }
 
   describe.skipIf(!hasWebKit())('WebKitGTK (JavaScriptCore, Safari\'s engine)', () => {
-    let webkit: WebKitSession;
-    beforeAll(async () => {
-      webkit = await launchWebKit();
-    }, 60_000);
-    afterAll(async () => {
-      await webkit?.close();
-    });
+    const webkit = webKitSession();
 
     it('the exact known tracebacks, the same results as Node, and the same from the live page', async () => {
       const before = new Set((await state()).tabs.map((t) => t.id));
-      await webkit.goto(dev.url);
-      const appWindow = await webkit.window();
-      const outcome = await webkit.until<PageOutcome>(`if (!document.body?.dataset.done) return; ${REPORT}`, { timeoutMs: 60_000 });
+      await webkit().goto(dev.url);
+      const appWindow = await webkit().window();
+      const outcome = await webkit().until<PageOutcome>(`if (!document.body?.dataset.done) return; ${REPORT}`, { timeoutMs: 60_000 });
       const tab = await newTab(before);
-      await webkit.openWindow(new URL(LIVE_PAGE, dev.url).href);
+      await webkit().openWindow(new URL(LIVE_PAGE, dev.url).href);
       const count = (await state()).snapshots.length;
       const takeSnapshot = `const b = document.querySelector('.tab[data-tab="${tab.id}"] .take-snapshot'); if (!b || b.disabled) return; b.click(); return true;`;
-      await webkit.until(takeSnapshot);
+      await webkit().until(takeSnapshot);
       const snapshot = await storedSnapshot(tab, count);
-      const liveWindow = await webkit.window();
-      await webkit.switchTo(appWindow);
-      await webkit.until('window.stopTracing(); return true;');
-      await webkit.switchTo(liveWindow);
-      await webkit.until(takeSnapshot);
-      const problem = await webkit.until<string>(READ_PROBLEM);
+      const liveWindow = await webkit().window();
+      await webkit().switchTo(appWindow);
+      await webkit().until('window.stopTracing(); return true;');
+      await webkit().switchTo(liveWindow);
+      await webkit().until(takeSnapshot);
+      const problem = await webkit().until<string>(READ_PROBLEM);
       // WebKitGTK's user agent names Safari's WebKit, not Chrome.
       expectSameAsNode({ ...outcome, tab, snapshot, problem }, /AppleWebKit\/[\d.]+ \(KHTML, like Gecko\) Version\/[\d.]+ Safari\//);
     }, 120_000);

@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DomainFilter, Filter, Snapshot } from '@wasm-tracemalloc/runtime/model';
 import { decodePprof } from '@wasm-tracemalloc/runtime/pprof';
-import { hasWebKit, launchWebKit, type WebKitSession } from '../packages/viewer/harness/webkit.mjs';
+import { hasWebKit, webKitSession } from './webkit-session.js';
 import { CHROMIUM, ensureViewerBuilt, FIREFOX, launchChromium, launchFirefox, serveViewer, type Browser, type BrowserContext, type Page } from '../packages/viewer/harness/browser.mjs';
 import { afterTable, errors, panelFrames, rows, screenshot as saveScreenshot, SCREENSHOTS, summaryCards, waitForTable } from './viewer/page.js';
 import { fileKeepsSource, makeViewerFixtures, type ViewerFixtures } from './viewer/snapshots.js';
@@ -472,22 +472,16 @@ for (const engine of ENGINES) describe.skipIf(!existsSync(engine.executable))(`v
 
 // puppeteer does not drive WebKit: these checks run as scripts in the page, over WebDriver.
 describe.skipIf(!hasWebKit())('viewer in WebKitGTK (JavaScriptCore, Safari\'s engine)', () => {
-  let webkit: WebKitSession;
-  beforeAll(async () => {
-    webkit = await launchWebKit();
-  }, 60_000);
-  afterAll(async () => {
-    await webkit?.close();
-  });
+  const webkit = webKitSession();
 
-  const until = <T>(body: string) => webkit.until<T>(body);
+  const until = <T>(body: string) => webkit().until<T>(body);
   const shot = async (name: string) => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    writeFileSync(join(SCREENSHOTS, `webkit-${name}.png`), await webkit.screenshot());
+    writeFileSync(join(SCREENSHOTS, `webkit-${name}.png`), await webkit().screenshot());
   };
 
   it('compares two snapshots from ?url=: the rows of compareTo, the summary, the call path; no errors', async () => {
-    await webkit.goto(`${server.url}${seriesQuery('&snap=1&base=0')}`);
+    await webkit().goto(`${server.url}${seriesQuery('&snap=1&base=0')}`);
     const shown = await until<{ rows: string[]; blocks: string; frames: string[]; errors: string[] }>(`
       const table = document.querySelector('#view-table');
       const frames = [...document.querySelectorAll('.traceback-panel .frame .fn')].map((e) => e.textContent);
@@ -508,7 +502,7 @@ describe.skipIf(!hasWebKit())('viewer in WebKitGTK (JavaScriptCore, Safari\'s en
   });
 
   it("draws the flame graph: the leak's box is its share of the width", async () => {
-    await webkit.goto(`${server.url}${seriesQuery('&snap=2&view=flame')}`);
+    await webkit().goto(`${server.url}${seriesQuery('&snap=2&view=flame')}`);
     const boxes = await until<Array<{ label: string; w: number }>>(`
       if (!document.querySelector('#view-flame[data-generation]')) return;
       return window.wtmViewer.app.flameBoxes().map((b) => ({ label: b.label, w: b.w }));`);
@@ -520,7 +514,7 @@ describe.skipIf(!hasWebKit())('viewer in WebKitGTK (JavaScriptCore, Safari\'s en
   });
 
   it('reports corrupt, foreign and missing files by name', async () => {
-    await webkit.goto(`${server.url}?url=${url(fx.corrupt)}&url=${url(fx.garbage)}&url=fixtures/missing.wtmsnap`);
+    await webkit().goto(`${server.url}?url=${url(fx.corrupt)}&url=${url(fx.garbage)}&url=fixtures/missing.wtmsnap`);
     const shown = await until<string[]>(`
       if (document.querySelectorAll('.errors .error').length !== 3 || !document.querySelector('.empty-state')) return;
       return [...document.querySelectorAll('.errors .error-text')].map((e) => e.textContent);`);
