@@ -7,7 +7,9 @@
 // wasm-tracemalloc), in Chromium (V8), in Firefox (SpiderMonkey) and in WebKitGTK
 // (JavaScriptCore, Safari's engine; driven over WebDriver, as puppeteer does not
 // drive WebKit). Each engine must give the exact known tracebacks, and all must give
-// the same results.
+// the same results. In each browser, a module worker traced by the plugin runs
+// chain.rs too, and the plugin's live page takes a snapshot of the page's tab over
+// the dev server's WebSocket (and, once the page stopped tracing, says why it cannot).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, copyFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -35,6 +37,20 @@ function makeApp(): void {
   writeFileSync(join(APP, 'public/jump.wasm'), clang('jump.wasm', ['-mllvm', '-wasm-enable-sjlj', 'jump.c', 'wasm_sjlj_runtime.c']));
   writeFileSync(join(APP, 'public/chain_rs.wasm'), rustc('chain_rs.wasm', ['chain.rs']));
   copyFileSync(fileURLToPath(new URL('./engines/scenarios.ts', import.meta.url)), join(APP, 'scenarios.ts'));
+  // A module worker the dev server traces on its own (the plugin's worker entry).
+  writeFileSync(
+    join(APP, 'worker.js'),
+    `import * as api from '@wasm-tracemalloc/runtime';
+import { statsOf } from './scenarios.ts';
+try {
+  const { instance } = await WebAssembly.instantiateStreaming(fetch('/chain_rs.wasm'), {});
+  instance.exports.run(3);
+  postMessage({ stats: statsOf(api.takeSnapshot()) });
+} catch (e) {
+  postMessage({ error: String(e?.stack ?? e) });
+}
+`,
+  );
   writeFileSync(
     join(APP, 'index.html'),
     `<!doctype html><title>engines</title>
@@ -53,6 +69,10 @@ import { runScenarios } from './scenarios.ts';
 window.stopTracing = () => api.stop();
 try {
   window.result = await runScenarios(api, async (name, imports) => (await WebAssembly.instantiateStreaming(fetch('/' + name), imports)).instance, { stopAtEnd: false });
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'rust' });
+  const reply = await new Promise((resolve) => worker.addEventListener('message', (e) => resolve(e.data)));
+  if (reply.error) throw new Error('in the worker: ' + reply.error);
+  window.workerStats = reply.stats;
 } catch (e) {
   window.pageErrors.push(String(e?.stack ?? e));
 }
@@ -163,12 +183,14 @@ function expectKnownTracebacks(r: Results): void {
 interface PageOutcome {
   userAgent: string;
   result?: Results;
+  /** The worker's statistics('traceback') after its run(3) of chain_rs.wasm. */
+  worker?: Stat[];
   /** A scenario's exception, or errors the page caught (index.html's listeners). */
   errors: string[];
 }
 
 // Run in the page once main.js is done: what it reports.
-const REPORT = 'return { userAgent: navigator.userAgent, result: window.result, errors: window.pageErrors };';
+const REPORT = 'return { userAgent: navigator.userAgent, result: window.result, worker: window.workerStats, errors: window.pageErrors };';
 const LIVE_PAGE = '__wasm-tracemalloc/live/';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -249,6 +271,10 @@ describe('the same tracebacks on every engine', () => {
     expect([...outcome.tab.modules].sort()).toEqual(['chain_cpp.wasm', 'chain_rs.wasm', 'deep.wasm', 'jump.wasm']);
     expect(statsOf(outcome.snapshot)).toEqual(outcome.result!.rust);
     expect(outcome.problem).toBe(PROBLEM);
+    // The worker, traced on its own (its own tab and table): what the page's run(7)
+    // left, with 3 nodes instead of 7, at the same chain.rs frames.
+    const bySize = (stats: Stat[]) => [...stats].sort((a, b) => a.size - b.size);
+    expect(bySize(outcome.worker!)).toEqual(bySize(outcome.result!.rust.map((s) => (s.count === 7 ? { ...s, count: 3, size: 3 * 32 } : s))));
   }
 
   const engines: Array<[string, string, () => Promise<Browser>, RegExp]> = [
