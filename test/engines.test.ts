@@ -70,7 +70,10 @@ window.stopTracing = () => api.stop();
 try {
   window.result = await runScenarios(api, async (name, imports) => (await WebAssembly.instantiateStreaming(fetch('/' + name), imports)).instance, { stopAtEnd: false });
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'rust' });
-  const reply = await new Promise((resolve) => worker.addEventListener('message', (e) => resolve(e.data)));
+  const reply = await new Promise((resolve, reject) => {
+    worker.addEventListener('message', (e) => resolve(e.data));
+    worker.addEventListener('error', (e) => reject(new Error('the worker did not load: ' + (e.message || 'no message'))));
+  });
   if (reply.error) throw new Error('in the worker: ' + reply.error);
   window.workerStats = reply.stats;
 } catch (e) {
