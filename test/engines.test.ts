@@ -22,7 +22,7 @@ import { hasWebKit, webKitSession } from './webkit-session.js';
 import { clang, clangxx, lineOf, rustc } from './deep/toolchain.js';
 import { runScenarios, statsOf, type Results, type Stat } from './engines/scenarios.js';
 import { Snapshot } from '@wasm-tracemalloc/runtime/model';
-import type { SnapshotInfo, TabInfo } from '../packages/vite-plugin/dist/protocol.js';
+import type { MemorySample, SnapshotInfo, TabInfo } from '../packages/vite-plugin/dist/protocol.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const APP = join(ROOT, 'test-output/engines-app');
@@ -216,7 +216,16 @@ interface LiveCheck {
   snapshot: Snapshot;
   /** What the live page showed when asked for a snapshot after the page stopped tracing. */
   problem: string;
+  /** The tab's latest sample once it stopped tracing. */
+  stopped: MemorySample;
 }
+
+/** The tab's first sample with nothing traced (after stop()). */
+const stoppedSample = (tab: TabInfo) =>
+  poll('a sample of 0 B after stop()', (s) => {
+    const last = s.tabs.find((t) => t.id === tab.id)?.last;
+    return last && last.current === 0 && last.traces === 0 ? last : undefined;
+  });
 
 // The live page's message when a tab cannot take a snapshot, and the poll that reads it.
 const PROBLEM = 'engines: no snapshot: the tracemalloc module must be tracing memory allocations to take a snapshot; call start() first';
@@ -252,8 +261,9 @@ async function inPuppeteer(browser: Browser): Promise<PageOutcome & LiveCheck> {
     await live.bringToFront();
     await live.click(`.tab[data-tab="${tab.id}"] .take-snapshot`);
     const problem = String(await (await live.waitForFunction(`(() => { ${READ_PROBLEM} })()`, { timeout: 20_000 })).jsonValue());
+    const stopped = await stoppedSample(tab);
     await live.close();
-    return { ...outcome, tab, snapshot, problem };
+    return { ...outcome, tab, snapshot, problem, stopped };
   } finally {
     await page.close();
   }
@@ -274,6 +284,8 @@ describe('the same tracebacks on every engine', () => {
     expect([...outcome.tab.modules].sort()).toEqual(['chain_cpp.wasm', 'chain_rs.wasm', 'deep.wasm', 'jump.wasm']);
     expect(statsOf(outcome.snapshot)).toEqual(outcome.result!.rust);
     expect(outcome.problem).toBe(PROBLEM);
+    // …and its live memory reads 0 B, as getTracedMemory() does after stop().
+    expect(outcome.stopped).toMatchObject({ current: 0, peak: 0, traces: 0 });
     // The worker, traced on its own (its own tab and table): what the page's run(7)
     // left, with 3 nodes instead of 7, at the same chain.rs frames.
     const bySize = (stats: Stat[]) => [...stats].sort((a, b) => a.size - b.size);
@@ -320,8 +332,9 @@ describe('the same tracebacks on every engine', () => {
       await webkit().switchTo(liveWindow);
       await webkit().until(takeSnapshot);
       const problem = await webkit().until<string>(READ_PROBLEM);
+      const stopped = await stoppedSample(tab);
       // WebKitGTK's user agent names Safari's WebKit, not Chrome.
-      expectSameAsNode({ ...outcome, tab, snapshot, problem }, /AppleWebKit\/[\d.]+ \(KHTML, like Gecko\) Version\/[\d.]+ Safari\//);
+      expectSameAsNode({ ...outcome, tab, snapshot, problem, stopped }, /AppleWebKit\/[\d.]+ \(KHTML, like Gecko\) Version\/[\d.]+ Safari\//);
     }, 120_000);
   });
 });
