@@ -2,16 +2,18 @@
 // tracebacks must come out the same on every engine. The scenarios of
 // engines/scenarios.ts (deep chains, start(nframe) changed between calls, a function
 // pointer, a JS exception through Wasm frames, C++ exceptions, a longjmp, a Rust
-// generic) run on C, C++ and Rust programs built here from test/deep, served by a
-// Vite dev server with the plugin (which instruments them), in Node (V8, through
-// wasm-tracemalloc), in Chromium (V8), in Firefox (SpiderMonkey) and in WebKitGTK
-// (JavaScriptCore, Safari's engine; driven over WebDriver, as puppeteer does not
-// drive WebKit). Each engine must give the exact known tracebacks, and all must give
-// the same results. In each browser, a module worker traced by the plugin runs
-// chain.rs too, and the plugin's live page takes a snapshot of the page's tab over
-// the dev server's WebSocket (and, once the page stopped tracing, says why it cannot).
+// generic, AssemblyScript's GC runtime) run on C, C++ and Rust programs built here
+// from test/deep and on the AssemblyScript fixture, served by a Vite dev server with
+// the plugin (which instruments them), in Node (V8, through wasm-tracemalloc), in
+// Chromium (V8), in Firefox (SpiderMonkey) and in WebKitGTK (JavaScriptCore, Safari's
+// engine; driven over WebDriver, as puppeteer does not drive WebKit). Each engine
+// must give the exact known tracebacks, and all must give the same results. In each
+// browser, a module worker traced by the plugin runs chain.rs too, and the plugin's
+// live page takes a snapshot of the page's tab over the dev server's WebSocket (and,
+// once the page stopped tracing, says why it cannot).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, copyFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,7 @@ import type { MemorySample, SnapshotInfo, TabInfo } from '../packages/vite-plugi
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const APP = join(ROOT, 'test-output/engines-app');
+const AS_FIXTURE = join(ROOT, 'test/fixtures/build/leak_as.debug.wasm');
 
 function makeApp(): void {
   rmSync(APP, { recursive: true, force: true });
@@ -36,6 +39,11 @@ function makeApp(): void {
   writeFileSync(join(APP, 'public/chain_cpp.wasm'), clangxx('chain_cpp.wasm', ['-fwasm-exceptions', 'chain.cpp', 'wasm_eh_runtime.cpp']));
   writeFileSync(join(APP, 'public/jump.wasm'), clang('jump.wasm', ['-mllvm', '-wasm-enable-sjlj', 'jump.c', 'wasm_sjlj_runtime.c']));
   writeFileSync(join(APP, 'public/chain_rs.wasm'), rustc('chain_rs.wasm', ['chain.rs']));
+  if (!existsSync(AS_FIXTURE)) {
+    const r = spawnSync('bash', [join(ROOT, 'test/fixtures/build.sh')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`test/fixtures/build.sh failed:\n${r.stderr}`);
+  }
+  copyFileSync(AS_FIXTURE, join(APP, 'public/leak_as.wasm'));
   copyFileSync(fileURLToPath(new URL('./engines/scenarios.ts', import.meta.url)), join(APP, 'scenarios.ts'));
   // A module worker the dev server traces on its own (the plugin's worker entry).
   writeFileSync(
@@ -92,7 +100,7 @@ beforeAll(async () => {
   dev = await startDevServer(APP, { configFile: false, cacheDir: join(APP, '.vite'), plugins: [wasmTracemalloc()] });
   // Node runs the bytes the dev server sends, as the browsers do.
   const served = async (name: string) => new Uint8Array(await (await fetch(new URL(name, dev.url))).arrayBuffer());
-  const names = ['deep.wasm', 'chain_cpp.wasm', 'jump.wasm', 'chain_rs.wasm'] as const;
+  const names = ['deep.wasm', 'chain_cpp.wasm', 'jump.wasm', 'leak_as.wasm', 'chain_rs.wasm'] as const;
   const bytes = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await served(n)] as const)));
   node = await runScenarios(tm, async (name, imports) => (await tm.instantiateTraced(bytes[name]!, imports, { name })).instance);
 }, 120_000);
@@ -170,6 +178,21 @@ function expectKnownTracebacks(r: Results): void {
     ].sort(),
   );
 
+  // leak_as.ts (no DWARF: offset frames, named by the name section): the start
+  // function's `kept` (its Array object and 8-slot store), leakBuffers(10)'s ten
+  // ArrayBuffers of 100 B, and the store push() grew to 16 slots (the old one is
+  // garbage the GC has not collected yet).
+  const asFrame = (f: string) => f.replace(/^leak_as\.wasm:(.*)\+0x[0-9a-f]+$/, '$1');
+  const array = '~lib/array/Array<~lib/arraybuffer/ArrayBuffer>';
+  expect(rows(r.assemblyscript.map((s) => ({ ...s, frames: s.frames.map(asFrame) })))).toEqual(
+    [
+      `1 × 16 B (3): ~start > start:leak_as > ${array}#constructor`,
+      `1 × 32 B (3): ~start > start:leak_as > ${array}#constructor`,
+      `1 × 64 B (3): leak_as/leakBuffers > ${array}#push > ~lib/array/ensureCapacity`,
+      '10 × 100 B (2): leak_as/leakBuffers > ~lib/arraybuffer/ArrayBuffer#constructor',
+    ].sort(),
+  );
+
   // chain.rs: run → build_index → Pool<Node>::make, then Box::new's inlined std frames.
   const rs = (fn: string, text: string) => `${fn}@chain.rs:${lineOf('chain.rs', text)}`;
   const nodes = r.rust.find((s) => s.count === 7)!;
@@ -231,8 +254,8 @@ const stoppedSample = (tab: TabInfo) =>
 const PROBLEM = 'engines: no snapshot: the tracemalloc module must be tracing memory allocations to take a snapshot; call start() first';
 const READ_PROBLEM = "return document.querySelector('.problems .problem')?.textContent ?? undefined;";
 
-/** The tab the engine's page opened, once it has its four traced modules. */
-const newTab = (before: Set<string>) => poll('the page\'s tab', (s) => s.tabs.find((t) => !before.has(t.id) && t.kind === 'page' && t.modules.length === 4));
+/** The tab the engine's page opened, once it has its five traced modules. */
+const newTab = (before: Set<string>) => poll('the page\'s tab', (s) => s.tabs.find((t) => !before.has(t.id) && t.kind === 'page' && t.modules.length === 5));
 
 /** The snapshot of `tab` stored after the live page asked for it, loaded with the model. */
 async function storedSnapshot(tab: TabInfo, count: number): Promise<Snapshot> {
@@ -281,7 +304,7 @@ describe('the same tracebacks on every engine', () => {
     expect(outcome.result).toEqual(node);
     // The live page's snapshot of the tab (live page → dev server → the page → back)
     // holds what the page's own last snapshot held: chain.rs's live blocks.
-    expect([...outcome.tab.modules].sort()).toEqual(['chain_cpp.wasm', 'chain_rs.wasm', 'deep.wasm', 'jump.wasm']);
+    expect([...outcome.tab.modules].sort()).toEqual(['chain_cpp.wasm', 'chain_rs.wasm', 'deep.wasm', 'jump.wasm', 'leak_as.wasm']);
     expect(statsOf(outcome.snapshot)).toEqual(outcome.result!.rust);
     expect(outcome.problem).toBe(PROBLEM);
     // …and its live memory reads 0 B, as getTracedMemory() does after stop().

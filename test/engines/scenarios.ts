@@ -6,7 +6,8 @@
 //
 // The modules are built from test/deep by the test: deep.wasm (a reactor, deep.c),
 // chain_cpp.wasm (chain.cpp, -fwasm-exceptions), jump.wasm (jump.c, Wasm SjLj) and
-// chain_rs.wasm (chain.rs, a wasm32-unknown-unknown cdylib).
+// chain_rs.wasm (chain.rs, a wasm32-unknown-unknown cdylib); leak_as.wasm is the
+// AssemblyScript fixture (test/fixtures/src/leak_as.ts, its --debug build).
 
 import type { Snapshot } from '@wasm-tracemalloc/runtime';
 
@@ -51,6 +52,8 @@ export interface Results {
   cpp: CommandRun;
   /** jump.c: a longjmp out of a deep chain. */
   jump: CommandRun;
+  /** leak_as.ts: instantiation (its `kept` array), then leakBuffers(10). */
+  assemblyscript: Stat[];
   /** chain.rs: run(7), a generic method's Box::new. */
   rust: Stat[];
 }
@@ -162,9 +165,14 @@ export async function runScenarios(api: TracingApi, instantiate: Instantiate, { 
   const jump = await command(api, instantiate, 'jump.wasm');
 
   restart(api, 128);
+  const as = (await instantiate('leak_as.wasm', { env: { abort: () => { throw new Error('leak_as.wasm aborted'); } } })).exports as Record<string, (n: number) => number>;
+  if (as.leakBuffers!(10) !== 10) throw new Error('leak_as.wasm: leakBuffers(10) did not keep 10 buffers');
+  const assemblyscript = stats(api);
+
+  restart(api, 128);
   const rs = (await instantiate('chain_rs.wasm', {})).exports as Record<string, (n: number) => number>;
   if (rs.run!(7) !== 7) throw new Error('chain_rs.wasm: run(7) did not make 7 nodes');
   const rust = stats(api);
   if (stopAtEnd) api.stop();
-  return { index, indexAt2, pointer, recurse, thrown, afterThrow, cpp, jump, rust };
+  return { index, indexAt2, pointer, recurse, thrown, afterThrow, cpp, jump, assemblyscript, rust };
 }
