@@ -276,13 +276,16 @@ async function inPuppeteer(browser: Browser): Promise<PageOutcome & LiveCheck> {
     const tab = await newTab(before);
     const live = await browser.newPage();
     await live.goto(new URL(LIVE_PAGE, dev.url).href);
+    // The live page draws its tabs once its WebSocket has the server's state.
+    const button = `.tab[data-tab="${tab.id}"] .take-snapshot:not([disabled])`;
+    await live.waitForSelector(button);
     const count = (await state()).snapshots.length;
-    await live.click(`.tab[data-tab="${tab.id}"] .take-snapshot`);
+    await live.click(button);
     const snapshot = await storedSnapshot(tab, count);
     // Once the page has stopped tracing, asking again gets the reason, not silence.
     await page.evaluate('window.stopTracing()');
     await live.bringToFront();
-    await live.click(`.tab[data-tab="${tab.id}"] .take-snapshot`);
+    await live.click(button);
     const problem = String(await (await live.waitForFunction(`(() => { ${READ_PROBLEM} })()`, { timeout: 20_000 })).jsonValue());
     const stopped = await stoppedSample(tab);
     await live.close();
