@@ -59,13 +59,15 @@ export async function launchWebKit({ timeoutMs = 60_000 } = {}) {
   // The driver listens once Xvfb is up.
   const deadline = Date.now() + 20_000;
   for (;;) {
+    let why = 'not ready';
     try {
       if ((await call('GET', '/status')).ready) break;
     } catch (e) {
-      if (driver.exitCode !== null || Date.now() > deadline) {
-        kill();
-        throw new Error(`WebKitWebDriver did not start: ${e.message}\n${stderr}`);
-      }
+      why = e.message;
+    }
+    if (driver.exitCode !== null || Date.now() > deadline) {
+      kill();
+      throw new Error(`WebKitWebDriver did not start (${why}); is webkit2gtk-driver installed with xvfb and xauth?\n${stderr}`);
     }
     await new Promise((ok) => setTimeout(ok, 100));
   }
