@@ -63,8 +63,15 @@ describe('tracemalloc API', () => {
     tm.start();
     const { e } = await libRs();
     e.alloc_blocks!(5, 100);
+    const seen: tm.MemorySample[] = [];
+    const unsubscribe = tm.onSample((s) => seen.push(s));
     tm.stop();
+    unsubscribe();
     expect(tm.isTracing()).toBe(false);
+    // The series ends with the last window and then 0 B: stop() cleared the traces.
+    expect(seen.map((s) => [s.current, s.peak, s.traces])).toEqual([[500, 500, 5], [0, 0, 0]]);
+    const series = tm.getSamples();
+    expect([...series.current.slice(-2)]).toEqual([500, 0]);
     e.alloc_blocks!(5, 100); // not traced
     tm.start();
     expect(tm.getTracedMemory()).toEqual([0, 0]);

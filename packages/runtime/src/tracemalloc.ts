@@ -38,10 +38,18 @@ export function start(nframe = 1): void {
   sampler.begin();
 }
 
-/** Stops tracing and clears all traces, as tracemalloc.stop() does. Sampling stops; getSamples() keeps the last series until start(). */
+/**
+ * Stops tracing and clears all traces, as tracemalloc.stop() does. The series ends
+ * with a sample of the last window (its exact peak) and one of 0 B, the traced
+ * memory once cleared; sampling stops and getSamples() keeps the series until start().
+ */
 export function stop(): void {
+  if (isTracing()) {
+    sampler.sample();
+    core().exports.stop();
+    sampler.sample();
+  }
   sampler.end();
-  core().exports.stop();
 }
 
 // ---- memory over time (samples.ts) --------------------------------------------

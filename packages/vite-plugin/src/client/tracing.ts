@@ -122,12 +122,6 @@ function record(sample: MemorySample): void {
 
 function flush(): void {
   if (getDomains().length !== announcedModules) announce();
-  // The runtime samples only while tracing. Once the app calls stop(), its traced
-  // memory is 0 B, as getTracedMemory() says: the live views must not keep showing
-  // the last sample taken before it.
-  if (!isTracing() && last !== undefined && (last.current !== 0 || last.peak !== 0 || last.traces !== 0)) {
-    record({ timestamp: Date.now(), current: 0, peak: 0, traces: 0 });
-  }
   if (batch.length === 0) return;
   send({ type: 'samples', tab: tabId, samples: batch });
   batch = [];
