@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, buildDemoWasm, CHROMIUM, DEMO_DIR, FIREFOX, launchChromium, launchFirefox, serveStatic, type Browser } from '../packages/vite-plugin/harness/e2e.mjs';
+import { BROWSERS, build, buildDemoWasm, DEMO_DIR, serveStatic, type Browser } from '../packages/vite-plugin/harness/e2e.mjs';
 import wasmTracemalloc from '../packages/vite-plugin/dist/node/index.js';
 import { hasWebKit, webKitSession } from './webkit-session.js';
 
@@ -55,14 +55,10 @@ describe('demo built with vite build', () => {
     for (const f of files) expect(hasSiteTable(f), f).toBe(false);
   });
 
-  const engines: Array<[string, string, () => Promise<Browser>]> = [
-    ['Chromium', CHROMIUM, launchChromium],
-    ['Firefox', FIREFOX, launchFirefox],
-  ];
-  for (const [engine, executable, launch] of engines) describe.skipIf(!existsSync(executable))(`served as static files, in ${engine}`, () => {
+  for (const engine of BROWSERS) describe.skipIf(!existsSync(engine.executable))(`served as static files, in ${engine.name}`, () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = await launch();
+      browser = await engine.launch();
     });
     afterAll(async () => {
       await browser?.close();
@@ -97,7 +93,7 @@ describe('demo built with vite build', () => {
         await page.waitForSelector(`body[data-ops="${CLICKS + 1}"]`);
         expect(await page.$eval('#worker-out', (el) => el.textContent)).toBe('The worker imported 500 profiles (500 cached there); its traced memory: 135 KiB.');
         mkdirSync(SCREENSHOTS, { recursive: true });
-        await page.screenshot({ path: join(SCREENSHOTS, `built-demo-${engine.toLowerCase()}.png`) as `${string}.png`, fullPage: true });
+        await page.screenshot({ path: join(SCREENSHOTS, `${engine.screenshotPrefix}built-demo.png`) as `${string}.png`, fullPage: true });
         expect(errors).toEqual([]);
         await page.close();
       } finally {
@@ -150,7 +146,7 @@ describe('demo built with vite build', () => {
         await clickAndWait('#worker-import', 'ops', CLICKS + 1);
         expect(await webkit().until<string>("return document.querySelector('#worker-out').textContent;")).toBe('The worker imported 500 profiles (500 cached there); its traced memory: 135 KiB.');
         mkdirSync(SCREENSHOTS, { recursive: true });
-        writeFileSync(join(SCREENSHOTS, 'built-demo-webkit.png'), await webkit().screenshot());
+        writeFileSync(join(SCREENSHOTS, 'webkit-built-demo.png'), await webkit().screenshot());
       } finally {
         await site.close();
       }

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatSize, Snapshot, type Frame } from '@wasm-tracemalloc/runtime/model';
-import { buildDemoWasm, CHROMIUM, DEMO_DIR, FIREFOX, launchChromium, launchFirefox, startDevServer, type Browser, type Page } from '../packages/vite-plugin/harness/e2e.mjs';
-import type { SnapshotInfo, TabInfo } from '../packages/vite-plugin/dist/protocol.js';
+import { formatSize, type Frame } from '@wasm-tracemalloc/runtime/model';
+import { BROWSERS, buildDemoWasm, DEMO_DIR, liveState, loadStoredSnapshot, startDevServer, type Browser, type Page } from '../packages/vite-plugin/harness/e2e.mjs';
+import type { SnapshotInfo } from '../packages/vite-plugin/dist/protocol.js';
 import { panelFrames, rows, tableGeneration, waitForTable } from './viewer/page.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../test-output/demo/', import.meta.url));
@@ -46,21 +46,16 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) as `${string}.png`, fullPage: true });
 }
 
-const ENGINES: Array<[string, string, () => Promise<Browser>, string]> = [
-  ['Chromium', CHROMIUM, launchChromium, ''],
-  ['Firefox', FIREFOX, launchFirefox, 'firefox-'],
-];
-
-for (const [engine, executable, launch, prefix] of ENGINES) describe.skipIf(!existsSync(executable))(`demo under the dev server, in ${engine}`, () => {
-  const shot = (page: Page, name: string) => screenshot(page, prefix + name);
+for (const engine of BROWSERS) describe.skipIf(!existsSync(engine.executable))(`demo under the dev server, in ${engine.name}`, () => {
+  const shot = (page: Page, name: string) => screenshot(page, engine.screenshotPrefix + name);
   let dev: Awaited<ReturnType<typeof startDevServer>>;
   let browser: Browser;
   let app: Page;
   let live: Page;
   const problems: string[] = [];
 
-  const state = async (): Promise<{ tabs: TabInfo[]; snapshots: SnapshotInfo[] }> => (await fetch(`${dev.url}__wasm-tracemalloc/snapshots/`)).json();
-  const load = async (info: SnapshotInfo) => Snapshot.load(new Uint8Array(await (await fetch(new URL(info.url, dev.url))).arrayBuffer()), info.name);
+  const state = () => liveState(dev.url);
+  const load = (info: SnapshotInfo) => loadStoredSnapshot(dev.url, info);
   const newPage = async (url: string) => {
     const page = await browser.newPage();
     page.on('pageerror', (e) => problems.push(`${url}: ${e}`));
@@ -85,7 +80,7 @@ for (const [engine, executable, launch, prefix] of ENGINES) describe.skipIf(!exi
 
   beforeAll(async () => {
     buildDemoWasm();
-    [dev, browser] = await Promise.all([startDevServer(DEMO_DIR), launch()]);
+    [dev, browser] = await Promise.all([startDevServer(DEMO_DIR), engine.launch()]);
     app = await newPage(dev.url);
     await app.waitForSelector('body[data-ready]', { timeout: 30_000 });
     live = await newPage(`${dev.url}__wasm-tracemalloc/live/`);

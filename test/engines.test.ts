@@ -18,13 +18,13 @@ import { existsSync, mkdirSync, copyFileSync, rmSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tm from 'wasm-tracemalloc';
-import { CHROMIUM, FIREFOX, launchChromium, launchFirefox, startDevServer, type Browser } from '../packages/vite-plugin/harness/e2e.mjs';
+import { BROWSERS, liveState, loadStoredSnapshot, startDevServer, type Browser } from '../packages/vite-plugin/harness/e2e.mjs';
 import wasmTracemalloc from '../packages/vite-plugin/dist/node/index.js';
 import { hasWebKit, webKitSession } from './webkit-session.js';
 import { clang, clangxx, lineOf, rustc } from './deep/toolchain.js';
 import { runScenarios, statsOf, type Results, type Stat } from './engines/scenarios.js';
-import { Snapshot } from '@wasm-tracemalloc/runtime/model';
-import type { MemorySample, SnapshotInfo, TabInfo } from '../packages/vite-plugin/dist/protocol.js';
+import type { Snapshot } from '@wasm-tracemalloc/runtime/model';
+import type { MemorySample, TabInfo } from '../packages/vite-plugin/dist/protocol.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const APP = join(ROOT, 'test-output/engines-app');
@@ -220,7 +220,7 @@ const REPORT = 'return { userAgent: navigator.userAgent, result: window.result, 
 const LIVE_PAGE = '__wasm-tracemalloc/live/';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const state = async (): Promise<{ tabs: TabInfo[]; snapshots: SnapshotInfo[] }> => (await fetch(new URL('__wasm-tracemalloc/snapshots/', dev.url))).json();
+const state = () => liveState(dev.url);
 
 /** Polls the dev server's state until `found` returns something. */
 async function poll<T>(what: string, found: (s: Awaited<ReturnType<typeof state>>) => T | undefined): Promise<T> {
@@ -262,7 +262,7 @@ async function storedSnapshot(tab: TabInfo, count: number): Promise<Snapshot> {
   const info = await poll('the live snapshot', (s) => (s.snapshots.length > count ? s.snapshots.at(-1) : undefined));
   expect(info.tab).toBe(tab.id);
   expect(typeof info.cause).toBe('number'); // a live page's request, not app code
-  return Snapshot.load(new Uint8Array(await (await fetch(new URL(info.url, dev.url))).arrayBuffer()), info.name);
+  return loadStoredSnapshot(dev.url, info);
 }
 
 /** Opens the app in a puppeteer browser, waits for its outcome, then takes a snapshot of its tab from the live page. */
@@ -318,22 +318,18 @@ describe('the same tracebacks on every engine', () => {
     expect(bySize(outcome.worker!)).toEqual(bySize(outcome.result!.rust.map((s) => (s.count === 7 ? { ...s, count: 3, size: 3 * 32 } : s))));
   }
 
-  const engines: Array<[string, string, () => Promise<Browser>, RegExp]> = [
-    ['Chromium (V8)', CHROMIUM, launchChromium, /Chrome\/\d+/],
-    ['Firefox (SpiderMonkey)', FIREFOX, launchFirefox, /Firefox\/\d+/],
-  ];
-  for (const [engine, executable, launch, userAgent] of engines) {
-    describe.skipIf(!existsSync(executable))(engine, () => {
+  for (const engine of BROWSERS) {
+    describe.skipIf(!existsSync(engine.executable))(`${engine.name} (${engine.engine})`, () => {
       let browser: Browser;
       beforeAll(async () => {
-        browser = await launch();
+        browser = await engine.launch();
       }, 60_000);
       afterAll(async () => {
         await browser?.close();
       });
 
       it('the exact known tracebacks, the same results as Node, and the same from the live page', async () => {
-        expectSameAsNode(await inPuppeteer(browser), userAgent);
+        expectSameAsNode(await inPuppeteer(browser), engine.userAgent);
       }, 120_000);
     });
   }

@@ -12,29 +12,9 @@ import { gunzipSync } from 'node:zlib';
 import { DomainFilter, Filter, Snapshot } from '@wasm-tracemalloc/runtime/model';
 import { decodePprof } from '@wasm-tracemalloc/runtime/pprof';
 import { hasWebKit, webKitSession } from './webkit-session.js';
-import { CHROMIUM, ensureViewerBuilt, FIREFOX, launchChromium, launchFirefox, serveViewer, type Browser, type BrowserContext, type Page } from '../packages/viewer/harness/browser.mjs';
+import { BROWSERS, ensureViewerBuilt, serveViewer, type Browser, type BrowserContext, type Page } from '../packages/viewer/harness/browser.mjs';
 import { afterTable, errors, panelFrames, rows, screenshot as saveScreenshot, SCREENSHOTS, summaryCards, waitForTable } from './viewer/page.js';
 import { fileKeepsSource, makeViewerFixtures, type ViewerFixtures } from './viewer/snapshots.js';
-
-interface Engine {
-  name: string;
-  executable: string;
-  launch(): Promise<Browser>;
-  /** Over WebDriver BiDi puppeteer cannot emulate prefers-color-scheme per page: dark pages come from a browser launched dark. */
-  launchDark?(): Promise<Browser>;
-  screenshotPrefix: string;
-}
-
-const ENGINES: Engine[] = [
-  { name: 'Chromium', executable: CHROMIUM, launch: () => launchChromium(), screenshotPrefix: '' },
-  {
-    name: 'Firefox',
-    executable: FIREFOX,
-    launch: () => launchFirefox(),
-    launchDark: () => launchFirefox({ prefs: { 'layout.css.prefers-color-scheme.content-override': 0 } }),
-    screenshotPrefix: 'firefox-',
-  },
-];
 
 // Frames are whatever the runtime makes of the fixtures: `leak.wasm:leak_nodes+0x284`
 // today, `…/leak.c:14` once symbolized. Expectations come from the model.
@@ -54,7 +34,7 @@ let fx: ViewerFixtures;
 let server: { url: string; close(): Promise<void> };
 
 beforeAll(async () => {
-  if (!ENGINES.some((e) => existsSync(e.executable))) return;
+  if (!BROWSERS.some((e) => existsSync(e.executable))) return;
   const dir = mkdtempSync(join(tmpdir(), 'wtm-viewer-'));
   const [fixtures] = await Promise.all([makeViewerFixtures(join(dir, 'fixtures')), Promise.resolve(ensureViewerBuilt())]);
   fx = fixtures;
@@ -69,7 +49,7 @@ afterAll(async () => {
 const url = (file: string) => `fixtures/${basename(file)}`;
 const seriesQuery = (extra = '') => `?${fx.series.map((f) => `url=${url(f)}`).join('&')}${extra}`;
 
-for (const engine of ENGINES) describe.skipIf(!existsSync(engine.executable))(`viewer in ${engine.name}`, () => {
+for (const engine of BROWSERS) describe.skipIf(!existsSync(engine.executable))(`viewer in ${engine.name}`, () => {
   let browser: Browser;
   let darkBrowser: Browser | undefined;
   let downloads: string;
@@ -87,12 +67,12 @@ for (const engine of ENGINES) describe.skipIf(!existsSync(engine.executable))(`v
 
   /** A fresh page (of `context` if given); fails the test on any uncaught page error. */
   async function open(query = '', theme: 'light' | 'dark' = 'light', context?: BrowserContext): Promise<Page> {
-    const dark = theme === 'dark' && engine.launchDark !== undefined;
+    const dark = theme === 'dark' && !engine.emulatesMedia;
     const page = await (context ?? (dark ? (darkBrowser ??= await engine.launchDark!()) : browser)).newPage();
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(String(e)));
     (page as Page & { problems: string[] }).problems = problems;
-    if (!engine.launchDark) await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: theme }]);
+    if (engine.emulatesMedia) await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: theme }]);
     await page.goto(`${server.url}${query}`, { waitUntil: 'domcontentloaded' });
     return page;
   }

@@ -245,7 +245,6 @@ describe('instrument', () => {
     expect(result.warnings.join('\n')).toMatch(/plain\.wasm: no allocator found.*malloc.*operator new.*__rust_alloc.*__wbindgen_malloc.*--alloc NAME=KIND/s);
   });
 
-
   it('returns bytes on an ArrayBuffer, which WebAssembly.compile takes, also for input on a SharedArrayBuffer', async () => {
     for (const noAllocator of [false, true]) {
       const plain = allocatorModule({ noAllocator });
@@ -257,6 +256,7 @@ describe('instrument', () => {
       await expect(WebAssembly.compile(result.bytes)).resolves.toBeInstanceOf(WebAssembly.Module);
     }
   });
+
   it('passes a side module (dylink.0) without allocators through with a note, not a warning; one importing malloc is traced', () => {
     // A custom section: id 0, size, name length, name, (empty) payload.
     const withDylink = (bytes: Uint8Array) => {

@@ -109,6 +109,26 @@ export async function launchChromium({ width = 1440, height = 900, args = [] } =
 }
 
 /**
+ * The browsers puppeteer drives here, for the tests that run in each: `launch` and
+ * `launchDark` take launchChromium's or launchFirefox's size options. Over BiDi,
+ * puppeteer cannot emulate prefers-color-scheme per page, so Firefox has
+ * `launchDark` (a browser launched dark) instead of `emulatesMedia`.
+ */
+export const BROWSERS = [
+  { name: 'Chromium', engine: 'V8', executable: CHROMIUM, userAgent: /Chrome\/\d+/, screenshotPrefix: '', emulatesMedia: true, launch: (options) => launchChromium(options) },
+  {
+    name: 'Firefox',
+    engine: 'SpiderMonkey',
+    executable: FIREFOX,
+    userAgent: /Firefox\/\d+/,
+    screenshotPrefix: 'firefox-',
+    emulatesMedia: false,
+    launch: (options) => launchFirefox(options),
+    launchDark: (options) => launchFirefox({ ...options, prefs: { 'layout.css.prefers-color-scheme.content-override': 0 } }),
+  },
+];
+
+/**
  * Launches headless Firefox (Debian's firefox-esr) through WebDriver BiDi, with a
  * fresh profile that puppeteer makes and removes. The prefs keep it off the network
  * and give performance.now() its full precision (bench/browser.mjs times with it).

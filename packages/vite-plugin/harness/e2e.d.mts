@@ -1,4 +1,7 @@
 import type { Browser } from 'puppeteer-core';
+import type { Snapshot } from '@wasm-tracemalloc/runtime/model';
+import type { PuppeteerBrowser } from '../../viewer/harness/browser.mjs';
+import type { SnapshotInfo, TabInfo } from '../dist/protocol.js';
 import type { InlineConfig, ViteDevServer, build as viteBuild, createServer as viteCreateServer } from 'vite';
 
 export type { Browser, Page } from 'puppeteer-core';
@@ -8,9 +11,10 @@ export declare const createServer: typeof viteCreateServer;
 export declare const PLUGIN_DIR: string;
 export declare const DEMO_DIR: string;
 export declare const CHROMIUM: string;
-export declare const FIREFOX: string;
 export declare function buildDemoWasm(): void;
 export declare function startDevServer(root: string, inline?: InlineConfig): Promise<{ server: ViteDevServer; url: string; close(): Promise<void> }>;
 export declare function serveStatic(dir: string): Promise<{ url: string; close(): Promise<void> }>;
 export declare function launchChromium(): Promise<Browser>;
-export declare function launchFirefox(): Promise<Browser>;
+export declare const BROWSERS: Array<Omit<PuppeteerBrowser, 'launch'> & { launch(): Promise<Browser> }>;
+export declare function liveState(devUrl: string): Promise<{ tabs: TabInfo[]; snapshots: SnapshotInfo[] }>;
+export declare function loadStoredSnapshot(devUrl: string, info: SnapshotInfo): Promise<Snapshot>;

@@ -8,13 +8,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium as launchViewerChromium, launchFirefox as launchViewerFirefox } from '../../viewer/harness/browser.mjs';
+import { Snapshot } from '@wasm-tracemalloc/runtime/model';
+import { BROWSERS as VIEWER_BROWSERS, launchChromium as launchViewerChromium } from '../../viewer/harness/browser.mjs';
 import { build, createServer } from 'vite';
 
 export { build, createServer };
 export const PLUGIN_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const DEMO_DIR = fileURLToPath(new URL('../../../demo/', import.meta.url));
-export { CHROMIUM, FIREFOX } from '../../viewer/harness/browser.mjs';
+export { CHROMIUM } from '../../viewer/harness/browser.mjs';
 
 /** Builds the demo's Wasm from source (a no-op when it is up to date). */
 export function buildDemoWasm() {
@@ -71,7 +72,15 @@ export function launchChromium() {
   return launchViewerChromium({ width: 1400, height: 900 });
 }
 
-/** Headless Firefox (the viewer's harness), in the same window size. */
-export function launchFirefox() {
-  return launchViewerFirefox({ width: 1400, height: 900 });
+/** The viewer harness's BROWSERS, launched in this harness's window size. */
+export const BROWSERS = VIEWER_BROWSERS.map((b) => ({ ...b, launch: () => b.launch({ width: 1400, height: 900 }) }));
+
+/** The dev server's live state: its tabs and stored snapshots (the plugin's snapshots/ endpoint). */
+export async function liveState(devUrl) {
+  return (await fetch(new URL('__wasm-tracemalloc/snapshots/', devUrl))).json();
+}
+
+/** A snapshot the dev server stored (a SnapshotInfo of liveState()), loaded with the model. */
+export async function loadStoredSnapshot(devUrl, info) {
+  return Snapshot.load(new Uint8Array(await (await fetch(new URL(info.url, devUrl))).arrayBuffer()), info.name);
 }
