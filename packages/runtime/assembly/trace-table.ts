@@ -221,7 +221,16 @@ export function put(depth: u32, domain: u32, site: u32): void {
   store<u32>(STACK + (<usize>(depth & STACK_MASK) << 2), packFrame(domain, site));
 }
 
-let tracing = false;
+// What the hot path does with an event: nothing (OFF), record it (EXACT), or
+// record it only if sampled (SAMPLING, see the sampling section). One global
+// read and one predictable branch on the exact path, as `tracing` was before.
+// @ts-ignore: decorator
+@inline const OFF: u32 = 0;
+// @ts-ignore: decorator
+@inline const EXACT: u32 = 1;
+// @ts-ignore: decorator
+@inline const SAMPLING: u32 = 2;
+let mode: u32 = OFF;
 // The traceback limit of start(nframe). A traceback has one frame until the shadow
 // stack comes; then the frames beyond maxNframe are counted in total_nframe only.
 let maxNframe: u32 = 1;
@@ -728,9 +737,13 @@ function dropTrace(e: usize): void {
   return load<u32>(r) == ptr && tb != 0 && domainOf(tb) == domain ? tb : 0;
 }
 
-/** Records (domain, ptr) → (size, tb), replacing any entry of that key. */
+/**
+ * Records (domain, ptr) → (size, tb), replacing any entry of that key, and adds
+ * `bytes` to current: `size` when tracing exactly, the block's estimate when
+ * sampling (see bytesOf).
+ */
 // @ts-ignore: decorator
-@inline function addTrace(domain: u32, ptr: u32, size: u32, tb: u32): bool {
+@inline function addTrace(domain: u32, ptr: u32, size: u32, tb: u32, bytes: u64): bool {
   // First the meta word: an escape record may move the table.
   let meta = packMeta(size, tb);
   if (meta == NO_META) return false;
@@ -749,7 +762,7 @@ function dropTrace(e: usize): void {
     }
   }
   store<u32>(e, meta, 4);
-  let c = current + size;
+  let c = current + bytes;
   current = c;
   // One compare when memory stays below the window's highest point (the common case).
   if (c > windowPeak) {
@@ -766,7 +779,7 @@ function dropTrace(e: usize): void {
 function entryForAlloc(domain: u32, ptr: u32): usize {
   let e = findTrace(domain, ptr);
   if (e != 0) {
-    current -= entrySize(e);
+    current -= entryBytes(e);
     releaseMeta(load<u32>(e, 4));
     return e;
   }
@@ -782,7 +795,7 @@ function traceLost(domain: u32, ptr: u32): void {
   lost++;
   let e = findTrace(domain, ptr);
   if (e != 0) {
-    current -= entrySize(e);
+    current -= entryBytes(e);
     dropTrace(e);
   }
   // Its free must not look like a double free either.
@@ -812,14 +825,22 @@ function invalidFree(domain: u32, ptr: u32, site: u32, kind: u32, tb: u32): void
 
 /** A block of `size` bytes was allocated at `ptr` by a call at `site`. */
 export function alloc(domain: u32, ptr: u32, size: u32, site: u32): void {
-  if (!tracing || ptr == 0) return;
+  if (mode != EXACT) {
+    if (mode == SAMPLING) sampleAlloc(domain, ptr, size, site);
+    return;
+  }
+  if (ptr == 0) return;
   if ((sp == 0) & (site < SITE_EVENT)) logEvent(ptr, size, SITE_EVENT | site, domain);
   else logEvent(ptr, size, tracebackOfSite(domain, site), domain);
 }
 
 /** The block at `ptr` was freed by a call at `site`. */
 export function free(domain: u32, ptr: u32, site: u32): void {
-  if (!tracing || ptr == 0) return;
+  if (mode != EXACT) {
+    if (mode == SAMPLING) sampleFree(domain, ptr);
+    return;
+  }
+  if (ptr == 0) return;
   logEvent(ptr, site, MARK_FREE, domain);
 }
 
@@ -832,7 +853,14 @@ export function free(domain: u32, ptr: u32, site: u32): void {
  * a double free.
  */
 export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: u32): void {
-  if (!tracing) return;
+  if (mode == OFF) return;
+  if (mode == SAMPLING) {
+    // The old block goes if it was sampled (unless the realloc failed); the new
+    // one is an allocation like any other.
+    if (newPtr != 0 || size == 0) sampleFree(domain, oldPtr);
+    if (newPtr != 0) sampleAlloc(domain, newPtr, size, site);
+    return;
+  }
   if (newPtr == 0) {
     if (size == 0) free(domain, oldPtr, site);
     return;
@@ -880,7 +908,7 @@ function flushEvents(): void {
 
 // @ts-ignore: decorator
 @inline function applyAlloc(domain: u32, ptr: u32, size: u32, tb: u32): void {
-  if (tb == 0 || !addTrace(domain, ptr, size, tb)) traceLost(domain, ptr);
+  if (tb == 0 || !addTrace(domain, ptr, size, tb, size)) traceLost(domain, ptr);
 }
 
 // @ts-ignore: decorator
@@ -937,6 +965,93 @@ function applyReallocFrom(domain: u32, oldPtr: u32, site: u32, inPlace: bool): v
   }
 }
 
+// ---- sampling ------------------------------------------------------------------
+//
+// start(nframe, interval) traces a sample instead of every block: each allocated
+// byte is picked with probability 1/interval, and a block is traced when one of
+// its bytes is (Poisson sampling by bytes, as tcmalloc, Go, heapprofd and V8's
+// sampling heap profiler do). A block of s bytes is then traced with probability
+// p(s) = 1 − exp(−s / interval) and stands for 1/p(s) blocks and s/p(s) bytes:
+// estimates without bias, exact for blocks much larger than the interval. The
+// model weighs each trace the same way (model/sampling.ts), from its size alone,
+// so the table stores nothing more.
+//
+// The cost of an unsampled alloc is a subtraction and a compare. A free must
+// still find out whether its block was sampled, but the table only holds the
+// sampled blocks, about 1 per interval bytes of live heap: it stays in cache, and
+// events are applied at once (no EVENTS batch). A free of a block that was not
+// sampled is not an invalid free, so untraced and double frees are not counted.
+// Zero-byte blocks count as one byte, so that they too can be sampled.
+
+let sampleInterval: f64 = 0;
+// Bytes left before the next sampled byte: exponential with mean sampleInterval.
+let untilSample: f64 = 0;
+let randomState: u64 = 0;
+
+/** xorshift64* seeded through splitmix64, so that seeds 0, 1, 2… give unrelated streams. */
+function seedRandom(seed: u32): void {
+  let z = <u64>seed + 0x9E3779B97F4A7C15;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+  z ^= z >> 31;
+  randomState = z != 0 ? z : 1;
+}
+
+/** Uniform in [0, 1), 53 bits. */
+function nextRandom(): f64 {
+  let x = randomState;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  randomState = x;
+  return <f64>((x * 0x2545F4914F6CDD1D) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/** Bytes until the next sampled byte. */
+function drawInterval(): f64 {
+  return -Math.log1p(-nextRandom()) * sampleInterval;
+}
+
+/**
+ * The bytes a traced block of `size` stands for: its size when tracing exactly;
+ * when sampling, size / p(size), rounded to a byte (model/sampling.ts computes the same).
+ */
+function bytesOf(size: u32): u64 {
+  if (mode != SAMPLING || size == 0) return size;
+  let p = -Math.expm1(-<f64>size / sampleInterval);
+  return <u64>Math.floor(<f64>size / p + 0.5);
+}
+
+// @ts-ignore: decorator
+@inline function entryBytes(e: usize): u64 {
+  return bytesOf(entrySize(e));
+}
+
+// @ts-ignore: decorator
+@inline function sampleAlloc(domain: u32, ptr: u32, size: u32, site: u32): void {
+  if (ptr == 0) return;
+  let left = untilSample - <f64>max(size, 1);
+  untilSample = left;
+  if (left > 0) return;
+  traceSample(domain, ptr, size, site);
+}
+
+/** The alloc of (domain, ptr) was sampled: traced at once, and the next sample drawn. */
+function traceSample(domain: u32, ptr: u32, size: u32, site: u32): void {
+  untilSample = drawInterval();
+  let tb = tracebackOfSite(domain, site);
+  if (tb == 0 || !addTrace(domain, ptr, size, tb, bytesOf(size))) traceLost(domain, ptr);
+}
+
+// @ts-ignore: decorator
+@inline function sampleFree(domain: u32, ptr: u32): void {
+  if ((ptr == 0) | (live == 0)) return;
+  let e = findTrace(domain, ptr);
+  if (e == 0) return;
+  current -= entryBytes(e);
+  dropTrace(e);
+}
+
 // ---- control -------------------------------------------------------------------
 //
 // Every export below that reads the table, the tracebacks, the counters or the invalid-free log
@@ -944,23 +1059,39 @@ function applyReallocFrom(domain: u32, oldPtr: u32, site: u32, inPlace: bool): v
 
 /**
  * Starts tracing with tracebacks of at most `nframe` frames (clamped to
- * 1..65535). Does nothing when already tracing, like tracemalloc.start. False if
- * the initial structures do not fit in memory.
+ * 1..65535). `interval` ≥ 1 samples allocations, one per `interval` bytes on
+ * average (see the sampling section), drawn from `seed`; anything else (0, NaN)
+ * traces every allocation. Does nothing when already tracing, like
+ * tracemalloc.start. False if the initial structures do not fit in memory.
  */
-export function start(limit: u32): bool {
-  if (tracing) return true;
+export function start(limit: u32, interval: f64, seed: u32): bool {
+  if (mode != OFF) return true;
   if (!layout()) return false;
   windowCarry = 0;
   maxNframe = min(max(limit, 1), MAX_NFRAME);
   nframe = maxNframe;
-  tracing = true;
+  if (interval >= 1 && interval < Infinity) {
+    sampleInterval = interval;
+    seedRandom(seed);
+    untilSample = drawInterval();
+    mode = SAMPLING;
+  } else {
+    sampleInterval = 0;
+    mode = EXACT;
+  }
   return true;
+}
+
+/** The mean bytes between samples while sampling; 0 when every allocation is traced. */
+export function samplingInterval(): f64 {
+  return sampleInterval;
 }
 
 /** Stops tracing and clears everything: traces, tracebacks, counters, the log. */
 export function stop(): void {
-  if (!tracing) return;
-  tracing = false;
+  if (mode == OFF) return;
+  mode = OFF;
+  sampleInterval = 0;
   nframe = 1;
   layout();
   windowCarry = 0;
@@ -968,7 +1099,7 @@ export function stop(): void {
 }
 
 export function isTracing(): bool {
-  return tracing;
+  return mode != OFF;
 }
 
 /**
@@ -976,7 +1107,7 @@ export function isTracing(): bool {
  * tracing goes on. Traceback ids taken before are invalid afterwards.
  */
 export function clearTraces(): void {
-  if (!tracing) return;
+  if (mode == OFF) return;
   flushEvents();
   if (windowPeak > windowCarry) windowCarry = windowPeak;
   layout();
@@ -1053,7 +1184,7 @@ export function memoryBytes(): f64 {
 
 /** The traceback id of the live trace of (domain, ptr), or -1. */
 export function lookup(domain: u32, ptr: u32): i32 {
-  if (!tracing || ptr == 0) return -1;
+  if (mode == OFF || ptr == 0) return -1;
   flushEvents();
   let e = findTrace(domain, ptr);
   if (e == 0) return -1;
@@ -1066,7 +1197,7 @@ export function lookup(domain: u32, ptr: u32): i32 {
  * 0 if memory cannot grow enough.
  */
 export function snapshot(): usize {
-  if (!tracing) return EMPTY;
+  if (mode == OFF) return EMPTY;
   flushEvents();
   let out = top;
   if (!reserve(<u64>out + 4 + (<u64>live << 3))) return 0;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TraceTable, type TraceTableExports } from './trace-table.js';
 import { random } from '../model/seeded-random.test-helper.js';
+import { estimatedBytes, sampleProbability } from '../model/sampling.js';
 
 const PAGE = 65536;
 
@@ -856,5 +857,121 @@ describe('TraceTable shadow stack', () => {
     expect(deep.frames.at(-2)).toEqual({ domain: 1, site: 300 });
     e.stop();
     expect(e.nframe.value).toBe(1);
+  });
+});
+
+describe('TraceTable sampling', () => {
+  const INTERVAL = 4096;
+
+  it('a block much larger than the interval is always traced, at its exact size', () => {
+    const t = TraceTable.create();
+    const e = t.exports;
+    expect(e.start(1, INTERVAL, 1)).toBe(1);
+    expect(e.samplingInterval()).toBe(INTERVAL);
+    for (let i = 0; i < 20; i++) e.alloc(1, 0x100000 * (i + 1), 1 << 20, 5);
+    expect(e.traceCount()).toBe(20);
+    // p(1 MiB) = 1 − e^−256 = 1 in f64: each trace stands for itself.
+    expect(e.currentBytes()).toBe(20 << 20);
+    expect(rows(t).every((r) => r.endsWith(':1048576'))).toBe(true);
+    for (let i = 0; i < 20; i++) e.free(1, 0x100000 * (i + 1), 6);
+    expect([e.traceCount(), e.currentBytes(), e.peakBytes()]).toEqual([0, 0, 20 << 20]);
+    e.stop();
+    expect(e.samplingInterval()).toBe(0);
+  });
+
+  it('100,000 blocks of 100 B: about 1 in 41 traced, and the estimate within 10% of 10 MB', () => {
+    const t = TraceTable.create();
+    const e = t.exports;
+    e.start(1, INTERVAL, 7);
+    const N = 100_000;
+    for (let i = 0; i < N; i++) e.alloc(1, 16 + i * 112, 100, 9);
+    const traced = e.traceCount() >>> 0;
+    // Expected N·p(100) = 2412 traces, standard deviation 48: these bounds are 8σ.
+    const p = sampleProbability(100, INTERVAL);
+    expect(Math.abs(traced - N * p)).toBeLessThan(8 * Math.sqrt(N * p * (1 - p)));
+    // Each trace stands for 100/p bytes: current is exactly what the model says.
+    expect(e.currentBytes()).toBe(traced * estimatedBytes(100, INTERVAL));
+    expect(Math.abs(e.currentBytes() / (N * 100) - 1)).toBeLessThan(0.1);
+    // Frees of blocks that were not sampled are neither untraced nor double frees.
+    for (let i = 0; i < N; i++) e.free(1, 16 + i * 112, 10);
+    expect([e.traceCount(), e.currentBytes(), e.untracedFrees(), e.doubleFrees(), e.freeLogTotal()]).toEqual([0, 0, 0, 0, 0]);
+    expect(e.peakBytes()).toBe(traced * estimatedBytes(100, INTERVAL));
+  });
+
+  it('estimates by bytes, not blocks: small and large blocks each sum to their true bytes', () => {
+    const t = TraceTable.create();
+    const e = t.exports;
+    e.start(1, INTERVAL, 3);
+    // 4 MiB in 16 B blocks (site 1) and 4 MiB in 64 KiB blocks (site 2), interleaved.
+    let ptr = 16;
+    for (let i = 0; i < 262_144; i++) {
+      e.alloc(1, ptr, 16, 1);
+      ptr += 16;
+      if (i % 4096 === 0) {
+        e.alloc(1, ptr, 65536, 2);
+        ptr += 65536;
+      }
+    }
+    const { traceback, size } = t.readSnapshot();
+    const bySite = new Map<number, number>();
+    for (let i = 0; i < size.length; i++) {
+      const site = siteOf(t, traceback[i]!).site;
+      bySite.set(site, (bySite.get(site) ?? 0) + estimatedBytes(size[i]!, INTERVAL));
+    }
+    // Site 1: 4 MiB over about 1024 traces of 16 B (σ ≈ 3%); site 2: 64 blocks, p = 1 − e^−16, exact.
+    expect(Math.abs(bySite.get(1)! / (4 << 20) - 1)).toBeLessThan(0.15);
+    expect(bySite.get(2)).toBe(64 * 65536);
+    expect(e.currentBytes()).toBe(bySite.get(1)! + bySite.get(2)!);
+  });
+
+  it('the same seed samples the same blocks; another seed, others', () => {
+    /** Which of 5000 blocks of 48 B were traced. */
+    const sampled = (seed: number): number[] => {
+      const t = TraceTable.create();
+      t.exports.start(1, 1024, seed);
+      for (let i = 0; i < 5000; i++) t.exports.alloc(1, 16 + i * 64, 48, 1);
+      return [...Array(5000).keys()].filter((i) => t.exports.lookup(1, 16 + i * 64) >= 0);
+    };
+    const a = sampled(11);
+    expect(a.length).toBeGreaterThan(150);
+    expect(sampled(11)).toEqual(a);
+    expect(sampled(12)).not.toEqual(a);
+  });
+
+  it('realloc moves a sampled trace, and a failed realloc keeps it', () => {
+    const t = TraceTable.create();
+    const e = t.exports;
+    e.start(1, 1024, 1);
+    e.alloc(1, 0x1000, 1 << 20, 1); // always sampled
+    e.realloc(1, 0x1000, 0, 1 << 21, 2); // failed: the old block stays
+    expect(e.lookup(1, 0x1000)).toBeGreaterThanOrEqual(0);
+    e.realloc(1, 0x1000, 0x400000, 1 << 21, 3); // moved and grown: always sampled again
+    expect(e.lookup(1, 0x1000)).toBe(-1);
+    expect(siteOf(t, e.lookup(1, 0x400000)).site).toBe(3);
+    expect(e.currentBytes()).toBe(1 << 21);
+    e.realloc(1, 0x400000, 0, 0, 4); // realloc(p, 0) frees
+    expect([e.traceCount(), e.currentBytes(), e.untracedFrees()]).toEqual([0, 0, 0]);
+  });
+
+  it('deep tracebacks of sampled blocks come from the shadow stack as when exact', () => {
+    const t = TraceTable.create();
+    const e = t.exports;
+    e.start(3, 1024, 1);
+    e.sp.value = 2;
+    e.put(1, 7, 1);
+    e.put(2, 7, 2);
+    e.alloc(7, 4096, 1 << 20, 9);
+    expect(t.traceback(e.lookup(7, 4096))).toEqual({ domain: 7, frames: [{ domain: 7, site: 1 }, { domain: 7, site: 2 }, { domain: 7, site: 9 }], totalNframe: 3 });
+    e.sp.value = 0;
+  });
+
+  it('an interval below one byte, NaN or Infinity means exact tracing', () => {
+    for (const interval of [0, 0.5, NaN, Infinity, undefined]) {
+      const t = TraceTable.create();
+      t.exports.start(1, interval, 1);
+      expect(t.exports.samplingInterval()).toBe(0);
+      for (let i = 0; i < 100; i++) t.exports.alloc(1, 16 + i * 16, 8, 1);
+      expect(t.exports.traceCount()).toBe(100);
+    }
   });
 });

@@ -15,8 +15,14 @@ export interface TraceTableExports {
   realloc(domain: number, oldPtr: number, newPtr: number, size: number, site: number): void;
 
   // Control.
-  /** 1 when tracing afterwards, 0 if the initial structures did not fit in memory. */
-  start(nframe: number): number;
+  /**
+   * 1 when tracing afterwards, 0 if the initial structures did not fit in memory.
+   * `samplingInterval` ≥ 1 traces a Poisson sample, one per that many bytes on
+   * average, drawn from `seed`; 0 (or absent) traces every allocation.
+   */
+  start(nframe: number, samplingInterval?: number, seed?: number): number;
+  /** The mean bytes between samples while sampling; 0 when tracing exactly or not tracing. */
+  samplingInterval(): number;
   stop(): void;
   isTracing(): number;
   clearTraces(): void;
