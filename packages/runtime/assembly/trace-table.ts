@@ -973,7 +973,7 @@ function applyReallocFrom(domain: u32, oldPtr: u32, site: u32, inPlace: bool): v
 // sampling heap profiler do). A block of s bytes is then traced with probability
 // p(s) = 1 − exp(−s / interval) and stands for 1/p(s) blocks and s/p(s) bytes:
 // estimates without bias, exact for blocks much larger than the interval. The
-// model weighs each trace the same way (model/sampling.ts), from its size alone,
+// model weighs each trace the same way (model/sample-weight.ts), from its size alone,
 // so the table stores nothing more.
 //
 // The cost of an unsampled alloc is a subtraction and a compare. A free must
@@ -1014,7 +1014,7 @@ function drawInterval(): f64 {
 
 /**
  * The bytes a traced block of `size` stands for: its size when tracing exactly;
- * when sampling, size / p(size), rounded to a byte (model/sampling.ts computes the same).
+ * when sampling, size / p(size), rounded to a byte (model/sample-weight.ts computes the same).
  */
 function bytesOf(size: u32): u64 {
   if (mode != SAMPLING || size == 0) return size;

@@ -14,6 +14,7 @@ export {
   getFreeErrors,
   getObjectTraceback,
   takeSnapshot,
+  getSamplingIntervalBytes,
   startSampling,
   stopSampling,
   takeSample,
@@ -24,6 +25,7 @@ export {
   traceImports,
   MAX_NFRAME,
   type FreeError,
+  type StartOptions,
 } from './tracemalloc.js';
 export { instantiateTraced, prepareModule, IMPORT_NAMESPACE, type InstrumentHook, type TracedInstance, type SideTable } from './link.js';
 export { install, type InstallOptions } from './install.js';

@@ -28,14 +28,44 @@ const sampler = new Sampler({
   },
 });
 
-export function start(nframe = 1): void {
+export interface StartOptions {
+  /**
+   * Trace a sample of the allocations instead of every one: each allocated byte is
+   * picked with probability 1/samplingIntervalBytes, and a block with a picked
+   * byte is traced (Poisson sampling by bytes, as Go, tcmalloc, heapprofd and V8's
+   * sampling heap profiler do). Sizes and counts (getTracedMemory, statistics,
+   * compareTo) become unbiased estimates; blocks much larger than the interval
+   * are always traced. Much cheaper for allocation-heavy programs. Untraced and
+   * double frees are not detected while sampling. 0 (the default): trace every
+   * allocation, exactly.
+   */
+  samplingIntervalBytes?: number;
+}
+
+/**
+ * Starts tracing allocations, with tracebacks of up to `nframe` frames (modules
+ * keep at most the frames they were instrumented with). As tracemalloc.start, a
+ * call while tracing changes nothing: stop() first to change the limit or the
+ * sampling.
+ */
+export function start(nframe = 1, options: StartOptions = {}): void {
   if (!Number.isInteger(nframe) || nframe < 1 || nframe > MAX_NFRAME) {
     throw new RangeError(`the number of frames must be in range [1; ${MAX_NFRAME}], got ${nframe}`);
   }
+  const interval = options.samplingIntervalBytes ?? 0;
+  if (!(interval === 0 || (typeof interval === 'number' && interval >= 1 && Number.isFinite(interval)))) {
+    throw new RangeError(`samplingIntervalBytes must be 0 (trace every allocation) or a number of bytes of at least 1, such as 4096; got ${String(interval)}`);
+  }
   if (isTracing()) return; // as tracemalloc: a second start() keeps the first limit
   tracebackLimit = nframe;
-  if (!core().exports.start(nframe)) throw new Error('wasm-tracemalloc: the trace table could not allocate its first page of memory');
+  const seed = (Math.random() * 0x1_0000_0000) >>> 0;
+  if (!core().exports.start(nframe, interval, seed)) throw new Error('wasm-tracemalloc: the trace table could not allocate its first page of memory');
   sampler.begin();
+}
+
+/** start()'s samplingIntervalBytes while tracing: 0 when every allocation is traced, or when not tracing. */
+export function getSamplingIntervalBytes(): number {
+  return core().exports.samplingInterval();
 }
 
 /**
@@ -222,6 +252,7 @@ export function takeSnapshot(): Snapshot {
   }
   const [current, peak] = getTracedMemory();
   const stats = getTracerStats();
+  const samplingIntervalBytes = getSamplingIntervalBytes();
   return new Snapshot({
     tracebackLimit,
     frames,
@@ -230,6 +261,7 @@ export function takeSnapshot(): Snapshot {
     domains: registry.all().map((d) => ({ id: d.id, name: d.name })),
     meta: { timestamp: Date.now(), current, peak, tracerBytes: stats.tracerBytes, lostTraces: stats.lostTraces, untracedFrees: stats.untracedFrees, doubleFrees: stats.doubleFrees },
     samples,
+    ...(samplingIntervalBytes > 0 && { samplingIntervalBytes }),
   });
 }
 

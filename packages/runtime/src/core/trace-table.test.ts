@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TraceTable, type TraceTableExports } from './trace-table.js';
 import { random } from '../model/seeded-random.test-helper.js';
-import { estimatedBytes, sampleProbability } from '../model/sampling.js';
+import { estimatedBytes, sampleProbability } from '../model/sample-weight.js';
 
 const PAGE = 65536;
 

@@ -7,6 +7,7 @@
  * through the integer key ids of the TracebackTable. The result is the same.
  */
 
+import { estimatedBytes, roundCounts, sampleWeight } from './sample-weight.js';
 import { describeValue, type SnapshotData } from './snapshot-data.js';
 import type { TracebackTable } from './traceback-table.js';
 
@@ -35,12 +36,29 @@ export function checkKeyType(keyType: unknown, cumulative: unknown): asserts key
   }
 }
 
-export function totalsPerTraceback(traces: SnapshotData['traces'], tracebackCount: number): TracebackTotals {
+/**
+ * Bytes and blocks per traceback index, of the traces with a non-zero entry in
+ * `only` (all when undefined). In a sampled snapshot
+ * (`samplingIntervalBytes` > 0) each trace adds what it stands for
+ * (sample-weight.ts): estimates, with counts rounded per traceback.
+ */
+export function totalsPerTraceback(traces: SnapshotData['traces'], tracebackCount: number, samplingIntervalBytes = 0, only?: Uint8Array): TracebackTotals {
   const size = new Float64Array(tracebackCount);
   const count = new Float64Array(tracebackCount);
   const tbOf = traces.traceback;
   const sizeOf = traces.size;
+  if (samplingIntervalBytes > 0) {
+    for (let i = 0; i < tbOf.length; i++) {
+      if (only !== undefined && only[i] === 0) continue;
+      const t = tbOf[i];
+      size[t] += estimatedBytes(sizeOf[i], samplingIntervalBytes);
+      count[t] += sampleWeight(sizeOf[i], samplingIntervalBytes);
+    }
+    roundCounts(count);
+    return { size, count };
+  }
   for (let i = 0; i < tbOf.length; i++) {
+    if (only !== undefined && only[i] === 0) continue;
     const t = tbOf[i];
     size[t] += sizeOf[i];
     count[t] += 1;

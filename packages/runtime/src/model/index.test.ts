@@ -23,6 +23,7 @@ describe('model index', () => {
       'crc32',
       'decodeSnapshot',
       'encodeSnapshot',
+      'estimatedBytes',
       'findSnapshotDataProblem',
       'fnmatch',
       'fnmatchToRegExp',
@@ -30,6 +31,8 @@ describe('model index', () => {
       'formatSize',
       'frameKey',
       'radixSortDescending',
+      'sampleProbability',
+      'sampleWeight',
       'validateSnapshotData',
     ]);
   });

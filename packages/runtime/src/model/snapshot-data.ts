@@ -74,6 +74,12 @@ export interface SnapshotData {
   meta?: SnapshotMeta;
   /** Memory over time up to this snapshot; its last sample is the snapshot's own. */
   samples?: SampleSeries;
+  /**
+   * Absent or 0: every block was traced. Otherwise the traces are a Poisson
+   * sample, one per this many bytes allocated on average, and each stands for
+   * more blocks and bytes than its own (sample-weight.ts). At least 1.
+   */
+  samplingIntervalBytes?: number;
 }
 
 /**
@@ -153,6 +159,10 @@ function check(data: SnapshotData, options: ValidateOptions): void {
     }
   }
   if (data.samples !== undefined) validateSamples(data.samples);
+  const interval = data.samplingIntervalBytes;
+  if (interval !== undefined && !(interval === 0 || (typeof interval === 'number' && interval >= 1 && Number.isFinite(interval)))) {
+    fail(`samplingIntervalBytes must be 0 (exact) or a finite number of bytes of at least 1, got ${describeValue(interval)}`);
+  }
 }
 
 function validateSamples(samples: SampleSeries): void {

@@ -164,15 +164,15 @@ describe('Snapshot.load rejects damaged files', () => {
   });
 
   it('rejects an unsupported version', () => {
-    const v3 = bytes.slice();
-    v3[8] = 3;
-    expect(loadError(v3).message).toBe(
-      'heap.wtmsnap is a wasm-tracemalloc snapshot of format version 3, but this build reads versions 1 to 2 only. ' +
+    const v4 = bytes.slice();
+    v4[8] = 4;
+    expect(loadError(v4).message).toBe(
+      'heap.wtmsnap is a wasm-tracemalloc snapshot of format version 4, but this build reads versions 1 to 3 only. ' +
         'Load it with the wasm-tracemalloc release that wrote it, or take the snapshot again with this one.',
     );
     const v0 = bytes.slice();
     v0[8] = 0;
-    expect(loadError(v0).message).toMatch(/format version 0, but this build reads versions 1 to 2 only/);
+    expect(loadError(v0).message).toMatch(/format version 0, but this build reads versions 1 to 3 only/);
   });
 
   it('rejects a file truncated anywhere, with expected and actual lengths', () => {
@@ -283,7 +283,7 @@ describe('snapshot file, version 2', () => {
   const header2 = (b: Uint8Array): Record<string, unknown> => JSON.parse(new TextDecoder().decode(b.subarray(40, 40 + u32(b, 12))));
 
   it('is what dump() writes: counts in the prefix, narrow columns, frames in the header, tracebacks as columns', () => {
-    expect(SNAPSHOT_FORMAT_VERSION).toBe(2);
+    expect(SNAPSHOT_FORMAT_VERSION).toBe(3);
     expect(new Snapshot(leaky()).dump()).toEqual(v2);
     expect(new TextDecoder().decode(v2.subarray(0, 8))).toBe(SNAPSHOT_MAGIC);
     expect(u32(v2, 8)).toBe(2);

@@ -33,6 +33,12 @@
  * took 19 MB, and its header parses in a few ms instead of 50-250 (50,000
  * traceback objects in JSON).
  *
+ * Version 3 is version 2 for a sampled snapshot (SnapshotData.samplingIntervalBytes
+ * > 0): the same layout, and the header has a member samplingIntervalBytes. Its
+ * traces are a sample that statistics must weigh (sample-weight.ts); a reader of
+ * version 2 would ignore the member and print the sample as exact sizes and
+ * counts, so a sampled snapshot gets a version such readers refuse, with advice.
+ *
  * Version 1 (still read; `encodeSnapshot(data, { version: 1 })` writes it):
  *
  *        0  8         magic "WTMSNAP\0"
@@ -59,8 +65,11 @@ import { crc32 } from './crc32.js';
 import { InvalidSnapshotError, describeValue, findSnapshotDataProblem, type SnapshotData, type TracebackData } from './snapshot-data.js';
 
 export const SNAPSHOT_MAGIC = 'WTMSNAP\0';
-/** The version encodeSnapshot writes; decodeSnapshot reads it and every older one. */
-export const SNAPSHOT_FORMAT_VERSION = 2;
+/**
+ * The newest version: encodeSnapshot writes it for sampled snapshots and 2 for
+ * exact ones (which every reader since version 2 reads); decodeSnapshot reads all.
+ */
+export const SNAPSHOT_FORMAT_VERSION = 3;
 
 const MAGIC = new TextEncoder().encode(SNAPSHOT_MAGIC);
 const PREFIX_BYTES_V1 = 24;
@@ -70,8 +79,11 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Options of encodeSnapshot. */
 export interface EncodeOptions {
-  /** Format version to write: 2 (the default) or 1, for readers older than version 2. */
-  version?: 1 | 2;
+  /**
+   * Format version to write: by default 2, or 3 for a sampled snapshot (the only
+   * version that can hold one); 1 for readers older than version 2.
+   */
+  version?: 1 | 2 | 3;
 }
 
 type Width = 1 | 2 | 4 | 8;
@@ -132,8 +144,16 @@ function uintWidth(max: number): Width {
 
 /** The bytes of a snapshot file. `data` must be valid (a Snapshot's data is). */
 export function encodeSnapshot(data: SnapshotData, options: EncodeOptions = {}): Uint8Array {
-  const version = options.version ?? SNAPSHOT_FORMAT_VERSION;
-  if (version !== 1 && version !== 2) throw new RangeError(`encodeSnapshot: cannot write format version ${describeValue(version)}; use 1 or 2`);
+  const interval = data.samplingIntervalBytes ?? 0;
+  const version = options.version ?? (interval > 0 ? 3 : 2);
+  if (version !== 1 && version !== 2 && version !== 3) throw new RangeError(`encodeSnapshot: cannot write format version ${describeValue(version)}; use 1, 2 or 3`);
+  if ((version === 3) !== interval > 0) {
+    throw new RangeError(
+      interval > 0
+        ? `encodeSnapshot: a sampled snapshot (one trace per ${interval} bytes) needs format version 3; readers of version ${version} would print its sample as exact sizes and counts`
+        : `encodeSnapshot: format version 3 is for sampled snapshots; write this exact one as version 2 (the default)`,
+    );
+  }
   const traceCount = data.traces.size.length;
   // Only the documented fields: the file holds nothing its reader does not check.
   const frames = data.frames.map(({ filename, lineno, function: fn, offset, source }) => ({ filename, lineno, function: fn, offset, source }));
@@ -205,13 +225,13 @@ export function encodeSnapshot(data: SnapshotData, options: EncodeOptions = {}):
     totalNframe: uintWidth(maxTotal),
     frame: uintWidth(maxFrame),
   };
-  const header = { tracebackLimit: data.tracebackLimit, traceCount, tracebackCount, frames, ...tail };
+  const header = { tracebackLimit: data.tracebackLimit, traceCount, tracebackCount, frames, ...tail, ...(version === 3 && { samplingIntervalBytes: interval }) };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const at = layoutV2(headerBytes.length, traceCount, tracebackCount, frameRefs, w);
   const out = new Uint8Array(at.total);
   const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
-  view.setUint32(8, 2, true);
+  view.setUint32(8, version, true);
   view.setUint32(12, headerBytes.length, true);
   view.setUint32(16, traceCount, true);
   view.setUint32(20, tracebackCount, true);
@@ -250,7 +270,7 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): Snapshot
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== 1 && version !== 2) {
+  if (version !== 1 && version !== 2 && version !== 3) {
     fail(
       `${source} is a wasm-tracemalloc snapshot of format version ${version}, but this build reads versions 1 to ${SNAPSHOT_FORMAT_VERSION} only. ` +
         `Load it with the wasm-tracemalloc release that wrote it, or take the snapshot again with this one.`,
@@ -268,7 +288,7 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): Snapshot
     counts = `${traceCount} traces and a ${headerLength}-byte header`;
   } else {
     if (bytes.length < PREFIX_BYTES_V2) {
-      fail(`${source} is truncated: it has ${bytes.length} bytes, fewer than the ${PREFIX_BYTES_V2 + CRC_BYTES} of the smallest version 2 snapshot. ${again}`);
+      fail(`${source} is truncated: it has ${bytes.length} bytes, fewer than the ${PREFIX_BYTES_V2 + CRC_BYTES} of the smallest version ${version} snapshot. ${again}`);
     }
     tracebackCount = view.getUint32(20, true);
     frameRefs = view.getUint32(24, true);
@@ -365,7 +385,11 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): Snapshot
     ...(h.domains !== undefined && { domains: h.domains }),
     ...(h.meta !== undefined && { meta: h.meta }),
     ...(h.samples !== undefined && { samples: h.samples }),
+    ...(version === 3 && { samplingIntervalBytes: h.samplingIntervalBytes }),
   } as SnapshotData;
+  if (version === 3 && !(typeof h.samplingIntervalBytes === 'number' && h.samplingIntervalBytes >= 1)) {
+    malformed(`a version 3 snapshot is sampled, but its samplingIntervalBytes is ${describeValue(h.samplingIntervalBytes)}`);
+  }
   const problem = findSnapshotDataProblem(data);
   if (problem !== undefined) {
     fail(`${source} is inconsistent: ${problem}. Its checksum is right, so the program that wrote it has a bug; take a new snapshot.`);

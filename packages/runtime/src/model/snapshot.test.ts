@@ -3,6 +3,7 @@ import { DomainFilter, Filter } from './filter.js';
 import { Snapshot } from './snapshot.js';
 import { SnapshotBuilder } from './snapshot-builder.js';
 import { InvalidSnapshotError, type FrameData, type SnapshotData } from './snapshot-data.js';
+import { encodeSnapshot } from './snapshot-file.js';
 import type { Statistic, StatisticDiff } from './statistic.js';
 
 type RawTrace = [domain: number, size: number, frames: Array<[string, number]>, totalNframe: number];
@@ -435,3 +436,64 @@ function synthetic(traces: number, tracebacks: number, frames: number): Snapshot
   }
   return { tracebackLimit: 8, frames: frameData, tracebacks: tracebackData, traces: { domain, size, traceback } };
 }
+
+describe('a sampled snapshot (samplingIntervalBytes)', () => {
+  const LEAK = { filename: 'leak.c', lineno: 14 };
+  const BIG = { filename: 'big.c', lineno: 3 };
+  const SMALL = { filename: 'small.c', lineno: 5 };
+  // One trace per 4096 bytes on average: 3 traces of 100 B, one of 1 MiB, two of 16 B.
+  const data = (): SnapshotData => ({
+    ...new SnapshotBuilder(1).addMany(3, 0, 100, [LEAK]).add(1, 1 << 20, [BIG]).addMany(2, 0, 16, [SMALL]).build({ domains: [{ id: 0, name: 'app.wasm' }, { id: 1, name: 'lib.wasm' }] }),
+    samplingIntervalBytes: 4096,
+  });
+  const sampled = new Snapshot(data());
+
+  it('weighs each trace by what it stands for: 100 B traces stand for 41.46 blocks, 1 MiB for itself', () => {
+    expect(sampled.samplingIntervalBytes).toBe(4096);
+    expect(sampled.length).toBe(6);
+    // p(100) = 1 − e^(−100/4096): 4146 B and 41.462 blocks per trace; p(16): 4104 B and 256.5 blocks.
+    expect(sampled.statistics('lineno').map(String)).toEqual([
+      'big.c:3: size=1024 KiB, count=1, average=1024 KiB',
+      'leak.c:14: size=12.1 KiB, count=124, average=100 B',
+      'small.c:5: size=8208 B, count=513, average=16 B',
+    ]);
+    expect(sampled.statistics('lineno').map((s) => [s.size, s.count])).toEqual([[1 << 20, 1], [3 * 4146, 124], [2 * 4104, 513]]);
+    // Each trace is still one real block.
+    expect(sampled.traces.map((t) => t.size)).toEqual([100, 100, 100, 1 << 20, 16, 16]);
+    expect(new Snapshot(data()).filterTraces([]).statistics('lineno').map(String)).toEqual(sampled.statistics('lineno').map(String));
+  });
+
+  it('filters and diffs on the estimates', () => {
+    const leak = sampled.filterTraces([new Filter(true, 'leak.c')]);
+    expect(leak.samplingIntervalBytes).toBe(4096);
+    expect(leak.statistics('filename').map(String)).toEqual(['leak.c:0: size=12.1 KiB, count=124, average=100 B']);
+    const app = sampled.filterTraces([new DomainFilter(true, 0)]);
+    expect(app.statistics('lineno').map((s) => [String(s.traceback), s.size, s.count])).toEqual([['leak.c:14', 12438, 124], ['small.c:5', 8208, 513]]);
+    expect(sampled.selectTraces(null, [0]).statistics('lineno').map((s) => [String(s.traceback), s.size, s.count])).toEqual([['leak.c:14', 12438, 124], ['small.c:5', 8208, 513]]);
+    expect(sampled.selectTraces(null, [0]).length).toBe(5);
+    expect(sampled.compareTo(app, 'lineno').map(String)).toEqual([
+      'big.c:3: size=1024 KiB (+1024 KiB), count=1 (+1), average=1024 KiB',
+      'leak.c:14: size=12.1 KiB (+0 B), count=124 (+0), average=100 B',
+      'small.c:5: size=8208 B (+0 B), count=513 (+0), average=16 B',
+    ]);
+  });
+
+  it('dumps as format version 3 and loads back with its interval', () => {
+    const bytes = sampled.dump();
+    expect(new DataView(bytes.buffer).getUint32(8, true)).toBe(3);
+    const back = Snapshot.load(bytes, 'sampled.wtmsnap');
+    expect(back.samplingIntervalBytes).toBe(4096);
+    expect(back.statistics('lineno').map(String)).toEqual(sampled.statistics('lineno').map(String));
+    // An exact snapshot stays version 2, which readers before sampling read.
+    expect(new DataView(fromPython([[0, 10, [['a.py', 2]], 1]]).dump().buffer).getUint32(8, true)).toBe(2);
+  });
+
+  it('refuses to pass a sample off as exact, or a bad interval', () => {
+    expect(() => encodeSnapshot(data(), { version: 2 })).toThrow(
+      'encodeSnapshot: a sampled snapshot (one trace per 4096 bytes) needs format version 3; readers of version 2 would print its sample as exact sizes and counts',
+    );
+    for (const bad of [0.5, -1, Infinity, NaN, '4096']) {
+      expect(() => new Snapshot({ ...data(), samplingIntervalBytes: bad as number })).toThrow(/samplingIntervalBytes must be 0 \(exact\) or a finite number of bytes of at least 1/);
+    }
+  });
+});

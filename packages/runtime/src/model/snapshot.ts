@@ -95,6 +95,17 @@ export class Snapshot {
     return this.data.meta ?? NO_META;
   }
 
+  /**
+   * 0 when every block was traced. Otherwise the snapshot holds a sample of the
+   * blocks, about one per this many bytes allocated (start()'s
+   * samplingIntervalBytes): each trace is one real block, and statistics,
+   * compareTo and the totals weigh it by what it stands for (sample-weight.ts),
+   * so their sizes and counts are estimates.
+   */
+  get samplingIntervalBytes(): number {
+    return this.data.samplingIntervalBytes ?? 0;
+  }
+
   /** Traced memory over time up to this snapshot (snapshot-data.ts), if the runtime sampled it. */
   get samples(): SampleSeries | undefined {
     return this.data.samples;
@@ -161,7 +172,7 @@ export class Snapshot {
 
   /** Bytes and blocks per traceback index (into data.tracebacks), computed once. Treat as read-only. */
   tracebackTotals(): TracebackTotals {
-    return (this.#totals ??= totalsPerTraceback(this.data.traces, this.#table.tracebackCount));
+    return (this.#totals ??= totalsPerTraceback(this.data.traces, this.#table.tracebackCount, this.samplingIntervalBytes));
   }
 
   /**
@@ -246,36 +257,44 @@ export class Snapshot {
     }
     const keep = tracebacks ?? new Uint8Array(count).fill(1);
     const wanted = domains === null ? null : new Set(domains);
-    const totals: TracebackTotals = { size: new Float64Array(count), count: new Float64Array(count) };
+    let totals: TracebackTotals;
     let kept = 0;
+    // With domains: which traces pass (the mask of tracebacks and the domains).
+    let passes: Uint8Array | undefined;
     if (wanted === null) {
       const all = this.tracebackTotals();
+      totals = { size: new Float64Array(count), count: new Float64Array(count) };
       for (let t = 0; t < count; t++) {
         if (keep[t] === 0) continue;
         totals.size[t] = all.size[t];
         kept += totals.count[t] = all.count[t];
       }
+      // Sampled, a count is an estimate, not the number of traces.
+      if (this.samplingIntervalBytes > 0) {
+        kept = 0;
+        for (let i = 0; i < traceback.length; i++) kept += keep[traceback[i]];
+      }
     } else {
+      passes = new Uint8Array(traceback.length);
       let lastDomain = -1;
       let lastWanted = false;
       for (let i = 0; i < traceback.length; i++) {
-        const t = traceback[i];
-        if (keep[t] === 0) continue;
+        if (keep[traceback[i]] === 0) continue;
         const d = domain[i];
         if (d !== lastDomain) {
           lastDomain = d;
           lastWanted = wanted.has(d);
         }
         if (!lastWanted) continue;
-        totals.size[t] += size[i];
-        totals.count[t]++;
+        passes[i] = 1;
         kept++;
       }
+      totals = totalsPerTraceback(this.data.traces, count, this.samplingIntervalBytes, passes);
     }
     const columns = (): SnapshotData['traces'] => {
       const out = { domain: new Uint32Array(kept), size: new Float64Array(kept), traceback: new Uint32Array(kept) };
       for (let i = 0, j = 0; j < kept; i++) {
-        if (keep[traceback[i]] === 0 || (wanted !== null && !wanted.has(domain[i]))) continue;
+        if (passes !== undefined ? passes[i] === 0 : keep[traceback[i]] === 0) continue;
         out.domain[j] = domain[i];
         out.size[j] = size[i];
         out.traceback[j++] = traceback[i];

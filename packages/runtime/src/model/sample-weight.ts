@@ -1,7 +1,7 @@
 /**
  * What a trace of a sampled snapshot stands for.
  *
- * start(nframe, { samplingInterval }) traces a sample of the blocks: each
+ * start(nframe, { samplingIntervalBytes }) traces a sample of the blocks: each
  * allocated byte is picked with probability 1/interval, and a block is traced
  * when one of its bytes is (Poisson sampling by bytes, as tcmalloc, Go, heapprofd
  * and V8's sampling heap profiler do). A block of s bytes is traced with
@@ -15,7 +15,7 @@
  * An interval of 0 means exact tracing: every weight is 1.
  */
 
-/** Probability that a block of `size` bytes is traced at `interval` (0: exact, always). */
+/** Probability that a block of `size` bytes is traced at `interval` bytes (0: exact, always). */
 export function sampleProbability(size: number, interval: number): number {
   if (interval <= 0) return 1;
   return -Math.expm1(-Math.max(size, 1) / interval);
@@ -30,4 +30,13 @@ export function sampleWeight(size: number, interval: number): number {
 export function estimatedBytes(size: number, interval: number): number {
   if (interval <= 0 || size === 0) return size;
   return Math.floor(size / sampleProbability(size, interval) + 0.5);
+}
+
+/**
+ * Rounds estimated block counts (sums of weights, one per traceback) to the
+ * whole numbers they estimate, so that they print and sort as counts do. Each
+ * stays at least 1: a weight is never below 1.
+ */
+export function roundCounts(count: Float64Array): void {
+  for (let t = 0; t < count.length; t++) count[t] = Math.round(count[t]);
 }
