@@ -1,10 +1,10 @@
-// The benchmark in a browser: node bench/browser.mjs [--browser chromium|firefox|webkit] [--rounds 15] [--workloads churn,sqljs,treesitter]
+// The benchmark in a browser: node bench/browser.mjs [--browser chromium|firefox|webkit] [--rounds 15] [--workloads churn,sqljs,treesitter] [--sample-bytes 4096]
 //
 // bench/run.mjs measures in Node 20. Web developers run Wasm in a browser, whose V8
 // is years newer: there the churn runs in about half the time, and the GC storm
 // that dilutes Node's ratio (see run.mjs) is gone. This runs run.mjs's workloads
 // in headless Chromium (Debian's, through puppeteer-core), one page per
-// workload, four modes interleaved round by round, each run a fresh instance with a
+// workload, five modes interleaved round by round, each run a fresh instance with a
 // fresh trace table, a full GC before each, medians. With --browser firefox, the same
 // in Debian's Firefox ESR (SpiderMonkey); with --browser webkit, in WebKitGTK's
 // MiniBrowser (JavaScriptCore, Safari's engine) over WebDriver. Neither offers a page
@@ -24,12 +24,15 @@
 //   traced    instrumented with maxFrames 1, start(1)
 //   deep1     instrumented with the default 128-frame shadow stack, start(1)
 //   deep16    the same, start(16)
+//   sampled   instrumented with maxFrames 1, start(1, { samplingIntervalBytes: 4096 })
+//             (--sample-bytes): one block per 4 KiB allocated on average
 //
 // The page links the trace table core (packages/runtime/dist/trace-table.wasm, the
 // bytes the runtime embeds) the way the runtime does: its exports are passed
 // straight in as the module's "wasm-tracemalloc" imports, so the hot path is the
 // runtime's. The JS API (snapshots, the sampler) is not on it and is left out.
-// Every traced churn must end with its 100,002 live blocks traced; every other
+// Every traced churn must end with its 100,002 live blocks traced (sampled: an
+// estimate of their 66,807,999 bytes within 10%); every other
 // traced run must have traced a peak of over 1 MB, and read (or parsed) what the
 // original did; at start(16) some live trace (the churn's blocks, sql.js's
 // leftovers, the parsed tree before it is freed) must have a deeper traceback.
@@ -47,21 +50,28 @@ import { sqlWork } from './sql-work.mjs';
 
 const require = createRequire(import.meta.url);
 const { values: args } = parseArgs({
-  options: { browser: { type: 'string', default: 'chromium' }, rounds: { type: 'string', default: '15' }, workloads: { type: 'string', default: 'churn,sqljs,treesitter' } },
+  options: {
+    browser: { type: 'string', default: 'chromium' },
+    rounds: { type: 'string', default: '15' },
+    workloads: { type: 'string', default: 'churn,sqljs,treesitter' },
+    'sample-bytes': { type: 'string', default: '4096' },
+  },
 });
 if (!['chromium', 'firefox', 'webkit'].includes(args.browser)) throw new Error(`--browser ${args.browser}: chromium, firefox or webkit`);
 const ROUNDS = Number(args.rounds);
 const b64 = (bytes) => Buffer.from(bytes).toString('base64');
 const core = b64(readFileSync(fileURLToPath(new URL('../packages/runtime/dist/trace-table.wasm', import.meta.url))));
 
-/** The four modes of a module: its bytes (base64) and the nframe to start with. */
+/** The five modes of a module: its bytes (base64), the nframe to start with, and the sampling interval. */
 function modesOf(original, source) {
   const deep = b64(instrument(original, { source }).bytes);
+  const traced = b64(instrument(original, { source, maxFrames: 1 }).bytes);
   return [
     { name: 'original', bytes: b64(original) },
-    { name: 'traced', bytes: b64(instrument(original, { source, maxFrames: 1 }).bytes), nframe: 1 },
+    { name: 'traced', bytes: traced, nframe: 1 },
     { name: 'deep1', bytes: deep, nframe: 1 },
     { name: 'deep16', bytes: deep, nframe: 16 },
+    { name: 'sampled', bytes: traced, nframe: 1, samplingIntervalBytes: Number(args['sample-bytes']) },
   ];
 }
 
@@ -167,7 +177,7 @@ async function measure(modes, coreBytes, rounds, workload, extra) {
       let traceImports;
       if (m.nframe) {
         table = (await WebAssembly.instantiate(coreModule, {})).exports;
-        if (!table.start(m.nframe)) throw new Error('the trace table could not start');
+        if (!table.start(m.nframe, m.samplingIntervalBytes ?? 0, (Math.random() * 2 ** 32) >>> 0)) throw new Error('the trace table could not start');
         const { alloc, free, realloc, put, sp, nframe } = table;
         traceImports = { domain: new WebAssembly.Global({ value: 'i32' }, 1), alloc, free, realloc, put, sp, nframe };
       }
@@ -176,7 +186,8 @@ async function measure(modes, coreBytes, rounds, workload, extra) {
       if (table) {
         const live = table.traceCount();
         const peak = table.peakBytes();
-        if (workload === 'churn' ? live !== 100002 : peak < 1e6) throw new Error(`${workload} ${m.name}: ${live} live traces at the end, peak ${peak} B`);
+        const churnOk = m.samplingIntervalBytes ? Math.abs(table.currentBytes() / 66807999 - 1) < 0.1 : live === 100002;
+        if (workload === 'churn' ? !churnOk : peak < 1e6) throw new Error(`${workload} ${m.name}: ${live} live traces at the end (${table.currentBytes()} B), peak ${peak} B`);
         // With nframe > 1, the shadow stack must show: some live trace has a deeper traceback.
         if (m.nframe > 1) {
           const at = table.snapshot() >>> 0;
@@ -193,7 +204,13 @@ async function measure(modes, coreBytes, rounds, workload, extra) {
   return { times, userAgent: navigator.userAgent };
 }
 
-const LABELS = { original: 'original', traced: 'traced (maxFrames 1, start(1))', deep1: 'shadow stack, start(1)', deep16: 'shadow stack, start(16)' };
+const LABELS = {
+  original: 'original',
+  traced: 'traced (maxFrames 1, start(1))',
+  deep1: 'shadow stack, start(1)',
+  deep16: 'shadow stack, start(16)',
+  sampled: `sampled (maxFrames 1, start(1), one per ${args['sample-bytes']} B)`,
+};
 
 /** A page of the WebKit session (it has one): what this script uses of puppeteer's Page. */
 const webKitPage = (session) => ({
@@ -238,7 +255,7 @@ try {
     } else {
       throw new Error(`unknown workload ${workload} (churn, sqljs, treesitter)`);
     }
-    const { times, userAgent } = await page.evaluate(measure, modes.map(({ name, bytes, nframe }) => ({ name, bytes, nframe })), core, ROUNDS, workload, extra);
+    const { times, userAgent } = await page.evaluate(measure, modes, core, ROUNDS, workload, extra);
     await page.close();
     await server?.close();
     const version = /(Chrome|Firefox)\/(\S+)/.exec(userAgent);

@@ -1,7 +1,8 @@
 // One measurement in a fresh process: node --expose-gc bench/workload.mjs WORKLOAD MODE
 //   WORKLOAD: churn | sqljs | treesitter
 //   MODE: original | traced (nframe 1) | deep1 / deep16 (shadow stack of 128 frames,
-//         start(1) / start(16)) | jshook
+//         start(1) / start(16)) | sampled (nframe 1, one sample per SAMPLE_BYTES
+//         bytes, default 4096) | jshook
 // Prints one JSON line: { ms, traces?, tracerBytes? }. Only the workload is timed:
 // reading, instrumenting, compiling and instantiating are not.
 //
@@ -18,8 +19,9 @@ import { sqlWork } from './sql-work.mjs';
 const require = createRequire(import.meta.url);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const [workload, mode] = process.argv.slice(2);
-const traced = mode === 'traced' || mode === 'deep1' || mode === 'deep16';
+const traced = mode === 'traced' || mode === 'deep1' || mode === 'deep16' || mode === 'sampled';
 const nframe = mode === 'deep16' ? 16 : 1;
+const startOptions = mode === 'sampled' ? { samplingIntervalBytes: Number(process.env.SAMPLE_BYTES ?? 4096) } : {};
 const maxFrames = mode.startsWith('deep') ? 128 : 1;
 
 /**
@@ -58,7 +60,7 @@ async function churn() {
   if (mode === 'original') {
     ({ instance } = await WebAssembly.instantiate(bytes, wasiImports));
   } else if (traced) {
-    tm.start(nframe);
+    tm.start(nframe, startOptions);
     ({ instance } = await tm.instantiate(bytes, wasiImports, { name: 'churn.wasm', maxFrames }));
   } else {
     hook = jsHookImports();
@@ -86,7 +88,7 @@ function hookGlue() {
   }
   if (traced) {
     tm.installNode({ maxFrames });
-    tm.start(nframe);
+    tm.start(nframe, startOptions);
     return undefined;
   }
   if (mode !== 'jshook') return undefined;
