@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WASI } from 'node:wasi';
 import { fileURLToPath } from 'node:url';
-import { instrument, instantiateTraced, start, stop, takeSnapshot, getTracedMemory, getTracerStats, Snapshot } from 'wasm-tracemalloc';
+import { instrument, instantiateTraced, start, stop, takeSnapshot, getTracedMemory, getTracerStats, formatSize, Snapshot } from 'wasm-tracemalloc';
 import { BUILDS, buildPath, functionIn, srcPath } from './fixtures/facts.js';
 
 const CLI = fileURLToPath(new URL('../packages/cli/bin/wasm-tracemalloc.js', import.meta.url));
@@ -90,6 +90,30 @@ describe('wasm-tracemalloc run', () => {
     // Without symbols: the function and the call's offset in the module.
     const none = cli(['run', buildPath('leak_cli.wasm'), '--key', 'traceback', '--symbols', 'none']);
     expect(none.stderr).toMatch(/^Top 1 tracebacks\n#1: size=97\.7 KiB, count=1000, average=100 B\n  File "leak_cli\.wasm", offset 0x[0-9a-f]+, in leak$/m);
+  });
+
+  it('--sampling-interval-bytes: a sample of the leak, its estimates said to be estimates', () => {
+    const file = join(tmp, 'sampled.wtmsnap');
+    // At one sample per 256 B, each 100 B block is traced with p = 1 − e^(−100/256) = 0.32:
+    // about 323 of the 1000, and the estimate's standard deviation is 4.6%.
+    const r = cli(['run', buildPath('leak_cli.wasm'), '--sampling-interval-bytes', '256', '--snapshot', file]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('done\n');
+    const snapshot = Snapshot.load(new Uint8Array(readFileSync(file)), file);
+    expect(snapshot.samplingIntervalBytes).toBe(256);
+    expect(snapshot.traces.every((t) => t.size === 100 && String(t.traceback) === `${srcPath('leak_cli.c')}:17`)).toBe(true);
+    const [stat] = snapshot.statistics('lineno');
+    expect(Math.abs(stat!.size / 100_000 - 1)).toBeLessThan(0.25);
+    expect(Math.abs(stat!.count / 1000 - 1)).toBeLessThan(0.25);
+    expect(r.stderr).toContain(
+      `\nnote: sampled, one trace per 256 B allocated on average: sizes and counts are estimates from ${snapshot.length} traces, and double or untraced frees are not detected\n`,
+    );
+    expect(r.stderr).toContain(`\n#1: ${stat}\n`);
+    expect(r.stderr).toContain(`\nTotal allocated size (estimated): ${formatSize(stat!.size)} in ${stat!.count} blocks\n`);
+    expect(cli(['run', buildPath('leak_cli.wasm'), '--sampling-interval-bytes', '4k'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('--sampling-interval-bytes must be a whole number of bytes, such as 4096 (0 traces every allocation), got "4k"'),
+    });
   });
 
   it('rejects bad options and missing files with a clear message', () => {
@@ -248,5 +272,11 @@ process.exitCode = 7;
     expect(sym.stderr).toContain('\n#1: /usr/src/rustc-1.63.0/library/alloc/src/alloc.rs:89: size=19.5 KiB, count=254, average=79 B\n');
     const tb = cli(['node', '--key', 'traceback', script]);
     expect(tb.stderr).toContain(`  File "${srcPath('lib_rs.rs')}", line 24\n    let p = unsafe { alloc(layout) }; // SITE alloc_block\n`);
+    // Sampled at one per 64 B: each 1000 B block is traced (p = 1 − e^−15.6) and counts exactly.
+    const sampled = cli(['node', '--top', '5', '--symbols', 'none', '--sampling-interval-bytes', '64', script]);
+    expect(sampled.status).toBe(7);
+    expect(sampled.stdout).toBe('blocks 250\n');
+    expect(sampled.stderr).toMatch(/^note: sampled, one trace per 64 B allocated on average: sizes and counts are estimates from \d+ traces/m);
+    expect(sampled.stderr).toMatch(/^#\d: lib_rs\.wasm#2:_ZN6lib_rs11alloc_block\w*\+0x[0-9a-f]+: size=4000 B, count=4, average=1000 B$/m);
   });
 });

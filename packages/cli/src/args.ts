@@ -38,6 +38,16 @@ export function maxFramesFor(nframe: number): number {
   return nframe > 1 ? SHADOW_FRAMES : 1;
 }
 
+/** --sampling-interval-bytes N: trace a sample, one block per N bytes allocated on average (0: every block). */
+export function samplingOption(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new UsageError(`--sampling-interval-bytes must be a whole number of bytes, such as 4096 (0 traces every allocation), got "${value}"`);
+  }
+  return n;
+}
+
 export type Symbols = 'embed' | 'side' | 'none';
 
 /** --symbols: where source frames go (default embed: in the site table). */
@@ -50,6 +60,7 @@ export function symbolsOption(value: string | undefined): Symbols {
 export const REPORT_OPTIONS = {
   symbols: { type: 'string' },
   nframe: { type: 'string' },
+  'sampling-interval-bytes': { type: 'string' },
   top: { type: 'string' },
   key: { type: 'string' },
   cumulative: { type: 'boolean' },

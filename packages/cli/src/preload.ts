@@ -16,7 +16,7 @@ install({
   instrument: instrumentHook({ alloc: config.alloc, maxFrames: maxFramesFor(config.nframe ?? 1), symbols: config.symbols, warn: (w) => err(`wasm-tracemalloc: warning: ${w}`) }),
   nameOf: wasmFileNames(),
 });
-start(config.nframe ?? 1);
+start(config.nframe ?? 1, { samplingIntervalBytes: config.samplingIntervalBytes ?? 0 });
 
 process.on('exit', () => {
   if (!isTracing()) return;

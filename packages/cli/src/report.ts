@@ -1,5 +1,6 @@
 // The report printed at exit and by `show`: tracemalloc's "display top" recipe,
-// with the peak first, and what the tracer could not see at the end.
+// with the peak first, and what the tracer could not see at the end. A sampled
+// snapshot's sizes and counts are estimates, and the report says so.
 
 import { formatSize, type Snapshot, type Statistic, type StatisticDiff } from '@wasm-tracemalloc/runtime/model';
 
@@ -31,9 +32,18 @@ export function formatTop(snapshot: Snapshot, opts: ReportOptions): string[] {
     lines.push(`${rest.length} other: size=${formatSize(size)}, count=${count}`);
   }
   const total = stats.reduce((n, s) => n + s.size, 0);
-  const count = opts.cumulative ? snapshot.length : stats.reduce((n, s) => n + s.count, 0);
-  lines.push(`Total allocated size: ${formatSize(total)} in ${count} blocks`);
+  const count = opts.cumulative ? blockCount(snapshot) : stats.reduce((n, s) => n + s.count, 0);
+  lines.push(`Total allocated size${estimated(snapshot)}: ${formatSize(total)} in ${count} blocks`);
   return lines;
+}
+
+/** Blocks in the snapshot: its traces, or what a sampled snapshot's traces stand for. */
+function blockCount(snapshot: Snapshot): number {
+  return snapshot.tracebackTotals().count.reduce((n, c) => n + c, 0);
+}
+
+function estimated(snapshot: Snapshot): string {
+  return snapshot.samplingIntervalBytes > 0 ? ' (estimated)' : '';
 }
 
 export function formatDiff(snapshot: Snapshot, old: Snapshot, opts: ReportOptions): string[] {
@@ -41,7 +51,7 @@ export function formatDiff(snapshot: Snapshot, old: Snapshot, opts: ReportOption
   const lines = [`Top ${Math.min(opts.top, diffs.length)} differences`];
   diffs.slice(0, opts.top).forEach((d, i) => lines.push(...statLines(i + 1, d, opts.key)));
   const net = diffs.reduce((n, d) => n + d.sizeDiff, 0);
-  lines.push(`Net change: ${formatSize(net, true)}`);
+  lines.push(`Net change${estimated(snapshot) || estimated(old)}: ${formatSize(net, true)}`);
   return lines;
 }
 
@@ -51,7 +61,14 @@ export function formatSummary(snapshot: Snapshot, label: string): string[] {
   const lines: string[] = [];
   const current = typeof m.current === 'number' ? m.current : snapshot.statistics('filename').reduce((n, s) => n + s.size, 0);
   const peak = typeof m.peak === 'number' ? `peak ${formatSize(m.peak)}, ` : '';
-  lines.push(`${label}: ${peak}current ${formatSize(current)} in ${snapshot.length} blocks` + (typeof m.tracerBytes === 'number' ? ` (tracer memory ${formatSize(m.tracerBytes)})` : ''));
+  lines.push(`${label}: ${peak}current ${formatSize(current)} in ${blockCount(snapshot)} blocks` + (typeof m.tracerBytes === 'number' ? ` (tracer memory ${formatSize(m.tracerBytes)})` : ''));
+  const interval = snapshot.samplingIntervalBytes;
+  if (interval > 0) {
+    lines.push(
+      `note: sampled, one trace per ${formatSize(interval)} allocated on average: sizes and counts are estimates from ${snapshot.length} traces, ` +
+        `and double or untraced frees are not detected`,
+    );
+  }
   if (m.lostTraces) lines.push(`warning: ${m.lostTraces} allocations could not be traced because the tracer ran out of memory; numbers are low by those blocks`);
   if (m.doubleFrees) lines.push(`warning: ${m.doubleFrees} double frees`);
   if (m.untracedFrees) lines.push(`note: ${m.untracedFrees} frees of blocks that were not traced (allocated before tracing started, or invalid pointers)`);

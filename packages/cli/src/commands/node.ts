@@ -5,12 +5,13 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parse, intOption, keyOption, symbolsOption, REPORT_OPTIONS, UsageError, type Symbols } from '../args.js';
+import { parse, intOption, keyOption, samplingOption, symbolsOption, REPORT_OPTIONS, UsageError, type Symbols } from '../args.js';
 
 export const PRELOAD_ENV = 'WASM_TRACEMALLOC_PRELOAD';
 
 export interface PreloadConfig {
   nframe: number;
+  samplingIntervalBytes: number;
   top: number;
   key: 'lineno' | 'filename' | 'traceback';
   cumulative: boolean;
@@ -20,11 +21,12 @@ export interface PreloadConfig {
 }
 
 export async function nodeCommand(argv: string[]): Promise<number> {
-  const scriptAt = argv.findIndex((a, i) => !a.startsWith('-') && !(i > 0 && /^--(nframe|top|key|snapshot|alloc|symbols)$/.test(argv[i - 1]!)));
-  if (scriptAt < 0) throw new UsageError('usage: wasm-tracemalloc node [--nframe N] [--top N] [--key K] [--snapshot FILE] [--symbols embed|side|none] SCRIPT [ARGS]');
+  const scriptAt = argv.findIndex((a, i) => !a.startsWith('-') && !(i > 0 && /^--(nframe|sampling-interval-bytes|top|key|snapshot|alloc|symbols)$/.test(argv[i - 1]!)));
+  if (scriptAt < 0) throw new UsageError('usage: wasm-tracemalloc node [--nframe N] [--sampling-interval-bytes N] [--top N] [--key K] [--snapshot FILE] [--symbols embed|side|none] SCRIPT [ARGS]');
   const { values } = parse(argv.slice(0, scriptAt), REPORT_OPTIONS);
   const config: PreloadConfig = {
     nframe: intOption(values.nframe, 'nframe', 1),
+    samplingIntervalBytes: samplingOption(values['sampling-interval-bytes']),
     top: intOption(values.top, 'top', 10),
     key: keyOption(values.key),
     cumulative: !!values.cumulative,

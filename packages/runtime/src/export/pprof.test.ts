@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { Snapshot, SnapshotBuilder, type FrameData } from '../model/index.js';
+import { DomainFilter, Snapshot, SnapshotBuilder, type FrameData } from '../model/index.js';
 import { decodePprof, gzipPprof, snapshotToPprof } from './pprof.js';
 
 const main: FrameData = { filename: 'main.c', lineno: 30, function: 'main' };
@@ -74,6 +74,17 @@ describe('snapshotToPprof', () => {
       { values: [1, 16], domain: 'domain=app.wasm', stack: ['util.c:7 util.c:7'] },
       { values: [1, 64], domain: 'domain=plugin.wasm', stack: appStack },
     ]);
+  });
+
+  it('writes a sampled snapshot’s estimates, with the sampling interval as the period', () => {
+    const exact = multiFrameSnapshot();
+    const sampled = new Snapshot({ ...exact.data, samplingIntervalBytes: 4096 });
+    const p = readable(snapshotToPprof(sampled));
+    expect(p.period).toBe(4096);
+    // Each 100 B trace stands for 41.46 blocks and 4146 B (1 − e^(−100/4096) sampled).
+    expect(p.samples).toContainEqual({ values: [83, 8292], domain: 'domain=app.wasm', stack: ['leak leak.wasm:0 @0x1bc', 'main main.c:30'] });
+    const app = sampled.filterTraces([new DomainFilter(true, 1)]).statistics('traceback');
+    expect(p.samples.filter((x) => x.domain === 'domain=app.wasm').map((x) => x.values)).toEqual(app.map((st) => [st.count, st.size]));
   });
 
   it('shares a Function between the lines of one function, and a Location between samples', () => {

@@ -11,7 +11,9 @@
  *   meta.timestamp (ms since the epoch) ──▶ time_nanos
  *
  * Sample types are `inuse_objects/count` and `inuse_space/bytes`, as in a Go heap
- * profile; both are exact, because a snapshot holds every live block. Go's
+ * profile; both are exact, because a snapshot holds every live block. A sampled
+ * snapshot's are the model's estimates (sample-weight.ts), already scaled as Go
+ * writes them, with `period` the sampling interval in bytes (1 when exact). Go's
  * `alloc_objects`/`alloc_space` are not written: a snapshot keeps no count of the
  * blocks allocated and since freed, and a made-up total would mislead.
  *
@@ -109,7 +111,7 @@ export function snapshotToPprof(snapshot: Snapshot, options: PprofOptions = {}):
     location: [...locations.values()],
     function: [...functions.values()],
     periodType: new ValueType({ type: strings.dedup('space'), unit: strings.dedup('bytes') }),
-    period: 1,
+    period: snapshot.samplingIntervalBytes || 1,
     timeNanos: typeof timestamp === 'number' ? millisToNanos(timestamp) : 0,
     // Also the last type, which is what tools take when they ignore this field
     // (or, like speedscope, read it as an index into sample_type).
