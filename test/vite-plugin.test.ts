@@ -38,7 +38,7 @@ function makeApp(): void {
   writeFileSync(join(APP, 'samples.html'), '<!doctype html><title>samples page</title><script type="module" src="/samples.js"></script>\n');
   writeFileSync(
     join(APP, 'samples.js'),
-    `import { getTracedMemory } from '@wasm-tracemalloc/runtime';
+    `import { getSamplingIntervalBytes, getTracedMemory } from '@wasm-tracemalloc/runtime';
 const module = await WebAssembly.compileStreaming(fetch('/leak.reactor.wasm'));
 const imports = {};
 for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
@@ -47,6 +47,7 @@ instance.exports._initialize();
 instance.exports.phase_leak_nodes();
 instance.exports.phase_churn();
 window.result = getTracedMemory();
+window.sampling = getSamplingIntervalBytes();
 document.body.dataset.done = 'true';
 `,
   );
@@ -120,12 +121,12 @@ describe('vite plugin', () => {
   let outside: string;
   const servers: Array<{ close(): Promise<void> }> = [];
 
-  const start = async (logger = recordingLogger(), cache = cacheDir) => {
+  const start = async (logger = recordingLogger(), cache = cacheDir, options: Parameters<typeof wasmTracemalloc>[0] = {}) => {
     const dev = await startDevServer(APP, {
       configFile: false,
       cacheDir: cache,
       customLogger: logger,
-      plugins: [wasmTracemalloc({ exclude: ['**/untraced/**'] })],
+      plugins: [wasmTracemalloc({ exclude: ['**/untraced/**'], ...options })],
     });
     servers.push(dev);
     return { ...dev, logger };
@@ -293,6 +294,27 @@ describe('vite plugin', () => {
       expect(await viewer.$eval('.empty-state h1', (el) => el.textContent)).toBe('Waiting for a snapshot');
       expect(errors).toEqual([]);
       await Promise.all([live.close(), page.close(), late.close(), viewer.close()]);
+    });
+
+    it('samplingIntervalBytes: every page starts sampled, and its 1000 × 100 B leak is estimated within 8%', async () => {
+      expect(() => wasmTracemalloc({ samplingIntervalBytes: -1 })).toThrow(
+        'wasmTracemalloc({ samplingIntervalBytes }): must be 0 (trace every allocation) or a number of bytes of at least 1, such as 4096; got -1',
+      );
+      const dev = await start(recordingLogger(), cacheDir, { samplingIntervalBytes: 64 });
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${dev.url}samples.html`);
+      await page.waitForSelector('body[data-done]', { timeout: 30_000 });
+      const { sampling, result } = await page.evaluate(() => {
+        const w = window as unknown as { sampling: number; result: number[] };
+        return { sampling: w.sampling, result: w.result };
+      });
+      expect(errors).toEqual([]);
+      expect(sampling).toBe(64);
+      // Each 100 B block is traced with p = 1 − e^(−100/64) = 0.79: the estimate's standard deviation is 1.6%.
+      expect(Math.abs(result[0]! / 100_000 - 1)).toBeLessThan(0.08);
+      await page.close();
     });
   });
 });

@@ -19,6 +19,8 @@ export interface TracingOptions {
   kind: TabKind;
   /** start(nframe): frames per traceback (1 unless the plugin instruments with maxFrames). */
   nframe: number;
+  /** start()'s samplingIntervalBytes: 0 traces every allocation. */
+  samplingIntervalBytes?: number;
 }
 
 /** A snapshot taken in this tab; `info` is set once the dev server has stored it. */
@@ -43,7 +45,7 @@ export function startTracing(channel: HotChannel | undefined, options: TracingOp
   started = true;
   kind = options.kind;
   install({ onModule: () => setTimeout(announce, 0) });
-  start(options.nframe);
+  start(options.nframe, { samplingIntervalBytes: options.samplingIntervalBytes ?? 0 });
   hot = channel;
   if (!hot) return;
   hot.on(SERVER_EVENT, onServerMessage);

@@ -23,7 +23,7 @@ import { createFilter, type FilterPattern, type Plugin, type ResolvedConfig, typ
 import { MOUNT } from '../protocol.js';
 import { endpoints } from './endpoints.js';
 import { InstrumentCache } from './instrument-cache.js';
-import { INJECTED, loadInjected, resolveInjected } from './injected-modules.js';
+import { INJECTED, loadInjected, resolveInjected, type StartSettings } from './injected-modules.js';
 import { LiveHub } from './live-hub.js';
 import { wasmFileOf } from './wasm-files.js';
 
@@ -36,6 +36,12 @@ export interface WasmTracemallocOptions {
   alloc?: string[];
   /** Frames of call path to record per allocation (shadow stack, 1 to 128), also the pages' start(maxFrames). Default 128; 1 records the allocation site only. */
   maxFrames?: number;
+  /**
+   * Trace a sample, one block per this many bytes allocated on average (the pages'
+   * start(nframe, { samplingIntervalBytes })): much cheaper for allocation-heavy
+   * apps, and sizes and counts become estimates. Default 0: every allocation.
+   */
+  samplingIntervalBytes?: number;
   /** Also trace `vite build` output (instrumented Wasm, the runtime in every page). Default false. */
   build?: boolean;
 }
@@ -47,6 +53,11 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
   if (!Number.isInteger(maxFrames) || maxFrames < 1 || maxFrames > 128) {
     throw new RangeError(`wasmTracemalloc({ maxFrames }): must be an integer from 1 to 128, got ${maxFrames}`);
   }
+  const samplingIntervalBytes = options.samplingIntervalBytes ?? 0;
+  if (!(samplingIntervalBytes === 0 || (typeof samplingIntervalBytes === 'number' && samplingIntervalBytes >= 1 && Number.isFinite(samplingIntervalBytes)))) {
+    throw new RangeError(`wasmTracemalloc({ samplingIntervalBytes }): must be 0 (trace every allocation) or a number of bytes of at least 1, such as 4096; got ${String(samplingIntervalBytes)}`);
+  }
+  const startWith = { nframe: maxFrames, samplingIntervalBytes };
   let config: ResolvedConfig;
   let cache: InstrumentCache;
   let traced: (file: string) => boolean;
@@ -96,7 +107,7 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
       // Worker bundles are built with worker.plugins only (not this plugin's instance).
       const userWorkerPlugins = user.worker?.plugins;
       patch.worker = {
-        plugins: (...args: unknown[]) => [...((userWorkerPlugins as ((...a: unknown[]) => unknown[]) | undefined)?.(...args) ?? []), workerEntryPlugin(maxFrames, workerAssetSources)] as never,
+        plugins: (...args: unknown[]) => [...((userWorkerPlugins as ((...a: unknown[]) => unknown[]) | undefined)?.(...args) ?? []), workerEntryPlugin(startWith, workerAssetSources)] as never,
       };
       return patch;
     },
@@ -112,7 +123,7 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
     },
 
     load(id) {
-      return loadInjected(id, { nframe: maxFrames, serve: config.command === 'serve' });
+      return loadInjected(id, { ...startWith, serve: config.command === 'serve' });
     },
 
     transformIndexHtml: {
@@ -180,7 +191,7 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
  * In each worker bundle of a build, the worker's entry imports worker.js first. (The
  * worker's `.wasm` assets reach the page's bundle, where generateBundle traces them.)
  */
-function workerEntryPlugin(nframe: number, assetSources: Map<string, string>): Plugin {
+function workerEntryPlugin(startWith: StartSettings, assetSources: Map<string, string>): Plugin {
   let entries = new Set<string>();
   return {
     name: 'wasm-tracemalloc:worker',
@@ -190,7 +201,7 @@ function workerEntryPlugin(nframe: number, assetSources: Map<string, string>): P
       return null;
     },
     resolveId: (source) => resolveInjected(source),
-    load: (id) => loadInjected(id, { nframe, serve: false }),
+    load: (id) => loadInjected(id, { ...startWith, serve: false }),
     transform(code, id) {
       if (entries.has(id.split('?')[0])) return { code: `import "/${INJECTED.worker}";${code}`, map: null };
       return undefined;

@@ -34,8 +34,13 @@ export function resolveInjected(source: string): string | undefined {
   return undefined;
 }
 
-export interface InjectedSettings {
+/** What every page and worker passes to start(). */
+export interface StartSettings {
   nframe: number;
+  samplingIntervalBytes: number;
+}
+
+export interface InjectedSettings extends StartSettings {
   /** Under the dev server: the live protocol runs over import.meta.hot. */
   serve: boolean;
 }
@@ -48,7 +53,7 @@ export function loadInjected(id: string, settings: InjectedSettings): string | u
   switch (name) {
     case 'page':
     case 'worker':
-      return `import { startTracing } from ${from('tracing.js')};\nstartTracing(${hot}, { kind: ${JSON.stringify(name)}, nframe: ${settings.nframe} });\n`;
+      return `import { startTracing } from ${from('tracing.js')};\nstartTracing(${hot}, { kind: ${JSON.stringify(name)}, nframe: ${settings.nframe}, samplingIntervalBytes: ${settings.samplingIntervalBytes} });\n`;
     case 'viewerChannel':
       return `import { exposeLiveChannel } from ${from('live-channel.js')};\nexposeLiveChannel(${hot});\n`;
     case 'livePage':
