@@ -1,5 +1,5 @@
 // The benchmark: node bench/run.mjs [--rounds N] [--workloads churn,sqljs,treesitter]
-// (npm run bench sets everything up)
+// (npm run bench sets everything up; SAMPLE_BYTES=N sets the sampled mode's interval, default 4096)
 // Every (workload, mode) pair is measured ROUNDS times (default 9), each in a fresh
 // process, with the modes interleaved so that machine noise hits them alike; the
 // JS-hook baseline, 20-70x slower, only min(ROUNDS, 3) times. Reported numbers are
@@ -22,7 +22,8 @@ buildChurn();
 const measure = (workload, mode, flags = []) =>
   JSON.parse(execFileSync(process.execPath, ['--no-warnings', '--expose-gc', ...flags, `${here}workload.mjs`, workload, mode], { encoding: 'utf8' }).trim().split('\n').pop());
 
-const modes = ['original', 'traced', 'deep1', 'deep16', 'jshook'];
+const modes = ['original', 'traced', 'deep1', 'deep16', 'sampled', 'jshook'];
+const sampleBytes = Number(process.env.SAMPLE_BYTES ?? 4096);
 const results = {};
 const only = process.argv.includes('--workloads') ? process.argv[process.argv.indexOf('--workloads') + 1].split(',') : undefined;
 for (const workload of ['churn', 'sqljs', 'treesitter'].filter((w) => !only || only.includes(w))) {
@@ -39,9 +40,9 @@ for (const workload of ['churn', 'sqljs', 'treesitter'].filter((w) => !only || o
 // within a few percent, and the ratio is the stricter one (the GC's time no longer
 // dilutes it).
 if (results.churn) {
-  const runs = { original: [], traced: [] };
-  for (let r = 0; r < rounds; r++) for (const mode of ['original', 'traced']) runs[mode].push(measure('churn', mode, ['--single-threaded-gc']));
-  results.churnSingleThreadedGc = { ms: { original: median(runs.original.map((x) => x.ms)), traced: median(runs.traced.map((x) => x.ms)) }, runs };
+  const runs = { original: [], traced: [], sampled: [] };
+  for (let r = 0; r < rounds; r++) for (const mode of Object.keys(runs)) runs[mode].push(measure('churn', mode, ['--single-threaded-gc']));
+  results.churnSingleThreadedGc = { ms: Object.fromEntries(Object.entries(runs).map(([mode, xs]) => [mode, median(xs.map((x) => x.ms))])), runs };
 }
 
 const row = (name, w) => {
@@ -78,9 +79,18 @@ const table = [
     return `| ${w} | ${ms.original.toFixed(1)} ms | ${ms.deep1.toFixed(1)} ms | **${(ms.deep1 / ms.original).toFixed(2)}×** | ${ms.deep16.toFixed(1)} ms | **${(ms.deep16 / ms.original).toFixed(2)}×** |`;
   }),
   '',
+  `Sampled tracing (\`start(1, { samplingIntervalBytes: ${sampleBytes} })\`, allocation sites only; sizes and counts are estimates):`,
+  '',
+  '| workload | original | sampled | ratio | exact (traced) | ratio |',
+  '|---|---|---|---|---|---|',
+  ...['churn', 'sqljs', 'treesitter'].filter((w) => results[w]).map((w) => {
+    const { ms } = results[w];
+    return `| ${w} | ${ms.original.toFixed(1)} ms | ${ms.sampled.toFixed(1)} ms | **${(ms.sampled / ms.original).toFixed(2)}×** | ${ms.traced.toFixed(1)} ms | ${(ms.traced / ms.original).toFixed(2)}× |`;
+  }),
+  '',
   results.churn ? `Churn spread over the ${rounds} processes: original ${spread('churn', 'original')}, traced ${spread('churn', 'traced')}.` : undefined,
   results.churnSingleThreadedGc
-    ? `Churn with \`node --single-threaded-gc\`: original ${results.churnSingleThreadedGc.ms.original.toFixed(1)} ms (${spread('churnSingleThreadedGc', 'original')}), traced ${results.churnSingleThreadedGc.ms.traced.toFixed(1)} ms (${spread('churnSingleThreadedGc', 'traced')}): **${(results.churnSingleThreadedGc.ms.traced / results.churnSingleThreadedGc.ms.original).toFixed(2)}×**.`
+    ? `Churn with \`node --single-threaded-gc\`: original ${results.churnSingleThreadedGc.ms.original.toFixed(1)} ms (${spread('churnSingleThreadedGc', 'original')}), traced ${results.churnSingleThreadedGc.ms.traced.toFixed(1)} ms (${spread('churnSingleThreadedGc', 'traced')}): **${(results.churnSingleThreadedGc.ms.traced / results.churnSingleThreadedGc.ms.original).toFixed(2)}×**; sampled ${results.churnSingleThreadedGc.ms.sampled.toFixed(1)} ms (${spread('churnSingleThreadedGc', 'sampled')}): **${(results.churnSingleThreadedGc.ms.sampled / results.churnSingleThreadedGc.ms.original).toFixed(2)}×**.`
     : undefined,
   '',
   churnTraced ? `Tracer memory per live allocation (churn, ${churnTraced.traces} live traces): ${perTrace.toFixed(1)} B (getTracemallocMemory() = ${churnTraced.tracerBytes} B).` : undefined,
