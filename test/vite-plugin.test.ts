@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM, launchChromium, startDevServer, type Browser, type Logger } from '../packages/vite-plugin/harness/e2e.mjs';
 import wasmTracemalloc from '../packages/vite-plugin/dist/node/index.js';
+import { formatSize } from '../packages/runtime/dist/model/index.js';
 
 const require = createRequire(import.meta.url);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -314,7 +315,17 @@ describe('vite plugin', () => {
       expect(sampling).toBe(64);
       // Each 100 B block is traced with p = 1 − e^(−100/64) = 0.79: the estimate's standard deviation is 1.6%.
       expect(Math.abs(result[0]! / 100_000 - 1)).toBeLessThan(0.08);
-      await page.close();
+      // The live page marks the tab's numbers as estimates.
+      const live = await browser.newPage();
+      await live.goto(`${dev.url}__wasm-tracemalloc/live/`);
+      const tab = await live.waitForSelector(`.tab[data-current="${result[0]}"]`, { timeout: 10_000 });
+      expect(
+        await tab!.evaluate((el) => ({
+          current: el.querySelector('.current')?.textContent,
+          sampled: el.querySelector('.sampled')?.textContent,
+        })),
+      ).toEqual({ current: `≈ ${formatSize(result[0]!)}`, sampled: 'sampled, one per 64 B' });
+      await Promise.all([page.close(), live.close()]);
     });
   });
 });

@@ -53,6 +53,8 @@ export interface TabInfo {
   url: string;
   /** Names of the traced modules instantiated so far, one per domain ("profiles.wasm"). */
   modules: string[];
+  /** The tab's start() samplingIntervalBytes: 0 or absent when it traces every allocation; else its numbers are estimates. */
+  samplingIntervalBytes?: number;
   /** The latest sample, if any. */
   last?: MemorySample;
 }

@@ -116,6 +116,7 @@ function tabRow(tab: TabInfo, channel: LiveChannel): TabRow {
   const modules = el('span', { class: 'modules' });
   const current = el('span', { class: 'current' });
   const peak = el('span', { class: 'peak' });
+  const sampled = el('span', { class: 'sampled' });
   const chart = el('span', { class: 'chart-box' });
   const button = el('button', { class: 'take-snapshot', type: 'button' }, 'Take snapshot');
   button.addEventListener('click', () => channel.takeSnapshot(tab.id));
@@ -123,7 +124,7 @@ function tabRow(tab: TabInfo, channel: LiveChannel): TabRow {
     'div',
     { class: 'tab', 'data-tab': tab.id, 'data-kind': tab.kind },
     el('div', { class: 'who' }, el('span', { class: `kind ${tab.kind}` }, tab.kind), label, modules),
-    el('div', { class: 'memory' }, current, peak),
+    el('div', { class: 'memory' }, current, peak, sampled),
     chart,
     button,
   );
@@ -134,8 +135,13 @@ function tabRow(tab: TabInfo, channel: LiveChannel): TabRow {
       modules.textContent = t.modules.length ? t.modules.join(', ') : 'no traced module yet';
       // The highest of the samples shown: exact, since each sample's peak is the highest since the one before.
       const highest = list.reduce((m, s) => Math.max(m, s.peak), t.last?.peak ?? 0);
-      current.textContent = t.last ? formatSize(t.last.current) : '–';
-      peak.textContent = t.last ? `peak ${formatSize(highest)}` : '';
+      // A sampled tab's numbers are estimates (start()'s samplingIntervalBytes).
+      const interval = t.samplingIntervalBytes ?? 0;
+      const about = interval > 0 ? '≈ ' : '';
+      current.textContent = t.last ? `${about}${formatSize(t.last.current)}` : '–';
+      peak.textContent = t.last ? `peak ${about}${formatSize(highest)}` : '';
+      sampled.textContent = interval > 0 ? `sampled, one per ${formatSize(interval)}` : '';
+      sampled.title = interval > 0 ? `Traced as a sample, one block per ${formatSize(interval)} allocated on average: sizes are estimates` : '';
       peak.title = 'The highest traced size over the samples shown';
       button.title = `Snapshot ${t.label} now`;
       button.toggleAttribute('disabled', t.modules.length === 0);

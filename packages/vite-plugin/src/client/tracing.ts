@@ -6,7 +6,7 @@
  * No tracing logic of its own: everything it reports comes from the runtime's API.
  */
 
-import { getDomains, getSamples, getTracedMemory, install, isTracing, onSample, start, takeSnapshot as runtimeSnapshot, type Snapshot } from '@wasm-tracemalloc/runtime';
+import { getDomains, getSamples, getSamplingIntervalBytes, getTracedMemory, install, isTracing, onSample, start, takeSnapshot as runtimeSnapshot, type Snapshot } from '@wasm-tracemalloc/runtime';
 import { CLIENT_EVENT, SAMPLE_BATCH_MS, SERVER_EVENT, type ClientMessage, type MemorySample, type ServerMessage, type SnapshotInfo, type TabKind } from '../protocol.js';
 
 /** The part of Vite's `import.meta.hot` used here (undefined in a build). */
@@ -102,7 +102,8 @@ function announce(): void {
   if (!hot) return;
   const modules = getDomains().map((d) => d.name);
   announcedModules = modules.length;
-  send({ type: 'tab', tab: { id: tabId, kind, label: label(), url: location.href, modules } });
+  const samplingIntervalBytes = getSamplingIntervalBytes();
+  send({ type: 'tab', tab: { id: tabId, kind, label: label(), url: location.href, modules, ...(samplingIntervalBytes > 0 && { samplingIntervalBytes }) } });
 }
 
 let batch: MemorySample[] = [];

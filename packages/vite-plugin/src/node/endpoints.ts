@@ -148,7 +148,7 @@ code { font: 12.5px ui-monospace, monospace; }
 .kind { font-size: 11px; text-transform: uppercase; letter-spacing: .05em; padding: 1px 6px; border-radius: 4px; background: #e0e7ff; color: #3730a3; }
 .kind.worker { background: #dcfce7; color: #166534; }
 .modules { color: var(--muted); font-family: ui-monospace, monospace; font-size: 12.5px; flex-basis: 100%; }
-.memory { text-align: right; font-variant-numeric: tabular-nums; } .memory .current { display: block; font-size: 16px; font-weight: 600; } .memory .peak { color: var(--muted); font-size: 12px; }
+.memory { text-align: right; font-variant-numeric: tabular-nums; } .memory .current { display: block; font-size: 16px; font-weight: 600; } .memory .peak { color: var(--muted); font-size: 12px; } .memory .sampled { display: block; color: #b45309; font-size: 11.5px; }
 .chart { display: block; width: 240px; height: 44px; } .chart .current { fill: none; stroke: var(--accent); stroke-width: 1.5; }
 .chart .peak { fill: none; stroke: #d97706; stroke-width: 1; stroke-dasharray: 3 2; } .chart .max { fill: var(--muted); font-size: 9px; }
 button { font: inherit; padding: 6px 12px; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; }

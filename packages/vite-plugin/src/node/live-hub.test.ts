@@ -66,6 +66,17 @@ describe('LiveHub', () => {
     expect(hub.tabs).toEqual([]);
   });
 
+  it("passes on a sampled tab's interval, and drops one that is not a number of bytes", () => {
+    const { ws, page } = setUp();
+    const tab = { id: 't2', kind: 'worker', label: 'worker', url: 'http://localhost:5173/w.js', modules: [] };
+    ws.receive(page, { type: 'tab', tab: { ...tab, samplingIntervalBytes: 4096 } });
+    expect(ws.broadcast.at(-1)).toEqual({ type: 'tab', tab: { ...tab, samplingIntervalBytes: 4096 } });
+    for (const bad of [0, -1, 'x', Infinity]) {
+      ws.receive(page, { type: 'tab', tab: { ...tab, samplingIntervalBytes: bad } } as never);
+      expect(ws.broadcast.at(-1)).toEqual({ type: 'tab', tab });
+    }
+  });
+
   it('keeps the latest SAMPLE_HISTORY samples of each tab for later subscribers, cleaned, and forgets them with the tab', () => {
     const { ws, page } = setUp();
     const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ timestamp: from + i, current: from + i, peak: from + i + 7, traces: 1 }));

@@ -78,6 +78,7 @@ export class LiveHub {
           label: text(t.label, 200),
           url: text(t.url, 2000),
           modules: Array.isArray(t.modules) ? t.modules.slice(0, 1000).map((m) => text(m, 200)) : [],
+          ...(typeof t.samplingIntervalBytes === 'number' && t.samplingIntervalBytes >= 1 && Number.isFinite(t.samplingIntervalBytes) && { samplingIntervalBytes: t.samplingIntervalBytes }),
           last: this.#tabs.get(t.id)?.last,
         };
         this.#tabs.set(tab.id, tab);
