@@ -6,7 +6,7 @@ import { TraceTable } from './core/trace-table.js';
 import { DomainRegistry, type Domain } from './domains.js';
 import { decodeSiteTable, SITE_SECTION, type SiteTable } from './site-table.js';
 import { customSections } from './wasm-sections.js';
-import { Snapshot, Traceback, Frame, type FrameData, type SampleSeries, type TracebackData } from './model/index.js';
+import { Snapshot, Traceback, Frame, isSamplingInterval, type FrameData, type SampleSeries, type TracebackData } from './model/index.js';
 import { Sampler, type MemorySample } from './samples.js';
 
 /** tracemalloc's limit; modules keep at most 128 frames of shadow stack (MAX_SHADOW_FRAMES). */
@@ -53,7 +53,7 @@ export function start(nframe = 1, options: StartOptions = {}): void {
     throw new RangeError(`the number of frames must be in range [1; ${MAX_NFRAME}], got ${nframe}`);
   }
   const interval = options.samplingIntervalBytes ?? 0;
-  if (!(interval === 0 || (typeof interval === 'number' && interval >= 1 && Number.isFinite(interval)))) {
+  if (interval !== 0 && !isSamplingInterval(interval)) {
     throw new RangeError(`samplingIntervalBytes must be 0 (trace every allocation) or a number of bytes of at least 1, such as 4096; got ${String(interval)}`);
   }
   if (isTracing()) return; // as tracemalloc: a second start() keeps the first limit

@@ -30,6 +30,7 @@ describe('model index', () => {
       'formatFixed',
       'formatSize',
       'frameKey',
+      'isSamplingInterval',
       'radixSortDescending',
       'sampleProbability',
       'sampleWeight',

@@ -14,7 +14,7 @@ export { radixSortDescending } from './radix-sort.js';
 export { Frame, UNKNOWN_FRAME, compareCodePoints, frameKey } from './frame.js';
 export type { KeyType } from './group-by.js';
 export { Snapshot } from './snapshot.js';
-export { estimatedBytes, sampleProbability, sampleWeight } from './sample-weight.js';
+export { estimatedBytes, isSamplingInterval, sampleProbability, sampleWeight } from './sample-weight.js';
 export type { GroupSource, RowTracebacks, StatisticTable } from './statistic-table.js';
 export type { TracebackTotals } from './group-by.js';
 export { SnapshotBuilder } from './snapshot-builder.js';

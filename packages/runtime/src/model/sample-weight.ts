@@ -15,6 +15,11 @@
  * An interval of 0 means exact tracing: every weight is 1.
  */
 
+/** A sampling interval: a finite number of bytes, at least 1 (0, exact tracing, is not one). */
+export function isSamplingInterval(value: unknown): value is number {
+  return typeof value === 'number' && value >= 1 && Number.isFinite(value);
+}
+
 /** Probability that a block of `size` bytes is traced at `interval` bytes (0: exact, always). */
 export function sampleProbability(size: number, interval: number): number {
   if (interval <= 0) return 1;

@@ -11,6 +11,8 @@
  * A Snapshot takes ownership of its SnapshotData: do not mutate it afterwards.
  */
 
+import { isSamplingInterval } from './sample-weight.js';
+
 export interface FrameData {
   filename: string;
   /** 1-based source line, or 0 when unknown (then `function` and `offset` identify the call site). */
@@ -160,7 +162,7 @@ function check(data: SnapshotData, options: ValidateOptions): void {
   }
   if (data.samples !== undefined) validateSamples(data.samples);
   const interval = data.samplingIntervalBytes;
-  if (interval !== undefined && !(interval === 0 || (typeof interval === 'number' && interval >= 1 && Number.isFinite(interval)))) {
+  if (interval !== undefined && interval !== 0 && !isSamplingInterval(interval)) {
     fail(`samplingIntervalBytes must be 0 (exact) or a finite number of bytes of at least 1, got ${describeValue(interval)}`);
   }
 }

@@ -62,6 +62,7 @@
  */
 
 import { crc32 } from './crc32.js';
+import { isSamplingInterval } from './sample-weight.js';
 import { InvalidSnapshotError, describeValue, findSnapshotDataProblem, type SnapshotData, type TracebackData } from './snapshot-data.js';
 
 export const SNAPSHOT_MAGIC = 'WTMSNAP\0';
@@ -387,7 +388,7 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): Snapshot
     ...(h.samples !== undefined && { samples: h.samples }),
     ...(version === 3 && { samplingIntervalBytes: h.samplingIntervalBytes }),
   } as SnapshotData;
-  if (version === 3 && !(typeof h.samplingIntervalBytes === 'number' && h.samplingIntervalBytes >= 1)) {
+  if (version === 3 && !isSamplingInterval(h.samplingIntervalBytes)) {
     malformed(`a version 3 snapshot is sampled, but its samplingIntervalBytes is ${describeValue(h.samplingIntervalBytes)}`);
   }
   const problem = findSnapshotDataProblem(data);

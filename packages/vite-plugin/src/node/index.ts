@@ -20,6 +20,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { createFilter, type FilterPattern, type Plugin, type ResolvedConfig, type UserConfig, type ViteDevServer } from 'vite';
+import { isSamplingInterval } from '@wasm-tracemalloc/runtime/model';
 import { MOUNT } from '../protocol.js';
 import { endpoints } from './endpoints.js';
 import { InstrumentCache } from './instrument-cache.js';
@@ -54,7 +55,7 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
     throw new RangeError(`wasmTracemalloc({ maxFrames }): must be an integer from 1 to 128, got ${maxFrames}`);
   }
   const samplingIntervalBytes = options.samplingIntervalBytes ?? 0;
-  if (!(samplingIntervalBytes === 0 || (typeof samplingIntervalBytes === 'number' && samplingIntervalBytes >= 1 && Number.isFinite(samplingIntervalBytes)))) {
+  if (samplingIntervalBytes !== 0 && !isSamplingInterval(samplingIntervalBytes)) {
     throw new RangeError(`wasmTracemalloc({ samplingIntervalBytes }): must be 0 (trace every allocation) or a number of bytes of at least 1, such as 4096; got ${String(samplingIntervalBytes)}`);
   }
   const startWith = { nframe: maxFrames, samplingIntervalBytes };

@@ -68,7 +68,7 @@ describe('LiveHub', () => {
 
   it("passes on a sampled tab's interval, and drops one that is not a number of bytes", () => {
     const { ws, page } = setUp();
-    const tab = { id: 't2', kind: 'worker', label: 'worker', url: 'http://localhost:5173/w.js', modules: [] };
+    const tab = { id: 't2', kind: 'worker' as const, label: 'worker', url: 'http://localhost:5173/w.js', modules: [] };
     ws.receive(page, { type: 'tab', tab: { ...tab, samplingIntervalBytes: 4096 } });
     expect(ws.broadcast.at(-1)).toEqual({ type: 'tab', tab: { ...tab, samplingIntervalBytes: 4096 } });
     for (const bad of [0, -1, 'x', Infinity]) {

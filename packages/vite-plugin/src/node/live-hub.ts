@@ -6,7 +6,7 @@
  */
 
 import type { WebSocketClient, WebSocketServer } from 'vite';
-import { SNAPSHOT_MAGIC } from '@wasm-tracemalloc/runtime/model';
+import { SNAPSHOT_MAGIC, isSamplingInterval } from '@wasm-tracemalloc/runtime/model';
 import { CLIENT_EVENT, SAMPLE_HISTORY, SERVER_EVENT, type ClientMessage, type MemorySample, type ServerMessage, type SnapshotInfo, type TabInfo } from '../protocol.js';
 
 /** Kept snapshots: the oldest go first beyond either limit. */
@@ -78,7 +78,7 @@ export class LiveHub {
           label: text(t.label, 200),
           url: text(t.url, 2000),
           modules: Array.isArray(t.modules) ? t.modules.slice(0, 1000).map((m) => text(m, 200)) : [],
-          ...(typeof t.samplingIntervalBytes === 'number' && t.samplingIntervalBytes >= 1 && Number.isFinite(t.samplingIntervalBytes) && { samplingIntervalBytes: t.samplingIntervalBytes }),
+          ...(isSamplingInterval(t.samplingIntervalBytes) && { samplingIntervalBytes: t.samplingIntervalBytes }),
           last: this.#tabs.get(t.id)?.last,
         };
         this.#tabs.set(tab.id, tab);
