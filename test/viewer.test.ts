@@ -9,12 +9,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { DomainFilter, Filter, Snapshot } from '@wasm-tracemalloc/runtime/model';
+import { DomainFilter, Filter, Snapshot, formatSize } from '@wasm-tracemalloc/runtime/model';
 import { decodePprof } from '@wasm-tracemalloc/runtime/pprof';
 import { hasWebKit, webKitSession } from './webkit-session.js';
 import { BROWSERS, ensureViewerBuilt, serveViewer, type Browser, type BrowserContext, type Page } from '../packages/viewer/harness/browser.mjs';
 import { afterTable, errors, panelFrames, rows, screenshot as saveScreenshot, SCREENSHOTS, summaryCards, waitForTable } from './viewer/page.js';
-import { fileKeepsSource, makeViewerFixtures, type ViewerFixtures } from './viewer/snapshots.js';
+import { SAMPLED, fileKeepsSource, makeViewerFixtures, type ViewerFixtures } from './viewer/snapshots.js';
 
 // Frames are whatever the runtime makes of the fixtures: `leak.wasm:leak_nodes+0x284`
 // today, `…/leak.c:14` once symbolized. Expectations come from the model.
@@ -433,6 +433,66 @@ for (const engine of BROWSERS) describe.skipIf(!existsSync(engine.executable))(`
     expect(values.reduce((n, v) => n + v[0], 0)).toBe(1010);
     await page.close();
     await context.close();
+  });
+
+  it('a sampled snapshot says so: the notice, estimated blocks from its sampled traces, frees not detected; 1 MiB blocks count exactly; exact ones have no notice', async () => {
+    const count = (n: number) => n.toLocaleString('en-US');
+    const snap = load(fx.sampled);
+    expect(snap.samplingIntervalBytes).toBe(SAMPLED.interval);
+    // What the page must show is the model's estimate: the sizes and counts of statistics().
+    const stats = snap.statistics('filename');
+    const blocks = stats.reduce((n, st) => n + st.count, 0);
+    const bytes = stats.reduce((n, st) => n + st.size, 0);
+    const traces = snap.length;
+    expect(traces).toBeLessThan(blocks);
+    // The truth is 8 + 4000 blocks. The 100 B blocks' estimate is 41.46 × a Binomial(4000, 2.41%)
+    // number of traces: its standard deviation is about 400 blocks, and ±1600 (4 sd) fails about
+    // once in 15,000 runs. The 1 MiB blocks are always traced and count exactly (below).
+    expect(Math.abs(blocks - (SAMPLED.big.count + SAMPLED.small.count))).toBeLessThan(1600);
+
+    const page = await open(`?url=${url(fx.sampled)}`);
+    await waitForTable(page);
+    expect(await page.$eval('.sampling-notice', (el) => el.textContent)).toBe('Sampled: one trace per 4096 B allocated — sizes and counts are estimates');
+    const cards = await summaryCards(page);
+    expect(cards).toMatchObject({ Current: `≈${formatSize(snap.meta.current as number)}`, Blocks: `≈${count(blocks)}`, 'Untraced frees': '–', 'Double frees': '–' });
+    const titles = await page.$$eval('.summary .card', (els) => Object.fromEntries(els.map((el) => [(el as HTMLElement).dataset.card!, (el as HTMLElement).title])));
+    expect(titles.Blocks).toBe(`Live blocks, estimated from ${count(traces)} sampled traces (one trace per 4096 B allocated): each counts as the blocks it stands for`);
+    expect(titles['Untraced frees']).toMatch(/\. Not detected while sampling: /);
+    expect(titles['Double frees']).toMatch(/\. Not detected while sampling: /);
+    expect((await rows(page)).map((r) => r.text)).toEqual(snap.statistics('lineno').map(String));
+    const status = async () => (await page.$eval('.status-text', (el) => el.textContent ?? '')).split(' · ');
+    expect((await status()).slice(0, 2)).toEqual([`≈${formatSize(bytes)} in ≈${count(blocks)} blocks (estimated from ${count(traces)} sampled traces)`, '1 row']);
+    expect(await page.$eval('select[aria-label="Snapshot"] option', (el) => el.textContent)).toContain(`#1 sampled.wtmsnap · ≈${formatSize(bytes)} (sampled)`);
+    await page.waitForSelector('.traceback-panel .hint.sampled');
+    expect(await page.$eval('.traceback-panel .hint.sampled', (el) => el.textContent)).toBe('Sampled: one trace per 4096 B allocated — sizes and counts are estimates.');
+    // The tracer's samples count sampled traces, not blocks.
+    await page.click('.timeline-samples summary');
+    await page.waitForSelector('.timeline-table th');
+    expect(await page.$$eval('.timeline-table th', (els) => els.map((e) => e.textContent))).toEqual(['time', 'current', 'peak since previous', 'sampled traces']);
+    await screenshot(page, 'sampled');
+
+    // Only the 1 MiB blocks' instance: each stands for itself, exact.
+    expect(await page.$$eval('.domains label.domain', (els) => els.map((e) => e.textContent))).toEqual([SAMPLED.big.domain, SAMPLED.small.domain]);
+    await afterTable(page, () => page.click('.domains label.domain:nth-of-type(2) input'));
+    expect((await rows(page)).map((r) => [r.size, r.count, r.average])).toEqual([['8192 KiB', '8', '1024 KiB']]);
+    expect((await status()).slice(0, 3)).toEqual(['≈8192 KiB in ≈8 blocks (estimated from 8 sampled traces)', '1 row', `filtered from ≈${formatSize(bytes)} in ≈${count(blocks)} blocks`]);
+
+    // Compared with an exact snapshot, either way round; an exact snapshot alone has no notice.
+    const notice = async (query: string) => {
+      await page.goto(`${server.url}?url=${url(fx.sampled)}&url=${url(fx.series[1])}${query}`, { waitUntil: 'domcontentloaded' });
+      await waitForTable(page);
+      return page.$eval('.summary-area', (el) => el.querySelector('.sampling-notice')?.textContent ?? null);
+    };
+    expect(await notice('&snap=0&base=1')).toBe("Sampled: one trace per 4096 B allocated in this snapshot; the base is exact — this snapshot's sizes and counts, and the differences, are estimates");
+    expect((await summaryCards(page)).Blocks).toBe(`≈${count(blocks)}`);
+    await screenshot(page, 'sampled-compare');
+    expect(await notice('&snap=1&base=0')).toBe("Sampled: one trace per 4096 B allocated in the base; this snapshot is exact — the base's sizes and counts, and the differences, are estimates");
+    expect(await summaryCards(page)).toMatchObject({ Blocks: '1,010', 'Untraced frees': '0', 'Double frees': '0' });
+    expect(await notice('&snap=1')).toBeNull();
+    expect(await summaryCards(page)).toMatchObject({ Blocks: '1,010', 'Untraced frees': '0', 'Double frees': '0' });
+    expect(await page.$eval('.status-text', (el) => el.textContent)).toMatch(/^107 KiB in 1,010 blocks · \d+ rows · /);
+    expect(await errors(page)).toEqual([]);
+    await page.close();
   });
 
   it('has a dark theme', async () => {

@@ -324,8 +324,16 @@ describe('vite plugin', () => {
           current: el.querySelector('.current')?.textContent,
           sampled: el.querySelector('.sampled')?.textContent,
         })),
-      ).toEqual({ current: `≈ ${formatSize(result[0]!)}`, sampled: 'sampled, one per 64 B' });
-      await Promise.all([page.close(), live.close()]);
+      ).toEqual({ current: `≈${formatSize(result[0]!)}`, sampled: 'sampled, one per 64 B' });
+      // So does the viewer's live bar.
+      const viewer = await browser.newPage();
+      await viewer.goto(`${dev.url}__wasm-tracemalloc/`);
+      const bar = await viewer.waitForSelector(`.live-tab[data-current="${result[0]}"]`, { timeout: 10_000 });
+      expect(await bar!.$eval('.live-current', (el) => [el.textContent, (el as HTMLElement).title])).toEqual([
+        `≈${formatSize(result[0]!)}`,
+        `${result[0]} B traced now (an estimate: the tab traces a sample, one block per 64 B allocated)`,
+      ]);
+      await Promise.all([page.close(), live.close(), viewer.close()]);
     });
   });
 });

@@ -30,7 +30,21 @@ export interface ViewerFixtures {
   garbage: string;
   /** 100,000 sites, one block each: the table must stay virtualized. */
   wide: string;
+  /**
+   * A sampled snapshot (format version 3): lib_rs.wasm traced with
+   * start(1, { samplingIntervalBytes: SAMPLED.interval }), one instance holding
+   * SAMPLED.big blocks of 1 MiB (each one traced for sure, standing for itself:
+   * exact), another SAMPLED.small blocks of 100 B (a random sample of them).
+   */
+  sampled: string;
 }
+
+/** What the sampled snapshot's program holds: the truth its estimates are of. */
+export const SAMPLED = {
+  interval: 4096,
+  big: { domain: 'big_blocks.wasm', count: 8, size: 1 << 20 },
+  small: { domain: 'small_blocks.wasm', count: 4000, size: 100 },
+} as const;
 
 const devNull = openSync('/dev/null', 'w');
 
@@ -104,7 +118,18 @@ export async function makeViewerFixtures(dir: string): Promise<ViewerFixtures> {
   const wide = join(dir, 'wide.wtmsnap');
   writeFileSync(wide, encodeSnapshot(wideSnapshot(100_000)));
 
-  return { dir, leakCli, leakCliReportLine: reportLine, series, hostile, hostileNames, corrupt, garbage, wide };
+  // 6. Sampled: one trace per 4096 B allocated on average, in two instances of lib_rs.wasm.
+  const sampled = join(dir, 'sampled.wtmsnap');
+  tm.start(1, { samplingIntervalBytes: SAMPLED.interval });
+  for (const { domain, count, size } of [SAMPLED.big, SAMPLED.small]) {
+    const lib = await tm.instantiate(readFileSync(buildPath('lib_rs.wasm')), {}, { name: domain, maxFrames: 1 });
+    const kept = (lib.instance.exports as Record<string, (...a: number[]) => number>).alloc_blocks!(count, size);
+    if (kept !== count) throw new Error(`${domain}: alloc_blocks(${count}, ${size}) kept ${kept}`);
+  }
+  writeFileSync(sampled, tm.takeSnapshot().dump());
+  tm.stop();
+
+  return { dir, leakCli, leakCliReportLine: reportLine, series, hostile, hostileNames, corrupt, garbage, wide, sampled };
 }
 
 /** `sites` call sites in one function of wide.wasm, site i holding one block of i + 1 bytes. */

@@ -424,6 +424,7 @@ export class App {
         timestamp: num(x.summary.meta.timestamp),
         current: num(x.summary.meta.current) ?? x.summary.size,
         peak: num(x.summary.meta.peak),
+        ...(x.summary.samplingIntervalBytes > 0 && { samplingIntervalBytes: x.summary.samplingIntervalBytes }),
         // A snapshot of a tab still streaming sits on that tab's live line: its own samples are the same.
         samples: x.input.live !== undefined && this.#liveSeries.has(x.input.live.tab) ? undefined : x.summary.samples,
         label: x.summary.domains.map((d) => d.name).join(', '),
@@ -539,10 +540,14 @@ export class App {
     const t = model.total;
     const n = model.size.length;
     const rows = `${formatCount(n)} ${n === 1 ? 'row' : 'rows'}`;
-    let text = `${formatSize(t.size)} in ${formatCount(t.count)} ${t.count === 1 ? 'block' : 'blocks'} · ${rows}`;
+    // Sampled (t.traces is set), sizes and counts are estimates: "≈", and from how many traces.
+    const about = t.traces === undefined ? '' : '≈';
+    let text = `${about}${formatSize(t.size)} in ${about}${formatCount(t.count)} ${t.count === 1 ? 'block' : 'blocks'}`;
+    if (t.traces !== undefined) text += ` (estimated from ${formatCount(t.traces)} sampled ${t.traces === 1 ? 'trace' : 'traces'})`;
+    text += ` · ${rows}`;
     if (model.compare && t.baseSize !== undefined) text += ` · ${formatSize(t.size - t.baseSize, true)} since the base`;
     const all = this.#snapshots[this.#state.snapshot].summary;
-    if (t.count !== all.traces) text += ` · filtered from ${formatSize(all.size)} in ${formatCount(all.traces)} blocks`;
+    if ((t.traces ?? t.count) !== all.traces) text += ` · filtered from ${about}${formatSize(all.size)} in ${about}${formatCount(all.blocks)} blocks`;
     this.#status.textContent = `${text} · ${formatMs(ms)}`;
   }
 

@@ -28,6 +28,8 @@ export interface LiveTab {
   url: string;
   /** Traced modules instantiated so far, one per domain. */
   modules: string[];
+  /** Set when the tab traces a sample (start()'s samplingIntervalBytes): its sizes are estimates. */
+  samplingIntervalBytes?: number;
   last?: LiveSample;
 }
 

@@ -177,6 +177,88 @@ describe('Analysis', () => {
     }
   });
 
+  describe('a sampled snapshot (samplingIntervalBytes 4096)', () => {
+    const LEAK_C = { filename: 'leak.c', lineno: 14 };
+    const BIG_C = { filename: 'big.c', lineno: 3 };
+    const SMALL_C = { filename: 'small.c', lineno: 5 };
+    const domains = [{ id: 0, name: 'app.wasm' }, { id: 1, name: 'lib.wasm' }];
+    // 3 traces of 100 B stand for 3 × 4146 B and round(3 × 41.462) = 124 blocks; 1 MiB for itself;
+    // 2 × 16 B for 2 × 4104 B and round(2 × 256.5) = 513 blocks.
+    const sampledData = () => ({
+      ...new SnapshotBuilder(1).addMany(3, 0, 100, [LEAK_C]).add(1, 1 << 20, [BIG_C]).addMany(2, 0, 16, [SMALL_C]).build({ domains }),
+      samplingIntervalBytes: 4096,
+    });
+    const exactData = () => new SnapshotBuilder(1).addMany(3, 0, 100, [LEAK_C]).add(1, 1 << 20, [BIG_C]).build({ domains });
+    const sampledSelection = (patch: Partial<TraceSelection> = {}) => sel({ snapshot: 1, ...patch });
+
+    it('summarizes with the estimates: blocks and bytes the traces stand for, per domain too, and the interval', () => {
+      const a = new Analysis();
+      const s = a.add(1, sampledData(), 'sampled.wtmsnap');
+      expect(s.samplingIntervalBytes).toBe(4096);
+      expect(s.traces).toBe(6);
+      expect(s.blocks).toBe(124 + 1 + 513);
+      expect(s.size).toBe(3 * 4146 + (1 << 20) + 2 * 4104);
+      // The estimate is what statistics('filename') adds up.
+      const model = new Snapshot(sampledData());
+      expect(s.blocks).toBe(model.statistics('filename').reduce((n, st) => n + st.count, 0));
+      expect(s.size).toBe(model.statistics('filename').reduce((n, st) => n + st.size, 0));
+      expect(s.domains).toEqual([
+        { id: 0, name: 'app.wasm', size: 3 * 4146 + 2 * 4104, count: 124 + 513, traces: 5 },
+        { id: 1, name: 'lib.wasm', size: 1 << 20, count: 1, traces: 1 },
+      ]);
+      // Read from a file (format version 3): the same.
+      const loaded = a.load(2, model.dump(), 'sampled.wtmsnap');
+      expect({ ...loaded, loadMs: 0 }).toEqual(s);
+    });
+
+    it('an exact snapshot: interval 0, blocks are the traces, domains without sampled traces', () => {
+      const s = new Analysis().add(1, exactData(), 'exact.wtmsnap');
+      expect([s.samplingIntervalBytes, s.traces, s.blocks, s.size]).toEqual([0, 4, 4, 300 + (1 << 20)]);
+      expect(s.domains).toEqual([
+        { id: 0, name: 'app.wasm', size: 300, count: 3 },
+        { id: 1, name: 'lib.wasm', size: 1 << 20, count: 1 },
+      ]);
+      expect(new Analysis().add(1, exactData(), 'exact.wtmsnap')).not.toHaveProperty('domains.0.traces');
+    });
+
+    it('tables total the estimates and say how many sampled traces they stand on, filtered too', () => {
+      const a = new Analysis();
+      a.add(1, sampledData(), 'sampled.wtmsnap');
+      const t = a.table({ selection: sampledSelection(), keyType: 'lineno', cumulative: false });
+      expect(unpackStrings(t.keys)).toEqual(['big.c:3', 'leak.c:14', 'small.c:5']);
+      expect(Array.from(t.size)).toEqual([1 << 20, 12438, 8208]);
+      expect(Array.from(t.count)).toEqual([1, 124, 513]);
+      expect(t.total).toEqual({ size: 1069222, count: 638, traces: 6 });
+      expect(a.table({ selection: sampledSelection({ domains: [1] }), keyType: 'lineno', cumulative: false }).total).toEqual({ size: 1 << 20, count: 1, traces: 1 });
+      expect(a.table({ selection: sampledSelection({ include: ['leak.c'] }), keyType: 'filename', cumulative: false }).total).toEqual({ size: 12438, count: 124, traces: 3 });
+      // A sampled snapshot compared with an exact base: the totals of each side.
+      a.add(2, exactData(), 'exact.wtmsnap');
+      const d = a.table({ selection: sampledSelection({ base: 2 }), keyType: 'lineno', cumulative: false });
+      expect(d.total).toEqual({ size: 1069222, count: 638, traces: 6, baseSize: 300 + (1 << 20), baseCount: 4 });
+      expect(unpackStrings(d.keys)).toEqual(['leak.c:14', 'small.c:5', 'big.c:3']);
+      expect(Array.from(d.countDiff!)).toEqual([121, 513, 0]);
+    });
+
+    it('details and JSON exports carry the interval of a sampled side', () => {
+      const a = new Analysis();
+      a.add(1, sampledData(), 'sampled.wtmsnap');
+      a.add(2, exactData(), 'exact.wtmsnap');
+      const q = { selection: sampledSelection(), keyType: 'lineno' as const, cumulative: false };
+      const d = a.detail(q, 1);
+      expect(d.line).toBe('leak.c:14: size=12.1 KiB, count=124, average=100 B');
+      expect(d.tracebacks.map((tb) => [tb.size, tb.count])).toEqual([[12438, 124]]);
+      expect(d.samplingIntervalBytes).toBe(4096);
+      expect(a.detail({ ...q, selection: sampledSelection({ snapshot: 2 }) }, 0)).not.toHaveProperty('samplingIntervalBytes');
+      const json = JSON.parse(a.exportJson(q, 'size'));
+      expect(json).toMatchObject({ samplingIntervalBytes: 4096, total: { size: 1069222, count: 638, traces: 6 } });
+      expect(json).not.toHaveProperty('baseSamplingIntervalBytes');
+      const mixed = JSON.parse(a.exportJson({ ...q, selection: sampledSelection({ snapshot: 2, base: 1 }) }, 'size'));
+      expect(mixed.baseSamplingIntervalBytes).toBe(4096);
+      expect(mixed).not.toHaveProperty('samplingIntervalBytes');
+      expect(JSON.parse(a.exportJson({ ...q, selection: sampledSelection({ snapshot: 2 }) }, 'size'))).not.toHaveProperty('samplingIntervalBytes');
+    });
+  });
+
   it('flame trees equal a Map-based trie on random paths (preorder, heaviest first, ties first seen)', () => {
     let seed = 5;
     const r = (n: number): number => {

@@ -26,15 +26,32 @@ import type { FrameRef, KeyType, SortKey, TraceSelection } from './view-state.js
 export interface DomainSummary {
   id: number;
   name: string;
+  /** Bytes and blocks of the domain's traces: estimates when the snapshot is sampled. */
   size: number;
   count: number;
+  /** Sampled traces of the domain: only in a sampled snapshot, where `count` is an estimate. */
+  traces?: number;
 }
 
 /** What the viewer shows of a loaded snapshot before any query. */
 export interface SnapshotSummary {
   name: string;
+  /** Traces in the snapshot (Snapshot.length): every live block, or when sampled the sampled ones. */
   traces: number;
+  /**
+   * Live blocks: `traces` when exact; when sampled, the estimate (the sum of the
+   * counts of statistics('filename'): each traceback's estimate, rounded).
+   */
+  blocks: number;
+  /** Bytes of the traces; when sampled, the bytes they stand for (an estimate). */
   size: number;
+  /**
+   * 0 when every allocation was traced; else the snapshot is a sample, about one
+   * trace per this many bytes allocated (Snapshot.samplingIntervalBytes), and
+   * `size`, `blocks`, the domains' totals and meta.current / meta.peak are
+   * estimates (meta.untracedFrees and meta.doubleFrees are not measured).
+   */
+  samplingIntervalBytes: number;
   /** Distinct tracebacks (allocation sites, or call paths with nframe > 1). */
   tracebacks: number;
   tracebackLimit: number;
@@ -70,6 +87,8 @@ export interface DetailModel {
   tracebacks: DetailTraceback[];
   /** How many distinct tracebacks the group has. */
   tracebackCount: number;
+  /** Set when the tracebacks come from a sampled snapshot: sizes and counts are estimates. */
+  samplingIntervalBytes?: number;
 }
 
 export const DETAIL_LIMIT = 20;
@@ -153,7 +172,8 @@ export class Analysis {
       const frames = list.map((f) => frameViewOf(data, f, sources.get(f < keys.length ? keys[f] : UNKNOWN_KEY))).reverse();
       tracebacks.push({ size: group.size[k], count: group.count[k], totalNframe: tb.totalNframe, frames });
     }
-    return { line: rowText(model, row), from, tracebacks, tracebackCount: group.index.length };
+    const interval = snapshot.samplingIntervalBytes;
+    return { line: rowText(model, row), from, tracebacks, tracebackCount: group.index.length, ...(interval > 0 && { samplingIntervalBytes: interval }) };
   }
 
   /**
@@ -250,6 +270,10 @@ export class Analysis {
       return row;
     });
     const sel = q.selection;
+    // A sampled side's sizes and counts are estimates: the file says so.
+    const intervalOf = (id: number) => this.#snapshots.get(id)?.samplingIntervalBytes ?? 0;
+    const interval = intervalOf(sel.snapshot);
+    const baseInterval = sel.base === null ? 0 : intervalOf(sel.base);
     const out = {
       format: 'wasm-tracemalloc view',
       version: 1,
@@ -260,6 +284,8 @@ export class Analysis {
       sort,
       filters: { include: sel.include, exclude: sel.exclude, allFrames: sel.allFrames, domains: sel.domains, focus: sel.focus },
       total: model.total,
+      ...(interval > 0 && { samplingIntervalBytes: interval }),
+      ...(baseInterval > 0 && { baseSamplingIntervalBytes: baseInterval }),
       rows,
     };
     return JSON.stringify(out, null, 1);
@@ -398,10 +424,25 @@ function summarize(snapshot: Snapshot, name: string): SnapshotSummary {
     s.count += i - from;
     total += bytes;
   }
+  let blocks = size.length;
+  const interval = snapshot.samplingIntervalBytes;
+  if (interval > 0) {
+    // Sampled: what the traces stand for, as the tables count it (per traceback, rounded).
+    ({ size: total, count: blocks } = totals(snapshot));
+    const domains = [...byDomain.values()];
+    for (const d of domains) {
+      d.traces = d.count;
+      const own = domains.length === 1 ? { size: total, count: blocks } : totals(snapshot.selectTraces(null, [d.id]));
+      d.size = own.size;
+      d.count = own.count;
+    }
+  }
   return {
     name,
     traces: size.length,
+    blocks,
     size: total,
+    samplingIntervalBytes: interval,
     tracebacks: snapshot.data.tracebacks.length,
     tracebackLimit: snapshot.tracebackLimit,
     domains: [...byDomain.values()].sort((a, b) => a.id - b.id),
@@ -411,11 +452,19 @@ function summarize(snapshot: Snapshot, name: string): SnapshotSummary {
   };
 }
 
-function totals(snapshot: Snapshot): { size: number; count: number } {
-  const size = snapshot.tracebackTotals().size;
+/**
+ * Bytes and blocks of a (selected) snapshot. Sampled, they are the estimates the
+ * tables add up (tracebackTotals), and `traces` says how many sampled traces
+ * they stand on: snapshot.length is not a number of blocks then.
+ */
+function totals(snapshot: Snapshot): { size: number; count: number; traces?: number } {
+  const { size, count } = snapshot.tracebackTotals();
   let sum = 0;
   for (let i = 0; i < size.length; i++) sum += size[i];
-  return { size: sum, count: snapshot.length };
+  if (snapshot.samplingIntervalBytes === 0) return { size: sum, count: snapshot.length };
+  let blocks = 0;
+  for (let i = 0; i < count.length; i++) blocks += count[i];
+  return { size: sum, count: blocks, traces: snapshot.length };
 }
 
 function columns(stats: StatisticTable, q: TableQuery, compare: boolean, total: TableModel['total'], after: Snapshot, before?: Snapshot): TableModel {

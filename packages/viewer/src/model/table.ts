@@ -32,8 +32,12 @@ export interface TableModel {
   count: Float64Array;
   sizeDiff?: Float64Array;
   countDiff?: Float64Array;
-  /** Bytes and blocks of the selected traces (of the snapshot, and of the base when comparing). */
-  total: { size: number; count: number; baseSize?: number; baseCount?: number };
+  /**
+   * Bytes and blocks of the selected traces (of the snapshot, and of the base when
+   * comparing). `traces` is set when the snapshot is sampled: then its rows' and
+   * total's sizes and counts are estimates, standing on this many sampled traces.
+   */
+  total: { size: number; count: number; traces?: number; baseSize?: number; baseCount?: number };
   /** Milliseconds the analysis took. */
   ms: number;
 }

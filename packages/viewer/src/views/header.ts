@@ -67,7 +67,9 @@ export class Header {
     this.#exports.querySelectorAll('button').forEach((b) => (b.disabled = !any));
     const option = (s: SnapshotSummary, i: number) => {
       const time = formatTime(typeof s.meta.timestamp === 'number' ? s.meta.timestamp : undefined);
-      return h('option', { attrs: { value: i }, text: `#${i + 1} ${s.name} · ${formatSize(s.size)}${time ? ` · ${time}` : ''}` });
+      // A sampled snapshot's size is an estimate: said where it is picked.
+      const size = s.samplingIntervalBytes > 0 ? `≈${formatSize(s.size)} (sampled)` : formatSize(s.size);
+      return h('option', { attrs: { value: i }, text: `#${i + 1} ${s.name} · ${size}${time ? ` · ${time}` : ''}` });
     };
     this.snapshotSelect.replaceChildren(...snapshots.map(option));
     this.snapshotSelect.value = String(selected);

@@ -93,10 +93,14 @@ export class LiveBar {
       if (tab.last) {
         row.el.dataset.current = String(tab.last.current);
         row.el.dataset.peak = String(highest);
-        row.current.textContent = formatSize(tab.last.current);
-        row.current.title = `${tab.last.current} B traced now`;
-        row.peak.textContent = `peak ${formatSize(highest)}`;
-        row.peak.title = `${highest} B: the highest traced size over the samples kept`;
+        // A sampled tab's sizes are estimates.
+        const interval = tab.samplingIntervalBytes ?? 0;
+        const about = interval > 0 ? '≈' : '';
+        const sampled = interval > 0 ? ` (an estimate: the tab traces a sample, one block per ${formatSize(interval)} allocated)` : '';
+        row.current.textContent = `${about}${formatSize(tab.last.current)}`;
+        row.current.title = `${tab.last.current} B traced now${sampled}`;
+        row.peak.textContent = `peak ${about}${formatSize(highest)}`;
+        row.peak.title = `${highest} B: the highest traced size over the samples kept${sampled}`;
       } else {
         row.current.textContent = '–';
         row.peak.textContent = '';

@@ -21,4 +21,16 @@ describe('mergeSeries', () => {
       { series: -1, point: -1 },
     ]);
   });
+
+  it("marks a sampled session's series: its traces column counts sampled traces, not blocks", () => {
+    const exact: TimelineSnapshot = { name: 'exact', samples: { start: 1000, time: [0, 100], current: [0, 50], peak: [0, 90], traces: [0, 2] } };
+    const s1: TimelineSnapshot = { name: 's1', samples: { start: 2000, time: [0, 100], current: [0, 8000], peak: [0, 9000], traces: [0, 3] } };
+    const s2: TimelineSnapshot = { ...s1, name: 's2', samplingIntervalBytes: 4096 };
+    const { series } = mergeSeries([exact, s1, s2]);
+    expect(series.map((x) => [x.label, x.samplingIntervalBytes])).toEqual([
+      ['exact', undefined],
+      ['s1', 4096],
+    ]);
+    expect(series[0]).not.toHaveProperty('samplingIntervalBytes');
+  });
 });

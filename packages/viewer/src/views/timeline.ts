@@ -29,6 +29,8 @@ export interface TimelineSnapshot {
   samples?: SampleSeries;
   /** Who the samples are of, for people: the snapshot's modules, say. Untrusted text. */
   label?: string;
+  /** Set when the snapshot is sampled: its samples count sampled traces, and their sizes are estimates. */
+  samplingIntervalBytes?: number;
 }
 
 /** A live tab's samples (streamed by a live DataSource), drawn as a series of its own. */
@@ -49,6 +51,8 @@ export interface TimelineSeries {
   current: number[];
   peak: number[];
   traces: number[];
+  /** Set when the session sampled allocations (start()'s samplingIntervalBytes): `traces` are sampled traces, not blocks. */
+  samplingIntervalBytes?: number;
 }
 
 const HEIGHT = 96;
@@ -60,13 +64,15 @@ const SERIES_CLASSES = 4;
  * first appearance, and for each snapshot its series and point (-1 when it has none).
  */
 export function mergeSeries(snapshots: TimelineSnapshot[]): { series: TimelineSeries[]; at: Array<{ series: number; point: number }> } {
-  const sessions = new Map<number, { label: string; named: boolean; byTime: Map<number, [number, number, number]> }>();
+  const sessions = new Map<number, { label: string; named: boolean; interval: number; byTime: Map<number, [number, number, number]> }>();
   for (const s of snapshots) {
     const x = s.samples;
     if (!x || x.time.length === 0) continue;
     let session = sessions.get(x.start);
-    if (!session) sessions.set(x.start, (session = { label: s.label || s.name, named: !!s.label, byTime: new Map() }));
+    if (!session) sessions.set(x.start, (session = { label: s.label || s.name, named: !!s.label, interval: 0, byTime: new Map() }));
     else if (!session.named && s.label) Object.assign(session, { label: s.label, named: true });
+    // A session samples or not from its start(): any of its snapshots says which.
+    session.interval ||= s.samplingIntervalBytes ?? 0;
     for (let i = 0; i < x.time.length; i++) {
       const t = x.start + x.time[i];
       const had = session.byTime.get(t);
@@ -75,7 +81,7 @@ export function mergeSeries(snapshots: TimelineSnapshot[]): { series: TimelineSe
   }
   const series: TimelineSeries[] = [];
   const index = new Map<number, number>();
-  for (const [start, { label, byTime }] of sessions) {
+  for (const [start, { label, interval, byTime }] of sessions) {
     const times = [...byTime.keys()].sort((a, b) => a - b);
     index.set(start, series.length);
     series.push({
@@ -84,6 +90,7 @@ export function mergeSeries(snapshots: TimelineSnapshot[]): { series: TimelineSe
       current: times.map((t) => byTime.get(t)![0]),
       peak: times.map((t) => byTime.get(t)![1]),
       traces: times.map((t) => byTime.get(t)![2]),
+      ...(interval > 0 && { samplingIntervalBytes: interval }),
     });
   }
   const at = snapshots.map((s) => {
@@ -247,6 +254,7 @@ export class Timeline {
     }
     const tables = this.#series.map((s, k) => {
       const t0 = s.time[0] ?? 0;
+      const sampled = s.samplingIntervalBytes !== undefined;
       const body = h('tbody', {});
       for (let i = 0; i < s.time.length; i++) {
         body.append(
@@ -263,8 +271,9 @@ export class Timeline {
       return h(
         'table',
         { attrs: { 'data-series': k } },
-        h('caption', { text: `${s.label}, from ${formatTime(t0)}` }),
-        h('thead', {}, h('tr', {}, h('th', { text: 'time' }), h('th', { text: 'current' }), h('th', { text: 'peak since previous' }), h('th', { text: 'blocks' }))),
+        h('caption', { text: `${s.label}, from ${formatTime(t0)}${sampled ? ` (sampled, one trace per ${formatSize(s.samplingIntervalBytes!)} allocated: sizes are estimates)` : ''}` }),
+        // Sampled, the tracer counts its sampled traces, not the blocks they stand for.
+        h('thead', {}, h('tr', {}, h('th', { text: 'time' }), h('th', { text: 'current' }), h('th', { text: 'peak since previous' }), h('th', { text: sampled ? 'sampled traces' : 'blocks' }))),
         body,
       );
     });

@@ -159,7 +159,9 @@ export class Toolbar {
         },
       });
       input.checked = on;
-      this.#domains.append(h('label', { class: 'check domain', title: `Domain ${d.id}: ${formatSize(d.size)} in ${d.count} blocks` }, input, h('span', { text: d.name })));
+      // In a sampled snapshot (d.traces set) the domain's totals are estimates.
+      const totals = d.traces === undefined ? `${formatSize(d.size)} in ${d.count} blocks` : `≈${formatSize(d.size)} in ≈${d.count} blocks, estimated from ${d.traces} sampled traces`;
+      this.#domains.append(h('label', { class: 'check domain', title: `Domain ${d.id}: ${totals}` }, input, h('span', { text: d.name })));
     }
   }
 

@@ -53,6 +53,9 @@ export class TracebackPanel {
     this.#title.textContent = 'Traceback';
     const parts: Node[] = [h('p', { class: 'stat-line', text: detail.line })];
     if (detail.from === 'base') parts.push(h('p', { class: 'hint', text: 'Freed since the base snapshot: tracebacks as they were in the base.' }));
+    // Sampled: the sizes and counts are estimates, here and in what Copy copies.
+    const sampled = detail.samplingIntervalBytes === undefined ? undefined : `Sampled: one trace per ${formatSize(detail.samplingIntervalBytes)} allocated — sizes and counts are estimates.`;
+    if (sampled !== undefined) parts.push(h('p', { class: 'hint sampled', text: sampled }));
     const n = detail.tracebackCount;
     if (n > 1) {
       const shown = detail.tracebacks.length;
@@ -60,7 +63,7 @@ export class TracebackPanel {
     }
     detail.tracebacks.forEach((tb, i) => parts.push(this.#traceback(tb, i, n > 1, focus)));
     this.#body.replaceChildren(...parts);
-    this.#text = [detail.line, ...detail.tracebacks.flatMap((tb) => formatTraceback(tb))].join('\n');
+    this.#text = [detail.line, ...detail.tracebacks.flatMap((tb) => formatTraceback(tb)), ...(sampled === undefined ? [] : [`(${sampled})`])].join('\n');
     this.#copy.hidden = false;
   }
 

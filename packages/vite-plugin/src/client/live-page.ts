@@ -137,7 +137,7 @@ function tabRow(tab: TabInfo, channel: LiveChannel): TabRow {
       const highest = list.reduce((m, s) => Math.max(m, s.peak), t.last?.peak ?? 0);
       // A sampled tab's numbers are estimates (start()'s samplingIntervalBytes).
       const interval = t.samplingIntervalBytes ?? 0;
-      const about = interval > 0 ? '≈ ' : '';
+      const about = interval > 0 ? '≈' : '';
       current.textContent = t.last ? `${about}${formatSize(t.last.current)}` : '–';
       peak.textContent = t.last ? `peak ${about}${formatSize(highest)}` : '';
       sampled.textContent = interval > 0 ? `sampled, one per ${formatSize(interval)}` : '';
