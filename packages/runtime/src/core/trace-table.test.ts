@@ -924,6 +924,17 @@ describe('TraceTable sampling', () => {
     expect(e.currentBytes()).toBe(bySite.get(1)! + bySite.get(2)!);
   });
 
+  it('the core and the model weigh every size alike: current is the sum of the snapshot’s estimates, to the byte', () => {
+    const t = TraceTable.create();
+    const e = t.exports;
+    e.start(1, 4096, 5);
+    // Sizes 0 to 39,999, each once: about 12,000 of them sampled.
+    for (let size = 0, ptr = 16; size < 40_000; ptr += size + 16, size++) e.alloc(1, ptr, size, 1);
+    const { size } = t.readSnapshot();
+    expect(size.length).toBeGreaterThan(10_000);
+    expect(e.currentBytes()).toBe(size.reduce((sum, s) => sum + estimatedBytes(s, 4096), 0));
+  });
+
   it('the same seed samples the same blocks; another seed, others', () => {
     /** Which of 5000 blocks of 48 B were traced. */
     const sampled = (seed: number): number[] => {
