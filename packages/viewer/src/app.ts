@@ -609,7 +609,7 @@ export class App {
       this.#panel.showHint(`All memory: ${formatSize(model.value[0])} in ${formatCount(model.count[0])} blocks. Click a box to see its call path.`);
       return;
     }
-    this.#panel.showPath(frames, model.value[node], model.count[node], model.compare ? model.other[node] : undefined, this.#state.focus);
+    this.#panel.showPath(frames, model.value[node], model.count[node], model.compare ? model.other[node] : undefined, this.#state.focus, model.estimated);
   }
 
   #focusFrame(ref: FrameRef): void {

@@ -257,6 +257,16 @@ describe('Analysis', () => {
       expect(mixed).not.toHaveProperty('samplingIntervalBytes');
       expect(JSON.parse(a.exportJson({ ...q, selection: sampledSelection({ snapshot: 2 }) }, 'size'))).not.toHaveProperty('samplingIntervalBytes');
     });
+
+    it('the flame graph weighs the estimates and says so; exact ones are not estimated', () => {
+      const a = new Analysis();
+      a.add(1, sampledData(), 'sampled.wtmsnap');
+      a.add(2, exactData(), 'exact.wtmsnap');
+      const f = a.flame(sampledSelection(), 'after');
+      expect([f.estimated, f.value[0], f.count[0]]).toEqual([true, 1069222, 638]);
+      expect(a.flame(sampledSelection({ snapshot: 2 }), 'after').estimated).toBe(false);
+      expect(a.flame(sampledSelection({ snapshot: 2, base: 1 }), 'after').estimated).toBe(true);
+    });
   });
 
   it('flame trees equal a Map-based trie on random paths (preorder, heaviest first, ties first seen)', () => {

@@ -251,7 +251,8 @@ export class Analysis {
         p++;
       }
     });
-    return { ...buildFlameTree(frames, paths, compare, compare ? measure : 'after'), ms: now() - t0 };
+    const estimated = sides.some((s) => s.samplingIntervalBytes > 0);
+    return { ...buildFlameTree(frames, paths, compare, compare ? measure : 'after'), estimated, ms: now() - t0 };
   }
 
   /** The current view as JSON: the selection, then every row in the table's order. */

@@ -48,6 +48,8 @@ export interface FlameModel {
   maxDepth: number;
   compare: boolean;
   measure: FlameMeasure;
+  /** A side is a sampled snapshot: bytes and blocks are estimates. */
+  estimated: boolean;
   ms: number;
 }
 
@@ -83,7 +85,7 @@ export function flamePaths(paths: readonly WeightedPath[]): FlamePaths {
   return out;
 }
 
-export function buildFlameTree(frames: FrameView[], input: readonly WeightedPath[] | FlamePaths, compare: boolean, measure: FlameMeasure): Omit<FlameModel, 'ms'> {
+export function buildFlameTree(frames: FrameView[], input: readonly WeightedPath[] | FlamePaths, compare: boolean, measure: FlameMeasure): Omit<FlameModel, 'ms' | 'estimated'> {
   const paths = Array.isArray(input) ? flamePaths(input) : (input as FlamePaths);
   // The trie, built one depth at a time: the paths still going at depth d are
   // grouped by their node at depth d (a counting sort: the nodes of one depth

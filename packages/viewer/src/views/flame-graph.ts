@@ -331,7 +331,8 @@ export class FlameGraph {
     const f = model.frame[node];
     const name = node === 0 ? 'all memory' : this.#labels[f];
     const where = node === 0 ? '' : model.frames[f].text;
-    const lines = [`${formatSize(model.value[node])} (${formatPercent(model.value[node], model.value[0])}) in ${formatCount(model.count[node])} blocks`];
+    const about = model.estimated ? '≈' : '';
+    const lines = [`${about}${formatSize(model.value[node])} (${formatPercent(model.value[node], model.value[0])}) in ${about}${formatCount(model.count[node])} blocks`];
     if (model.compare) lines.push(`${formatSize(model.value[node] - model.other[node], true)} vs ${model.measure === 'after' ? 'the base' : 'the snapshot'}`);
     const tip = this.#tooltip;
     tip.replaceChildren(h('strong', { text: name }), where && where !== name ? h('div', { class: 'where', text: where }) : '', ...lines.map((l) => h('div', { text: l })));

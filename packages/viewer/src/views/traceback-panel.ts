@@ -67,14 +67,19 @@ export class TracebackPanel {
     this.#copy.hidden = false;
   }
 
-  /** One call path of the flame graph: frames most recent first. */
-  showPath(frames: FrameView[], size: number, count: number, other: number | undefined, focus: FrameRef | null): void {
+  /** One call path of the flame graph: frames most recent first. `estimated`: a side is sampled. */
+  showPath(frames: FrameView[], size: number, count: number, other: number | undefined, focus: FrameRef | null, estimated = false): void {
     this.#body.removeAttribute('aria-busy');
     this.#title.textContent = 'Call path';
     const tb: DetailTraceback = { size, count, totalNframe: frames.length, frames };
-    const line = other === undefined ? `${formatSize(size)} in ${formatCount(count)} blocks` : `${formatSize(size)} (${formatSize(size - other, true)} since the base) in ${formatCount(count)} blocks`;
-    this.#body.replaceChildren(h('p', { class: 'stat-line', text: line }), this.#traceback(tb, 0, false, focus));
-    this.#text = [line, ...formatTraceback(tb)].join('\n');
+    const about = estimated ? '≈' : '';
+    const line =
+      other === undefined
+        ? `${about}${formatSize(size)} in ${about}${formatCount(count)} blocks`
+        : `${about}${formatSize(size)} (${formatSize(size - other, true)} since the base) in ${about}${formatCount(count)} blocks`;
+    const note = estimated ? 'Sampled: sizes and counts are estimates.' : undefined;
+    this.#body.replaceChildren(h('p', { class: 'stat-line', text: line }), note === undefined ? '' : h('p', { class: 'hint sampled', text: note }), this.#traceback(tb, 0, false, focus));
+    this.#text = [line, ...formatTraceback(tb), ...(note === undefined ? [] : [`(${note})`])].join('\n');
     this.#copy.hidden = frames.length === 0;
   }
 
