@@ -83,6 +83,9 @@ describe('tracemalloc API', () => {
     expect(() => tm.start(1, { samplingIntervalBytes: 0.5 })).toThrow(
       'samplingIntervalBytes must be 0 (trace every allocation) or a number of bytes of at least 1, such as 4096; got 0.5',
     );
+    // A number where the options go, or a misspelt option, would silently trace every allocation.
+    expect(() => tm.start(1, 4096 as never)).toThrow('start(nframe, options): options must be an object such as { samplingIntervalBytes: 4096 }, got 4096');
+    expect(() => tm.start(1, { samplingInterval: 4096 } as never)).toThrow('start(nframe, options): unknown option "samplingInterval"; the one option is samplingIntervalBytes');
     expect(tm.isTracing()).toBe(false);
     tm.start(1, { samplingIntervalBytes: 4096 });
     expect(tm.getSamplingIntervalBytes()).toBe(4096);

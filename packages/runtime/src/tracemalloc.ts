@@ -52,6 +52,11 @@ export function start(nframe = 1, options: StartOptions = {}): void {
   if (!Number.isInteger(nframe) || nframe < 1 || nframe > MAX_NFRAME) {
     throw new RangeError(`the number of frames must be in range [1; ${MAX_NFRAME}], got ${nframe}`);
   }
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`start(nframe, options): options must be an object such as { samplingIntervalBytes: 4096 }, got ${String(options)}`);
+  }
+  const unknown = Object.keys(options).filter((k) => k !== 'samplingIntervalBytes');
+  if (unknown.length > 0) throw new TypeError(`start(nframe, options): unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the one option is samplingIntervalBytes`);
   const interval = options.samplingIntervalBytes ?? 0;
   if (interval !== 0 && !isSamplingInterval(interval)) {
     throw new RangeError(`samplingIntervalBytes must be 0 (trace every allocation) or a number of bytes of at least 1, such as 4096; got ${String(interval)}`);

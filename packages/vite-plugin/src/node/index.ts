@@ -49,7 +49,12 @@ export interface WasmTracemallocOptions {
 
 export type { SnapshotInfo, TabInfo, MemorySample, LiveChannel, ServerMessage, ClientMessage } from '../protocol.js';
 
+const OPTION_NAMES: ReadonlyArray<keyof WasmTracemallocOptions> = ['include', 'exclude', 'alloc', 'maxFrames', 'samplingIntervalBytes', 'build'];
+
 export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): Plugin {
+  // A misspelt option would silently do nothing (samplingInterval: every allocation traced).
+  const unknown = Object.keys(options).filter((k) => !(OPTION_NAMES as string[]).includes(k));
+  if (unknown.length > 0) throw new TypeError(`wasmTracemalloc(): unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the options are ${OPTION_NAMES.join(', ')}`);
   const maxFrames = options.maxFrames ?? 128;
   if (!Number.isInteger(maxFrames) || maxFrames < 1 || maxFrames > 128) {
     throw new RangeError(`wasmTracemalloc({ maxFrames }): must be an integer from 1 to 128, got ${maxFrames}`);
