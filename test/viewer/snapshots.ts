@@ -41,7 +41,7 @@ export interface ViewerFixtures {
 
 /** What the sampled snapshot's program holds: the truth its estimates are of. */
 export const SAMPLED = {
-  interval: 4096,
+  interval: 256,
   big: { domain: 'big_blocks.wasm', count: 8, size: 1 << 20 },
   small: { domain: 'small_blocks.wasm', count: 4000, size: 100 },
 } as const;
@@ -118,7 +118,7 @@ export async function makeViewerFixtures(dir: string): Promise<ViewerFixtures> {
   const wide = join(dir, 'wide.wtmsnap');
   writeFileSync(wide, encodeSnapshot(wideSnapshot(100_000)));
 
-  // 6. Sampled: one trace per 4096 B allocated on average, in two instances of lib_rs.wasm.
+  // 6. Sampled: one trace per 256 B allocated on average, in two instances of lib_rs.wasm.
   const sampled = join(dir, 'sampled.wtmsnap');
   tm.start(1, { samplingIntervalBytes: SAMPLED.interval });
   for (const { domain, count, size } of [SAMPLED.big, SAMPLED.small]) {
