@@ -32,14 +32,9 @@ export function formatTop(snapshot: Snapshot, opts: ReportOptions): string[] {
     lines.push(`${rest.length} other: size=${formatSize(size)}, count=${count}`);
   }
   const total = stats.reduce((n, s) => n + s.size, 0);
-  const count = opts.cumulative ? blockCount(snapshot) : stats.reduce((n, s) => n + s.count, 0);
+  const count = opts.cumulative ? snapshot.total().count : stats.reduce((n, s) => n + s.count, 0);
   lines.push(`Total allocated size${estimated(snapshot)}: ${formatSize(total)} in ${count} blocks`);
   return lines;
-}
-
-/** Blocks in the snapshot: its traces, or what a sampled snapshot's traces stand for. */
-function blockCount(snapshot: Snapshot): number {
-  return snapshot.tracebackTotals().count.reduce((n, c) => n + c, 0);
 }
 
 function estimated(snapshot: Snapshot): string {
@@ -61,7 +56,7 @@ export function formatSummary(snapshot: Snapshot, label: string): string[] {
   const lines: string[] = [];
   const current = typeof m.current === 'number' ? m.current : snapshot.statistics('filename').reduce((n, s) => n + s.size, 0);
   const peak = typeof m.peak === 'number' ? `peak ${formatSize(m.peak)}, ` : '';
-  lines.push(`${label}: ${peak}current ${formatSize(current)} in ${blockCount(snapshot)} blocks` + (typeof m.tracerBytes === 'number' ? ` (tracer memory ${formatSize(m.tracerBytes)})` : ''));
+  lines.push(`${label}: ${peak}current ${formatSize(current)} in ${snapshot.total().count} blocks` + (typeof m.tracerBytes === 'number' ? ` (tracer memory ${formatSize(m.tracerBytes)})` : ''));
   const interval = snapshot.samplingIntervalBytes;
   if (interval > 0) {
     lines.push(

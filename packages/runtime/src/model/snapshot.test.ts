@@ -458,6 +458,9 @@ describe('a sampled snapshot (samplingIntervalBytes)', () => {
       'small.c:5: size=8208 B, count=513, average=16 B',
     ]);
     expect(sampled.statistics('lineno').map((s) => [s.size, s.count])).toEqual([[1 << 20, 1], [3 * 4146, 124], [2 * 4104, 513]]);
+    // total(): what the statistics add up to, estimates too; length stays the traces.
+    expect(sampled.total()).toEqual({ size: (1 << 20) + 3 * 4146 + 2 * 4104, count: 638 });
+    expect(new Snapshot({ ...data(), samplingIntervalBytes: 0 }).total()).toEqual({ size: (1 << 20) + 300 + 32, count: 6 });
     // Each trace is still one real block.
     expect(sampled.traces.map((t) => t.size)).toEqual([100, 100, 100, 1 << 20, 16, 16]);
     expect(new Snapshot(data()).filterTraces([]).statistics('lineno').map(String)).toEqual(sampled.statistics('lineno').map(String));

@@ -170,6 +170,20 @@ export class Snapshot {
     return StatisticTable.prepareCompare(this.#source(), old.#source(), keyType);
   }
 
+  /**
+   * Bytes and blocks of all the traces: what statistics() adds up to. Estimates
+   * when the snapshot is sampled (then `count` is not `length`, the traces).
+   */
+  total(): { size: number; count: number } {
+    const { size, count } = this.tracebackTotals();
+    let bytes = 0;
+    for (let t = 0; t < size.length; t++) bytes += size[t];
+    if (this.samplingIntervalBytes === 0) return { size: bytes, count: this.length };
+    let blocks = 0;
+    for (let t = 0; t < count.length; t++) blocks += count[t];
+    return { size: bytes, count: blocks };
+  }
+
   /** Bytes and blocks per traceback index (into data.tracebacks), computed once. Treat as read-only. */
   tracebackTotals(): TracebackTotals {
     return (this.#totals ??= totalsPerTraceback(this.data.traces, this.#table.tracebackCount, this.samplingIntervalBytes));

@@ -459,13 +459,8 @@ function summarize(snapshot: Snapshot, name: string): SnapshotSummary {
  * they stand on: snapshot.length is not a number of blocks then.
  */
 function totals(snapshot: Snapshot): { size: number; count: number; traces?: number } {
-  const { size, count } = snapshot.tracebackTotals();
-  let sum = 0;
-  for (let i = 0; i < size.length; i++) sum += size[i];
-  if (snapshot.samplingIntervalBytes === 0) return { size: sum, count: snapshot.length };
-  let blocks = 0;
-  for (let i = 0; i < count.length; i++) blocks += count[i];
-  return { size: sum, count: blocks, traces: snapshot.length };
+  const total = snapshot.total();
+  return snapshot.samplingIntervalBytes === 0 ? total : { ...total, traces: snapshot.length };
 }
 
 function columns(stats: StatisticTable, q: TableQuery, compare: boolean, total: TableModel['total'], after: Snapshot, before?: Snapshot): TableModel {
