@@ -1,6 +1,8 @@
 // Argument parsing shared by the commands: node:util's parseArgs plus the
 // conventions tracemalloc users know (--key lineno|filename|traceback, --top N).
 
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KeyType } from './report.js';
 
@@ -57,8 +59,21 @@ export function symbolsOption(value: string | undefined): Symbols {
   return s;
 }
 
+/**
+ * --symbols-from FILE: a debug .wasm or a symbol map for a stripped module, as an
+ * absolute path (the node command reads it in another process). Checked for existence
+ * here, so that a typo is a usage error rather than a warning per module.
+ */
+export function symbolsFromOption(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const path = resolve(value);
+  if (!existsSync(path)) throw new UsageError(`--symbols-from: ${value} does not exist; give a debug .wasm (-gseparate-dwarf) or a symbol map (--emit-symbol-map)`);
+  return path;
+}
+
 export const REPORT_OPTIONS = {
   symbols: { type: 'string' },
+  'symbols-from': { type: 'string' },
   nframe: { type: 'string' },
   'sampling-interval-bytes': { type: 'string' },
   top: { type: 'string' },
@@ -66,4 +81,5 @@ export const REPORT_OPTIONS = {
   cumulative: { type: 'boolean' },
   snapshot: { type: 'string' },
   alloc: { type: 'string', multiple: true },
+  glue: { type: 'string', multiple: true },
 } as const;

@@ -6,10 +6,10 @@ import { UsageError } from './args.js';
 const USAGE = `wasm-tracemalloc: tracemalloc for WebAssembly
 
   wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--max-frames N] [--symbols embed|side|none]
-                       [--source-map FILE] [--alloc NAME=KIND]...
+                       [--source-map FILE] [--symbols-from FILE] [--alloc NAME=KIND]...
   wasm-tracemalloc run PROG.wasm [--nframe N] [--sampling-interval-bytes N] [--top N]
                        [--key lineno|filename|traceback] [--cumulative] [--snapshot FILE]
-                       [--symbols embed|side|none]
+                       [--symbols embed|side|none] [--symbols-from FILE]
                        [--source-map FILE] [--alloc NAME=KIND]... [-- ARGS]
   wasm-tracemalloc node [same options] SCRIPT [ARGS]
   wasm-tracemalloc show SNAPSHOT [--compare OLD] [--key K] [--top N] [--cumulative] [--pprof OUT.pb.gz]
@@ -17,9 +17,12 @@ const USAGE = `wasm-tracemalloc: tracemalloc for WebAssembly
 KIND is one of alloc, calloc, realloc, free, memalign; NAME a function, import or
 export name, or #INDEX. --symbols: source files and lines from DWARF or a source map,
 kept in the module's site table (embed, the default), in OUT.wasm.sites.json (side),
-or not at all (none). --sampling-interval-bytes N traces a sample, one block per N
-bytes allocated on average: much faster for allocation-heavy programs, and the sizes
-and counts reported are estimates. Reports go to stderr; the program's own output is
+or not at all (none). --symbols-from FILE: debug info for a stripped module, a debug
+.wasm (Emscripten -gseparate-dwarf, or the unstripped build) or a symbol map
+(--emit-symbol-map); without it, both are looked for beside the module.
+--sampling-interval-bytes N traces a sample, one block per N bytes allocated on
+average: much faster for allocation-heavy programs, and the sizes and counts
+reported are estimates. Reports go to stderr; the program's own output is
 unchanged.`;
 
 export async function main(argv: string[]): Promise<number> {

@@ -51,6 +51,9 @@ export function formatDiff(snapshot: Snapshot, old: Snapshot, opts: ReportOption
 }
 
 /** Summary lines from the snapshot's counters: peak, current, and what was not exact. */
+/** Untraced frees from which the report suspects the allocator was misidentified. */
+export const MISIDENTIFIED_FREES = 16;
+
 export function formatSummary(snapshot: Snapshot, label: string): string[] {
   const m = snapshot.meta ?? {};
   const lines: string[] = [];
@@ -67,5 +70,10 @@ export function formatSummary(snapshot: Snapshot, label: string): string[] {
   if (m.lostTraces) lines.push(`warning: ${m.lostTraces} allocations could not be traced because the tracer ran out of memory; numbers are low by those blocks`);
   if (m.doubleFrees) lines.push(`warning: ${m.doubleFrees} double frees`);
   if (m.untracedFrees) lines.push(`note: ${m.untracedFrees} frees of blocks that were not traced (allocated before tracing started, or invalid pointers)`);
+  // A handful comes from blocks allocated before start(); many mean an allocator the
+  // finders missed or misread (a realloc not traced, a free taken for another function).
+  if ((m.untracedFrees ?? 0) >= MISIDENTIFIED_FREES) {
+    lines.push(`warning: that many untraced frees suggests an allocator was missed or misidentified: check each module's "malloc = … (how it was found)" line, and name the right functions with --alloc [MODULE.wasm:]NAME=KIND`);
+  }
   return lines;
 }

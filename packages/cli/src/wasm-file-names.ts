@@ -1,19 +1,31 @@
 // Remembers which file each buffer of a `.wasm` file was read from, so that frames say
 // `lib_rs.wasm` rather than a content hash when a program passes bare bytes to
-// WebAssembly.instantiate. Wraps fs.readFileSync, fs.readFile and fs.promises.readFile;
+// WebAssembly.instantiate, and files beside the module (its debug .wasm, symbol map,
+// source map) are found. Wraps fs.readFileSync, fs.readFile and fs.promises.readFile;
 // the wrappers only look at the path and pass everything through unchanged.
 
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export function wasmFileNames(): (bytes: Uint8Array) => string | undefined {
-  const names = new WeakMap<object, string>();
+  return wasmFiles().nameOf;
+}
+
+/** nameOf: the file name (`lib_rs.wasm`); pathOf: its absolute path. */
+export function wasmFiles(): { nameOf: (bytes: Uint8Array) => string | undefined; pathOf: (bytes: Uint8Array) => string | undefined } {
+  const paths = new WeakMap<object, string>();
   const remember = (path: unknown, data: unknown) => {
-    const p = path instanceof URL ? path.pathname : typeof path === 'string' ? path : undefined;
+    let p: string | undefined;
+    try {
+      p = path instanceof URL ? fileURLToPath(path) : typeof path === 'string' ? resolve(path) : undefined;
+    } catch {
+      p = undefined; // a URL that is not file:, which fs would not have read
+    }
     if (!p || !p.endsWith('.wasm') || !(data instanceof Uint8Array)) return;
-    names.set(data, basename(p));
-    names.set(data.buffer, basename(p));
+    paths.set(data, p);
+    paths.set(data.buffer, p);
   };
   const readFileSync = fs.readFileSync;
   fs.readFileSync = function (this: unknown, ...args: unknown[]) {
@@ -39,5 +51,12 @@ export function wasmFileNames(): (bytes: Uint8Array) => string | undefined {
     return (readFileCb as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof fs.readFile;
   syncBuiltinESMExports(); // so that `import { readFileSync } from 'node:fs'` sees the wrappers too
-  return (bytes) => names.get(bytes) ?? names.get(bytes.buffer);
+  const pathOf = (bytes: Uint8Array) => paths.get(bytes) ?? paths.get(bytes.buffer);
+  return {
+    pathOf,
+    nameOf: (bytes) => {
+      const p = pathOf(bytes);
+      return p === undefined ? undefined : basename(p);
+    },
+  };
 }

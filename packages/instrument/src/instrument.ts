@@ -1,7 +1,7 @@
 // The instrument pass: bytes in, traced bytes out.
 //
 //   readModule + scanFunction (our reader: structure, names, every call's offset, clean errors)
-//   → findAllocators (presets + user rules)
+//   → findAllocators (find/: user rules, names, JS glue, shims and thunks, structure)
 //   → sites for allocator calls (and, with a shadow stack, calls that lead to one)
 //   → redirectCalls (in the bytes: `i32.const site; call stub`, stubs appended)
 //   → binaryen.readBinary
@@ -15,7 +15,8 @@ import binaryen from 'binaryen';
 import { encodeSiteTable, SITE_SECTION, SITE_TABLE_VERSION, type SiteRecord, type SiteTable } from '@wasm-tracemalloc/runtime/site-table';
 import { onArrayBuffer, readModule, scanFunction, isDebugSection, stripCustomSections, type ModuleInfo } from './binary/module.js';
 import { WasmFormatError } from './binary/reader.js';
-import { findAllocators, parseUserRule, LOOKED_FOR, type AllocatorMatch, type UserRule } from './allocators.js';
+import { roleOf } from './find/specs.js';
+import { findAllocators, parseUserRule, formatUserRule, LOOKED_FOR, type AllocatorMatch, type Evidence, type GlueFile, type UserRule } from './find/index.js';
 import { addRuntimeImports, allocatorsNest, linkNestedCalls, wrapAllocators } from './wrap-allocators.js';
 import { findCalls, E } from './number-call-sites.js';
 import { addShadowStack, planShadowCalls, reachingFunctions, MAX_SHADOW_FRAMES, type ShadowStackReport } from './shadow-stack.js';
@@ -34,8 +35,14 @@ export type SymbolsMode = 'embed' | 'side' | 'none';
 export interface InstrumentOptions {
   /** Name of the input, used in messages (a file path or URL). */
   source?: string;
-  /** Extra allocators: `NAME=KIND` strings or parsed rules. */
+  /** Extra allocators: `[MODULE.wasm:]NAME=KIND` strings or parsed rules. */
   alloc?: Array<string | UserRule>;
+  /**
+   * The JS glue that loads the module (Emscripten's `X.js`, wasm-bindgen's `X_bg.js`),
+   * whose mapping of `_malloc` and friends to minified exports finds the allocator of a
+   * release build.
+   */
+  glue?: GlueFile[];
   /** Match the built-in presets (default true). */
   presets?: boolean;
   /**
@@ -52,6 +59,16 @@ export interface InstrumentOptions {
   readSourceMap?: SymbolizeOptions['readSourceMap'];
   /** Reads a source file by its full path, so frames carry their line's text (Node: readFileSync). */
   readSource?: SymbolizeOptions['readSource'];
+  /**
+   * Debug info for a stripped input: a debug .wasm's bytes (Emscripten `-gseparate-dwarf`,
+   * or the unstripped build) or a symbol map's text (`--emit-symbol-map`). Used instead
+   * of what readDebugFile finds.
+   */
+  symbolsFrom?: SymbolizeOptions['symbolsFrom'];
+  /** Name of `symbolsFrom` in messages and in `symbolized.debugFiles` (its file name). */
+  symbolsFromName?: string;
+  /** Reads a file beside the input by its relative name: the debug .wasm its `external_debug_info` names, its symbol map. */
+  readDebugFile?: SymbolizeOptions['readDebugFile'];
 }
 
 export interface AllocatorReport {
@@ -63,6 +80,10 @@ export interface AllocatorReport {
   exported: string[];
   /** Direct calls to it that now carry a site id. */
   callSites: number;
+  /** What C would call it: malloc, memalign, calloc, realloc, free, new, delete, posix_memalign, renew. */
+  role: string;
+  /** How it was found. */
+  evidence: Evidence;
 }
 
 export interface InstrumentResult {
@@ -74,6 +95,8 @@ export interface InstrumentResult {
   warnings: string[];
   /** Why nothing was done, when that is expected rather than a problem (a side module without an allocator). */
   note?: string;
+  /** `--alloc` rules without a module name that name nothing in this module (they may be for another). */
+  unmatchedRules?: string[];
   /** Custom sections removed because the rewrite made them stale (DWARF, source map URL). */
   droppedSections: string[];
   /** What the shadow stack instruments (maxFrames > 1). */
@@ -91,8 +114,11 @@ export interface InstrumentResult {
    * give it to instantiateTraced or install.
    */
   siteTable?: SiteTable;
-  /** Call sites symbolized from each source (absent with symbols 'none'). */
-  symbolized?: { dwarf: number; sourceMap: number; names: number; none: number };
+  /**
+   * Call sites symbolized from each source (absent with symbols 'none'), and the debug
+   * files that served (a debug .wasm, a symbol map), when any did.
+   */
+  symbolized?: { dwarf: number; sourceMap: number; names: number; none: number; debugFiles?: string[] };
 }
 
 /** Refusal of an input: names the input, the problem and the byte offset where known. */
@@ -145,13 +171,16 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
   }
 
   const rules = (options.alloc ?? []).map((r) => (typeof r === 'string' ? parseUserRule(r) : r));
+  const warnings: string[] = [];
+  const scans = scanFunctions(info, source, warnings);
   let found;
   try {
-    found = findAllocators(info, rules, options.presets ?? true);
+    found = findAllocators(info, { rules, presets: options.presets ?? true, glue: options.glue, source, scans });
   } catch (e) {
     throw new InstrumentError(`${source}: ${(e as Error).message}`, source);
   }
-  const warnings = found.rejected.map((r) => `${source}: "${r.name}" looks like an allocator but its ${r.reason}; not traced`);
+  const unmatchedRules = found.unmatchedRules.length ? { unmatchedRules: found.unmatchedRules.map(formatUserRule) } : {};
+  warnings.push(...found.rejected.map((r) => `${source}: "${r.name}" looks like an allocator but its ${r.reason}; not traced`));
   if (found.allocators.length === 0 && isSideModule(info) && found.rejected.length === 0) {
     // Emscripten and clang side modules (web-tree-sitter's languages, say) take
     // malloc from the main module, which is where their allocations are traced; a
@@ -159,15 +188,16 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
     const note =
       `${source}: a side module (it has a "dylink.0" section) that neither imports nor exports an allocator, ` +
       `so it allocates through none of its own; left unchanged. If it has one, name it with --alloc NAME=KIND.`;
-    return { status: 'no-allocator', bytes, allocators: [], sites: [], warnings, note, droppedSections: [] };
+    return { status: 'no-allocator', bytes, allocators: [], sites: [], warnings, note, droppedSections: [], ...unmatchedRules };
   }
   if (found.allocators.length === 0) {
     warnings.push(
       `${source}: no allocator found, so nothing is traced and the module is unchanged. Looked for ${LOOKED_FOR}` +
         (info.hasNameSection ? '.' : ', but the module has no name section (build with -g or --debug, or keep names with wasm-opt --debuginfo).') +
+        (options.glue?.length ? ` The JS glue (${options.glue.map((g) => g.name).join(', ')}) names none of its exports as an allocator.` : ' No JS glue was given (instrument --glue FILE.js reads the one that loads it).') +
         ` Name your allocator with --alloc NAME=KIND (KIND: alloc, calloc, realloc, free, memalign; NAME a function, import or export name, or #INDEX).`,
     );
-    return { status: 'no-allocator', bytes, allocators: [], sites: [], warnings, droppedSections: [] };
+    return { status: 'no-allocator', bytes, allocators: [], sites: [], warnings, droppedSections: [], ...unmatchedRules };
   }
   // With a name section every function is named, so a family without a free has none
   // (nothing frees); without one, an unnamed free may exist that we cannot see.
@@ -180,7 +210,24 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
   if (symbols !== 'embed' && symbols !== 'side' && symbols !== 'none') {
     throw new InstrumentError(`${source}: symbols must be 'embed', 'side' or 'none', got ${String(symbols)}`, source);
   }
-  return rewrite(info, found.allocators, source, warnings, maxFrames, symbols, { ...options, source });
+  const result = rewrite(info, found.allocators, scans, source, warnings, maxFrames, symbols, { ...options, source });
+  return { ...result, ...unmatchedRules };
+}
+
+/** Scans every body once (direct calls with offsets, indirect calls); null for a body our scanner cannot read. */
+function scanFunctions(info: ModuleInfo, source: string, warnings: string[]): Map<number, BodyScan | null> {
+  const scans = new Map<number, BodyScan | null>();
+  for (const f of info.functions) {
+    if (!f.body) continue;
+    try {
+      scans.set(f.index, scanFunction(info, f));
+    } catch (e) {
+      if (!(e instanceof WasmFormatError)) throw e;
+      warnings.push(`${source}: could not read function ${f.index} (${f.name ?? 'unnamed'}): ${e.message}; its sites get approximate offsets`);
+      scans.set(f.index, null);
+    }
+  }
+  return scans;
 }
 
 /** A family with allocations but no free (or the reverse) gives numbers that only grow. */
@@ -197,7 +244,7 @@ function familyWarnings(source: string, allocators: AllocatorMatch[]): string[] 
   return out;
 }
 
-function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string, warnings: string[], maxFrames: number, symbols: SymbolsMode, symbolizeOptions: SymbolizeOptions): InstrumentResult {
+function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], scans: Map<number, BodyScan | null>, source: string, warnings: string[], maxFrames: number, symbols: SymbolsMode, symbolizeOptions: SymbolizeOptions): InstrumentResult {
   const sites: SiteRecord[] = [];
   const addSite = (site: SiteRecord) => sites.push(site) - 1;
   const allocByIndex = new Map(allocators.map((a) => [a.func.index, a]));
@@ -209,19 +256,6 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
   for (const a of allocators) {
     for (const kind of ['host', 'indirect'] as const) {
       externalSite.set(`${a.func.index}:${kind}`, addSite({ kind, allocator: label(a), func: -1, offset: allocatorStart(a) }));
-    }
-  }
-
-  // Scan the original bytes once: direct calls (with offsets) and indirect calls.
-  const scans = new Map<number, BodyScan | null>();
-  for (const f of info.functions) {
-    if (!f.body) continue;
-    try {
-      scans.set(f.index, scanFunction(info, f));
-    } catch (e) {
-      if (!(e instanceof WasmFormatError)) throw e;
-      warnings.push(`${source}: could not read function ${f.index} (${f.name ?? 'unnamed'}): ${e.message}; its sites get approximate offsets`);
-      scans.set(f.index, null);
     }
   }
 
@@ -261,10 +295,7 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
   binaryen.setDebugInfo(true);
   const mod = binaryen.readBinary(redirectCalls(info, stubs, redirects));
   try {
-    // Modules without a target_features section read as MVP; allow everything the input
-    // may use, except encodings that change how an unchanged module is written out
-    // (compact imports are not understood by engines of today).
-    mod.setFeatures(binaryen.Features.All & ~(binaryen.Features as unknown as { CompactImports: number }).CompactImports);
+    mod.setFeatures(rewriteFeatures(info, scans));
     const internal: string[] = [];
     const n = mod.getNumFunctions();
     for (let i = 0; i < n; i++) internal.push(binaryen.getFunctionInfo(mod.getFunctionByIndex(i)).name);
@@ -323,7 +354,7 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
       const { sites: withFrames, report } = symbolizeModule(info, sites, symbolizeOptions);
       table.sites = withFrames;
       warnings.push(...report.warnings);
-      symbolized = { dwarf: report.dwarf, sourceMap: report.sourceMap, names: report.names, none: report.none };
+      symbolized = { dwarf: report.dwarf, sourceMap: report.sourceMap, names: report.names, none: report.none, ...(report.debugFiles.length ? { debugFiles: report.debugFiles } : {}) };
     }
     mod.addCustomSection(SITE_SECTION, encodeSiteTable(symbols === 'side' ? { ...table, sites } : table));
 
@@ -354,9 +385,27 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], source: string,
         imported: !!a.func.import,
         exported: exportsOf.get(a.func.index) ?? [],
         callSites: callSites.get(a.func.index) ?? 0,
+        role: roleOf(a),
+        evidence: a.evidence,
       })),
     };
   } finally {
     mod.dispose();
   }
+}
+
+/**
+ * The features binaryen writes the rewritten module with. Modules without a
+ * target_features section read as MVP, and target_features need not list what a
+ * module uses (photon-node's lists 4 features, yet it uses table.fill): allow
+ * everything, except what changes how an unchanged module is written out. Compact
+ * imports are understood by no engine of today; GC (and Strings, which needs it)
+ * writes `ref.null extern` as `ref.null noextern` (0x72), which engines before GC
+ * (V8 < 11.9, Node 20) reject, so it stays off unless the module already uses GC
+ * encodings (its types, imports, globals, tables, locals or instructions).
+ */
+function rewriteFeatures(info: ModuleInfo, scans: Map<number, BodyScan | null>): number {
+  const F = binaryen.Features as typeof binaryen.Features & { CompactImports: number };
+  const gc = info.usesGc || [...scans.values()].some((s) => s?.gc);
+  return F.All & ~F.CompactImports & ~(gc ? 0 : F.GC | F.Strings);
 }

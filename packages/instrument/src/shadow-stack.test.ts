@@ -1,7 +1,7 @@
 import { describe, expect, it, vi, beforeEach } from 'vitest';
 import binaryen from 'binaryen';
 import { instrument } from './instrument.js';
-import { onArrayBuffer, readModule, scanFunction } from './binary/module.js';
+import { onArrayBuffer, readModule, scanFunction, stripCustomSections } from './binary/module.js';
 import { reachingFunctions } from './shadow-stack.js';
 import { instantiateTraced, start, stop, takeSnapshot } from '@wasm-tracemalloc/runtime';
 
@@ -136,5 +136,21 @@ describe('shadow stack: call graph through function pointers', () => {
     expect(traces[0]!.size).toBe(40);
     // Oldest first: the entry through the table, then the malloc call inside alloc_cb.
     expect([...traces[0]!.traceback].map((f) => f.function)).toEqual(['alloc_cb (indirect call)', 'alloc_cb']);
+  });
+
+  it('names an unnamed function pointer wasm-function[N], not by binaryen\'s bare index', async () => {
+    const stripped = stripCustomSections(pointerModule(false), (n) => n === 'name').bytes;
+    const alloc_cb = 2;
+    expect(readModule(stripped).functions[alloc_cb]!.name).toBeUndefined();
+    const result = instrument(stripped, { source: 'stripped.wasm', maxFrames: 8, symbols: 'none' });
+    expect(result.sites.filter((s) => s.kind === 'indirect').map((s) => s.allocator)).toEqual(['malloc', 'free', `wasm-function[${alloc_cb}]`]);
+    start(8);
+    const { instance } = await instantiateTraced(result.bytes, {}, { name: 'stripped.wasm' });
+    (instance.exports as Record<string, (n: number) => number>).call_alloc!(40);
+    const [trace] = takeSnapshot().traces;
+    expect([...trace!.traceback].map(String)).toEqual([
+      `stripped.wasm:wasm-function[${alloc_cb}] (indirect call)+0x${readModule(stripped).functions[alloc_cb]!.body!.code.toString(16)}`,
+      `stripped.wasm:wasm-function[${alloc_cb}]+0x${result.sites.find((s) => s.kind === 'call' && s.func === alloc_cb)!.offset.toString(16)}`,
+    ]);
   });
 });

@@ -237,7 +237,8 @@ export function addShadowStack(
       const start = info.functions[f]!.body!.code;
       for (const call of found.calls) {
         const callee = E.Call.getTarget(call) as string;
-        const site = addSite({ kind: 'call', allocator: info.functions[reachNames.get(callee)!]?.name ?? callee, func: f, name: info.functions[f]!.name, offset: start, approximate: true });
+        const index = reachNames.get(callee)!;
+        const site = addSite({ kind: 'call', allocator: info.functions[index]?.name ?? `wasm-function[${index}]`, func: f, name: info.functions[f]!.name, offset: start, approximate: true });
         E.Call.setTarget(call, trampoline(callee));
         E.Call.appendOperand(call, mod.i32.const(site));
         report.calls++;
@@ -264,7 +265,8 @@ export function addShadowStack(
       const f = reachNames.get(fname);
       if (f === undefined) return fname;
       report.tableEntries++;
-      const site = addSite({ kind: 'indirect', allocator: info.functions[f]?.name ?? fname, func: -1, offset: info.functions[f]?.body?.code ?? 0 });
+      // binaryen names an unnamed function by its index: a bare number in a frame.
+      const site = addSite({ kind: 'indirect', allocator: info.functions[f]?.name ?? `wasm-function[${f}]`, func: -1, offset: info.functions[f]?.body?.code ?? 0 });
       return trampoline(fname, site);
     });
     mod.removeElementSegment(seg.name);

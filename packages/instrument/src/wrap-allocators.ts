@@ -28,8 +28,9 @@
 // an alloc-like call runs, 2 while a free or realloc runs. Nested allocations pass
 // straight through (operator new → malloc, __rust_alloc → malloc → dlmalloc). A free
 // nested in an *allocation* is still recorded: AssemblyScript's collector sweeps, and
-// frees, inside `__new`. A free nested in a free or realloc is the same block
-// (operator delete → free) and passes through.
+// frees, inside `__new`. A free nested in a free is the same block (operator delete →
+// free), and one nested in a realloc is the old block the realloc moves (dlmalloc's
+// realloc: malloc, copy, free): both pass through.
 // Direct calls between allocators skip the wrappers (linkNestedCalls), so in most C
 // and C++ modules no wrapper can run inside another (see allocatorsNest). Their
 // wrappers then have no guard: they call the original and record, nothing else.
@@ -37,7 +38,7 @@
 // import becomes `$malloc$orig` and a defined wrapper takes its place.
 
 import binaryen from 'binaryen';
-import type { AllocatorMatch, AllocSpec } from './allocators.js';
+import type { AllocatorMatch, AllocSpec } from './find/specs.js';
 import type { BodyScan } from './binary/instructions.js';
 import { E, findCalls } from './number-call-sites.js';
 
@@ -67,6 +68,9 @@ export interface WrappedAllocator {
 const DEPTH_NONE = 0;
 const DEPTH_ALLOC = 1;
 const DEPTH_FREE = 2;
+
+/** Callers whose wrapper sets DEPTH_FREE: a free nested in them is theirs, never recorded. */
+const FREES_PASS_THROUGH: ReadonlySet<AllocSpec['kind']> = new Set(['free', 'realloc']);
 
 function uniqueName(mod: binaryen.Module, base: string): string {
   let name = base;
@@ -161,10 +165,13 @@ export function allocatorsNest(allocators: AllocatorMatch[], scans: Map<number, 
  * Calls from one allocator's body to another go straight to the callee's original,
  * past wrappers that would only pass them through: while an allocator's body runs,
  * `$wtm.depth` is set, so an alloc-like callee always passes through, and a free
- * called from a free (`free` → `dlfree`, `operator delete` → `free`) does too. A free
+ * called from a free (`free` → `dlfree`, `operator delete` → `free`) or from a
+ * realloc (the old block of a move: realloc = malloc, copy, free) does too. A free
  * called from an alloc-like body keeps its wrapper, which records it when the
- * allocation is the outermost call (a collector sweeping inside `__new`). Returns
- * how many calls were linked.
+ * allocation is the outermost call (a collector sweeping inside `__new`). Every
+ * direct call that would pass through must be linked here: allocatorsNest counts
+ * none of them, so the wrappers may have no guard, and a wrapper without one records
+ * every call that reaches it. Returns how many calls were linked.
  */
 export function linkNestedCalls(mod: binaryen.Module, wrapped: WrappedAllocator[]): number {
   const byName = new Map(wrapped.map((w) => [w.indirect, w]));
@@ -176,7 +183,7 @@ export function linkNestedCalls(mod: binaryen.Module, wrapped: WrappedAllocator[
     if (!body) continue;
     for (const call of findCalls(body, targets).calls) {
       const callee = byName.get(E.Call.getTarget(call))!;
-      if (callee.match.spec.kind === 'free' && caller.match.spec.kind !== 'free') continue;
+      if (callee.match.spec.kind === 'free' && !FREES_PASS_THROUGH.has(caller.match.spec.kind)) continue;
       E.Call.setTarget(call, callee.orig);
       linked++;
     }
@@ -222,6 +229,7 @@ function wrapperBody(
   const domain = () => mod.global.get(rt.domain, i32);
   const p = () => mod.local.get(P, i32);
   const adjusted = (e: number) => (spec.adjust ? mod.i32.add(e, mod.i32.const(spec.adjust)) : e);
+  const sized = (e: number) => (spec.sizeAdjust ? mod.i32.add(e, mod.i32.const(spec.sizeAdjust)) : e);
   const recordAlloc = (ptr: number, size: number) => mod.call(rt.alloc, [domain(), adjusted(ptr), size, siteLocal()], none);
   // If a JS exception unwinds out of the allocator (Emscripten's abort on OOM throws),
   // the guard must not stay set, or nothing would be traced afterwards.
@@ -247,7 +255,7 @@ function wrapperBody(
     case 'calloc':
     case 'posix_memalign': {
       const size =
-        spec.kind === 'calloc' ? mod.i32.mul(arg(spec.count!), arg(spec.size!)) : arg(spec.size!);
+        spec.kind === 'calloc' ? mod.i32.mul(arg(spec.count!), arg(spec.size!)) : sized(arg(spec.size!));
       const record =
         spec.kind === 'posix_memalign'
           ? mod.if(mod.i32.eqz(p()), recordAlloc(mod.i32.load(0, 4, arg(spec.out!), memory), size))
@@ -280,7 +288,7 @@ function wrapperBody(
         ...callOrigAs(DEPTH_FREE),
         mod.if(
           p(),
-          mod.if(old(), mod.call(rt.realloc, [domain(), adjusted(old()), adjusted(p()), size(), siteLocal()], none), recordAlloc(p(), size())),
+          mod.if(old(), mod.call(rt.realloc, [domain(), adjusted(old()), adjusted(p()), sized(size()), siteLocal()], none), recordAlloc(p(), sized(size()))),
           onNull,
         ),
         p(),

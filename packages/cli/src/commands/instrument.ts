@@ -1,9 +1,11 @@
-// wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--symbols embed|side|none] [--source-map FILE] [--alloc NAME=KIND]…
+// wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--symbols embed|side|none] [--source-map FILE] [--symbols-from FILE] [--glue FILE.js]… [--alloc NAME=KIND]…
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { instrument } from '@wasm-tracemalloc/instrument';
+import { glueBeside } from '@wasm-tracemalloc/instrument/glue-files';
 import { encodeSiteTable } from '@wasm-tracemalloc/runtime';
-import { intOption, parse, symbolsOption, UsageError } from '../args.js';
+import { intOption, parse, symbolsFromOption, symbolsOption, UsageError } from '../args.js';
 import { nodeFiles } from '../node-hook.js';
 
 export function instrumentCommand(argv: string[], out: (line: string) => void, err: (line: string) => void): number {
@@ -14,21 +16,28 @@ export function instrumentCommand(argv: string[], out: (line: string) => void, e
     'max-frames': { type: 'string' },
     symbols: { type: 'string' },
     'source-map': { type: 'string' },
+    'symbols-from': { type: 'string' },
+    glue: { type: 'string', multiple: true },
   });
   const input = positionals[0];
-  if (!input || positionals.length > 1 || !values.output) throw new UsageError('usage: wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--max-frames N] [--symbols embed|side|none] [--source-map FILE] [--alloc NAME=KIND]...');
+  if (!input || positionals.length > 1 || !values.output) throw new UsageError('usage: wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--max-frames N] [--symbols embed|side|none] [--source-map FILE] [--symbols-from FILE] [--glue FILE.js]... [--alloc NAME=KIND]...');
   const bytes = readFileSync(input);
   const maxFrames = intOption(values['max-frames'], 'max-frames', 128);
   const symbols = symbolsOption(values.symbols);
   const sourceMap = values['source-map'] === undefined ? undefined : readFileSync(values['source-map'], 'utf8');
-  const result = instrument(bytes, { source: input, alloc: values.alloc, presets: !values['no-presets'], maxFrames, symbols, sourceMap, ...nodeFiles(input) });
+  const symbolsFromPath = symbolsFromOption(values['symbols-from']);
+  const symbolsFrom = symbolsFromPath === undefined ? undefined : new Uint8Array(readFileSync(symbolsFromPath));
+  // The JS that loads the module names the allocator of a release build: --glue, else the scripts beside it.
+  const glue = values.glue ? values.glue.map((path) => ({ name: basename(path), text: readFileSync(path, 'utf8') })) : glueBeside(input);
+  const result = instrument(bytes, { source: input, alloc: values.alloc, glue, presets: !values['no-presets'], maxFrames, symbols, sourceMap, symbolsFrom, symbolsFromName: values['symbols-from'], ...nodeFiles(input) });
+  if (result.unmatchedRules?.length) throw new UsageError(`${input}: no function, import or export is named by --alloc ${result.unmatchedRules.join(', ')} (use #N for a function index)`);
   for (const w of result.warnings) err(`warning: ${w}`);
   if (result.note !== undefined) out(result.note);
   if (result.status === 'instrumented') {
     out(`${input}: ${result.allocators.length} allocator functions wrapped:`);
     for (const a of result.allocators) {
       const where = [a.imported ? 'imported' : 'defined', ...a.exported.map((e) => `exported as "${e}"`)].join(', ');
-      out(`  ${a.name} (${a.family} ${a.kind}, function ${a.index}, ${where}): ${a.callSites} direct call sites`);
+      out(`  ${a.name} (${a.family} ${a.kind}, function ${a.index}, ${where}): ${a.callSites} direct call sites; found by ${a.evidence.finder}: ${a.evidence.detail}`);
     }
     const calls = result.sites.filter((s) => s.kind === 'call').length;
     out(`  ${calls} call sites numbered; exports, tables and ref.func reach the traced wrappers`);
@@ -40,6 +49,7 @@ export function instrumentCommand(argv: string[], out: (line: string) => void, e
       const s = result.symbolized;
       const where = symbols === 'side' ? `${values.output}.sites.json` : 'the site table';
       out(`  source frames for ${s.dwarf + s.sourceMap} of ${calls} call sites (${s.dwarf} from DWARF, ${s.sourceMap} from a source map; ${s.names} by function name only), in ${where}`);
+      if (s.debugFiles) out(`  debug info from ${s.debugFiles.join(', ')}`);
     }
     if (result.droppedSections.length) out(`  removed stale debug sections: ${result.droppedSections.join(', ')}`);
   }

@@ -1,4 +1,4 @@
-// wasm-tracemalloc run PROG.wasm [--nframe N] [--sampling-interval-bytes N] [--top N] [--key K] [--snapshot FILE] [-- ARGS]
+// wasm-tracemalloc run PROG.wasm [--nframe N] [--sampling-interval-bytes N] [--top N] [--key K] [--snapshot FILE] [--symbols-from FILE] [-- ARGS]
 // Runs a WASI command under Node, instrumented on the fly, and reports at exit.
 // The report goes to stderr so that the program's stdout is unchanged.
 
@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { instrument } from '@wasm-tracemalloc/instrument';
 import { instantiateTraced, start, takeSnapshot } from '@wasm-tracemalloc/runtime';
-import { parse, intOption, keyOption, maxFramesFor, samplingOption, symbolsOption, REPORT_OPTIONS, UsageError } from '../args.js';
+import { parse, intOption, keyOption, maxFramesFor, samplingOption, symbolsFromOption, symbolsOption, REPORT_OPTIONS, UsageError } from '../args.js';
 import { nodeFiles } from '../node-hook.js';
 import { formatSummary, formatTop } from '../report.js';
 
@@ -26,7 +26,7 @@ export async function runCommand(argv: string[], err: (line: string) => void): P
   const progArgs = dash >= 0 ? argv.slice(dash + 1) : [];
   const { values, positionals } = parse(ours, { ...REPORT_OPTIONS, 'source-map': { type: 'string' } });
   const prog = positionals[0];
-  if (!prog || positionals.length > 1) throw new UsageError('usage: wasm-tracemalloc run PROG.wasm [--nframe N] [--sampling-interval-bytes N] [--top N] [--key lineno|filename|traceback] [--snapshot FILE] [--symbols embed|side|none] [--source-map FILE] [-- ARGS]');
+  if (!prog || positionals.length > 1) throw new UsageError('usage: wasm-tracemalloc run PROG.wasm [--nframe N] [--sampling-interval-bytes N] [--top N] [--key lineno|filename|traceback] [--snapshot FILE] [--symbols embed|side|none] [--source-map FILE] [--symbols-from FILE] [-- ARGS]');
   const nframe = intOption(values.nframe, 'nframe', 1);
   const samplingIntervalBytes = samplingOption(values['sampling-interval-bytes']);
   const top = intOption(values.top, 'top', 10);
@@ -34,7 +34,9 @@ export async function runCommand(argv: string[], err: (line: string) => void): P
   const symbols = symbolsOption(values.symbols);
   const sourceMap = values['source-map'] === undefined ? undefined : readFileSync(values['source-map'], 'utf8');
 
-  const result = instrument(readFileSync(prog), { source: prog, alloc: values.alloc, maxFrames: maxFramesFor(nframe), symbols, sourceMap, ...nodeFiles(prog) });
+  const symbolsFromPath = symbolsFromOption(values['symbols-from']);
+  const symbolsFrom = symbolsFromPath === undefined ? undefined : new Uint8Array(readFileSync(symbolsFromPath));
+  const result = instrument(readFileSync(prog), { source: prog, alloc: values.alloc, maxFrames: maxFramesFor(nframe), symbols, sourceMap, symbolsFrom, symbolsFromName: values['symbols-from'], ...nodeFiles(prog) });
   const { WASI } = await importWasiQuietly();
   for (const w of result.warnings) err(`warning: ${w}`);
   const wasi = new WASI({

@@ -23,23 +23,46 @@ export interface BodyScan {
   indirectTypes: number[];
   /** try and try_table blocks (catch bodies the shadow stack must see). */
   tries: number;
+  /**
+   * An instruction only GC encodes: the 0xfb prefix, call_ref, ref.eq, ref.as_non_null,
+   * br_on_(non_)null, `ref.null` of a GC heap type, a typed reference as a block or
+   * select type (see usesGc in module.ts).
+   */
+  gc: boolean;
 }
 
-function skipBlockType(r: ByteReader): void {
+/**
+ * Value types that only GC (which includes typed function references) encodes:
+ * `(ref null? T)` and the abstract GC types (anyref, eqref, i31ref, structref,
+ * arrayref, nullref, nullexternref, nullfuncref, nullexnref; 0x65 `shared`).
+ * funcref, externref and exnref are reference types and exception handling.
+ */
+export function isGcValType(b: number): boolean {
+  return b === 0x63 || b === 0x64 || b === 0x65 || (b >= 0x6a && b <= 0x6e) || (b >= 0x71 && b <= 0x74);
+}
+
+/** A heap type (s33) other than func (0x70), extern (0x6f) and exn (0x69): a type index or a GC type. */
+export function isGcHeapType(ht: number): boolean {
+  return ht !== -0x10 && ht !== -0x11 && ht !== -0x17;
+}
+
+/** Skips a block type; returns whether it is a GC value type. */
+function skipBlockType(r: ByteReader): boolean {
   const b = r.bytes[r.pos]!;
-  if (b === 0x40 || (b >= 0x6a && b <= 0x7f && b !== 0x6b && b !== 0x6c)) {
-    r.pos++;
-  } else if (b === 0x63 || b === 0x64) {
+  if (b === 0x63 || b === 0x64) {
     r.pos++;
     r.s33();
-  } else {
-    r.s33(); // type index
+    return true;
   }
+  // 0x40 (no result), a one-byte value type (both negative as s33) or a type index.
+  return r.s33() < 0 && isGcValType(b);
 }
 
-function skipValType(r: ByteReader): void {
+/** Returns whether the value type is a GC one. */
+function skipValType(r: ByteReader): boolean {
   const b = r.u8();
   if (b === 0x63 || b === 0x64) r.s33();
+  return isGcValType(b);
 }
 
 function skipMemarg(r: ByteReader): void {
@@ -48,12 +71,15 @@ function skipMemarg(r: ByteReader): void {
   r.skipLeb(); // offset (u32, or u64 for memory64)
 }
 
-export function skipLocals(r: ByteReader): void {
+/** Returns whether a local has a GC value type. */
+export function skipLocals(r: ByteReader): boolean {
   const groups = r.u32();
+  let gc = false;
   for (let i = 0; i < groups; i++) {
     r.u32();
-    skipValType(r);
+    if (skipValType(r)) gc = true;
   }
+  return gc;
 }
 
 /** Scans instructions from r.pos to r.end (one function body after its locals). */
@@ -63,6 +89,7 @@ export function scanBody(r: ByteReader): BodyScan {
   let indirectCalls = 0;
   const indirectTypes: number[] = [];
   let tries = 0;
+  let gc = false;
   while (r.pos < r.end) {
     const at = r.pos;
     const op = r.u8();
@@ -73,16 +100,21 @@ export function scanBody(r: ByteReader): BodyScan {
     switch (op) {
       case 0x06:
         tries++;
-        skipBlockType(r);
+        if (skipBlockType(r)) gc = true;
         break;
       case 0x02: case 0x03: case 0x04:
-        skipBlockType(r);
+        if (skipBlockType(r)) gc = true;
         break;
       case 0x14: case 0x15: // call_ref, return_call_ref: type index
+        gc = true;
         indirectCalls++;
         indirectTypes.push(r.u32());
         break;
-      case 0x07: case 0x08: case 0x09: case 0x0c: case 0x0d: case 0x18: case 0xd5: case 0xd6:
+      case 0xd5: case 0xd6: // br_on_null, br_on_non_null
+        gc = true;
+        r.u32();
+        break;
+      case 0x07: case 0x08: case 0x09: case 0x0c: case 0x0d: case 0x18:
       case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26:
       case 0x3f: case 0x40:
         r.u32();
@@ -102,12 +134,12 @@ export function scanBody(r: ByteReader): BodyScan {
         break;
       case 0x1c: {
         const n = r.u32();
-        for (let i = 0; i < n; i++) skipValType(r);
+        for (let i = 0; i < n; i++) if (skipValType(r)) gc = true;
         break;
       }
       case 0x1f: { // try_table
         tries++;
-        skipBlockType(r);
+        if (skipBlockType(r)) gc = true;
         const n = r.u32();
         for (let i = 0; i < n; i++) {
           const kind = r.u8();
@@ -126,14 +158,18 @@ export function scanBody(r: ByteReader): BodyScan {
         r.skip(8);
         break;
       case 0xd0:
-        r.s33();
+        if (isGcHeapType(r.s33())) gc = true;
         break;
-      case 0xd1: case 0xd3: case 0xd4:
+      case 0xd1: // ref.is_null
+        break;
+      case 0xd3: case 0xd4: // ref.eq, ref.as_non_null
+        gc = true;
         break;
       case 0xd2:
         refFuncs.push(r.u32());
         break;
       case 0xfb:
+        gc = true;
         scanGc(r, at);
         break;
       case 0xfc:
@@ -153,7 +189,7 @@ export function scanBody(r: ByteReader): BodyScan {
         r.fail(`unknown opcode 0x${op.toString(16)}`, at);
     }
   }
-  return { calls, refFuncs, indirectCalls, indirectTypes, tries };
+  return { calls, refFuncs, indirectCalls, indirectTypes, tries, gc };
 }
 
 function scanMisc(r: ByteReader, at: number): void {

@@ -3,7 +3,7 @@
 // the byte offset, so `instrument` can refuse the input before binaryen sees it.
 
 import { ByteReader, WasmFormatError } from './reader.js';
-import { scanBody, skipLocals, type BodyScan } from './instructions.js';
+import { isGcHeapType, isGcValType, scanBody, skipLocals, type BodyScan } from './instructions.js';
 
 export const VALTYPE_I32 = 0x7f;
 export const VALTYPE_I64 = 0x7e;
@@ -49,6 +49,15 @@ export interface ModuleInfo {
   /** The type section: function types, undefined for GC struct/array types. */
   types: Array<FuncType | undefined>;
   /**
+   * Whether the module uses GC encodings outside code: struct, array, sub or rec
+   * types, or a GC value type (isGcValType: `(ref null? T)`, anyref, nullexternref, …)
+   * in a signature, an import, a table, a global, an element segment or a local.
+   * Instructions are in each body's scan (BodyScan.gc). binaryen with GC on writes
+   * even an MVP `ref.null extern` as `ref.null noextern`, which engines without GC
+   * (Node 20) reject, so the rewrite enables GC only when the module uses it.
+   */
+  usesGc?: boolean;
+  /**
    * Functions that can become a function reference outside code (element segments,
    * global and table initializers; every export when a table is imported or
    * exported, since JS can then put them in it). `ref.func` in code is in each
@@ -72,27 +81,30 @@ function readLimits(r: ByteReader): { memory64: boolean } {
   return { memory64: (flags & 4) !== 0 };
 }
 
-function readValTypes(r: ByteReader): { list: number[]; raw: Uint8Array } {
+function readValTypes(r: ByteReader, gc: () => void): { list: number[]; raw: Uint8Array } {
   const n = r.u32();
   const start = r.pos;
   const list: number[] = [];
   for (let i = 0; i < n; i++) {
     const b = r.u8();
     if (b === 0x63 || b === 0x64) r.s33();
+    if (isGcValType(b)) gc();
     list.push(b);
   }
   return { list, raw: r.bytes.subarray(start, r.pos) };
 }
 
-function readTypes(r: ByteReader): Array<FuncType | undefined> {
+/** `gc` is called for each GC encoding: a struct, array, sub or rec type, a GC value type. */
+function readTypes(r: ByteReader, gc: () => void): Array<FuncType | undefined> {
   const types: Array<FuncType | undefined> = [];
   const readComp = () => {
     const form = r.u8();
     if (form === 0x60) {
-      const params = readValTypes(r);
-      const results = readValTypes(r);
+      const params = readValTypes(r, gc);
+      const results = readValTypes(r, gc);
       types.push({ params: params.list, results: results.list, raw: { params: params.raw, results: results.raw } });
     } else if (form === 0x5f) {
+      gc();
       const n = r.u32();
       for (let i = 0; i < n; i++) {
         const b = r.u8();
@@ -101,6 +113,7 @@ function readTypes(r: ByteReader): Array<FuncType | undefined> {
       }
       types.push(undefined);
     } else if (form === 0x5e) {
+      gc();
       const b = r.u8();
       if (b === 0x63 || b === 0x64) r.s33();
       r.u8();
@@ -112,6 +125,7 @@ function readTypes(r: ByteReader): Array<FuncType | undefined> {
   const readSub = () => {
     const b = r.bytes[r.pos];
     if (b === 0x50 || b === 0x4f) {
+      gc();
       r.pos++;
       const n = r.u32();
       for (let i = 0; i < n; i++) r.u32();
@@ -121,6 +135,7 @@ function readTypes(r: ByteReader): Array<FuncType | undefined> {
   const count = r.u32();
   for (let i = 0; i < count; i++) {
     if (r.bytes[r.pos] === 0x4e) {
+      gc();
       r.pos++;
       const n = r.u32();
       for (let j = 0; j < n; j++) readSub();
@@ -131,8 +146,8 @@ function readTypes(r: ByteReader): Array<FuncType | undefined> {
   return types;
 }
 
-/** Reads a constant expression up to its `end`, adding the functions it references. */
-function readConstExpr(r: ByteReader, out: Set<number>): void {
+/** Reads a constant expression up to its `end`, adding the functions it references; `gc` as in readTypes. */
+function readConstExpr(r: ByteReader, out: Set<number>, gc: () => void): void {
   for (;;) {
     const at = r.pos;
     const op = r.u8();
@@ -142,46 +157,51 @@ function readConstExpr(r: ByteReader, out: Set<number>): void {
       case 0x43: r.skip(4); break;
       case 0x44: r.skip(8); break;
       case 0x23: r.u32(); break; // global.get
-      case 0xd0: r.s33(); break; // ref.null heaptype
+      case 0xd0: if (isGcHeapType(r.s33())) gc(); break; // ref.null heaptype
       case 0xd2: out.add(r.u32()); break; // ref.func
       case 0x6a: case 0x6b: case 0x6c: case 0x7c: case 0x7d: case 0x7e: break; // extended const
-      default: r.fail(`constant expression opcode 0x${op.toString(16)} not understood`, at);
+      default:
+        if (op === 0xfb) gc(); // struct.new, array.new_fixed, ref.i31, … (GC constant expressions)
+        r.fail(`constant expression opcode 0x${op.toString(16)} not understood`, at);
     }
   }
 }
 
-function skipRefType(r: ByteReader): void {
+/** Skips a value type (a reference type, in tables and element segments); returns whether it is a GC one. */
+function skipRefType(r: ByteReader): boolean {
   const b = r.u8();
   if (b === 0x63 || b === 0x64) r.s33();
+  return isGcValType(b);
 }
 
-/** Table (4), global (6) and element (9) sections: functions referenced outside code. */
-function readFunctionReferences(r: ByteReader, id: number, out: Set<number>): void {
+/** Table (4), global (6) and element (9) sections: functions referenced outside code; `gc` as in readTypes. */
+function readFunctionReferences(r: ByteReader, id: number, out: Set<number>, gc: () => void): void {
   const n = r.u32();
   for (let i = 0; i < n; i++) {
     if (id === 4) {
       const init = r.bytes[r.pos] === 0x40;
       if (init) r.pos += 2; // 0x40 0x00: a table with an initializer
-      skipRefType(r);
+      if (skipRefType(r)) gc();
       readLimits(r);
-      if (init) readConstExpr(r, out);
+      if (init) readConstExpr(r, out, gc);
     } else if (id === 6) {
-      skipRefType(r); // any value type; a reference type has its heap type
+      if (skipRefType(r)) gc(); // any value type; a reference type has its heap type
       r.u8(); // mutability
-      readConstExpr(r, out);
+      readConstExpr(r, out, gc);
     } else {
       const flags = r.u32();
       if (flags > 7) r.fail(`element segment flags ${flags} not understood`);
       if ((flags & 3) === 2) r.u32(); // table index
-      if ((flags & 1) === 0) readConstExpr(r, new Set()); // active: offset
+      if ((flags & 1) === 0) readConstExpr(r, new Set(), gc); // active: offset
       const exprs = (flags & 4) !== 0;
       if (flags & 3) {
-        if (exprs) skipRefType(r);
-        else r.u8(); // elemkind 0x00 (funcref)
+        if (exprs) {
+          if (skipRefType(r)) gc();
+        } else r.u8(); // elemkind 0x00 (funcref)
       }
       const count = r.u32();
       for (let k = 0; k < count; k++) {
-        if (exprs) readConstExpr(r, out);
+        if (exprs) readConstExpr(r, out, gc);
         else out.add(r.u32());
       }
     }
@@ -234,8 +254,10 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
     memory64: false,
     hasNameSection: false,
     types: [],
+    usesGc: false,
     addressTaken: new Set(),
   };
+  const gc = () => void (info.usesGc = true);
   let tableShared = false;
   let types: Array<FuncType | undefined> = [];
   let definedTypeIdx: number[] = [];
@@ -258,7 +280,7 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
         if (section.name === 'name') nameSection = section;
         break;
       case 1:
-        types = readTypes(s);
+        types = readTypes(s, gc);
         info.types = types;
         break;
       case 4: case 6: case 9:
@@ -266,7 +288,7 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
         // what is not understood makes every function a possible indirect callee.
         if (info.addressTaken) {
           try {
-            readFunctionReferences(new ByteReader(bytes, contentStart, end), id, info.addressTaken);
+            readFunctionReferences(new ByteReader(bytes, contentStart, end), id, info.addressTaken, gc);
           } catch (e) {
             if (!(e instanceof WasmFormatError)) throw e;
             info.addressTaken = undefined;
@@ -285,14 +307,12 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
             info.importedFunctionCount++;
           } else if (kind === 1) {
             tableShared = true;
-            const b = s.u8();
-            if (b === 0x63 || b === 0x64) s.s33();
+            if (skipRefType(s)) gc();
             readLimits(s);
           } else if (kind === 2) {
             if (readLimits(s).memory64) info.memory64 = true;
           } else if (kind === 3) {
-            const b = s.u8();
-            if (b === 0x63 || b === 0x64) s.s33();
+            if (skipRefType(s)) gc();
             s.u8();
           } else if (kind === 4) {
             s.u8();
@@ -339,7 +359,7 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
           if (bodyEnd > end) s.fail(`truncated: function body ${i} runs past the end of the code section`, bodyStart);
           const f = info.functions[info.importedFunctionCount + i]!;
           const locals = new ByteReader(bytes, s.pos, bodyEnd);
-          skipLocals(locals);
+          if (skipLocals(locals)) gc();
           f.body = { start: bodyStart, code: locals.pos, end: bodyEnd };
           s.pos = bodyEnd;
         }
@@ -366,7 +386,7 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
 
 /** Instructions of one defined function: calls and ref.func with their offsets. */
 export function scanFunction(info: ModuleInfo, f: FunctionEntry): BodyScan {
-  if (!f.body) return { calls: [], refFuncs: [], indirectCalls: 0, indirectTypes: [], tries: 0 };
+  if (!f.body) return { calls: [], refFuncs: [], indirectCalls: 0, indirectTypes: [], tries: 0, gc: false };
   return scanBody(new ByteReader(info.bytes, f.body.code, f.body.end));
 }
 
@@ -404,4 +424,24 @@ export function stripCustomSections(bytes: Uint8Array, drop: (name: string) => b
     o += b.length;
   }
   return { bytes: out, dropped };
+}
+
+/** Returns the module's bytes with a custom section `name` holding `payload` appended. */
+export function appendCustomSection(bytes: Uint8Array, name: string, payload: Uint8Array): Uint8Array<ArrayBuffer> {
+  const leb = (n: number) => {
+    const out: number[] = [];
+    do {
+      out.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+      n = Math.floor(n / 128);
+    } while (n > 0);
+    return out;
+  };
+  const encoded = new TextEncoder().encode(name);
+  const content = [...leb(encoded.length), ...encoded];
+  const size = leb(content.length + payload.length);
+  const out = new Uint8Array(bytes.length + 1 + size.length + content.length + payload.length);
+  out.set(bytes);
+  out.set([0, ...size, ...content], bytes.length);
+  out.set(payload, out.length - payload.length);
+  return out;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { SiteRecord } from '@wasm-tracemalloc/runtime/site-table';
-import { readModule, scanFunction } from '../binary/module.js';
+import { appendCustomSection, readModule, scanFunction, stripCustomSections } from '../binary/module.js';
 import { symbolize, symbolizeModule } from './index.js';
 
 const build = (file: string) => new URL(`../../../../test/fixtures/build/${file}`, import.meta.url);
@@ -44,7 +44,7 @@ describe('symbolize: DWARF, then a source map, then names', () => {
     const { sites, report } = symbolizeModule(readModule(bytes), [s], { readSourceMap: (url) => (urls.push(url), mapText) });
     expect(urls).toEqual(['./leak_as.sourcemap.wasm.map']);
     expect(sites[0]!.frames).toEqual([{ file: 'leak_as.ts', line: 24, column: 15, function: 'leak_as/leakBuffers', source: 'const b = new ArrayBuffer(100); // SITE leakBuffers' }]);
-    expect(report).toEqual({ dwarf: 0, sourceMap: 1, names: 0, none: 0, warnings: [] });
+    expect(report).toEqual({ dwarf: 0, sourceMap: 1, names: 0, none: 0, debugFiles: [], warnings: [] });
     const bad = symbolizeModule(readModule(bytes), [s], { readSourceMap: () => '{', source: 'leak_as.wasm' });
     expect(bad.sites[0]!.frames).toBeUndefined();
     expect(bad.report.warnings).toEqual([expect.stringMatching(/^leak_as\.wasm: source map \.\/leak_as\.sourcemap\.wasm\.map: not a valid source map \(.*\); frames without DWARF show functions and offsets only$/)]);
@@ -67,5 +67,89 @@ describe('symbolize: DWARF, then a source map, then names', () => {
       undefined,
     ]);
     expect(report).toMatchObject({ dwarf: 0, sourceMap: 0, names: 2, none: 1 });
+  });
+});
+
+/** What Emscripten's -gseparate-dwarf leaves of a module: no DWARF, no names, a pointer to the debug file. */
+function separateDwarf(bytes: Uint8Array, url: string): Uint8Array {
+  const stripped = stripCustomSections(bytes, (n) => n === 'name' || n.startsWith('.debug_')).bytes;
+  const u = new TextEncoder().encode(url);
+  return appendCustomSection(stripped, 'external_debug_info', Uint8Array.from([u.length, ...u]));
+}
+
+describe('symbolize: a stripped module with its debug file, symbol map or exports', () => {
+  const leakCli = new Uint8Array(readFileSync(build('leak_cli.wasm')));
+  const stripped = separateDwarf(leakCli, 'leak_cli.debug.wasm');
+  // The same call in both: the code section is unchanged, so is its offset within it.
+  const named = site(leakCli, 'leak', 'malloc');
+  const call: SiteRecord = { ...named, name: undefined, offset: named.offset - readModule(leakCli).codeSection!.contentStart + readModule(stripped).codeSection!.contentStart };
+  const line17 = { file: src('leak_cli.c'), line: 17, column: 17, function: 'leak' };
+
+  it('the debug module its external_debug_info names, read beside it: DWARF and names', () => {
+    const asked: string[] = [];
+    const readDebugFile = (name: string) => (asked.push(name), name === 'leak_cli.debug.wasm' ? leakCli : undefined);
+    const { sites, report } = symbolizeModule(readModule(stripped), [call], { readDebugFile, source: 'dist/leak_cli.wasm' });
+    expect(sites[0]!.frames).toEqual([line17]);
+    expect(report).toEqual({ dwarf: 1, sourceMap: 0, names: 0, none: 0, debugFiles: ['leak_cli.debug.wasm'], warnings: [] });
+    // Its name section names every function: no symbol map is looked for.
+    expect(asked).toEqual(['leak_cli.debug.wasm']);
+  });
+
+  it('symbolsFrom, the debug module given: the same frames; another build is refused', () => {
+    const given = symbolizeModule(readModule(stripped), [call], { symbolsFrom: leakCli, symbolsFromName: 'leak_cli.debug.wasm' });
+    expect(given.sites[0]!.frames).toEqual([line17]);
+    expect(given.report.debugFiles).toEqual(['leak_cli.debug.wasm']);
+    const leak = new Uint8Array(readFileSync(build('leak.wasm')));
+    const wrong = symbolizeModule(readModule(stripped), [call], { symbolsFrom: leak, symbolsFromName: 'leak.wasm', source: 'leak_cli.wasm' });
+    expect(wrong.sites[0]!.frames).toBeUndefined();
+    expect(wrong.report.warnings).toEqual([expect.stringMatching(/^leak_cli\.wasm: leak\.wasm does not belong to this module \(its code section is \d+ bytes, the module's \d+\); it comes from another build or module, so it is not used$/)]);
+  });
+
+  it('a debug file that is not there: a warning, then the symbol map beside the module', () => {
+    const asked: string[] = [];
+    const files: Record<string, Uint8Array> = { 'leak_cli.js.symbols': new TextEncoder().encode('6:leak\n8:malloc\n') };
+    const { sites, report } = symbolizeModule(readModule(stripped), [call], { readDebugFile: (n) => (asked.push(n), files[n]), source: 'leak_cli.wasm' });
+    expect(asked).toEqual(['leak_cli.debug.wasm', 'leak_cli.wasm.symbols', 'leak_cli.js.symbols']);
+    expect(sites[0]!.frames).toEqual([{ file: '', line: 0, function: 'leak' }]);
+    expect(report).toEqual({
+      dwarf: 0,
+      sourceMap: 0,
+      names: 1,
+      none: 0,
+      debugFiles: ['leak_cli.js.symbols'],
+      warnings: ['leak_cli.wasm: its debug file leak_cli.debug.wasm (the "external_debug_info" section) could not be read; put it beside the module or give it with --symbols-from for source lines'],
+    });
+  });
+
+  it('a symbol map given as text, demangled; one for a bigger module is refused', () => {
+    const { sites } = symbolizeModule(readModule(stripped), [call], { symbolsFrom: '6:_ZN7leak_rs10leak_boxes17h0123456789abcdefE\n' });
+    expect(sites[0]!.frames).toEqual([{ file: '', line: 0, function: 'leak_rs::leak_boxes' }]);
+    const wrong = symbolizeModule(readModule(stripped), [call], { symbolsFrom: '6:leak\n412:other\n', source: 'leak_cli.wasm' });
+    expect(wrong.sites[0]!.frames).toBeUndefined();
+    expect(wrong.report.warnings).toEqual(['leak_cli.wasm: the given symbols does not belong to this module (it names function 412, the module has 39); it comes from another build or module, so it is not used']);
+  });
+
+  it('export names for what nothing else names; an entry keeps the name it was matched by over an export', () => {
+    const reactor = new Uint8Array(readFileSync(build('leak.reactor.wasm')));
+    const info = readModule(stripCustomSections(reactor, (n) => n === 'name' || n.startsWith('.debug_')).bytes);
+    expect(info.hasNameSection).toBe(false);
+    // 16 is phase_leak_nodes, exported as such; 24 is get_live_bytes, exported as live_bytes; 10 is not exported.
+    const body = (f: number) => info.functions[f]!.body!.code;
+    const sites: SiteRecord[] = [
+      { kind: 'call', allocator: 'malloc', func: 16, offset: body(16) + 2 },
+      { kind: 'call', allocator: 'malloc', func: 24, offset: body(24) + 2 },
+      { kind: 'call', allocator: 'malloc', func: 10, offset: body(10) + 2 },
+      { kind: 'indirect', allocator: 'wasm-function[16]', func: -1, offset: body(16) },
+      { kind: 'host', allocator: 'malloc', func: -1, offset: body(24) },
+    ];
+    const { sites: out, report } = symbolizeModule(info, sites);
+    expect(out.map((s) => s.frames)).toEqual([
+      [{ file: '', line: 0, function: 'phase_leak_nodes' }],
+      [{ file: '', line: 0, function: 'live_bytes' }],
+      undefined,
+      [{ file: '', line: 0, function: 'phase_leak_nodes (indirect call)' }],
+      undefined,
+    ]);
+    expect(report).toMatchObject({ dwarf: 0, sourceMap: 0, names: 2, none: 1, debugFiles: [] });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findAllocators } from './allocators.js';
-import type { FunctionEntry, ModuleInfo } from './binary/module.js';
+import { findAllocators } from './index.js';
+import type { FunctionEntry, ModuleInfo } from '../binary/module.js';
 
 const I32 = 0x7f;
 const I64 = 0x7e;

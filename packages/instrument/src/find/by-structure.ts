@@ -1,0 +1,186 @@
+// Finding an allocator's missing partners by what they do, when no name, export or
+// glue names them. A family that traces malloc and free but not realloc is worse than
+// none: a block realloc moves is never traced, and its later free reads as a double
+// free that never happened. So once malloc and free are known:
+//
+// - realloc is the (i32, i32) → i32 function that calls both of them and hands its
+//   first argument to free: dlmalloc's `dlrealloc` (malloc new, copy, free old when
+//   the block cannot grow in place). Of several, the most called one.
+// - free, when only malloc is known, is the (i32) → () function that shares the most
+//   fixed-address heap state with malloc (dlmalloc's `_gm_`, its bins, the top chunk)
+//   and writes memory. Of several, the most called one.
+//
+// Each is a guess from structure, and says so in the report. A wrong guess can only
+// change numbers, never what the program does: the wrappers call the original.
+
+import type { ModuleInfo } from '../binary/module.js';
+import type { BodyScan } from '../binary/instructions.js';
+import { only, type Flow } from './flow.js';
+import { alloc, free, functionLabel, realloc, type AllocatorMatch } from './specs.js';
+
+const I32 = 0x7f;
+const isSig = (info: ModuleInfo, index: number, params: number, results: number) => {
+  const t = info.functions[index]?.type;
+  return !!t && t.params.length === params && t.results.length === results && t.params.every((p) => p === I32) && t.results.every((r) => r === I32);
+};
+
+const offsetOf = (origin: string | undefined, param: number): number | undefined => {
+  const m = origin && /^p(\d+)(?:\+(-?\d+))?$/.exec(origin);
+  return m && Number(m[1]) === param ? Number(m[2] ?? 0) : undefined;
+};
+
+/**
+ * A realloc frees its first argument: dlrealloc itself (`free(p)`), or a wrapper with
+ * dlrealloc inlined that keeps a header before the block (`free(p - 8)`, and
+ * `malloc(n + 8)` for the new one). When the flow cannot be read, dlrealloc is assumed.
+ */
+function reallocShape(flow: Flow | undefined, M: Set<number>, F: Set<number>): AllocatorMatch['spec'] | undefined {
+  if (!flow) return realloc(2, 0, 1, true);
+  const freed = flow.calls.filter((c) => F.has(c.callee)).map((c) => offsetOf(only(c.args[0]), 0));
+  const header = freed.find((k) => k !== undefined);
+  if (header === undefined || header > 0 || header < -64) return undefined;
+  if (header === 0) return realloc(2, 0, 1, true);
+  const grown = flow.calls.filter((c) => M.has(c.callee)).map((c) => offsetOf(only(c.args[0]), 1)).find((k) => k !== undefined);
+  if (grown !== -header) return undefined;
+  return { ...realloc(2, 0, 1, false), adjust: header, sizeAdjust: grown };
+}
+
+/**
+ * AssemblyScript ≤ 0.17 (ARC): an object dies when `__release` drops its count to 0,
+ * and its block goes back to TLSF in `freeBlock(root, block)`:
+ *   __release(ptr)      → decrement(ptr - 16)
+ *   decrement(block)    → … freeBlock(root, block)
+ * The exported `__alloc(size, id)` is keyed by the block (payload − 16), so freeBlock's
+ * second argument is the key as it is.
+ */
+function arcFreeBlock(info: ModuleInfo, known: AllocatorMatch[], flows: (index: number) => Flow | undefined): AllocatorMatch | undefined {
+  const alloc = known.find((a) => a.family === 'assemblyscript' && a.spec.kind === 'alloc' && a.spec.adjust === -16);
+  if (!alloc || known.some((a) => a.family === 'assemblyscript' && a.spec.kind === 'free')) return undefined;
+  const release = info.exports.find((e) => e.kind === 0 && e.name === '__release');
+  if (!release || !isSig(info, release.index, 1, 0)) return undefined;
+  const decrement = flows(release.index)?.calls.find((c) => c.args.length === 1 && only(c.args[0]) === 'p0+-16');
+  if (!decrement) return undefined;
+  const frees = (flows(decrement.callee)?.calls ?? []).filter((c) => c.args.length === 2 && only(c.args[1]) === 'p0' && isSig(info, c.callee, 2, 0));
+  const callees = new Set(frees.map((c) => c.callee));
+  if (callees.size !== 1) return undefined;
+  const index = [...callees][0]!;
+  const f = info.functions[index]!;
+  return {
+    func: f,
+    matchedBy: functionLabel(f),
+    family: 'assemblyscript',
+    spec: free(2, 1),
+    evidence: { finder: 'structure', detail: `AssemblyScript's ARC runtime: __release → wasm-function[${decrement.callee}](ptr - 16) → this(root, block)` },
+  };
+}
+
+/**
+ * With no name, export or glue to start from (a stripped module instantiated from
+ * bytes): dlmalloc's malloc by its shape, the allocator of Emscripten's default build,
+ * wasi-libc and Rust's wasm targets. An (i32) → i32 function of some size that rounds
+ * requests to chunks, `(n + 11) & -8` (or `(n + 19) & -16` with 16-byte alignment),
+ * tests the small-request limit (n ≤ 244, or < 245) and refuses requests ≥ −64.
+ * Of several (a wrapper inlining it), the most called one.
+ */
+function dlmallocByShape(info: ModuleInfo, scans: ReadonlyMap<number, BodyScan | null>, flows: (index: number) => Flow | undefined): AllocatorMatch | undefined {
+  const candidates: number[] = [];
+  for (const f of info.functions) {
+    if (!f.body || f.body.end - f.body.start < 512 || !isSig(info, f.index, 1, 1)) continue;
+    const k = flows(f.index)?.constants;
+    if (!k) continue;
+    const rounds = (k.has(11) && k.has(-8)) || (k.has(19) && k.has(-16));
+    if (rounds && (k.has(244) || k.has(245)) && (k.has(-64) || k.has(-65))) candidates.push(f.index);
+  }
+  if (candidates.length === 0) return undefined;
+  const fanIn = new Map<number, number>();
+  for (const scan of scans.values()) for (const c of scan?.calls ?? []) fanIn.set(c.callee, (fanIn.get(c.callee) ?? 0) + 1);
+  const pick = candidates.sort((a, b) => (fanIn.get(b) ?? 0) - (fanIn.get(a) ?? 0) || a - b)[0]!;
+  const f = info.functions[pick]!;
+  const exported = info.exports.find((e) => e.kind === 0 && e.index === pick)?.name;
+  return {
+    func: f,
+    matchedBy: functionLabel(f, exported),
+    family: 'c',
+    spec: alloc(1),
+    evidence: { finder: 'structure', detail: `dlmalloc's shape (rounds requests to 8-byte chunks, 244-byte small-request limit), called from ${fanIn.get(pick) ?? 0} places` },
+  };
+}
+
+export function findByStructure(
+  info: ModuleInfo,
+  known: AllocatorMatch[],
+  scans: ReadonlyMap<number, BodyScan | null>,
+  flows: (index: number) => Flow | undefined,
+): AllocatorMatch[] {
+  const found: AllocatorMatch[] = [];
+  const taken = new Set(known.map((a) => a.func.index));
+  const arc = arcFreeBlock(info, known, flows);
+  if (arc) return [arc];
+  if (known.length === 0) {
+    const dl = dlmallocByShape(info, scans, flows);
+    if (!dl) return found;
+    known = [dl];
+    found.push(dl);
+    taken.add(dl.func.index);
+  }
+  const mallocs = known.filter((a) => a.spec.kind === 'alloc' && a.spec.params === 1 && a.spec.size === 0 && !a.spec.adjust);
+  if (mallocs.length === 0) return found;
+  const frees = known.filter((a) => a.spec.kind === 'free' && a.spec.params === 1 && !a.spec.adjust);
+  const family = mallocs[0]!.family;
+  const exportName = new Map(info.exports.filter((e) => e.kind === 0).map((e) => [e.index, e.name]));
+
+  const fanIn = new Map<number, number>();
+  for (const scan of scans.values()) for (const c of scan?.calls ?? []) fanIn.set(c.callee, (fanIn.get(c.callee) ?? 0) + 1);
+  const mostCalled = (list: number[]) => list.sort((a, b) => (fanIn.get(b) ?? 0) - (fanIn.get(a) ?? 0) || a - b)[0];
+  const match = (index: number, spec: AllocatorMatch['spec'], detail: string): AllocatorMatch => {
+    const f = info.functions[index]!;
+    return { func: f, matchedBy: functionLabel(f, exportName.get(index)), family, spec, evidence: { finder: 'structure', detail } };
+  };
+
+  if (frees.length === 0) {
+    const state = new Set<number>();
+    for (const m of mallocs) for (const a of flows(m.func.index)?.constAddresses ?? []) state.add(a);
+    const candidates: number[] = [];
+    let best = 0;
+    for (const f of info.functions) {
+      if (!f.body || taken.has(f.index) || !isSig(info, f.index, 1, 0)) continue;
+      const flow = flows(f.index);
+      if (!flow || flow.stores === 0) continue;
+      const shared = [...flow.constAddresses].filter((a) => state.has(a)).length;
+      if (shared === 0 || shared < best) continue;
+      if (shared > best) candidates.length = 0;
+      best = shared;
+      candidates.push(f.index);
+    }
+    const pick = mostCalled(candidates);
+    if (pick !== undefined) {
+      const m = match(pick, free(1), `(i32) → () sharing ${best} fixed heap addresses with ${mallocs[0]!.matchedBy}, called from ${fanIn.get(pick) ?? 0} places`);
+      found.push(m);
+      frees.push(m);
+      taken.add(pick);
+    }
+  }
+
+  if (frees.length > 0 && !known.some((a) => a.spec.kind === 'realloc' && a.family === family)) {
+    const M = new Set(mallocs.map((m) => m.func.index));
+    const F = new Set(frees.map((f) => f.func.index));
+    const candidates: number[] = [];
+    const specs = new Map<number, AllocatorMatch['spec']>();
+    for (const f of info.functions) {
+      if (!f.body || taken.has(f.index) || !isSig(info, f.index, 2, 1)) continue;
+      const calls = scans.get(f.index)?.calls ?? [];
+      if (!calls.some((c) => M.has(c.callee)) || !calls.some((c) => F.has(c.callee))) continue;
+      const spec = reallocShape(flows(f.index), M, F);
+      if (!spec) continue;
+      specs.set(f.index, spec);
+      candidates.push(f.index);
+    }
+    const pick = mostCalled(candidates);
+    if (pick !== undefined) {
+      const spec = specs.get(pick)!;
+      const header = spec.adjust ? `, keeping a ${spec.sizeAdjust}-byte header (frees its first argument ${spec.adjust})` : '';
+      found.push(match(pick, spec, `(i32, i32) → i32 calling both ${mallocs[0]!.matchedBy} and ${frees[0]!.matchedBy}${header}, called from ${fanIn.get(pick) ?? 0} places`));
+    }
+  }
+  return found;
+}
