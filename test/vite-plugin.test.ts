@@ -15,12 +15,21 @@ import { fileURLToPath } from 'node:url';
 import { CHROMIUM, launchChromium, startDevServer, type Browser, type Logger } from '../packages/vite-plugin/harness/e2e.mjs';
 import wasmTracemalloc from '../packages/vite-plugin/dist/node/index.js';
 import { formatSize } from '../packages/runtime/dist/model/index.js';
+import { allocatorSummary, instrument } from '../packages/instrument/dist/index.js';
 
 const require = createRequire(import.meta.url);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = join(ROOT, 'test/fixtures/build/leak.reactor.wasm');
 const APP = join(ROOT, 'test-output/vite-plugin-app');
 const SITE_SECTION = 'wasm-tracemalloc.sites';
+/** `add(a, b)` and nothing else: a module without an allocator, which the dev server sends as it is. */
+const NO_ALLOCATOR = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f,
+  0x03, 0x02, 0x01, 0x00,
+  0x07, 0x07, 0x01, 0x03, 0x61, 0x64, 0x64, 0x00, 0x00,
+  0x0a, 0x09, 0x01, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b,
+]);
 
 /** The app: index.html + main.js, public/ Wasm, and node_modules links to sql.js and the runtime. */
 function makeApp(): void {
@@ -31,6 +40,7 @@ function makeApp(): void {
   mkdirSync(join(APP, 'node_modules/@wasm-tracemalloc'), { recursive: true });
   copyFileSync(FIXTURE, join(APP, 'public/leak.reactor.wasm'));
   copyFileSync(FIXTURE, join(APP, 'public/untraced/leak.reactor.wasm'));
+  writeFileSync(join(APP, 'public/add.wasm'), NO_ALLOCATOR);
   symlinkSync(dirname(dirname(require.resolve('sql.js/dist/sql-wasm.js'))), join(APP, 'node_modules/sql.js'));
   symlinkSync(join(ROOT, 'packages/runtime'), join(APP, 'node_modules/@wasm-tracemalloc/runtime'));
   writeFileSync(join(APP, 'index.html'), '<!doctype html><title>plugin test app</title><script type="module" src="/main.js"></script>\n');
@@ -184,6 +194,33 @@ describe('vite plugin', () => {
     expect(second.logger.lines.filter((l) => l.includes('instrumented'))).toEqual([]);
   });
 
+  it('says once per module, in the terminal, what it traces and which modules it sends untraced, and why; after a restart too', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'wtm-vite-cache-'));
+    try {
+      // What the CLI prints for the same modules: the allocators and how each was found; the pass's warning.
+      const traced = instrument(new Uint8Array(readFileSync(FIXTURE)), { source: 'public/leak.reactor.wasm' });
+      const summary = `wasm-tracemalloc: ${allocatorSummary('public/leak.reactor.wasm', traced.allocators)}`;
+      expect(summary).toMatch(/^wasm-tracemalloc: public\/leak\.reactor\.wasm: malloc = /);
+      const [noAllocator, ...others] = instrument(NO_ALLOCATOR, { source: 'public/add.wasm' }).warnings;
+      expect(others).toEqual([]);
+      expect(noAllocator).toMatch(/^public\/add\.wasm: no allocator found, so nothing is traced and the module is unchanged\. Looked for /);
+      const warning = `wasm-tracemalloc: warning: ${noAllocator}`;
+
+      for (const run of ['first', 'restarted']) {
+        const dev = await start(recordingLogger(), cache);
+        for (let i = 0; i < 3; i++) {
+          expect(new Uint8Array(await (await fetch(`${dev.url}add.wasm`)).arrayBuffer()), run).toEqual(NO_ALLOCATOR);
+          expect(customSections(new Uint8Array(await (await fetch(`${dev.url}leak.reactor.wasm`)).arrayBuffer()))).toHaveLength(1);
+        }
+        const lines = dev.logger.lines.filter((l) => l.includes('add.wasm') || l.includes('public/leak.reactor.wasm:'));
+        expect(lines, run).toEqual([warning, summary]);
+        await dev.close();
+      }
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
   it("keeps Vite's file-serving rules and serves its endpoints to its own origin only", async () => {
     const dev = await start();
     // Outside server.fs.allow: Vite refuses it, and the plugin must not serve it either.
@@ -295,6 +332,39 @@ describe('vite plugin', () => {
       expect(await viewer.$eval('.empty-state h1', (el) => el.textContent)).toBe('Waiting for a snapshot');
       expect(errors).toEqual([]);
       await Promise.all([live.close(), page.close(), late.close(), viewer.close()]);
+    });
+
+    it('shows the live page and the viewer which module the dev server sent untraced, and why', async () => {
+      const dev = await start();
+      const errors: string[] = [];
+      const [noAllocator] = instrument(NO_ALLOCATOR, { source: 'public/add.wasm' }).warnings;
+      // A live page already open hears of it when the module is first asked for.
+      const live = await browser.newPage();
+      live.on('pageerror', (e) => errors.push(String(e)));
+      await live.goto(`${dev.url}__wasm-tracemalloc/live/`);
+      await live.waitForFunction(() => document.querySelector('.status')?.textContent !== 'Connecting to the dev server…');
+      await fetch(`${dev.url}add.wasm`);
+      await fetch(`${dev.url}add.wasm`);
+      await live.waitForSelector('.untraced-module');
+      const shown = (page: typeof live, selector: string) =>
+        page.$$eval(selector, (els) => els.map((el) => ({ text: el.textContent, title: (el as HTMLElement).title })));
+      const expected = [{ text: 'public/add.wasm: not traced — no allocator found', title: noAllocator }];
+      expect(await shown(live, '.untraced-module')).toEqual(expected);
+      // The viewer's live bar, and a live page opened later, get it with the server's state.
+      const late = await browser.newPage();
+      await late.goto(`${dev.url}__wasm-tracemalloc/live/`);
+      await late.waitForSelector('.untraced-module');
+      expect(await shown(late, '.untraced-module')).toEqual(expected);
+      if (existsSync(join(ROOT, 'packages/viewer/dist/index.html'))) {
+        const viewer = await browser.newPage();
+        viewer.on('pageerror', (e) => errors.push(String(e)));
+        await viewer.goto(`${dev.url}__wasm-tracemalloc/`);
+        await viewer.waitForSelector('.live-untraced-module');
+        expect(await shown(viewer, '.live-untraced-module')).toEqual(expected);
+        await viewer.close();
+      }
+      expect(errors).toEqual([]);
+      await Promise.all([live.close(), late.close()]);
     });
 
     it('samplingIntervalBytes: every page starts sampled, and its 1000 × 100 B leak is estimated within 8%', async () => {

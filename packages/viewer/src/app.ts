@@ -452,7 +452,7 @@ export class App {
     const live = this.#live;
     const bar = this.#liveBar;
     if (live === undefined || bar === undefined) return;
-    bar.update(live.connected, live.tabs, (t) => live.samplesOf(t), (t) => live.highestOf(t));
+    bar.update(live.connected, live.tabs, (t) => live.samplesOf(t), (t) => live.highestOf(t), live.untraced);
     const base = this.#liveBase();
     if (base === null) return bar.setOffer(null);
     const k = this.#state.snapshot;

@@ -15,6 +15,8 @@
  *   take-snapshot  a viewer asks one tab (or every traced tab) for a snapshot
  *   snapshot-failed  a tab could not take the snapshot asked for (it stopped tracing,
  *              say); the server tells every viewer, as an `error`
+ *   untraced   (server → everyone) a module the dev server sends as it is, and why:
+ *              its allocations are not in any tab's numbers
  *
  * The server keeps the snapshots and serves their bytes over HTTP at `url`
  * (`/__wasm-tracemalloc/snapshots/<id>/<name>.wtmsnap`, same origin only), so viewers
@@ -57,6 +59,16 @@ export interface TabInfo {
   samplingIntervalBytes?: number;
   /** The latest sample, if any. */
   last?: MemorySample;
+}
+
+/** A `.wasm` the dev server sends untraced (no allocator found, or the pass refused it), once per module. */
+export interface UntracedModule {
+  /** Its path under the root, as the terminal names it ("public/sql-wasm.wasm"). */
+  name: string;
+  /** Why, for people, short: "no allocator found". */
+  reason: string;
+  /** What the terminal printed about it: the instrument pass's warnings, or its error. */
+  details: string[];
 }
 
 export interface SnapshotInfo {
@@ -105,11 +117,14 @@ export type ServerMessage =
       snapshots: SnapshotInfo[];
       /** The latest samples the server kept of each open tab (up to SAMPLE_HISTORY), by tab id. */
       samples?: Record<string, MemorySample[]>;
+      /** The modules sent untraced so far. */
+      untraced?: UntracedModule[];
     }
   | { type: 'tab'; tab: TabInfo }
   | { type: 'tab-closed'; tab: string }
   | { type: 'samples'; tab: string; samples: MemorySample[] }
   | { type: 'snapshot'; snapshot: SnapshotInfo; upload: string }
+  | { type: 'untraced'; module: UntracedModule }
   | { type: 'take-snapshot'; request: number; tab?: string }
   | { type: 'error'; message: string; upload?: string };
 

@@ -26,6 +26,7 @@ import { analyzeFlow, only, type Flow } from './flow.js';
 import { alloc, free, functionLabel, realloc, type AllocatorMatch, type AllocSpec } from './specs.js';
 
 const MAX_DEPTH = 4;
+const FOLLOWED_BY_NAME = new Set(['wasm-bindgen', 'napi-wasm', 'rust']);
 
 /** Where a callee receives the anchor's argument `param` (unchanged, or offset by a constant). */
 function argumentOf(args: ReadonlyArray<ReadonlySet<string>>, param: number): { index: number; offset: number } | undefined {
@@ -54,10 +55,9 @@ function forwards(info: ModuleInfo, flow: Flow, spec: AllocSpec): Array<{ callee
       if (returns && call.returned && ptr && size && ptr.offset === 0 && size.offset === 0) out.push({ callee: call.callee, spec: realloc(t.params.length, ptr.index, size.index, spec.zeroFrees) });
     } else if (spec.kind === 'free') {
       const ptr = argumentOf(call.args, spec.ptr!);
-      if (!returns && ptr) {
-        const adjust = (spec.adjust ?? 0) + ptr.offset;
-        out.push({ callee: call.callee, spec: free(t.params.length, ptr.index, adjust || undefined) });
-      }
+      // The pointer unchanged: TLSF's `__free(ptr)` hands `ptr - 4` to insertBlock,
+      // which also takes the free space that allocations split off.
+      if (!returns && ptr && ptr.offset === 0) out.push({ callee: call.callee, spec: free(t.params.length, ptr.index, spec.adjust) });
     }
   }
   // A free forwards to one function. One that hands the pointer to several (a
@@ -101,7 +101,11 @@ export function findByForwarding(info: ModuleInfo, anchors: AllocatorMatch[], kn
       follow(match, depth + 1);
     }
   };
-  for (const a of anchors) follow(a, 0);
+  // In a module with names, the presets name the inner allocators of C, C++ and
+  // AssemblyScript themselves; Rust's and the JS-facing shims' inner allocator has a
+  // crate-private name (`dlmalloc::Dlmalloc<A>::malloc`), so those are followed, as
+  // are anchors known by export, glue or rule.
+  for (const a of anchors) if (a.evidence.finder !== 'name' || FOLLOWED_BY_NAME.has(a.family)) follow(a, 0);
   return found;
 }
 

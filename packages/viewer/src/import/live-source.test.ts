@@ -51,6 +51,22 @@ afterEach(() => {
 });
 
 describe('LiveSource', () => {
+  it('keeps the modules the dev server sent untraced, one per name, and tells its listeners', () => {
+    const t = fakeTransport();
+    const source = new LiveSource(t.transport, BASE);
+    const changes = vi.fn();
+    source.onChange(changes);
+    source.connect(recordingSink().sink);
+    const add = { name: 'public/add.wasm', reason: 'no allocator found', details: ['public/add.wasm: no allocator found, so nothing is traced'] };
+    t.emit({ type: 'state', tabs: [], snapshots: [], untraced: [add] });
+    expect(source.untraced).toEqual([add]);
+    const sql = { name: 'sql-wasm.wasm', reason: 'not a valid WebAssembly module', details: ['sql-wasm.wasm: not a valid WebAssembly module'] };
+    t.emit({ type: 'untraced', module: sql });
+    t.emit({ type: 'untraced', module: { ...add, reason: 'no allocator found again' } });
+    expect(source.untraced).toEqual([{ ...add, reason: 'no allocator found again' }, sql]);
+    expect(changes).toHaveBeenCalledTimes(3);
+  });
+
   it("opens the latest snapshots the dev server holds, then each new one once, named after its tab", () => {
     const t = fakeTransport();
     const out = recordingSink();
@@ -167,6 +183,9 @@ describe("the copy of the Vite plugin's protocol", () => {
     send({ type: 'snapshot', snapshot: { ...info(2), cause: 7 }, upload: 'p1/2' });
     expect(out.snapshots.map((s) => s.name)).toEqual(['my app · takeSnapshot()', 'my app']);
     expect(out.series.at(-1)?.samples).toEqual([{ timestamp: 5, current: 10, peak: 20 }]);
+    const untraced: plugin.UntracedModule = { name: 'public/add.wasm', reason: 'no allocator found', details: ['public/add.wasm: no allocator found'] };
+    send({ type: 'untraced', module: untraced });
+    send({ type: 'state', tabs: [tab], snapshots: [snapshot], untraced: [untraced] });
   });
 
   it('looks for the channel under the same global and keeps as many samples', () => {

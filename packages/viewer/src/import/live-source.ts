@@ -47,9 +47,20 @@ export interface LiveSnapshotInfo {
   cause: number | 'app';
 }
 
+/** A module the dev server sends untraced (the plugin's UntracedModule). Untrusted text. */
+export interface LiveUntracedModule {
+  /** Its path under the app's root: "public/sql-wasm.wasm". */
+  name: string;
+  /** Why, short: "no allocator found". */
+  reason: string;
+  /** What the dev server's terminal printed about it. */
+  details: string[];
+}
+
 /** What the dev server says (the plugin's ServerMessage; other types are ignored). */
 export type LiveMessage =
-  | { type: 'state'; tabs: LiveTab[]; snapshots: LiveSnapshotInfo[]; samples?: Record<string, LiveSample[]> }
+  | { type: 'state'; tabs: LiveTab[]; snapshots: LiveSnapshotInfo[]; samples?: Record<string, LiveSample[]>; untraced?: LiveUntracedModule[] }
+  | { type: 'untraced'; module: LiveUntracedModule }
   | { type: 'tab'; tab: LiveTab }
   | { type: 'tab-closed'; tab: string }
   | { type: 'samples'; tab: string; samples: LiveSample[] }
@@ -83,6 +94,7 @@ export class LiveSource implements DataSource {
   readonly kind = 'live';
   readonly #tabs = new Map<string, LiveTab>();
   readonly #samples = new Map<string, LiveSample[]>();
+  readonly #untraced = new Map<string, LiveUntracedModule>();
   /** Snapshot ids handed to the sink: a second `state` (another subscriber's) repeats them. */
   readonly #delivered = new Set<number>();
   readonly #listeners = new Set<() => void>();
@@ -103,6 +115,11 @@ export class LiveSource implements DataSource {
 
   get tabs(): LiveTab[] {
     return [...this.#tabs.values()];
+  }
+
+  /** The modules the dev server sent untraced so far, one per name. */
+  get untraced(): LiveUntracedModule[] {
+    return [...this.#untraced.values()];
   }
 
   samplesOf(tab: string): readonly LiveSample[] {
@@ -153,6 +170,7 @@ export class LiveSource implements DataSource {
         for (const t of message.tabs) this.#tabs.set(t.id, t);
         this.#samples.clear();
         for (const [id, list] of Object.entries(message.samples ?? {})) if (Array.isArray(list)) this.#samples.set(id, list.slice(-LIVE_SAMPLE_HISTORY));
+        for (const m of message.untraced ?? []) this.#untraced.set(m.name, m);
         for (const id of before) if (!this.#tabs.has(id)) this.#series(id, [], true);
         for (const t of this.#tabs.values()) this.#series(t.id, this.samplesOf(t.id), true);
         const fresh = message.snapshots.filter((s) => !this.#delivered.has(s.id));
@@ -161,6 +179,9 @@ export class LiveSource implements DataSource {
         for (const s of fresh) this.#delivered.add(s.id);
         break;
       }
+      case 'untraced':
+        this.#untraced.set(message.module.name, message.module);
+        break;
       case 'tab':
         this.#tabs.set(message.tab.id, { ...message.tab, last: message.tab.last ?? this.#tabs.get(message.tab.id)?.last });
         this.#series(message.tab.id, this.samplesOf(message.tab.id), true);

@@ -2,12 +2,13 @@
  * The "Live" bar, shown when the viewer is served by the Vite plugin: every open tab
  * of the app (a page or a Web Worker, each with its own trace table) with its traced
  * memory now, the highest over the samples kept, a small chart of both, and a
- * "Snapshot now" button; and, once a tab has two snapshots open, the one-click diff
- * of its newest with its previous. Rows are updated in place: samples arrive twice a
- * second per tab, and a button must not be replaced under the pointer.
+ * "Snapshot now" button; the modules the dev server sent untraced, and why; and,
+ * once a tab has two snapshots open, the one-click diff of its newest with its
+ * previous. Rows are updated in place: samples arrive twice a second per tab, and a
+ * button must not be replaced under the pointer.
  */
 
-import type { LiveSample, LiveTab } from '../import/live-source.js';
+import type { LiveSample, LiveTab, LiveUntracedModule } from '../import/live-source.js';
 import { h, svg } from './dom.js';
 import { formatSize } from './format.js';
 
@@ -44,12 +45,15 @@ export class LiveBar {
   readonly #tabs: HTMLElement;
   readonly #status: HTMLElement;
   readonly #offer: HTMLButtonElement;
+  readonly #untraced: HTMLElement;
+  #untracedKey = '';
   readonly #rows = new Map<string, Row>();
 
   constructor(readonly handlers: LiveBarHandlers) {
     this.#tabs = h('div', { class: 'live-tabs' });
     this.#status = h('span', { class: 'live-status', attrs: { role: 'status' }, text: 'Connecting to the dev server…' });
     this.#offer = h('button', { class: 'live-compare primary', attrs: { hidden: true }, on: { click: () => this.handlers.compare() } });
+    this.#untraced = h('div', { class: 'live-untraced', attrs: { hidden: true } });
     this.el = h(
       'section',
       { class: 'live-bar', attrs: { 'aria-label': 'Live: the tabs of the app' } },
@@ -61,12 +65,20 @@ export class LiveBar {
       ),
       this.#status,
       this.#tabs,
+      this.#untraced,
       h('span', { class: 'spacer' }),
       this.#offer,
     );
   }
 
-  update(connected: boolean, tabs: readonly LiveTab[], samplesOf: (tab: string) => readonly LiveSample[], highestOf: (tab: string) => number): void {
+  update(
+    connected: boolean,
+    tabs: readonly LiveTab[],
+    samplesOf: (tab: string) => readonly LiveSample[],
+    highestOf: (tab: string) => number,
+    untraced: readonly LiveUntracedModule[] = [],
+  ): void {
+    this.#showUntraced(untraced);
     this.#status.textContent = !connected ? 'Connecting to the dev server…' : tabs.length === 0 ? 'No traced tab is open: open the app in a tab and it appears here.' : '';
     for (const [id, row] of this.#rows) {
       if (tabs.some((t) => t.id === id)) continue;
@@ -109,6 +121,17 @@ export class LiveBar {
       row.button.disabled = tab.modules.length === 0;
       row.button.title = tab.modules.length === 0 ? `${tab.label} has no traced module yet` : `Take a snapshot of ${tab.label} now`;
     }
+  }
+
+  /** Modules sent as they are: their allocations are in no tab's numbers. Rebuilt only when they change. */
+  #showUntraced(untraced: readonly LiveUntracedModule[]): void {
+    const key = JSON.stringify(untraced);
+    if (key === this.#untracedKey) return;
+    this.#untracedKey = key;
+    this.#untraced.hidden = untraced.length === 0;
+    this.#untraced.replaceChildren(
+      ...untraced.map((m) => h('span', { class: 'live-untraced-module', title: m.details.join('\n'), attrs: { 'data-module': m.name }, text: `${m.name}: not traced — ${m.reason}` })),
+    );
   }
 
   setOffer(offer: LiveOffer | null): void {

@@ -1,13 +1,14 @@
 /**
  * The plugin's own small page, `/__wasm-tracemalloc/live/` (and `/__wasm-tracemalloc/`
  * when the viewer is not built): the traced tabs with their memory, a "Take snapshot"
- * button per tab, and the snapshots received, each with links that open it (or its
- * diff with the tab's previous one) in the viewer. Rendering only: the state is the
- * server's, as the LiveChannel reports it.
+ * button per tab, the modules the dev server sent untraced (and why), and the
+ * snapshots received, each with links that open it (or its diff with the tab's
+ * previous one) in the viewer. Rendering only: the state is the server's, as the
+ * LiveChannel reports it.
  */
 
 import { formatSize } from '@wasm-tracemalloc/runtime/model';
-import { SAMPLE_HISTORY, viewerUrl, type LiveChannel, type MemorySample, type ServerMessage, type SnapshotInfo, type TabInfo } from '../protocol.js';
+import { SAMPLE_HISTORY, viewerUrl, type LiveChannel, type MemorySample, type ServerMessage, type SnapshotInfo, type TabInfo, type UntracedModule } from '../protocol.js';
 
 export interface LivePageOptions {
   /** Where the viewer is, or undefined when it is not built (then files are offered for download). */
@@ -24,8 +25,18 @@ export function mountLivePage(root: HTMLElement, channel: LiveChannel, options: 
   const snapshotList = el('ol', { class: 'snapshots', reversed: '' });
   const status = el('p', { class: 'status', role: 'status' }, 'Connecting to the dev server…');
   const problems = el('ul', { class: 'problems', role: 'alert' });
+  // Modules the dev server sends as they are: their allocations are in no tab's numbers.
+  const untracedList = el('ul', { class: 'untraced' });
+  const untraced = new Map<string, HTMLElement>();
+  const showUntraced = (m: UntracedModule) => {
+    const row = el('li', { class: 'untraced-module', 'data-module': m.name, title: m.details.join('\n') }, `${m.name}: not traced — ${m.reason}`);
+    const known = untraced.get(m.name);
+    if (known) known.replaceWith(row);
+    else untracedList.append(row);
+    untraced.set(m.name, row);
+  };
   root.replaceChildren(
-    el('section', {}, el('h2', {}, 'Traced tabs'), status, problems, tabList),
+    el('section', {}, el('h2', {}, 'Traced tabs'), status, problems, untracedList, tabList),
     el('section', {}, el('h2', {}, 'Snapshots'), snapshotList),
   );
 
@@ -75,7 +86,11 @@ export function mountLivePage(root: HTMLElement, channel: LiveChannel, options: 
         snapshotRows.clear();
         samples.clear();
         for (const [id, list] of Object.entries(message.samples ?? {})) if (Array.isArray(list)) samples.set(id, list.slice(-SAMPLE_HISTORY));
+        for (const m of message.untraced ?? []) showUntraced(m);
         break;
+      case 'untraced':
+        showUntraced(message.module);
+        return;
       case 'tab':
         tabs.set(message.tab.id, message.tab);
         break;

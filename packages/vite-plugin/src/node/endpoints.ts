@@ -161,6 +161,9 @@ button[disabled] { opacity: .45; cursor: default; }
 .problems { list-style: none; padding: 0; margin: 0 0 8px; } .problems:empty { display: none; }
 .problem { border: 1px solid #f3b4ae; background: #fef3f2; color: #912018; padding: 8px 14px; border-radius: 8px; margin-bottom: 6px; }
 @media (prefers-color-scheme: dark) { .problem { background: #2d1413; color: #fda29b; border-color: #7a271a; } }
+.untraced { list-style: none; padding: 0; margin: 0 0 8px; } .untraced:empty { display: none; }
+.untraced-module { border: 1px solid #f5c56b; background: #fff7e6; color: #6b4a00; padding: 6px 14px; border-radius: 8px; margin-bottom: 6px; font-family: ui-monospace, monospace; font-size: 12.5px; cursor: help; }
+@media (prefers-color-scheme: dark) { .untraced-module { background: #2a2110; color: #f5d48a; border-color: #6b5220; } }
 `;
 
 function isFile(file: string): boolean {

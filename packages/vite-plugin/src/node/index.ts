@@ -23,7 +23,7 @@ import { createFilter, type FilterPattern, type Plugin, type ResolvedConfig, typ
 import { isSamplingInterval } from '@wasm-tracemalloc/runtime/model';
 import { MOUNT } from '../protocol.js';
 import { endpoints } from './endpoints.js';
-import { InstrumentCache } from './instrument-cache.js';
+import { InstrumentCache, type CachedModule } from './instrument-cache.js';
 import { INJECTED, loadInjected, resolveInjected, type StartSettings } from './injected-modules.js';
 import { LiveHub } from './live-hub.js';
 import { wasmFileOf } from './wasm-files.js';
@@ -47,7 +47,7 @@ export interface WasmTracemallocOptions {
   build?: boolean;
 }
 
-export type { SnapshotInfo, TabInfo, MemorySample, LiveChannel, ServerMessage, ClientMessage } from '../protocol.js';
+export type { SnapshotInfo, TabInfo, MemorySample, UntracedModule, LiveChannel, ServerMessage, ClientMessage } from '../protocol.js';
 
 const OPTION_NAMES: ReadonlyArray<keyof WasmTracemallocOptions> = ['include', 'exclude', 'alloc', 'maxFrames', 'samplingIntervalBytes', 'build'];
 
@@ -67,13 +67,28 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
   let config: ResolvedConfig;
   let cache: InstrumentCache;
   let traced: (file: string) => boolean;
-  const warned = new Set<string>();
+  /** The dev server's live hub (undefined in a build): told about the modules sent untraced. */
+  let hub: LiveHub | undefined;
+  const said = new Set<string>();
   /** Output file name → source file (relative to the root) of the `.wasm` assets of worker bundles. */
   const workerAssetSources = new Map<string, string>();
-  const warnOnce = (message: string) => {
-    if (warned.has(message)) return;
-    warned.add(message);
-    config.logger.warn(message, { timestamp: true });
+  // Every request (and reload) of a module gets the same answer: say it once.
+  const once = (level: 'info' | 'warn', message: string) => {
+    if (said.has(message)) return;
+    said.add(message);
+    config.logger[level](message, { timestamp: true });
+  };
+
+  /**
+   * What the pass said about a module, as the CLI says it: its allocators and how each
+   * was found, its warnings; and, when it is sent untraced, to the live pages too.
+   */
+  const tell = (name: string, result: CachedModule) => {
+    if (result.summary !== undefined) once('info', `wasm-tracemalloc: ${result.summary}`);
+    if (result.note !== undefined) once('info', `wasm-tracemalloc: ${result.note}`);
+    for (const w of result.warnings) once('warn', `wasm-tracemalloc: warning: ${w}`);
+    // A side module without an allocator of its own loses nothing (its note says so).
+    if (!result.traced && result.warnings.length > 0) hub?.untracedModule({ name, reason: result.reason, details: result.warnings });
   };
 
   /** The traced form of one file's bytes, or undefined (with a warning) if it cannot be traced. */
@@ -82,12 +97,15 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
     const t0 = performance.now();
     try {
       const result = await cache.get(bytes, name, file);
-      if (!result.traced) return undefined;
-      for (const w of result.warnings) warnOnce(`wasm-tracemalloc: ${name}: ${w}`);
-      if (!result.fromCache) config.logger.info(`wasm-tracemalloc: instrumented ${name} in ${Math.round(performance.now() - t0)} ms`, { timestamp: true });
-      return result.bytes;
+      if (result.traced && !result.fromCache) config.logger.info(`wasm-tracemalloc: instrumented ${name} in ${Math.round(performance.now() - t0)} ms`, { timestamp: true });
+      tell(name, result);
+      return result.traced ? result.bytes : undefined;
     } catch (error) {
-      warnOnce(`wasm-tracemalloc: ${name} runs untraced: ${(error as Error).message}`);
+      // As the CLI's hook words it. (InstrumentError by name: the pass is loaded lazily.)
+      const e = error as Error;
+      const message = e.name === 'InstrumentError' ? e.message : `${name}: internal error while instrumenting (${e.message}); please report it with the module`;
+      once('warn', `wasm-tracemalloc: warning: ${message}; running it untraced`);
+      hub?.untracedModule({ name, reason: message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message, details: [message] });
       return undefined;
     }
   };
@@ -146,8 +164,9 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
     },
 
     configureServer(server) {
-      const hub = new LiveHub(server.ws, `${config.base}${MOUNT}snapshots/`, (m) => config.logger.warn(m, { timestamp: true }));
-      server.middlewares.use(endpoints({ base: config.base, https: !!config.server.https, hub, viewerDist: viewerDist() }));
+      const live = new LiveHub(server.ws, `${config.base}${MOUNT}snapshots/`, (m) => config.logger.warn(m, { timestamp: true }));
+      hub = live;
+      server.middlewares.use(endpoints({ base: config.base, https: !!config.server.https, hub: live, viewerDist: viewerDist() }));
       server.middlewares.use(async (req, res, next) => {
         if (req.method !== 'GET' && req.method !== 'HEAD') return next();
         const file = wasmFileOf(req.url ?? '/', config);

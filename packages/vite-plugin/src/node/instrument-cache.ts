@@ -4,6 +4,8 @@
  *
  *   <cacheDir>/wasm-tracemalloc/<key>.wasm       the instrumented module
  *   <cacheDir>/wasm-tracemalloc/<key>.untraced   a marker: nothing to trace (no allocator)
+ *   <cacheDir>/wasm-tracemalloc/<key>.json       what the pass said (ModuleReport, with the
+ *                                                name it was said of), written before either
  *
  * key = sha256(module bytes, the options given to instrument, a fingerprint of the
  * instrument package's code): a new instrument pass or other options never reuse an
@@ -16,6 +18,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSy
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { siteTableOf } from '@wasm-tracemalloc/runtime';
+import { glueBeside } from '@wasm-tracemalloc/instrument/glue-files';
 
 export interface InstrumentSettings {
   /** Extra allocators, `NAME=KIND` as the CLI's --alloc. */
@@ -41,14 +44,54 @@ function readUnder(root: string | undefined, path: string): string | undefined {
   }
 }
 
-export type CachedModule =
-  | { traced: true; bytes: Uint8Array; warnings: string[]; fromCache: boolean }
-  | { traced: false; bytes: Uint8Array; reason: string; fromCache: boolean };
+/** readUnder for binary files (a module's debug .wasm). */
+function readBytesUnder(root: string | undefined, path: string): Uint8Array | undefined {
+  if (!root) return undefined;
+  const full = resolve(root, path);
+  const rel = relative(root, full);
+  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  try {
+    return readFileSync(full);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the instrument pass said about a module: kept with its result, so that a cached module says it again. */
+export interface ModuleReport {
+  /** The pass's warnings, each naming the module, as the CLI prints them. */
+  warnings: string[];
+  /** allocatorSummary(): which functions are traced and how each was found (traced modules only). */
+  summary?: string;
+  /** Why nothing was done, when that is expected (a side module without an allocator of its own). */
+  note?: string;
+}
+
+export type CachedModule = ModuleReport &
+  (
+    | { traced: true; bytes: Uint8Array; fromCache: boolean }
+    | {
+        traced: false;
+        bytes: Uint8Array;
+        /** For people, short: "no allocator found". The warnings say more. */
+        reason: string;
+        fromCache: boolean;
+      }
+  );
+
+/** The `<key>.json` sidecar: the report, and the name its texts start with. */
+interface StoredReport extends ModuleReport {
+  source: string;
+}
+
+const NO_ALLOCATOR = 'no allocator found';
+const SIDE_MODULE = 'a side module with no allocator of its own';
 
 export class InstrumentCache {
   readonly dir: string;
   readonly #salt: string;
-  readonly #memory = new Map<string, CachedModule>();
+  /** By key: the result and the name its report was made for. */
+  readonly #memory = new Map<string, { entry: CachedModule; source: string }>();
 
   constructor(
     cacheDir: string,
@@ -71,44 +114,81 @@ export class InstrumentCache {
     // Already instrumented (a module shipped traced, or one this build already did): as it is.
     if (siteTableOf(bytes)) return { traced: true, bytes, warnings: [], fromCache: true };
     const key = this.keyOf(bytes);
-    const hit = this.#memory.get(key) ?? this.#read(key, bytes);
+    const remembered = this.#memory.get(key);
+    const hit = remembered ? relabel(remembered.entry, remembered.source, source) : this.#read(key, bytes, source);
     if (hit) return hit;
-    const { instrument } = await import('@wasm-tracemalloc/instrument');
+    const { allocatorSummary, instrument } = await import('@wasm-tracemalloc/instrument');
     // Checked again: another request may have finished while binaryen loaded.
-    const again = this.#read(key, bytes);
+    const again = this.#read(key, bytes, source);
     if (again) return again;
     const { root } = this.settings;
     const result = instrument(bytes, {
       source,
       alloc: this.settings.alloc,
       maxFrames: this.settings.maxFrames,
+      // The JS beside the module that loads it maps a release build's minified exports to _malloc and friends.
+      glue: file ? glueBeside(file) : undefined,
       readSource: (path) => readUnder(root, path),
       readSourceMap: (url) => (file && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? readUnder(root, resolve(dirname(file), url)) : undefined),
+      // The debug .wasm its external_debug_info names, its symbol map: beside it, under the root.
+      readDebugFile: (name) => (file && !/^[a-z][a-z0-9+.-]*:/i.test(name) ? readBytesUnder(root, resolve(dirname(file), name)) : undefined),
     });
+    const report: ModuleReport = {
+      warnings: result.warnings,
+      ...(result.status === 'instrumented' && { summary: allocatorSummary(source, result.allocators) }),
+      ...(result.note !== undefined && { note: result.note }),
+    };
     let entry: CachedModule;
     if (result.status === 'no-allocator') {
-      entry = { traced: false, bytes, reason: 'no allocator found', fromCache: false };
+      entry = { ...report, traced: false, bytes, reason: result.note === undefined ? NO_ALLOCATOR : SIDE_MODULE, fromCache: false };
+      this.#writeReport(key, source, report);
       this.#write(`${key}.untraced`, new Uint8Array());
     } else {
-      entry = { traced: true, bytes: result.bytes, warnings: result.warnings, fromCache: false };
-      if (result.status === 'instrumented') this.#write(`${key}.wasm`, result.bytes);
+      entry = { ...report, traced: true, bytes: result.bytes, fromCache: false };
+      if (result.status === 'instrumented') {
+        this.#writeReport(key, source, report);
+        this.#write(`${key}.wasm`, result.bytes);
+      }
     }
-    this.#memory.set(key, { ...entry, fromCache: true } as CachedModule);
+    this.#memory.set(key, { entry: { ...entry, fromCache: true }, source });
     return entry;
   }
 
-  #read(key: string, original: Uint8Array): CachedModule | undefined {
+  /** The cached result, its report's texts naming `source` (the same bytes may be served under another name). */
+  #read(key: string, original: Uint8Array, source: string): CachedModule | undefined {
+    const stored = this.#readReport(key);
+    const report: ModuleReport = stored ? relabel(stored.report, stored.source, source) : { warnings: [] };
     try {
-      return { traced: true, bytes: new Uint8Array(readFileSync(join(this.dir, `${key}.wasm`))), warnings: [], fromCache: true };
+      return { ...report, traced: true, bytes: new Uint8Array(readFileSync(join(this.dir, `${key}.wasm`))), fromCache: true };
     } catch {
       // not cached
     }
     try {
       statSync(join(this.dir, `${key}.untraced`));
-      return { traced: false, bytes: original, reason: 'no allocator found', fromCache: true };
+      return { ...report, traced: false, bytes: original, reason: report.note === undefined ? NO_ALLOCATOR : SIDE_MODULE, fromCache: true };
     } catch {
       return undefined;
     }
+  }
+
+  #readReport(key: string): { source: string; report: ModuleReport } | undefined {
+    try {
+      const stored = JSON.parse(readFileSync(join(this.dir, `${key}.json`), 'utf8')) as Partial<StoredReport>;
+      if (typeof stored.source !== 'string' || !Array.isArray(stored.warnings)) return undefined;
+      const report: ModuleReport = {
+        warnings: stored.warnings.filter((w): w is string => typeof w === 'string'),
+        ...(typeof stored.summary === 'string' && { summary: stored.summary }),
+        ...(typeof stored.note === 'string' && { note: stored.note }),
+      };
+      return { source: stored.source, report };
+    } catch {
+      return undefined; // a cache written before reports were kept: nothing to say again
+    }
+  }
+
+  /** Written before the result it describes: a reader that finds the result finds its report. */
+  #writeReport(key: string, source: string, report: ModuleReport): void {
+    this.#write(`${key}.json`, new TextEncoder().encode(JSON.stringify({ source, ...report } satisfies StoredReport)));
   }
 
   /** Written under a temporary name, then renamed: a reader never sees half a file. */
@@ -118,6 +198,21 @@ export class InstrumentCache {
     writeFileSync(tmp, bytes);
     renameSync(tmp, join(this.dir, name));
   }
+}
+
+/**
+ * The pass starts each text with the name it was given (`public/a.wasm: no allocator
+ * found, …`); a result cached for `from` and served as `to` says `to`.
+ */
+function relabel<T extends ModuleReport>(report: T, from: string, to: string): T {
+  if (from === to) return report;
+  const swap = (text: string) => (text.startsWith(`${from}: `) ? `${to}${text.slice(from.length)}` : text);
+  return {
+    ...report,
+    warnings: report.warnings.map(swap),
+    ...(report.summary !== undefined && { summary: swap(report.summary) }),
+    ...(report.note !== undefined && { note: swap(report.note) }),
+  };
 }
 
 let fingerprint: string | undefined;

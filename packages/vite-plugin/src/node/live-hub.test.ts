@@ -147,6 +147,23 @@ describe('LiveHub', () => {
     expect(ws.broadcast.length).toBe(before);
   });
 
+  it('tells every viewer once about a module sent untraced, and later subscribers in its state', () => {
+    const { ws, hub } = setUp();
+    const before = ws.broadcast.length;
+    const module = { name: 'public/add.wasm', reason: 'no allocator found', details: ['public/add.wasm: no allocator found, so nothing is traced'] };
+    hub.untracedModule(module);
+    hub.untracedModule({ ...module, details: [...module.details] }); // a reload: the same module, the same reason
+    expect(ws.broadcast.slice(before)).toEqual([{ type: 'untraced', module }]);
+    const viewer = new FakeClient();
+    ws.receive(viewer, { type: 'subscribe' });
+    expect(viewer.sent).toMatchObject([{ type: 'state', untraced: [module] }]);
+    // A new reason (the file changed, and the pass now refuses it) is news.
+    const refused = { name: 'public/add.wasm', reason: 'not a WebAssembly module', details: ['public/add.wasm: not a WebAssembly module'] };
+    hub.untracedModule(refused);
+    expect(ws.broadcast.at(-1)).toEqual({ type: 'untraced', module: refused });
+    expect(hub.untraced).toEqual([refused]);
+  });
+
   it('warns about a message it does not know, and goes on', () => {
     const { ws, page, warnings } = setUp();
     ws.receive(page, { type: 'launch-missiles' } as unknown as ClientMessage);

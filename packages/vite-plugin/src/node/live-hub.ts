@@ -7,7 +7,7 @@
 
 import type { WebSocketClient, WebSocketServer } from 'vite';
 import { SNAPSHOT_MAGIC, isSamplingInterval } from '@wasm-tracemalloc/runtime/model';
-import { CLIENT_EVENT, SAMPLE_HISTORY, SERVER_EVENT, type ClientMessage, type MemorySample, type ServerMessage, type SnapshotInfo, type TabInfo } from '../protocol.js';
+import { CLIENT_EVENT, SAMPLE_HISTORY, SERVER_EVENT, type ClientMessage, type MemorySample, type ServerMessage, type SnapshotInfo, type TabInfo, type UntracedModule } from '../protocol.js';
 
 /** Kept snapshots: the oldest go first beyond either limit. */
 const MAX_SNAPSHOTS = 200;
@@ -26,6 +26,8 @@ export class LiveHub {
   /** The tabs each WebSocket announced: a page and each of its workers have their own. */
   readonly #tabsOf = new WeakMap<object, Set<string>>();
   readonly #snapshots: Stored[] = [];
+  /** Modules the dev server sent untraced, by name: told to every viewer once, and to late subscribers. */
+  readonly #untraced = new Map<string, UntracedModule>();
   readonly #perTab = new Map<string, number>();
   #storedBytes = 0;
   #nextId = 1;
@@ -54,6 +56,18 @@ export class LiveHub {
     return [...this.#tabs.values()];
   }
 
+  get untraced(): UntracedModule[] {
+    return [...this.#untraced.values()];
+  }
+
+  /** The dev server sends `module.name` untraced: tells every viewer, unless it already did so, for the same reason. */
+  untracedModule(module: UntracedModule): void {
+    const known = this.#untraced.get(module.name);
+    if (known && known.reason === module.reason && known.details.join('\n') === module.details.join('\n')) return;
+    this.#untraced.set(module.name, module);
+    this.#broadcast({ type: 'untraced', module });
+  }
+
   snapshotBytes(id: number): Uint8Array | undefined {
     return this.#snapshots.find((s) => s.info.id === id)?.bytes;
   }
@@ -65,7 +79,7 @@ export class LiveHub {
   #receive(message: ClientMessage, client: WebSocketClient): void {
     switch (message?.type) {
       case 'subscribe':
-        client.send(SERVER_EVENT, { type: 'state', tabs: this.tabs, snapshots: this.snapshots, samples: Object.fromEntries(this.#samples) } satisfies ServerMessage);
+        client.send(SERVER_EVENT, { type: 'state', tabs: this.tabs, snapshots: this.snapshots, samples: Object.fromEntries(this.#samples), ...(this.#untraced.size > 0 && { untraced: this.untraced }) } satisfies ServerMessage);
         return;
       case 'take-snapshot':
         this.#broadcast({ type: 'take-snapshot', request: ++this.#requests, ...(typeof message.tab === 'string' ? { tab: message.tab } : {}) });
