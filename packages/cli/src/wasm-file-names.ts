@@ -13,6 +13,17 @@ export function wasmFileNames(): (bytes: Uint8Array) => string | undefined {
   return wasmFiles().nameOf;
 }
 
+/** Length and a hash of a sample of the bytes (every 4 KiB, and the last 256): cheap for a 16 MB module. */
+function contentKey(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  const mix = (b: number) => {
+    h = Math.imul(h ^ b, 0x01000193);
+  };
+  for (let i = 0; i < bytes.length; i += 4096) mix(bytes[i]!);
+  for (let i = Math.max(0, bytes.length - 256); i < bytes.length; i++) mix(bytes[i]!);
+  return `${bytes.length}:${(h >>> 0).toString(16)}`;
+}
+
 /** nameOf: the file name (`lib_rs.wasm`); pathOf: its absolute path. */
 export function wasmFiles(): { nameOf: (bytes: Uint8Array) => string | undefined; pathOf: (bytes: Uint8Array) => string | undefined } {
   const paths = new WeakMap<object, string>();
@@ -26,7 +37,11 @@ export function wasmFiles(): { nameOf: (bytes: Uint8Array) => string | undefined
     if (!p || !p.endsWith('.wasm') || !(data instanceof Uint8Array)) return;
     paths.set(data, p);
     paths.set(data.buffer, p);
+    byContent.set(contentKey(data), p);
   };
+  // Glue often copies what it read (`new Uint8Array(buf)`, a slice of a pooled
+  // Buffer) before compiling it: the bytes, not the object, then say which file it was.
+  const byContent = new Map<string, string>();
   const readFileSync = fs.readFileSync;
   fs.readFileSync = function (this: unknown, ...args: unknown[]) {
     const data = (readFileSync as (...a: unknown[]) => unknown).apply(this, args);
@@ -51,7 +66,7 @@ export function wasmFiles(): { nameOf: (bytes: Uint8Array) => string | undefined
     return (readFileCb as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof fs.readFile;
   syncBuiltinESMExports(); // so that `import { readFileSync } from 'node:fs'` sees the wrappers too
-  const pathOf = (bytes: Uint8Array) => paths.get(bytes) ?? paths.get(bytes.buffer);
+  const pathOf = (bytes: Uint8Array) => paths.get(bytes) ?? paths.get(bytes.buffer) ?? byContent.get(contentKey(bytes));
   return {
     pathOf,
     nameOf: (bytes) => {
