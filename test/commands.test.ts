@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { WASI } from 'node:wasi';
 import { fileURLToPath } from 'node:url';
 import { instrument, instantiateTraced, start, stop, takeSnapshot, getTracedMemory, getTracerStats, formatSize, Snapshot } from 'wasm-tracemalloc';
+import { readModule } from '@wasm-tracemalloc/instrument';
 import { BUILDS, buildPath, functionIn, srcPath } from './fixtures/facts.js';
 
 const CLI = fileURLToPath(new URL('../packages/cli/bin/wasm-tracemalloc.js', import.meta.url));
@@ -196,11 +197,41 @@ describe('wasm-tracemalloc instrument', () => {
     expect(existsSync(join(tmp, 'cut.out.wasm'))).toBe(false);
   });
 
-  it('warns when only half an allocator family is visible (AssemblyScript -O3 without names)', () => {
+  it('finds the free of AssemblyScript -O3 without names by structure, and says so', () => {
     const r = cli(['instrument', buildPath('leak_as.release.stripped.wasm'), '-o', join(tmp, 'as.stripped.traced.wasm')]);
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/__new \(assemblyscript alloc, function \d+, defined, exported as "__new"\)/);
-    expect(r.stderr).toMatch(/found assemblyscript allocation functions but no matching free, so freed blocks will still count as live/);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/__new \(assemblyscript alloc, function \d+, defined, exported as "__new"\): \d+ direct call sites; found by export: export __new/);
+    // The same function the named build calls ~lib/rt/tlsf/__free.
+    const free = readModule(readFileSync(buildPath('leak_as.release.wasm'))).functions.find((f) => f.name === '~lib/rt/tlsf/__free')!.index;
+    expect(r.stdout).toContain(`wasm-function[${free}] (assemblyscript free, function ${free}, defined): 2 direct call sites; found by structure: AssemblyScript's TLSF __free`);
+    expect(r.stderr).not.toMatch(/no matching free/);
+  });
+
+  it('traces AssemblyScript -O3 without names exactly as the same build with names', async () => {
+    const run = async (file: string) => {
+      stop();
+      start(1);
+      const { instance } = await instantiateTraced(instrument(readFileSync(buildPath(file)), { source: file, maxFrames: 1 }).bytes, { env: { abort: () => {} } }, { name: file });
+      const e = instance.exports as unknown as { leakBuffers(n: number): number; dropBuffers(): void; __collect(): void };
+      const at = () => {
+        const s = takeSnapshot();
+        return [s.traces.length, s.traces.reduce((n, t) => n + t.size, 0)];
+      };
+      e.leakBuffers(100);
+      const leaked = at();
+      e.dropBuffers();
+      e.__collect();
+      const collected = at();
+      const stats = getTracerStats();
+      stop();
+      return { leaked, collected, untracedFrees: stats.untracedFrees, doubleFrees: stats.doubleFrees };
+    };
+    const named = await run('leak_as.release.wasm');
+    // 100 buffers of 100 B, the Array, and its backing store at every size it grew
+    // through (32, 64, …, 512 B: the old ones are garbage not yet collected). The
+    // collector then frees the buffers and the old stores; the Array and its store stay.
+    expect(named).toEqual({ leaked: [106, 100 * 100 + 16 + (32 + 64 + 128 + 256 + 512)], collected: [2, 16 + 512], untracedFrees: 0, doubleFrees: 0 });
+    expect(await run('leak_as.release.stripped.wasm')).toEqual(named);
   });
 
   it('passes a module with no allocator through with a warning that says how to name one', () => {

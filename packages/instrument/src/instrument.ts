@@ -8,12 +8,12 @@
 //   → wrapAllocators (rename, wrappers, runtime imports; allocator stubs become `$site`)
 //   → addShadowStack (callee stubs become trampolines, table entries, export entries)
 //   → symbolize (DWARF, source map, names of the *original* module → frames per site)
-//   → site table custom section (frames embedded, or returned for a side file),
-//     validate, emit, drop stale debug sections.
+//   → validate, emit, drop stale debug sections, append the site table custom section
+//     (frames embedded, or returned for a side file).
 
 import binaryen from 'binaryen';
 import { encodeSiteTable, SITE_SECTION, SITE_TABLE_VERSION, type SiteRecord, type SiteTable } from '@wasm-tracemalloc/runtime/site-table';
-import { onArrayBuffer, readModule, scanFunction, isDebugSection, stripCustomSections, type ModuleInfo } from './binary/module.js';
+import { appendCustomSection, onArrayBuffer, readModule, scanFunction, isDebugSection, stripCustomSections, type ModuleInfo } from './binary/module.js';
 import { WasmFormatError } from './binary/reader.js';
 import { roleOf } from './find/specs.js';
 import { findAllocators, parseUserRule, formatUserRule, LOOKED_FOR, type AllocatorMatch, type Evidence, type GlueFile, type UserRule } from './find/index.js';
@@ -356,13 +356,14 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], scans: Map<numb
       warnings.push(...report.warnings);
       symbolized = { dwarf: report.dwarf, sourceMap: report.sourceMap, names: report.names, none: report.none, ...(report.debugFiles.length ? { debugFiles: report.debugFiles } : {}) };
     }
-    mod.addCustomSection(SITE_SECTION, encodeSiteTable(symbols === 'side' ? { ...table, sites } : table));
-
     if (!mod.validate()) {
       throw new InstrumentError(`${source}: internal error: the instrumented module does not validate; please report this with the input module`, source);
     }
+    // The site table is appended to binaryen's output, not given to addCustomSection:
+    // binaryen.js copies a section onto its own stack, which overflows at 5-8 MiB
+    // (a 15.8 MB Rust module's table at 128 frames).
     const emitted = mod.emitBinary();
-    const { bytes } = stripCustomSections(emitted, isDebugSection);
+    const bytes = appendCustomSection(stripCustomSections(emitted, isDebugSection).bytes, SITE_SECTION, encodeSiteTable(symbols === 'side' ? { ...table, sites } : table));
     const dropped = info.sections.filter((x) => x.id === 0 && isDebugSection(x.name!)).map((x) => x.name!);
     const invalid = engineError(bytes);
     if (invalid) throw new InstrumentError(`${source}: internal error: the instrumented module does not validate (${invalid}); please report this with the input module`, source);

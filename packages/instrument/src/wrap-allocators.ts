@@ -153,6 +153,7 @@ export function wrapAllocators(
  * allocator waits on it is its own allocation, and is recorded.
  */
 export function allocatorsNest(allocators: AllocatorMatch[], scans: Map<number, BodyScan | null>, reach: Set<number>): boolean {
+  if (allocators.some((a) => a.spec.nestedPasses)) return true; // only the guard tells it apart
   for (const a of allocators) {
     if (a.func.import) continue;
     const scan = scans.get(a.func.index);
@@ -229,6 +230,8 @@ function wrapperBody(
   const domain = () => mod.global.get(rt.domain, i32);
   const p = () => mod.local.get(P, i32);
   const adjusted = (e: number) => (spec.adjust ? mod.i32.add(e, mod.i32.const(spec.adjust)) : e);
+  // wasm-bindgen's shims do nothing for size 0: malloc returns a dangling pointer, free frees nothing.
+  const unlessZeroSize = (record: number) => (spec.zeroSizeIsNoop === undefined ? record : mod.if(arg(spec.zeroSizeIsNoop), record));
   const sized = (e: number) => (spec.sizeAdjust ? mod.i32.add(e, mod.i32.const(spec.sizeAdjust)) : e);
   const recordAlloc = (ptr: number, size: number) => mod.call(rt.alloc, [domain(), adjusted(ptr), size, siteLocal()], none);
   // If a JS exception unwinds out of the allocator (Emscripten's abort on OOM throws),
@@ -259,7 +262,7 @@ function wrapperBody(
       const record =
         spec.kind === 'posix_memalign'
           ? mod.if(mod.i32.eqz(p()), recordAlloc(mod.i32.load(0, 4, arg(spec.out!), memory), size))
-          : mod.if(p(), recordAlloc(p(), size));
+          : unlessZeroSize(mod.if(p(), recordAlloc(p(), size)));
       return mod.block(null, [
         ...callOrigAs(DEPTH_ALLOC),
         record,
@@ -298,10 +301,12 @@ function wrapperBody(
       // $saved = depth; a free inside an allocation (a collector sweeping in __new) counts.
       const SAVED = n + 1;
       const ptr = () => arg(spec.ptr!);
-      const recordFree = () => mod.if(ptr(), mod.call(rt.free, [domain(), adjusted(ptr()), siteLocal()], none));
+      const recordFree = () => unlessZeroSize(mod.if(ptr(), mod.call(rt.free, [domain(), adjusted(ptr()), siteLocal()], none)));
       if (!guard) return mod.block(null, [callOrig(), recordFree()], none);
       return mod.block(null, [
-        mod.if(mod.i32.eq(depth(), mod.i32.const(DEPTH_FREE)), mod.block(null, [callOrig(), mod.return()])),
+        // A block-level free (TLSF's insertBlock) also takes the space an allocation
+        // splits off or grows into: inside any allocator call it is that call's own.
+        mod.if(spec.nestedPasses ? depth() : mod.i32.eq(depth(), mod.i32.const(DEPTH_FREE)), mod.block(null, [callOrig(), mod.return()])),
         mod.local.set(SAVED, depth()),
         setDepth(DEPTH_FREE),
         guarded(callOrig(), mod.global.set(rt.depth, mod.local.get(SAVED, i32))),

@@ -23,7 +23,9 @@ function bindgenModule(): Uint8Array {
     m.if(m.i32.ge_u(m.local.get(1, i32), m.i32.const(9)), m.br('b', undefined, m.call('memalign', [m.local.get(1, i32), m.local.get(0, i32)], i32))),
     m.call('malloc', [m.local.get(0, i32)], i32),
   ], i32));
+  // As wasm-bindgen's: a zero size returns the alignment, a dangling pointer, and frees nothing.
   m.addFunction('shim_malloc', binaryen.createType([i32, i32]), i32, [i32], m.block('ok', [
+    m.if(m.i32.eqz(m.local.get(0, i32)), m.return(m.local.get(1, i32))),
     m.if(m.i32.eqz(m.call('valid', [m.local.get(0, i32), m.local.get(1, i32)], i32)), m.unreachable()),
     m.local.set(2, m.call('rust_alloc', [m.local.get(0, i32), m.local.get(1, i32)], i32)),
     m.local.get(2, i32),
@@ -82,6 +84,12 @@ describe('following shims and thunks', () => {
     e.__wbindgen_malloc(24, 16); // memalign → malloc inside: one block
     for (let i = 0; i < 10; i++) e.work(8);
     e.__wbindgen_free(a, 100, 1);
+    // Zero sizes: nothing allocated, nothing freed, nothing recorded (an empty Vec's
+    // dangling pointer is freed with size 0, whatever it is).
+    expect(e.__wbindgen_malloc(0, 4)).toBe(4);
+    expect(takeSnapshot().traces).toHaveLength(11);
+    e.__wbindgen_free(4, 0, 4);
+    e.__wbindgen_free(8, 0, 8);
     const traces = takeSnapshot().traces;
     expect([traces.length, traces.reduce((n, t) => n + t.size, 0)]).toEqual([11, 24 + 80]);
     expect(getTracerStats()).toMatchObject({ untracedFrees: 0, doubleFrees: 0 });

@@ -48,11 +48,16 @@ function forwards(info: ModuleInfo, flow: Flow, spec: AllocSpec): Array<{ callee
     const returns = t.results.length === 1;
     if (spec.kind === 'alloc') {
       const size = argumentOf(call.args, spec.size!);
-      if (returns && call.returned && size && size.offset === 0) out.push({ callee: call.callee, spec: { ...alloc(t.params.length, size.index), adjust: spec.adjust } });
+      // The callee's block is the anchor's minus what the anchor adds to it (AssemblyScript
+      // ARC's `__alloc` returns allocateBlock's block + 16, keyed at the block).
+      if (returns && call.returned !== undefined && size && size.offset === 0) {
+        const adjust = (spec.adjust ?? 0) + call.returned;
+        out.push({ callee: call.callee, spec: { ...alloc(t.params.length, size.index), ...(adjust ? { adjust } : {}) } });
+      }
     } else if (spec.kind === 'realloc') {
       const ptr = argumentOf(call.args, spec.ptr!);
       const size = argumentOf(call.args, spec.size!);
-      if (returns && call.returned && ptr && size && ptr.offset === 0 && size.offset === 0) out.push({ callee: call.callee, spec: realloc(t.params.length, ptr.index, size.index, spec.zeroFrees) });
+      if (returns && call.returned === 0 && ptr && size && ptr.offset === 0 && size.offset === 0) out.push({ callee: call.callee, spec: realloc(t.params.length, ptr.index, size.index, spec.zeroFrees) });
     } else if (spec.kind === 'free') {
       const ptr = argumentOf(call.args, spec.ptr!);
       // The pointer unchanged: TLSF's `__free(ptr)` hands `ptr - 4` to insertBlock,

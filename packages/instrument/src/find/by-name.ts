@@ -39,9 +39,10 @@ const CXX_DELETE = /^operator delete(\[\])?\(void\*(, .*)?\)$/;
 const CXX_NEW_MANGLED = /^_Zn[wa][mj](RKSt9nothrow_t|St11align_val_t|St11align_val_tRKSt9nothrow_t)?$/;
 const CXX_DELETE_MANGLED = /^_Zd[la]Pv[mj]?(RKSt9nothrow_t|St11align_val_t|St11align_val_tRKSt9nothrow_t)?$/;
 
-export const WASM_BINDGEN_MALLOC = [alloc(1), alloc(2)];
+// The JS-facing shims of wasm-bindgen: a zero size allocates and frees nothing.
+export const WASM_BINDGEN_MALLOC = [alloc(1), alloc(2)].map((s): AllocSpec => ({ ...s, zeroSizeIsNoop: 0 }));
 export const WASM_BINDGEN_REALLOC = [realloc(3, 0, 2), realloc(4, 0, 2)];
-export const WASM_BINDGEN_FREE = [free(2), free(3)];
+export const WASM_BINDGEN_FREE = [free(2), free(3)].map((s): AllocSpec => ({ ...s, zeroSizeIsNoop: 1 }));
 
 export const PRESETS: NameRule[] = [
   ...C_FAMILY(''),

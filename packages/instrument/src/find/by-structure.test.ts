@@ -59,7 +59,7 @@ describe('missing partners found by structure', () => {
     expect(plain.allocators.map((a) => [a.role, a.name, a.evidence.finder])).toEqual([['malloc', 'Ia', 'glue'], ['free', 'Ja', 'glue'], ['realloc', 'grow', 'structure']]);
     const withHeader = instrument(heapModule(true), { source: 'heap.wasm', glue, maxFrames: 1 });
     const realloc = withHeader.allocators.find((a) => a.role === 'realloc')!;
-    expect(realloc.evidence.detail).toBe('(i32, i32) → i32 calling both Ia and Ja, keeping a 8-byte header (frees its first argument -8), called from 0 places');
+    expect(realloc.evidence.detail).toBe('(i32, i32) → i32 allocating as Ia does and freeing its first argument as Ja does, keeping a 8-byte header (frees its first argument -8), called from 0 places');
 
     const { instantiateTraced, takeSnapshot, start, stop, getTracerStats } = await import('@wasm-tracemalloc/runtime');
     stop();

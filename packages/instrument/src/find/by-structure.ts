@@ -3,9 +3,15 @@
 // none: a block realloc moves is never traced, and its later free reads as a double
 // free that never happened. So once malloc and free are known:
 //
-// - realloc is the (i32, i32) → i32 function that calls both of them and hands its
-//   first argument to free: dlmalloc's `dlrealloc` (malloc new, copy, free old when
-//   the block cannot grow in place). Of several, the most called one.
+// - realloc is the (i32, i32) → i32 function that allocates as malloc does (malloc,
+//   or what malloc forwards to) and hands its first argument to free (or to what free
+//   hands its pointer to): dlmalloc's `dlrealloc` (malloc new, copy, free old when the
+//   block cannot grow in place), SQLite's realloc with a size header and dlrealloc
+//   inlined, LeakSanitizer's. Of several, the most called one, then up through a
+//   caller that only forwards to it.
+// - AssemblyScript's free (TLSF `__free`, or the ARC runtime's block free under
+//   `__release`), from the function its exported allocator forwards to.
+// - malloc itself, when nothing anchors: dlmalloc by its shape.
 // - free, when only malloc is known, is the (i32) → () function that shares the most
 //   fixed-address heap state with malloc (dlmalloc's `_gm_`, its bins, the top chunk)
 //   and writes memory. Of several, the most called one.
@@ -24,6 +30,19 @@ const isSig = (info: ModuleInfo, index: number, params: number, results: number)
   return !!t && t.params.length === params && t.results.length === results && t.params.every((p) => p === I32) && t.results.every((r) => r === I32);
 };
 
+/** Direct calls to each function: of several candidates, the most called is the one the program uses. */
+interface CallCounts {
+  of(index: number): number;
+  mostCalled(list: number[]): number | undefined;
+}
+
+function callCounts(scans: ReadonlyMap<number, BodyScan | null>): CallCounts {
+  const fanIn = new Map<number, number>();
+  for (const scan of scans.values()) for (const c of scan?.calls ?? []) fanIn.set(c.callee, (fanIn.get(c.callee) ?? 0) + 1);
+  const of = (index: number) => fanIn.get(index) ?? 0;
+  return { of, mostCalled: (list) => [...list].sort((a, b) => of(b) - of(a) || a - b)[0] };
+}
+
 const offsetOf = (origin: string | undefined, param: number): number | undefined => {
   const m = origin && /^p(\d+)(?:\+(-?\d+))?$/.exec(origin);
   return m && Number(m[1]) === param ? Number(m[2] ?? 0) : undefined;
@@ -34,13 +53,13 @@ const offsetOf = (origin: string | undefined, param: number): number | undefined
  * dlrealloc inlined that keeps a header before the block (`free(p - 8)`, and
  * `malloc(n + 8)` for the new one). When the flow cannot be read, dlrealloc is assumed.
  */
-function reallocShape(flow: Flow | undefined, M: Set<number>, F: Set<number>): AllocatorMatch['spec'] | undefined {
+function reallocShape(flow: Flow | undefined, M: Map<number, number>, F: Map<number, number>): AllocatorMatch['spec'] | undefined {
   if (!flow) return realloc(2, 0, 1, true);
-  const freed = flow.calls.filter((c) => F.has(c.callee)).map((c) => offsetOf(only(c.args[0]), 0));
+  const freed = flow.calls.filter((c) => F.has(c.callee)).map((c) => offsetOf(only(c.args[F.get(c.callee)!]), 0));
   const header = freed.find((k) => k !== undefined);
   if (header === undefined || header > 0 || header < -64) return undefined;
   if (header === 0) return realloc(2, 0, 1, true);
-  const grown = flow.calls.filter((c) => M.has(c.callee)).map((c) => offsetOf(only(c.args[0]), 1)).find((k) => k !== undefined);
+  const grown = flow.calls.filter((c) => M.has(c.callee)).map((c) => offsetOf(only(c.args[M.get(c.callee)!]), 1)).find((k) => k !== undefined);
   if (grown !== -header) return undefined;
   return { ...realloc(2, 0, 1, false), adjust: header, sizeAdjust: grown };
 }
@@ -69,7 +88,7 @@ function arcFreeBlock(info: ModuleInfo, known: AllocatorMatch[], flows: (index: 
     func: f,
     matchedBy: functionLabel(f),
     family: 'assemblyscript',
-    spec: free(2, 1),
+    spec: { ...free(2, 1), nestedPasses: true },
     evidence: { finder: 'structure', detail: `AssemblyScript's ARC runtime: __release → wasm-function[${decrement.callee}](ptr - 16) → this(root, block)` },
   };
 }
@@ -82,7 +101,7 @@ function arcFreeBlock(info: ModuleInfo, known: AllocatorMatch[], flows: (index: 
  * tests the small-request limit (n ≤ 244, or < 245) and refuses requests ≥ −64.
  * Of several (a wrapper inlining it), the most called one.
  */
-function dlmallocByShape(info: ModuleInfo, scans: ReadonlyMap<number, BodyScan | null>, flows: (index: number) => Flow | undefined): AllocatorMatch | undefined {
+function dlmallocByShape(info: ModuleInfo, calls: CallCounts, flows: (index: number) => Flow | undefined): AllocatorMatch | undefined {
   const candidates: number[] = [];
   for (const f of info.functions) {
     if (!f.body || f.body.end - f.body.start < 512 || !isSig(info, f.index, 1, 1)) continue;
@@ -92,9 +111,7 @@ function dlmallocByShape(info: ModuleInfo, scans: ReadonlyMap<number, BodyScan |
     if (rounds && (k.has(244) || k.has(245)) && (k.has(-64) || k.has(-65))) candidates.push(f.index);
   }
   if (candidates.length === 0) return undefined;
-  const fanIn = new Map<number, number>();
-  for (const scan of scans.values()) for (const c of scan?.calls ?? []) fanIn.set(c.callee, (fanIn.get(c.callee) ?? 0) + 1);
-  const pick = candidates.sort((a, b) => (fanIn.get(b) ?? 0) - (fanIn.get(a) ?? 0) || a - b)[0]!;
+  const pick = calls.mostCalled(candidates)!;
   const f = info.functions[pick]!;
   const exported = info.exports.find((e) => e.kind === 0 && e.index === pick)?.name;
   return {
@@ -102,7 +119,39 @@ function dlmallocByShape(info: ModuleInfo, scans: ReadonlyMap<number, BodyScan |
     matchedBy: functionLabel(f, exported),
     family: 'c',
     spec: alloc(1),
-    evidence: { finder: 'structure', detail: `dlmalloc's shape (rounds requests to 8-byte chunks, 244-byte small-request limit), called from ${fanIn.get(pick) ?? 0} places` },
+    evidence: { finder: 'structure', detail: `dlmalloc's shape (rounds requests to 8-byte chunks, 244-byte small-request limit), called from ${calls.of(pick)} places` },
+  };
+}
+
+/**
+ * AssemblyScript 0.18+ (`-O3`, no name section): `__new` is exported, `__free` is not.
+ * `__free(ptr)` gives the block back with `insertBlock(root, ptr - 4)`, and
+ * insertBlock is also what the allocator behind `__new` (allocateBlock) calls for the
+ * space it splits off. So `__free` is the (i32) → () function that hands its argument,
+ * less a block header, to a function the allocator calls.
+ */
+function tlsfFree(info: ModuleInfo, known: AllocatorMatch[], flows: (index: number) => Flow | undefined): AllocatorMatch | undefined {
+  const anchor = known.find((a) => a.family === 'assemblyscript' && a.spec.kind === 'alloc' && a.spec.adjust === -16);
+  if (!anchor || known.some((a) => a.family === 'assemblyscript' && a.spec.kind === 'free')) return undefined;
+  const allocators = (flows(anchor.func.index)?.calls ?? []).filter((c) => c.returned !== undefined).map((c) => c.callee);
+  const helpers = new Set(allocators.flatMap((a) => (flows(a)?.calls ?? []).filter((c) => isSig(info, c.callee, 2, 0)).map((c) => c.callee)));
+  if (helpers.size === 0) return undefined;
+  const taken = new Set(known.map((a) => a.func.index));
+  const candidates = info.functions.filter((f) => {
+    if (!f.body || taken.has(f.index) || !isSig(info, f.index, 1, 0)) return false;
+    return (flows(f.index)?.calls ?? []).some((c) => {
+      const m = helpers.has(c.callee) ? /^p0\+(-\d+)$/.exec(only(c.args[1]) ?? '') : null;
+      return !!m && Number(m[1]) >= -16;
+    });
+  });
+  if (candidates.length !== 1) return undefined;
+  const f = candidates[0]!;
+  return {
+    func: f,
+    matchedBy: functionLabel(f),
+    family: 'assemblyscript',
+    spec: free(1),
+    evidence: { finder: 'structure', detail: `AssemblyScript's TLSF __free: hands its pointer less the block header to the function ${anchor.matchedBy}'s allocator inserts free blocks with` },
   };
 }
 
@@ -114,10 +163,11 @@ export function findByStructure(
 ): AllocatorMatch[] {
   const found: AllocatorMatch[] = [];
   const taken = new Set(known.map((a) => a.func.index));
-  const arc = arcFreeBlock(info, known, flows);
-  if (arc) return [arc];
+  const calls = callCounts(scans);
+  const as = arcFreeBlock(info, known, flows) ?? tlsfFree(info, known, flows);
+  if (as) return [as];
   if (known.length === 0) {
-    const dl = dlmallocByShape(info, scans, flows);
+    const dl = dlmallocByShape(info, calls, flows);
     if (!dl) return found;
     known = [dl];
     found.push(dl);
@@ -129,9 +179,7 @@ export function findByStructure(
   const family = mallocs[0]!.family;
   const exportName = new Map(info.exports.filter((e) => e.kind === 0).map((e) => [e.index, e.name]));
 
-  const fanIn = new Map<number, number>();
-  for (const scan of scans.values()) for (const c of scan?.calls ?? []) fanIn.set(c.callee, (fanIn.get(c.callee) ?? 0) + 1);
-  const mostCalled = (list: number[]) => list.sort((a, b) => (fanIn.get(b) ?? 0) - (fanIn.get(a) ?? 0) || a - b)[0];
+  const { mostCalled } = calls;
   const match = (index: number, spec: AllocatorMatch['spec'], detail: string): AllocatorMatch => {
     const f = info.functions[index]!;
     return { func: f, matchedBy: functionLabel(f, exportName.get(index)), family, spec, evidence: { finder: 'structure', detail } };
@@ -154,7 +202,7 @@ export function findByStructure(
     }
     const pick = mostCalled(candidates);
     if (pick !== undefined) {
-      const m = match(pick, free(1), `(i32) → () sharing ${best} fixed heap addresses with ${mallocs[0]!.matchedBy}, called from ${fanIn.get(pick) ?? 0} places`);
+      const m = match(pick, free(1), `(i32) → () sharing ${best} fixed heap addresses with ${mallocs[0]!.matchedBy}, called from ${calls.of(pick)} places`);
       found.push(m);
       frees.push(m);
       taken.add(pick);
@@ -162,8 +210,18 @@ export function findByStructure(
   }
 
   if (frees.length > 0 && !known.some((a) => a.spec.kind === 'realloc' && a.family === family)) {
-    const M = new Set(mallocs.map((m) => m.func.index));
-    const F = new Set(frees.map((f) => f.func.index));
+    // What allocates (callee → its size argument): malloc and what it forwards to. What
+    // frees (callee → its pointer argument): free and what free hands its pointer to (a
+    // sanitizer's free does not forward to one function, but its realloc calls the same).
+    const M = new Map<number, number>();
+    for (const a of known) if (a.spec.kind === 'alloc' && !a.spec.adjust && a.family === family) M.set(a.func.index, a.spec.size!);
+    const F = new Map<number, number>(frees.map((f) => [f.func.index, f.spec.ptr!]));
+    for (const f of frees) {
+      for (const c of flows(f.func.index)?.calls ?? []) {
+        const at = c.args.findIndex((a) => only(a) === `p${f.spec.ptr}`);
+        if (at >= 0 && !F.has(c.callee)) F.set(c.callee, at);
+      }
+    }
     const candidates: number[] = [];
     const specs = new Map<number, AllocatorMatch['spec']>();
     for (const f of info.functions) {
@@ -175,11 +233,21 @@ export function findByStructure(
       specs.set(f.index, spec);
       candidates.push(f.index);
     }
-    const pick = mostCalled(candidates);
+    let pick = mostCalled(candidates);
     if (pick !== undefined) {
       const spec = specs.get(pick)!;
+      // Up through thunks: the function whose only job is to call it (LeakSanitizer's
+      // realloc interceptor around lsan_realloc) is the realloc the program calls.
+      for (let hops = 0; hops < 3 && !spec.adjust; hops++) {
+        const callers = [...scans].filter(([, scan]) => scan?.calls.some((c) => c.callee === pick));
+        if (callers.length !== 1) break;
+        const [caller] = callers[0]!;
+        const forwarded = flows(caller)?.calls.some((c) => c.callee === pick && c.returned === 0 && only(c.args[0]) === 'p0' && only(c.args[1]) === 'p1');
+        if (!forwarded || taken.has(caller) || !isSig(info, caller, 2, 1)) break;
+        pick = caller;
+      }
       const header = spec.adjust ? `, keeping a ${spec.sizeAdjust}-byte header (frees its first argument ${spec.adjust})` : '';
-      found.push(match(pick, spec, `(i32, i32) → i32 calling both ${mallocs[0]!.matchedBy} and ${frees[0]!.matchedBy}${header}, called from ${fanIn.get(pick) ?? 0} places`));
+      found.push(match(pick, spec, `(i32, i32) → i32 allocating as ${mallocs[0]!.matchedBy} does and freeing its first argument as ${frees[0]!.matchedBy} does${header}, called from ${calls.of(pick)} places`));
     }
   }
   return found;

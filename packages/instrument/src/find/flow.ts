@@ -21,8 +21,12 @@ export type Origins = ReadonlySet<string>;
 export interface FlowCall {
   callee: number;
   args: Origins[];
-  /** The call's result can be the function's result. */
-  returned: boolean;
+  /**
+   * What the function returns of the call's result: 0 when it returns it as it is, K
+   * when it returns it plus K (AssemblyScript's `__alloc`: the block + 16), undefined
+   * when it does not return it.
+   */
+  returned?: number;
 }
 
 export interface Flow {
@@ -63,22 +67,22 @@ function numericPops(op: number): number {
   return 1; // conversions, reinterpretations, sign extensions
 }
 
-/** `pN ± #K` keeps the parameter's identity with an offset; `#A ± #B` folds. */
+/** `pN ± #K` and `cN ± #K` keep the parameter's or call's identity with an offset; `#A ± #B` folds. */
 function offsetOrigin(a: string | undefined, b: string | undefined, subtract: boolean): Origins {
   if (!a || !b) return ANY;
-  const param = /^p(\d+)(?:\+(-?\d+))?$/;
+  const base = /^([pc]\d+)(?:\+(-?\d+))?$/;
   const k = (o: string) => (o.startsWith('#') ? Number(o.slice(1)) : undefined);
   const kb = k(b);
-  const pa = param.exec(a);
+  const pa = base.exec(a);
   if (pa && kb !== undefined) {
     const sum = (Number(pa[2] ?? 0) + (subtract ? -kb : kb)) | 0;
-    return one(sum === 0 ? `p${pa[1]}` : `p${pa[1]}+${sum}`);
+    return one(sum === 0 ? pa[1]! : `${pa[1]}+${sum}`);
   }
   const ka = k(a);
-  const pb = param.exec(b);
+  const pb = base.exec(b);
   if (pb && ka !== undefined && !subtract) {
     const sum = (Number(pb[2] ?? 0) + ka) | 0;
-    return one(sum === 0 ? `p${pb[1]}` : `p${pb[1]}+${sum}`);
+    return one(sum === 0 ? pb[1]! : `${pb[1]}+${sum}`);
   }
   if (ka !== undefined && kb !== undefined) return one(`#${(subtract ? ka - kb : ka + kb) | 0}`);
   return ANY;
@@ -342,6 +346,13 @@ export function analyzeFlow(info: ModuleInfo, f: FunctionEntry, maxBytes = 1 << 
   } catch {
     return undefined;
   }
-  flow.calls = calls.map((c) => ({ callee: c.callee, args: c.args, returned: returned.has(c.id) }));
+  const returnedOffset = (id: string) => {
+    for (const o of returned) {
+      const m = /^(c\d+)(?:\+(-?\d+))?$/.exec(o);
+      if (m?.[1] === id) return Number(m[2] ?? 0);
+    }
+    return undefined;
+  };
+  flow.calls = calls.map((c) => ({ callee: c.callee, args: c.args, returned: returnedOffset(c.id) }));
   return flow;
 }

@@ -35,6 +35,18 @@ export interface AllocSpec {
    * dlrealloc inlined) asks the heap for `size + 8` at `ptr - 8`.
    */
   sizeAdjust?: number;
+  /**
+   * The argument (a size) for which 0 makes the call a no-op that records nothing:
+   * `__wbindgen_malloc(0, align)` returns `align` without allocating, and
+   * `__wbindgen_free(ptr, 0, align)` frees nothing.
+   */
+  zeroSizeIsNoop?: number;
+  /**
+   * A free that is a heap's internal step as well (TLSF's insertBlock, which also takes
+   * the space an allocation splits off): inside any traced allocator call it is that
+   * call's, and only a call from outside them is recorded.
+   */
+  nestedPasses?: boolean;
   /** C realloc(p, 0) returning NULL has freed p (dlmalloc's REALLOC_ZERO_BYTES_FREES). */
   zeroFrees?: boolean;
   /** Arity the function must have; other signatures are not this allocator. */
@@ -45,8 +57,6 @@ export interface AllocSpec {
 
 /** How an allocator was found, strongest first: the report prints it, the user can check it. */
 export type Finder = 'user' | 'name' | 'export' | 'glue' | 'wasm-bindgen shim' | 'forwarding thunk' | 'structure';
-
-export const FINDER_ORDER: readonly Finder[] = ['user', 'name', 'export', 'glue', 'wasm-bindgen shim', 'forwarding thunk', 'structure'];
 
 export interface Evidence {
   finder: Finder;

@@ -54,7 +54,7 @@ function userSpec(kind: UserKind, params: number): AllocSpec {
 }
 
 /** The file name part of a module's source (a path or URL), which qualified rules name. */
-export function moduleFileName(source: string): string {
+function moduleFileName(source: string): string {
   return source.split(/[\\/?#]/).filter(Boolean).find((p, i, all) => i === all.length - 1 || /\.wasm$/.test(p)) ?? source;
 }
 

@@ -32,20 +32,8 @@ export interface InstrumentSettings {
   root?: string;
 }
 
-function readUnder(root: string | undefined, path: string): string | undefined {
-  if (!root) return undefined;
-  const full = resolve(root, path);
-  const rel = relative(root, full);
-  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return undefined;
-  try {
-    return readFileSync(full, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** readUnder for binary files (a module's debug .wasm). */
-function readBytesUnder(root: string | undefined, path: string): Uint8Array | undefined {
+/** A file under `root`, or undefined outside it (whatever path a module's debug info names) or when unreadable. */
+function readUnder(root: string | undefined, path: string): Buffer | undefined {
   if (!root) return undefined;
   const full = resolve(root, path);
   const rel = relative(root, full);
@@ -128,10 +116,10 @@ export class InstrumentCache {
       maxFrames: this.settings.maxFrames,
       // The JS beside the module that loads it maps a release build's minified exports to _malloc and friends.
       glue: file ? glueBeside(file) : undefined,
-      readSource: (path) => readUnder(root, path),
-      readSourceMap: (url) => (file && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? readUnder(root, resolve(dirname(file), url)) : undefined),
+      readSource: (path) => readUnder(root, path)?.toString('utf8'),
+      readSourceMap: (url) => (file && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? readUnder(root, resolve(dirname(file), url))?.toString('utf8') : undefined),
       // The debug .wasm its external_debug_info names, its symbol map: beside it, under the root.
-      readDebugFile: (name) => (file && !/^[a-z][a-z0-9+.-]*:/i.test(name) ? readBytesUnder(root, resolve(dirname(file), name)) : undefined),
+      readDebugFile: (name) => (file && !/^[a-z][a-z0-9+.-]*:/i.test(name) ? readUnder(root, resolve(dirname(file), name)) : undefined),
     });
     const report: ModuleReport = {
       warnings: result.warnings,
