@@ -585,3 +585,29 @@ describe('the Vite plugin traces the same modules (its instrument cache, no brow
     expect(result.traced, result.traced ? '' : result.reason).toBe(true);
   });
 });
+
+describe('without their glue (bytes instantiated in a worker), Emscripten release builds are found by structure', () => {
+  const emscripten: Array<[string, string]> = [
+    ['sql.js', 'dist/sql-wasm.wasm'],
+    ['@jsquash/jpeg', 'codec/dec/mozjpeg_dec.wasm'],
+    ['draco3d', 'draco_decoder.wasm'],
+    ['box2d-wasm', 'dist/umd/Box2D.wasm'],
+    ['manifold-3d', 'manifold.wasm'],
+    ['@jitl/quickjs-wasmfile-release-sync', 'dist/emscripten-module.wasm'],
+  ];
+  it.each(emscripten)('%s: %s: dlmalloc by its shape, then free and realloc: the functions the glue names', async (pkg, path) => {
+    const { instrument } = await import('@wasm-tracemalloc/instrument');
+    const { glueBeside } = await import('@wasm-tracemalloc/instrument/glue-files');
+    const file = packageFile(pkg, path);
+    const bytes = readFileSync(file);
+    const found = (r: { allocators: Array<{ index: number; role: string; evidence: { finder: string } }> }) => r.allocators.map((a) => [a.role, a.index]).sort();
+    const withGlue = instrument(bytes, { source: basename(file), glue: glueBeside(file), maxFrames: 1, symbols: 'none' });
+    const alone = instrument(bytes, { source: basename(file), maxFrames: 1, symbols: 'none' });
+    // The glue's malloc and free (draco's also names webidl_malloc/webidl_free, thin
+    // wrappers over them that structure does not need).
+    const glueNamed = withGlue.allocators.filter((a) => a.evidence.finder !== 'glue' || !/webidl/.test(a.evidence.detail));
+    expect(found(alone)).toEqual(found({ allocators: glueNamed }));
+    expect(alone.allocators.every((a) => a.evidence.finder === 'structure')).toBe(true);
+    expect(alone.allocators.map((a) => a.role)).toEqual(expect.arrayContaining(['malloc', 'free']));
+  });
+});

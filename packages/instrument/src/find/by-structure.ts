@@ -166,7 +166,8 @@ export function findByStructure(
   const calls = callCounts(scans);
   const as = arcFreeBlock(info, known, flows) ?? tlsfFree(info, known, flows);
   if (as) return [as];
-  if (known.length === 0) {
+  const anchorless = known.length === 0;
+  if (anchorless) {
     const dl = dlmallocByShape(info, calls, flows);
     if (!dl) return found;
     known = [dl];
@@ -250,5 +251,8 @@ export function findByStructure(
       found.push(match(pick, spec, `(i32, i32) → i32 allocating as ${mallocs[0]!.matchedBy} does and freeing its first argument as ${frees[0]!.matchedBy} does${header}, called from ${calls.of(pick)} places`));
     }
   }
+  // Found from nothing but its shape, a malloc is only taken with its free: half a
+  // family would report every block as a leak.
+  if (anchorless && !found.some((a) => a.spec.kind === 'free')) return [];
   return found;
 }
