@@ -3,7 +3,9 @@
 // glue fetches its .wasm from node_modules. Over HTTP: what the dev server sends
 // for each kind of request, the on-disk cache across restarts, and the same-origin
 // rule for /__wasm-tracemalloc/. In Chromium: the exact bytes leaked by the fixture,
-// and sql.js's allocations traced through its own unmodified glue.
+// and sql.js's allocations traced through its own unmodified glue; and a stripped
+// wasm-bindgen module (@oxc-parser/wasm) served from public/, away from its glue, which
+// the app imports from node_modules: traced through the glue the dev server served.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -16,11 +18,13 @@ import { CHROMIUM, launchChromium, startDevServer, type Browser, type Logger } f
 import wasmTracemalloc from '../packages/vite-plugin/dist/node/index.js';
 import { formatSize } from '../packages/runtime/dist/model/index.js';
 import { allocatorSummary, instrument } from '../packages/instrument/dist/index.js';
+import { InstrumentCache } from '../packages/vite-plugin/dist/node/instrument-cache.js';
 
 const require = createRequire(import.meta.url);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = join(ROOT, 'test/fixtures/build/leak.reactor.wasm');
 const APP = join(ROOT, 'test-output/vite-plugin-app');
+const OXC_APP = join(ROOT, 'test-output/vite-plugin-oxc-app');
 const SITE_SECTION = 'wasm-tracemalloc.sites';
 /** `add(a, b)` and nothing else: a module without an allocator, which the dev server sends as it is. */
 const NO_ALLOCATOR = new Uint8Array([
@@ -104,6 +108,55 @@ result.sqlLeftAfterClose = takeSnapshot().compareTo(before, 'lineno').filter((d)
 result.domains = getDomains().map((d) => d.name);
 result.sqlTraced = !!sqlDomain;
 window.result = result;
+document.body.dataset.done = 'true';
+`,
+  );
+}
+
+/**
+ * @oxc-parser/wasm 0.60.0's web build: its glue imported from node_modules (so, pre-bundled
+ * by Vite), its module copied into public/ and initialised from there, as apps do. The
+ * module is stripped and its allocator exports anonymous (`__wbindgen_export_1`): only the
+ * glue says which they are, and public/ has no glue beside the copy.
+ */
+function makeOxcApp(): void {
+  rmSync(OXC_APP, { recursive: true, force: true });
+  mkdirSync(join(OXC_APP, 'public'), { recursive: true });
+  mkdirSync(join(OXC_APP, 'node_modules/@oxc-parser'), { recursive: true });
+  mkdirSync(join(OXC_APP, 'node_modules/@wasm-tracemalloc'), { recursive: true });
+  const pkg = dirname(require.resolve('@oxc-parser/wasm/package.json'));
+  copyFileSync(join(pkg, 'web/oxc_parser_wasm_bg.wasm'), join(OXC_APP, 'public/oxc_parser_wasm_bg.wasm'));
+  symlinkSync(pkg, join(OXC_APP, 'node_modules/@oxc-parser/wasm'));
+  symlinkSync(join(ROOT, 'packages/runtime'), join(OXC_APP, 'node_modules/@wasm-tracemalloc/runtime'));
+  writeFileSync(join(OXC_APP, 'index.html'), '<!doctype html><title>oxc app</title><script type="module" src="/main.js"></script>\n');
+  writeFileSync(
+    join(OXC_APP, 'main.js'),
+    `import init, { parseSync } from '@oxc-parser/wasm/web/oxc_parser_wasm.js';
+import { getDomains, getTracedMemory, getTracerStats, takeSnapshot } from '@wasm-tracemalloc/runtime';
+
+const SOURCE = Array.from({ length: 40 }, (_, i) => \`
+export async function handler\${i}<T extends { id: number }>(items: T[], limit = \${i + 1}): Promise<Map<number, T>> {
+  const out = new Map<number, T>();
+  for (const item of items.slice(0, limit)) if (item.id % \${(i % 5) + 2} === 0) out.set(item.id, item);
+  /* block comment \${i} */
+  return out;
+}
+\`).join('');
+
+await init({ module_or_path: '/oxc_parser_wasm_bg.wasm' });
+const held = (snapshot) => snapshot.statistics('filename').reduce((t, s) => ({ blocks: t.blocks + s.count, bytes: t.bytes + s.size }), { blocks: 0, bytes: 0 });
+const parses = [];
+for (let i = 0; i < 3; i++) {
+  const before = held(takeSnapshot());
+  const result = parseSync(SOURCE, { sourceFilename: 'workload.ts' });
+  const statements = result.program.body.length;
+  const json = result.programJson.length;
+  const parsed = held(takeSnapshot());
+  result.free();
+  parses.push({ statements, json, before, parsed, freed: held(takeSnapshot()), peak: getTracedMemory()[1] });
+}
+const { untracedFrees, doubleFrees } = getTracerStats();
+window.result = { parses, untracedFrees, doubleFrees, domains: getDomains().map((d) => d.name) };
 document.body.dataset.done = 'true';
 `,
   );
@@ -279,6 +332,70 @@ describe('vite plugin', () => {
       expect(result.sqlGrowth).toBeGreaterThan(100 * 1024); // SQLite's page cache and schema
       expect(result.sqlLeftAfterClose).toEqual([]);
       await page.close();
+    });
+
+    it('traces a stripped wasm-bindgen module copied into public/, through the glue the app imports from node_modules', async () => {
+      makeOxcApp();
+      const cache = mkdtempSync(join(tmpdir(), 'wtm-vite-oxc-'));
+      try {
+        const wasm = new Uint8Array(readFileSync(join(OXC_APP, 'public/oxc_parser_wasm_bg.wasm')));
+        // The control: what the plugin had before, the glue beside the copy (none in public/). Not traced.
+        const beside = await new InstrumentCache(join(cache, 'control'), { alloc: [], maxFrames: 128, root: OXC_APP }).get(wasm, 'public/oxc_parser_wasm_bg.wasm', join(OXC_APP, 'public/oxc_parser_wasm_bg.wasm'));
+        expect(beside).toMatchObject({ traced: false, reason: 'no allocator found' });
+
+        const logger = recordingLogger();
+        const dev = await startDevServer(OXC_APP, { configFile: false, cacheDir: cache, customLogger: logger, plugins: [wasmTracemalloc()] });
+        servers.push(dev);
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(String(e)));
+        await page.goto(dev.url);
+        await page.waitForSelector('body[data-done]', { timeout: 30_000 });
+        const result = await page.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result);
+        await page.close();
+        expect(errors).toEqual([]);
+
+        // The glue reached the pass from Vite's pre-bundled copy of oxc_parser_wasm.js
+        // (named after it): the anonymous exports, and the dlmalloc they call, are traced.
+        const summary =
+          'wasm-tracemalloc: public/oxc_parser_wasm_bg.wasm: malloc = wasm-function[21] (under the wasm-bindgen shim), ' +
+          'malloc = export __wbindgen_export_1 (from the glue oxc_parser_wasm.js), malloc = wasm-function[757] (under the wasm-bindgen shim), ' +
+          'memalign = wasm-function[313] (under the wasm-bindgen shim), realloc = export __wbindgen_export_2 (from the glue oxc_parser_wasm.js), ' +
+          'realloc = wasm-function[730] (under the wasm-bindgen shim), free = wasm-function[184] (under the wasm-bindgen shim), ' +
+          'free = export __wbindgen_export_3 (from the glue oxc_parser_wasm.js), free = wasm-function[768] (under the wasm-bindgen shim)';
+        const said = logger.lines.filter((l) => l.includes('oxc_parser_wasm_bg.wasm'));
+        expect(said.filter((l) => !l.startsWith('wasm-tracemalloc: instrumented public/oxc_parser_wasm_bg.wasm in '))).toEqual([summary]);
+        expect(said).toHaveLength(2);
+
+        expect(result.domains).toEqual(['oxc_parser_wasm_bg.wasm']);
+        // Each parse of the same source, the same blocks: until free(), 4 blocks of 355,232 B
+        // held by the ParseResult, with a peak of 575,450 B on the way. free() gives them all
+        // back; the first parse also leaves one 112 B block (made once, at wasm-function[217],
+        // and held since).
+        const parse = (before: number, freed: number) => ({
+          statements: 40,
+          json: 220_218,
+          before: { blocks: before ? 1 : 0, bytes: before },
+          parsed: { blocks: 4, bytes: 355_232 },
+          freed: { blocks: 1, bytes: freed },
+          peak: 575_450,
+        });
+        expect(result.parses).toEqual([parse(0, 112), parse(112, 112), parse(112, 112)]);
+        expect({ untracedFrees: result.untracedFrees, doubleFrees: result.doubleFrees }).toEqual({ untracedFrees: 0, doubleFrees: 0 });
+        await dev.close();
+
+        // Restarted, the browser would keep the pre-bundled glue (served immutable) and ask
+        // for the module alone: the plugin reads the glue from Vite's deps folder, and the
+        // traced module comes from the cache, not from a second pass.
+        const restarted = recordingLogger();
+        const again = await startDevServer(OXC_APP, { configFile: false, cacheDir: cache, customLogger: restarted, plugins: [wasmTracemalloc()] });
+        servers.push(again);
+        expect(customSections(new Uint8Array(await (await fetch(`${again.url}oxc_parser_wasm_bg.wasm`)).arrayBuffer()))).toHaveLength(1);
+        expect(restarted.lines.filter((l) => l.includes('oxc_parser_wasm_bg.wasm'))).toEqual([summary]);
+        await again.close();
+      } finally {
+        rmSync(cache, { recursive: true, force: true });
+      }
     });
 
     it("streams each tab's samples to the live page: current 100,000 B, and the 238,800 B peak between two samples", async () => {

@@ -12,6 +12,10 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GlueFile } from './find/index.js';
 
+// What the glue finder reads from glue, without loading binaryen: for the Vite plugin's
+// glue index and its cache key.
+export { glueFingerprint, glueMappings } from './find/by-glue.js';
+
 const SCRIPT = /\.(?:m|c)?js$/;
 /** Glue is rarely above a few MB (Emscripten's with closure: 100–300 KB); a bundle of the whole app can be. */
 const MAX_GLUE_BYTES = 16 << 20;

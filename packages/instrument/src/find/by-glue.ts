@@ -119,6 +119,20 @@ function bindgenMappings(text: string): Array<{ role: 'malloc' | 'realloc' | 'fr
 
 const BINDGEN_SPECS: Record<'malloc' | 'realloc' | 'free', AllocSpec[]> = { malloc: WASM_BINDGEN_MALLOC, realloc: WASM_BINDGEN_REALLOC, free: WASM_BINDGEN_FREE };
 
+/** What findByGlue reads from one file's text: its mappings of exports to allocators (none: it is not glue). */
+export function glueMappings(text: string): { emscripten: ReturnType<typeof emscriptenMappings>; bindgen: ReturnType<typeof bindgenMappings> } {
+  return { emscripten: emscriptenMappings(text), bindgen: bindgenMappings(text) };
+}
+
+/**
+ * All that findByGlue reads from `glue`: each file's name and its mappings, in order.
+ * Equal fingerprints find the same allocators in any module, so it is what a cache key
+ * needs (the rest of a file's text, say app code that only fetches the module, is not).
+ */
+export function glueFingerprint(glue: readonly GlueFile[]): string {
+  return JSON.stringify(glue.map((f) => [f.name, glueMappings(f.text)]));
+}
+
 export function findByGlue(info: ModuleInfo, glue: GlueFile[]): AllocatorMatch[] {
   const exports = new Map(info.exports.filter((e) => e.kind === 0).map((e) => [e.name, e.index]));
   const found = new Map<number, AllocatorMatch>();

@@ -10,19 +10,25 @@
  * Glue between the three packages, with no tracing logic of its own:
  *   - instrument: every `.wasm` the dev server sends (any way the app asks for it),
  *     and, with `build: true`, every `.wasm` a build writes, goes through
- *     `instrument()` once per content hash (instrument-cache.ts);
+ *     `instrument()` once per content hash and glue (instrument-cache.ts), with the JS
+ *     glue that loads it: the served modules that name it (glue-index.ts) and the
+ *     scripts beside it;
  *   - runtime: every page and worker first runs install() + start() (injected-modules.ts);
  *   - viewer: served at `/__wasm-tracemalloc/` with live data from every tab over
  *     Vite's WebSocket (endpoints.ts, live-hub.ts, protocol.ts).
  */
 
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GlueFile } from '@wasm-tracemalloc/instrument';
+import { glueBeside } from '@wasm-tracemalloc/instrument/glue-files';
 import { createFilter, type FilterPattern, type Plugin, type ResolvedConfig, type UserConfig, type ViteDevServer } from 'vite';
 import { isSamplingInterval } from '@wasm-tracemalloc/runtime/model';
 import { MOUNT } from '../protocol.js';
 import { endpoints } from './endpoints.js';
+import { GlueIndex, noteBundledDir } from './glue-index.js';
 import { InstrumentCache, type CachedModule } from './instrument-cache.js';
 import { INJECTED, loadInjected, resolveInjected, type StartSettings } from './injected-modules.js';
 import { LiveHub } from './live-hub.js';
@@ -72,6 +78,42 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
   const said = new Set<string>();
   /** Output file name → source file (relative to the root) of the `.wasm` assets of worker bundles. */
   const workerAssetSources = new Map<string, string>();
+  /** The served JS modules that the glue finder reads a mapping from, by the `.wasm` they name (set in configResolved). */
+  let glueIndex = new GlueIndex();
+  /** Our own packages' code names `.wasm` files and `_malloc` too: it is not glue, and not read as such. */
+  const ownDirs = ownPackageDirs();
+  const noteGlue = (code: string, id: string) => {
+    if (id.startsWith('\0wasm-tracemalloc:') || ownDirs.some((d) => id.startsWith(d))) return;
+    glueIndex.note(id, code);
+  };
+  /** The pre-bundled deps folder read last, by its metadata's time: see glueOf. */
+  let depsRead: string | undefined;
+  /**
+   * The glue of a `.wasm` file: the scripts beside it that name it, then the served
+   * modules that name it (one copy of each text).
+   */
+  const glueOf = (file: string): GlueFile[] => {
+    if (config.command === 'serve') {
+      // Pre-bundled deps that the browser keeps from an earlier run of the server are
+      // never asked for, so never transformed: read them from the folder, again when Vite
+      // re-optimizes.
+      const deps = join(config.cacheDir, 'deps');
+      let stamp: string;
+      try {
+        stamp = String(statSync(join(deps, '_metadata.json')).mtimeMs);
+      } catch {
+        stamp = 'none';
+      }
+      if (stamp !== depsRead) {
+        depsRead = stamp;
+        noteBundledDir(glueIndex, deps);
+      }
+    }
+    // Beside it first: when both name an allocator, the summary names the file on disk.
+    const glue = glueBeside(file);
+    for (const g of glueIndex.glueFor(basename(file))) if (!glue.some((x) => x.text === g.text)) glue.push(g);
+    return glue;
+  };
   // Every request (and reload) of a module gets the same answer: say it once.
   const once = (level: 'info' | 'warn', message: string) => {
     if (said.has(message)) return;
@@ -92,11 +134,11 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
   };
 
   /** The traced form of one file's bytes, or undefined (with a warning) if it cannot be traced. */
-  const instrumentFile = async (bytes: Uint8Array, file: string): Promise<Uint8Array | undefined> => {
+  const instrumentFile = async (bytes: Uint8Array, file: string, glue = glueOf(file)): Promise<Uint8Array | undefined> => {
     const name = relative(config.root, file) || file;
     const t0 = performance.now();
     try {
-      const result = await cache.get(bytes, name, file);
+      const result = await cache.get(bytes, name, file, glue);
       if (result.traced && !result.fromCache) config.logger.info(`wasm-tracemalloc: instrumented ${name} in ${Math.round(performance.now() - t0)} ms`, { timestamp: true });
       tell(name, result);
       return result.traced ? result.bytes : undefined;
@@ -131,7 +173,7 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
       // Worker bundles are built with worker.plugins only (not this plugin's instance).
       const userWorkerPlugins = user.worker?.plugins;
       patch.worker = {
-        plugins: (...args: unknown[]) => [...((userWorkerPlugins as ((...a: unknown[]) => unknown[]) | undefined)?.(...args) ?? []), workerEntryPlugin(startWith, workerAssetSources)] as never,
+        plugins: (...args: unknown[]) => [...((userWorkerPlugins as ((...a: unknown[]) => unknown[]) | undefined)?.(...args) ?? []), workerEntryPlugin(startWith, workerAssetSources, noteGlue)] as never,
       };
       return patch;
     },
@@ -140,6 +182,11 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
       config = resolved;
       cache = new InstrumentCache(resolved.cacheDir, { alloc: options.alloc ?? [], maxFrames, root: resolved.root });
       traced = createFilter(options.include ?? /\.wasm$/, options.exclude, { resolve: resolved.root });
+      // Vite's pre-bundled deps (<cacheDir>/deps, deps_ssr, …): named after the glue file they hold.
+      glueIndex = new GlueIndex(undefined, (path) => {
+        const rel = relative(resolved.cacheDir, path);
+        return /^deps[^/\\]*[/\\][^/\\]+$/.test(rel);
+      });
     },
 
     resolveId(source) {
@@ -157,6 +204,9 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
     },
 
     transform(code, id) {
+      // Every module served or bundled passes here, Vite's pre-bundled deps too: remember
+      // those that load a `.wasm`, whose glue names its allocators.
+      noteGlue(code, id);
       // Dev serves worker entries as `…?worker_file&type=module` (builds use workerEntryPlugin).
       // On line 1, so the worker's source map stays right.
       if (config.command === 'serve' && /[?&]worker_file&type=module\b/.test(id)) return { code: `import "/${INJECTED.worker}";${code}`, map: null };
@@ -172,9 +222,11 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
         const file = wasmFileOf(req.url ?? '/', config);
         if (!file || !traced(file)) return next();
         const bytes = new Uint8Array(readFileSync(file));
-        const out = await instrumentFile(bytes, file);
+        const glue = glueOf(file);
+        const out = await instrumentFile(bytes, file, glue);
         if (!out) return next();
-        const etag = `"wtm-${cache.keyOf(bytes)}"`;
+        // Other glue, other result: a copy the browser got untraced, before the glue was seen, is not reused.
+        const etag = `"wtm-${cache.keyOf(bytes, glue)}"`;
         if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
         res.writeHead(200, { 'content-type': 'application/wasm', 'content-length': out.length, 'cache-control': 'no-cache', etag });
         res.end(req.method === 'HEAD' ? undefined : out);
@@ -216,7 +268,7 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
  * In each worker bundle of a build, the worker's entry imports worker.js first. (The
  * worker's `.wasm` assets reach the page's bundle, where generateBundle traces them.)
  */
-function workerEntryPlugin(startWith: StartSettings, assetSources: Map<string, string>): Plugin {
+function workerEntryPlugin(startWith: StartSettings, assetSources: Map<string, string>, noteGlue: (code: string, id: string) => void): Plugin {
   let entries = new Set<string>();
   return {
     name: 'wasm-tracemalloc:worker',
@@ -228,6 +280,8 @@ function workerEntryPlugin(startWith: StartSettings, assetSources: Map<string, s
     resolveId: (source) => resolveInjected(source),
     load: (id) => loadInjected(id, { ...startWith, serve: false }),
     transform(code, id) {
+      // A worker's glue (a worker bundle's modules pass here, not through the page's plugin).
+      noteGlue(code, id);
       if (entries.has(id.split('?')[0])) return { code: `import "/${INJECTED.worker}";${code}`, map: null };
       return undefined;
     },
@@ -250,6 +304,24 @@ function wasmFilesUnder(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** This package's folder and the runtime's (real paths, as Vite's module ids are). */
+function ownPackageDirs(): string[] {
+  const dirs = [join(dirname(fileURLToPath(import.meta.url)), '..', '..')];
+  try {
+    // dist/index.js: its package.json is not exported.
+    dirs.push(join(dirname(createRequire(import.meta.url).resolve('@wasm-tracemalloc/runtime')), '..'));
+  } catch {
+    // not installed beside this package
+  }
+  return dirs.flatMap((d) => {
+    try {
+      return [realpathSync(d) + '/'];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** The viewer's built app, if the package is installed (it may not be built yet). */

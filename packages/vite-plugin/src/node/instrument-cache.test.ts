@@ -24,6 +24,17 @@ const WITH_ALLOCATOR = new Uint8Array([
   0x0a, 0x09, 0x02, 0x04, 0x00, 0x20, 0x00, 0x0b, 0x02, 0x00, 0x0b,
 ]);
 
+/** WITH_ALLOCATOR, its exports minified to `a` and `b` as a release build's: only the glue says which is malloc. */
+const MINIFIED = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x0a, 0x02, 0x60, 0x01, 0x7f, 0x01, 0x7f, 0x60, 0x01, 0x7f, 0x00,
+  0x03, 0x03, 0x02, 0x00, 0x01,
+  0x05, 0x03, 0x01, 0x00, 0x01,
+  0x07, 0x09, 0x02, 0x01, 0x61, 0x00, 0x00, 0x01, 0x62, 0x00, 0x01, // export "a" = func 0, "b" = func 1
+  0x0a, 0x09, 0x02, 0x04, 0x00, 0x20, 0x00, 0x0b, 0x02, 0x00, 0x0b,
+]);
+const GLUE = { name: 'app.js', text: 'var _malloc = wasmExports["a"];\nvar _free = wasmExports["b"];\nfetch("app.wasm");' };
+
 const settings = { alloc: [], maxFrames: 1 };
 const dirs: string[] = [];
 const cacheDir = () => {
@@ -57,6 +68,29 @@ describe('InstrumentCache', () => {
     const copy = await restarted.get(NO_ALLOCATOR, 'src/copy.wasm');
     expect(copy.warnings).toEqual([`src/copy.wasm${warnings[0]!.slice('public/add.wasm'.length)}`]);
     expect(copy.warnings).toEqual(instrument(NO_ALLOCATOR, { source: 'src/copy.wasm', maxFrames: 1 }).warnings);
+  });
+
+  it('keys a module by what its glue says: a module first served without its glue is traced once the glue is known', async () => {
+    const dir = cacheDir();
+    const cache = new InstrumentCache(dir, settings);
+    const untraced = await cache.get(MINIFIED, 'public/app.wasm');
+    expect(untraced).toMatchObject({ traced: false, reason: 'no allocator found' });
+    const traced = await cache.get(MINIFIED, 'public/app.wasm', undefined, [GLUE]);
+    expect(traced).toMatchObject({ traced: true, fromCache: false, summary: 'public/app.wasm: malloc = export a (from the glue app.js), free = export b (from the glue app.js)' });
+    expect(await new InstrumentCache(dir, settings).get(MINIFIED, 'public/app.wasm', undefined, [{ ...GLUE }])).toMatchObject({ traced: true, fromCache: true });
+
+    // No glue: the key a module had before glue was part of it.
+    const key = cache.keyOf(MINIFIED);
+    expect(cache.keyOf(MINIFIED, [])).toBe(key);
+    const withGlue = cache.keyOf(MINIFIED, [GLUE]);
+    expect(withGlue).not.toBe(key);
+    // Only what the finder reads counts: the rest of the text may change (app code edited)…
+    expect(cache.keyOf(MINIFIED, [{ ...GLUE, text: `console.log("edited");\n${GLUE.text}\nexport {};` }])).toBe(withGlue);
+    // …but not a mapping, nor a name (the summary says it), nor the order (the first file's mapping wins).
+    expect(cache.keyOf(MINIFIED, [{ ...GLUE, text: GLUE.text.replace('["b"]', '["c"]') }])).not.toBe(withGlue);
+    expect(cache.keyOf(MINIFIED, [{ ...GLUE, name: 'other.js' }])).not.toBe(withGlue);
+    const other = { name: 'b.js', text: 'var _malloc = wasmExports["b"];' };
+    expect(cache.keyOf(MINIFIED, [GLUE, other])).not.toBe(cache.keyOf(MINIFIED, [other, GLUE]));
   });
 
   it('keeps what a traced module traces: allocatorSummary, as the CLI prints it', async () => {

@@ -8,8 +8,9 @@
  *                                                name it was said of), written before either
  *
  * key = sha256(module bytes, the options given to instrument, a fingerprint of the
- * instrument package's code): a new instrument pass or other options never reuse an
- * old result. `@wasm-tracemalloc/instrument` (and binaryen, ~0.35 s to load) is
+ * instrument package's code, what the JS glue given says): a new instrument pass, other
+ * options or other glue never reuse an old result. (A module first served before its
+ * glue was seen, untraced, is instrumented again once the glue is known.) `@wasm-tracemalloc/instrument` (and binaryen, ~0.35 s to load) is
  * imported only on the first miss.
  */
 
@@ -18,7 +19,8 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSy
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { siteTableOf } from '@wasm-tracemalloc/runtime';
-import { glueBeside } from '@wasm-tracemalloc/instrument/glue-files';
+import type { GlueFile } from '@wasm-tracemalloc/instrument';
+import { glueBeside, glueFingerprint } from '@wasm-tracemalloc/instrument/glue-files';
 
 export interface InstrumentSettings {
   /** Extra allocators, `NAME=KIND` as the CLI's --alloc. */
@@ -90,18 +92,27 @@ export class InstrumentCache {
     this.#salt = JSON.stringify([settings.alloc, settings.maxFrames, settings.root ?? null, instrumentFingerprint()]);
   }
 
-  keyOf(bytes: Uint8Array): string {
-    return createHash('sha256').update(this.#salt).update(bytes).digest('hex').slice(0, 32);
+  /**
+   * The key of `bytes` instrumented with `glue`. Only what the glue finder reads from the
+   * glue counts (its files' names and their mappings of exports to allocators): an edit
+   * elsewhere in a module that names the `.wasm` does not cost another pass.
+   */
+  keyOf(bytes: Uint8Array, glue: readonly GlueFile[] = []): string {
+    const hash = createHash('sha256').update(this.#salt);
+    // No glue: the key a module had before glue was part of it.
+    if (glue.length > 0) hash.update(fingerprintOf(glue));
+    return hash.update(bytes).digest('hex').slice(0, 32);
   }
 
   /**
    * The traced form of `bytes`, or the bytes themselves when there is nothing to trace.
-   * Throws what instrument throws (an InstrumentError naming `source`).
+   * `glue`: the JS that loads the module; by default the scripts beside `file` that name
+   * it. Throws what instrument throws (an InstrumentError naming `source`).
    */
-  async get(bytes: Uint8Array, source: string, file?: string): Promise<CachedModule> {
+  async get(bytes: Uint8Array, source: string, file?: string, glue: readonly GlueFile[] = file ? glueBeside(file) : []): Promise<CachedModule> {
     // Already instrumented (a module shipped traced, or one this build already did): as it is.
     if (siteTableOf(bytes)) return { traced: true, bytes, warnings: [], fromCache: true };
-    const key = this.keyOf(bytes);
+    const key = this.keyOf(bytes, glue);
     const remembered = this.#memory.get(key);
     const hit = remembered ? relabel(remembered.entry, remembered.source, source) : this.#read(key, bytes, source);
     if (hit) return hit;
@@ -114,8 +125,8 @@ export class InstrumentCache {
       source,
       alloc: this.settings.alloc,
       maxFrames: this.settings.maxFrames,
-      // The JS beside the module that loads it maps a release build's minified exports to _malloc and friends.
-      glue: file ? glueBeside(file) : undefined,
+      // The JS that loads it maps a release build's minified exports to _malloc and friends.
+      glue: glue.length > 0 ? [...glue] : undefined,
       readSource: (path) => readUnder(root, path)?.toString('utf8'),
       readSourceMap: (url) => (file && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? readUnder(root, resolve(dirname(file), url))?.toString('utf8') : undefined),
       // The debug .wasm its external_debug_info names, its symbol map: beside it, under the root.
@@ -201,6 +212,19 @@ function relabel<T extends ModuleReport>(report: T, from: string, to: string): T
     ...(report.summary !== undefined && { summary: swap(report.summary) }),
     ...(report.note !== undefined && { note: swap(report.note) }),
   };
+}
+
+/** Fingerprints of glue files by object: the plugin's glue index gives the same objects on every request. */
+const glueFingerprints = new WeakMap<GlueFile, string>();
+
+function fingerprintOf(glue: readonly GlueFile[]): string {
+  return glue
+    .map((g) => {
+      let f = glueFingerprints.get(g);
+      if (f === undefined) glueFingerprints.set(g, (f = glueFingerprint([g])));
+      return f;
+    })
+    .join('\n');
 }
 
 let fingerprint: string | undefined;
