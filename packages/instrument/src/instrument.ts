@@ -10,11 +10,18 @@
 //   → symbolize (DWARF, source map, names of the *original* module → frames per site)
 //   → validate, emit, drop stale debug sections, append the site table custom section
 //     (frames embedded, or returned for a side file).
+//
+// binaryen never sees the module's untrusted names or a custom section it would abort
+// on (binary/binaryen-input.ts), and every call into it runs through atBinaryen
+// (binaryen-calls.ts): whatever goes wrong ends as one InstrumentError (errors.ts).
 
 import binaryen from 'binaryen';
-import { encodeSiteTable, SITE_SECTION, SITE_TABLE_VERSION, type SiteRecord, type SiteTable } from '@wasm-tracemalloc/runtime/site-table';
-import { appendCustomSection, onArrayBuffer, readModule, scanFunction, isDebugSection, stripCustomSections, type ModuleInfo } from './binary/module.js';
+import { encodeSiteSection, SITE_SECTION, SITE_TABLE_VERSION, type SiteRecord, type SiteTable } from '@wasm-tracemalloc/runtime/site-table';
+import { appendCustomSection, onArrayBuffer, readModule, replaceSections, scanFunction, isDebugSection, type ModuleInfo } from './binary/module.js';
 import { WasmFormatError } from './binary/reader.js';
+import { binaryenInput, renameImportsAndExports } from './binary/binaryen-input.js';
+import { atBinaryen } from './binaryen-calls.js';
+import { InstrumentError, internalError } from './errors.js';
 import { roleOf } from './find/specs.js';
 import { findAllocators, parseUserRule, formatUserRule, LOOKED_FOR, type AllocatorMatch, type Evidence, type GlueFile, type UserRule } from './find/index.js';
 import { addRuntimeImports, allocatorsNest, linkNestedCalls, wrapAllocators } from './wrap-allocators.js';
@@ -121,13 +128,7 @@ export interface InstrumentResult {
   symbolized?: { dwarf: number; sourceMap: number; names: number; none: number; debugFiles?: string[] };
 }
 
-/** Refusal of an input: names the input, the problem and the byte offset where known. */
-export class InstrumentError extends Error {
-  constructor(message: string, readonly source: string, readonly offset?: number) {
-    super(message);
-    this.name = 'InstrumentError';
-  }
-}
+export { InstrumentError, type InstrumentErrorKind } from './errors.js';
 
 /** A dynamically linked side module (the `dylink.0` section, or the older `dylink`). */
 function isSideModule(info: ModuleInfo): boolean {
@@ -148,9 +149,25 @@ function engineError(bytes: Uint8Array<ArrayBuffer>): string | undefined {
   return 'the module does not validate';
 }
 
+/**
+ * Instruments a module. Throws only InstrumentError: `kind` tells bad input, an
+ * unsupported module or a wrong option (the caller's to fix) from an internal error.
+ */
 export function instrument(input: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
   const source = options.source ?? 'module';
-  const bytes = onArrayBuffer(input instanceof Uint8Array ? input : new Uint8Array(input));
+  try {
+    return instrumentModule(input, source, options);
+  } catch (e) {
+    throw e instanceof InstrumentError ? e : internalError(source, 'instrumenting failed', e);
+  }
+}
+
+function instrumentModule(input: Uint8Array, source: string, options: InstrumentOptions): InstrumentResult {
+  const given = input as unknown;
+  if (!(given instanceof Uint8Array) && !(given instanceof ArrayBuffer)) {
+    throw new InstrumentError(`${source}: expected the module's bytes (a Uint8Array), got ${given === null ? 'null' : typeof given}`, source, undefined, 'usage');
+  }
+  const bytes = onArrayBuffer(given instanceof Uint8Array ? given : new Uint8Array(given));
   let info: ModuleInfo;
   try {
     info = readModule(bytes);
@@ -159,7 +176,7 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
     throw e;
   }
   if (info.memory64) {
-    throw new InstrumentError(`${source}: uses memory64 (64-bit pointers), which wasm-tracemalloc does not support yet; build for wasm32`, source);
+    throw new InstrumentError(`${source}: uses memory64 (64-bit pointers), which wasm-tracemalloc does not support yet; build for wasm32`, source, undefined, 'unsupported');
   }
   const invalid = engineError(bytes);
   if (invalid) {
@@ -170,14 +187,25 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
     return { status: 'already-instrumented', bytes, allocators: [], sites: [], warnings: [`${source}: already instrumented (it has a "${SITE_SECTION}" section); left unchanged`], droppedSections: [] };
   }
 
-  const rules = (options.alloc ?? []).map((r) => (typeof r === 'string' ? parseUserRule(r) : r));
+  let rules: UserRule[];
+  try {
+    rules = (options.alloc ?? []).map((r) => (typeof r === 'string' ? parseUserRule(r) : r));
+  } catch (e) {
+    throw new InstrumentError((e as Error).message, source, undefined, 'usage');
+  }
   const warnings: string[] = [];
+  if (info.names?.damage) {
+    const { offset, problem } = info.names.damage;
+    warnings.push(`${source}: the "name" section is damaged at byte ${offset} (${problem}); the names from there on are ignored`);
+  }
   const scans = scanFunctions(info, source, warnings);
   let found;
   try {
     found = findAllocators(info, { rules, presets: options.presets ?? true, glue: options.glue, source, scans });
   } catch (e) {
-    throw new InstrumentError(`${source}: ${(e as Error).message}`, source);
+    // User rules that name nothing or do not fit; anything else is ours.
+    if (e instanceof Error && e.message.startsWith('--alloc ')) throw new InstrumentError(`${source}: ${e.message}`, source, undefined, 'usage');
+    throw internalError(source, 'finding the allocators failed', e);
   }
   const unmatchedRules = found.unmatchedRules.length ? { unmatchedRules: found.unmatchedRules.map(formatUserRule) } : {};
   warnings.push(...found.rejected.map((r) => `${source}: "${r.name}" looks like an allocator but its ${r.reason}; not traced`));
@@ -204,11 +232,11 @@ export function instrument(input: Uint8Array, options: InstrumentOptions = {}): 
   if (!info.hasNameSection) warnings.push(...familyWarnings(source, found.allocators));
   const maxFrames = options.maxFrames ?? MAX_SHADOW_FRAMES;
   if (!Number.isInteger(maxFrames) || maxFrames < 1 || maxFrames > MAX_SHADOW_FRAMES) {
-    throw new InstrumentError(`${source}: maxFrames must be an integer from 1 to ${MAX_SHADOW_FRAMES}, got ${maxFrames}`, source);
+    throw new InstrumentError(`${source}: maxFrames must be an integer from 1 to ${MAX_SHADOW_FRAMES}, got ${maxFrames}`, source, undefined, 'usage');
   }
   const symbols = options.symbols ?? 'embed';
   if (symbols !== 'embed' && symbols !== 'side' && symbols !== 'none') {
-    throw new InstrumentError(`${source}: symbols must be 'embed', 'side' or 'none', got ${String(symbols)}`, source);
+    throw new InstrumentError(`${source}: symbols must be 'embed', 'side' or 'none', got ${String(symbols)}`, source, undefined, 'usage');
   }
   const result = rewrite(info, found.allocators, scans, source, warnings, maxFrames, symbols, { ...options, source });
   return { ...result, ...unmatchedRules };
@@ -292,59 +320,65 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], scans: Map<numb
   const reach = maxFrames > 1 ? reaching : undefined;
   const shadowPlan = reach ? planShadowCalls(info, scans, reach, addSite, redirect) : undefined;
 
-  binaryen.setDebugInfo(true);
-  const mod = binaryen.readBinary(redirectCalls(info, stubs, redirects));
+  const forBinaryen = binaryenInput(info, source, warnings);
+  const named = forBinaryen.info;
+  const original = (name: string) => forBinaryen.restore.get(name) ?? name;
+  const mod = readForRewrite(redirectCalls(info, stubs, redirects, forBinaryen.replace), info, source, warnings);
   try {
-    mod.setFeatures(rewriteFeatures(info, scans));
     const internal: string[] = [];
-    const n = mod.getNumFunctions();
-    for (let i = 0; i < n; i++) internal.push(binaryen.getFunctionInfo(mod.getFunctionByIndex(i)).name);
-    const internalName = (index: number) => internal[index]!;
-    const stubName = (callee: number) => {
-      const k = stubOf.get(callee);
-      return k === undefined ? undefined : internalName(info.functions.length + k);
-    };
-
-    const rt = addRuntimeImports(mod);
-    const wrapped = wrapAllocators(mod, rt, allocators, internalName, (a, kind) => externalSite.get(`${a.func.index}:${kind}`)!, (a) => stubName(a.func.index), guard);
-    linkNestedCalls(mod, wrapped);
-    const byIndexName = new Map(wrapped.map((w) => [w.indirect, w]));
-    const targets = new Set(byIndexName.keys());
-
-    // Functions our scanner could not read: find their allocator calls in binaryen's tree.
-    for (const func of unscanned) {
-      const fref = mod.getFunction(internalName(func));
-      const body = binaryen.getFunctionInfo(fref).body;
-      if (!body) continue;
-      const found = findCalls(body, targets);
-      if (found.calls.length) {
-        warnings.push(`${source}: function ${func} (${info.functions[func]!.name ?? 'unnamed'}): offsets of its ${found.calls.length} allocator call sites point at the function start`);
-      }
-      for (const call of found.calls) {
-        const w = byIndexName.get(E.Call.getTarget(call))!;
-        const siteId = addSite({ kind: 'call', allocator: label(w.match), func, name: info.functions[func]!.name, offset: info.functions[func]!.body!.code, approximate: true });
-        E.Call.setTarget(call, w.site);
-        E.Call.appendOperand(call, mod.i32.const(siteId));
-        callSites.set(w.match.func.index, (callSites.get(w.match.func.index) ?? 0) + 1);
-      }
-    }
-
-    // Exports of an allocator now reach its host wrapper.
     const exportsOf = new Map<number, string[]>();
-    for (const e of info.exports) {
-      if (e.kind !== 0 || !allocByIndex.has(e.index)) continue;
-      const w = wrapped.find((x) => x.match.func.index === e.index)!;
-      mod.removeExport(e.name);
-      mod.addFunctionExport(w.host, e.name);
-      exportsOf.set(e.index, [...(exportsOf.get(e.index) ?? []), e.name]);
-    }
-
     let shadow: ShadowStackReport | undefined;
-    if (reach && shadowPlan) {
-      shadow = addShadowStack(mod, rt, info, scans, reach, shadowPlan, internalName, stubName, addSite, warnings, source);
-    }
+    atBinaryen(source, 'rewriting the module', () => {
+      mod.setFeatures(rewriteFeatures(info, scans));
+      const n = mod.getNumFunctions();
+      for (let i = 0; i < n; i++) internal.push(binaryen.getFunctionInfo(mod.getFunctionByIndex(i)).name);
+      const internalName = (index: number) => internal[index]!;
+      const stubName = (callee: number) => {
+        const k = stubOf.get(callee);
+        return k === undefined ? undefined : internalName(info.functions.length + k);
+      };
+
+      const rt = addRuntimeImports(mod);
+      // Allocators as binaryen knows them: an imported one is imported again under its placeholder names.
+      const toBinaryen = allocators.map((a) => (a.func.import ? { ...a, func: named.functions[a.func.index]! } : a));
+      const wrapped = wrapAllocators(mod, rt, toBinaryen, internalName, (a, kind) => externalSite.get(`${a.func.index}:${kind}`)!, (a) => stubName(a.func.index), guard);
+      linkNestedCalls(mod, wrapped);
+      const byIndexName = new Map(wrapped.map((w) => [w.indirect, w]));
+      const targets = new Set(byIndexName.keys());
+
+      // Functions our scanner could not read: find their allocator calls in binaryen's tree.
+      for (const func of unscanned) {
+        const fref = mod.getFunction(internalName(func));
+        const body = binaryen.getFunctionInfo(fref).body;
+        if (!body) continue;
+        const found = findCalls(body, targets);
+        if (found.calls.length) {
+          warnings.push(`${source}: function ${func} (${info.functions[func]!.name ?? 'unnamed'}): offsets of its ${found.calls.length} allocator call sites point at the function start`);
+        }
+        for (const call of found.calls) {
+          const w = byIndexName.get(E.Call.getTarget(call))!;
+          const siteId = addSite({ kind: 'call', allocator: label(allocByIndex.get(w.match.func.index)!), func, name: info.functions[func]!.name, offset: info.functions[func]!.body!.code, approximate: true });
+          E.Call.setTarget(call, w.site);
+          E.Call.appendOperand(call, mod.i32.const(siteId));
+          callSites.set(w.match.func.index, (callSites.get(w.match.func.index) ?? 0) + 1);
+        }
+      }
+
+      // Exports of an allocator now reach its host wrapper.
+      for (const e of named.exports) {
+        if (e.kind !== 0 || !allocByIndex.has(e.index)) continue;
+        const w = wrapped.find((x) => x.match.func.index === e.index)!;
+        mod.removeExport(e.name);
+        mod.addFunctionExport(w.host, e.name);
+        exportsOf.set(e.index, [...(exportsOf.get(e.index) ?? []), original(e.name)]);
+      }
+
+      if (reach && shadowPlan) {
+        shadow = addShadowStack(mod, rt, named, scans, reach, shadowPlan, internalName, stubName, addSite, warnings, source);
+      }
+    });
     if (sites.length > 0xfffff) {
-      throw new InstrumentError(`${source}: ${sites.length} sites exceed the 1,048,575 a module can have; instrument with fewer frames (maxFrames 1)`, source);
+      throw new InstrumentError(`${source}: ${sites.length} sites exceed the 1,048,575 a module can have; instrument with fewer frames (maxFrames 1)`, source, undefined, 'unsupported');
     }
 
     const codeSection = info.codeSection!;
@@ -356,17 +390,21 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], scans: Map<numb
       warnings.push(...report.warnings);
       symbolized = { dwarf: report.dwarf, sourceMap: report.sourceMap, names: report.names, none: report.none, ...(report.debugFiles.length ? { debugFiles: report.debugFiles } : {}) };
     }
-    if (!mod.validate()) {
-      throw new InstrumentError(`${source}: internal error: the instrumented module does not validate; please report this with the input module`, source);
-    }
+    const emitted = atBinaryen(source, 'writing the module', () => {
+      if (!mod.validate()) throw internalError(source, 'the instrumented module does not validate');
+      return mod.emitBinary();
+    });
     // The site table is appended to binaryen's output, not given to addCustomSection:
-    // binaryen.js copies a section onto its own stack, which overflows at 5-8 MiB
-    // (a 15.8 MB Rust module's table at 128 frames).
-    const emitted = mod.emitBinary();
-    const bytes = appendCustomSection(stripCustomSections(emitted, isDebugSection).bytes, SITE_SECTION, encodeSiteTable(symbols === 'side' ? { ...table, sites } : table));
+    // binaryen.js copies a section onto its own stack, which overflows at 5-8 MiB.
+    // Stale debug sections go, and import and export names binaryen held as
+    // placeholders get their own names back.
+    const out = readModule(emitted);
+    const replace = new Map<number, Uint8Array | null>(out.sections.filter((x) => x.id === 0 && isDebugSection(x.name!)).map((x) => [x.start, null]));
+    if (forBinaryen.restore.size) for (const [start, section] of renameImportsAndExports(emitted, out.sections, (name) => forBinaryen.restore.get(name))) replace.set(start, section);
+    const bytes = appendCustomSection(replaceSections(emitted, out.sections, replace), SITE_SECTION, encodeSiteSection(symbols === 'side' ? { ...table, sites } : table));
     const dropped = info.sections.filter((x) => x.id === 0 && isDebugSection(x.name!)).map((x) => x.name!);
     const invalid = engineError(bytes);
-    if (invalid) throw new InstrumentError(`${source}: internal error: the instrumented module does not validate (${invalid}); please report this with the input module`, source);
+    if (invalid) throw internalError(source, 'the instrumented module does not validate', invalid);
 
     return {
       status: 'instrumented',
@@ -392,6 +430,26 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], scans: Map<numb
     };
   } finally {
     mod.dispose();
+  }
+}
+
+/**
+ * binaryen's module of the bytes to rewrite. Custom sections binaryen parses are
+ * checked beforehand (binaryenInput); should it still refuse the module, it gets one
+ * more try without any custom section, and a warning says which were dropped.
+ */
+function readForRewrite(bytes: Uint8Array, info: ModuleInfo, source: string, warnings: string[]): binaryen.Module {
+  binaryen.setDebugInfo(true);
+  try {
+    return atBinaryen(source, 'reading the module', () => binaryen.readBinary(bytes));
+  } catch (e) {
+    if (!(e instanceof InstrumentError) || e.kind !== 'unsupported') throw e;
+    const sections = readModule(bytes).sections.filter((s) => s.id === 0);
+    if (sections.length === 0) throw e;
+    const mod = atBinaryen(source, 'reading the module', () => binaryen.readBinary(replaceSections(bytes, sections, new Map(sections.map((s) => [s.start, null])))));
+    const names = [...new Set(sections.map((s) => `"${s.name}"`))].join(', ');
+    warnings.push(`${source}: binaryen could not read the module with its custom sections (${names}), so they are dropped from the output${info.names ? '; function names in tracebacks come from the input' : ''}`);
+    return mod;
   }
 }
 

@@ -4,6 +4,7 @@
 
 import { ByteReader, WasmFormatError } from './reader.js';
 import { isGcHeapType, isGcValType, scanBody, skipLocals, type BodyScan } from './instructions.js';
+import { readNameSection, type NameSection } from './name-section.js';
 
 export const VALTYPE_I32 = 0x7f;
 export const VALTYPE_I64 = 0x7e;
@@ -46,6 +47,8 @@ export interface ModuleInfo {
   memory64: boolean;
   codeSection?: SectionEntry;
   hasNameSection: boolean;
+  /** The name section as far as it could be read, with its damage if any (name-section.ts). */
+  names?: NameSection;
   /** The type section: function types, undefined for GC struct/array types. */
   types: Array<FuncType | undefined>;
   /**
@@ -208,31 +211,6 @@ function readFunctionReferences(r: ByteReader, id: number, out: Set<number>, gc:
   }
 }
 
-function readNameSection(r: ByteReader, functions: FunctionEntry[]): void {
-  // The name section is advisory: a malformed one is ignored rather than fatal.
-  try {
-    while (!r.done) {
-      const id = r.u8();
-      const size = r.u32();
-      const end = r.pos + size;
-      if (end > r.end) return;
-      if (id === 1) {
-        const sub = new ByteReader(r.bytes, r.pos, end);
-        const n = sub.u32();
-        for (let i = 0; i < n; i++) {
-          const idx = sub.u32();
-          const name = sub.name();
-          const f = functions[idx];
-          if (f) f.name = name;
-        }
-      }
-      r.pos = end;
-    }
-  } catch (e) {
-    if (!(e instanceof WasmFormatError)) throw e;
-  }
-}
-
 export function readModule(bytes: Uint8Array): ModuleInfo {
   const r = new ByteReader(bytes);
   if (bytes.length < 8) r.fail(`file is ${bytes.length} bytes long, too short to be a WebAssembly module`, 0);
@@ -379,7 +357,11 @@ export function readModule(bytes: Uint8Array): ModuleInfo {
     info.hasNameSection = true;
     const nr = new ByteReader(bytes, nameSection.contentStart, nameSection.end);
     nr.name();
-    readNameSection(nr, info.functions);
+    info.names = readNameSection(bytes, nr.pos, nameSection.end);
+    for (const [index, name] of info.names.functionNames) {
+      const f = info.functions[index];
+      if (f) f.name = name;
+    }
   }
   return info;
 }
@@ -424,6 +406,24 @@ export function stripCustomSections(bytes: Uint8Array, drop: (name: string) => b
     o += b.length;
   }
   return { bytes: out, dropped };
+}
+
+/** The module with sections replaced or dropped (null), keyed by their start offset. */
+export function replaceSections(bytes: Uint8Array, sections: SectionEntry[], replace: ReadonlyMap<number, Uint8Array | null>): Uint8Array<ArrayBuffer> {
+  if (replace.size === 0) return onArrayBuffer(bytes);
+  const keep: Uint8Array[] = [bytes.subarray(0, 8)];
+  for (const s of sections) {
+    const r = replace.get(s.start);
+    if (r === undefined) keep.push(bytes.subarray(s.start, s.end));
+    else if (r) keep.push(r);
+  }
+  const out = new Uint8Array(keep.reduce((n, b) => n + b.length, 0));
+  let o = 0;
+  for (const b of keep) {
+    out.set(b, o);
+    o += b.length;
+  }
+  return out;
 }
 
 /** Returns the module's bytes with a custom section `name` holding `payload` appended. */

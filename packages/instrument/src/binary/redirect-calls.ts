@@ -17,6 +17,7 @@
 // dropped here, since the offsets no longer hold; symbolization reads the original.
 
 import { WasmFormatError } from './reader.js';
+import { ByteWriter as Writer } from './writer.js';
 import { isDebugSection, type ModuleInfo } from './module.js';
 
 export interface Redirect {
@@ -30,53 +31,6 @@ export interface Redirect {
 export interface Stub {
   /** The function the stub calls with its own arguments (the site dropped). */
   callee: number;
-}
-
-class Writer {
-  private buf: Uint8Array<ArrayBuffer>;
-  constructor(capacity = 256) {
-    this.buf = new Uint8Array(capacity);
-  }
-  length = 0;
-  private reserve(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.length + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-  }
-  byte(b: number): void {
-    this.reserve(1);
-    this.buf[this.length++] = b;
-  }
-  bytes(b: Uint8Array): void {
-    this.reserve(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-  u32(v: number): void {
-    do {
-      let b = v & 0x7f;
-      v >>>= 7;
-      if (v) b |= 0x80;
-      this.byte(b);
-    } while (v);
-  }
-  s32(v: number): void {
-    for (;;) {
-      const b = v & 0x7f;
-      v >>= 7;
-      if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
-        this.byte(b);
-        return;
-      }
-      this.byte(b | 0x80);
-    }
-  }
-  result(): Uint8Array<ArrayBuffer> {
-    return this.buf.slice(0, this.length);
-  }
 }
 
 /** Reads an unsigned LEB128 at `pos`: its value and where it ends. */
@@ -95,16 +49,17 @@ function leb(bytes: Uint8Array, pos: number): { value: number; end: number } {
 /**
  * The module with each redirect applied and the stubs appended. Stub k gets function
  * index `info.functions.length + k`. `redirects` maps a defined function's index to
- * its redirects (any order).
+ * its redirects (any order). `replace` maps a section's start to the bytes that take
+ * its place, or to null to drop it (binary/binaryen-input.ts).
  */
-export function redirectCalls(info: ModuleInfo, stubs: Stub[], redirects: Map<number, Redirect[]>): Uint8Array<ArrayBuffer> {
+export function redirectCalls(info: ModuleInfo, stubs: Stub[], redirects: Map<number, Redirect[]>, replace: ReadonlyMap<number, Uint8Array | null> = new Map()): Uint8Array<ArrayBuffer> {
   const { bytes } = info;
   const out = new Writer(bytes.length + (bytes.length >> 3) + 1024);
   out.bytes(bytes.subarray(0, 8));
   const typeCount = info.types.length;
   const stubTypes = stubs.map((s) => {
     const t = info.functions[s.callee]?.type;
-    if (!t) throw new WasmFormatError(`function ${s.callee} has no function type to derive a call stub from`, 0);
+    if (!t) throw new Error(`function ${s.callee} has no function type to derive a call stub from`);
     return t;
   });
   const section = (id: number, body: Writer) => {
@@ -114,6 +69,11 @@ export function redirectCalls(info: ModuleInfo, stubs: Stub[], redirects: Map<nu
   };
   for (const s of info.sections) {
     if (s.id === 0 && (isDebugSection(s.name!) || s.name!.startsWith('metadata.code.'))) continue;
+    const replacement = replace.get(s.start);
+    if (replacement !== undefined) {
+      if (replacement) out.bytes(replacement);
+      continue;
+    }
     if (!stubs.length || (s.id !== 1 && s.id !== 3 && s.id !== 10)) {
       out.bytes(bytes.subarray(s.start, s.end));
       continue;
@@ -176,7 +136,7 @@ function rewriteBody(bytes: Uint8Array, body: { start: number; end: number }, li
   for (const r of [...list].sort((a, b) => a.offset - b.offset)) {
     const op = bytes[r.offset];
     if (r.offset < pos || r.offset >= body.end || (op !== 0x10 && op !== 0x12)) {
-      throw new WasmFormatError(`internal error: no call instruction at the redirected offset 0x${r.offset.toString(16)}`, r.offset);
+      throw new Error(`no call instruction at the redirected offset 0x${r.offset.toString(16)}`);
     }
     code.bytes(bytes.subarray(pos, r.offset));
     code.byte(0x41); // i32.const site

@@ -82,6 +82,16 @@ describe('.debug_line', () => {
     expect(lookupLine(program, 0x41)).toMatchObject({ line: 11 });
     expect(lookupLine(program, 0x40 + 22 - 1)).toMatchObject({ line: 11 });
     expect(lookupLine(program, 0x10)).toBeUndefined();
+
+    // A damaged program that advances the line below 1 (advance_line -20: line -19)
+    // gives rows with no line, never a negative one for the site table.
+    const damaged = bytes.slice();
+    const at = bytes.lastIndexOf(0x03) + 1; // the second sequence's advance_line operand
+    expect(damaged[at]).toBe(9);
+    damaged[at] = 0x6c;
+    const negative = readLineProgram({ line: damaged }, 0, { compDir: '/src' });
+    expect(lookupLine(negative, 0x40)).toEqual({ name: 'a.c', full: '/src/a.c', line: 0, column: 0 });
+    expect(lookupLine(negative, 0x41)).toMatchObject({ line: 0 });
   });
 });
 

@@ -122,7 +122,9 @@ export function readLineProgram(sections: DwarfSections, offset: number, unit: L
   const emit = () => {
     rows.address.push(address);
     rows.file.push(file);
-    rows.line.push(line);
+    // A damaged program can advance the line below 1 or past any real file: such a
+    // row has no usable line, as a compiler-generated one (0) has none.
+    rows.line.push(line >= 0 && line <= 0xffffffff ? line : 0);
     rows.column.push(column);
   };
   const reset = () => {
