@@ -25,6 +25,8 @@
 // the core reads the chain below it from depth 1 to sp. A function that catches an
 // exception inside Wasm (C++ catch, longjmp landing pads) resets sp to its own
 // entry depth at the start of each catch body, so the next traceback is exact.
+// A trap unwinds to JS with no catch_all running: the runtime's JS entries (exports
+// and functions read from tables, runtime/src/core/shadow-stack.ts) put sp back then.
 // "Can lead to an allocator": calls an allocator or such a function directly, or
 // makes an indirect call whose signature some such function that can be a
 // function pointer has (see reachingFunctions).
@@ -36,7 +38,11 @@ import type { BodyScan } from './binary/instructions.js';
 import { E, children, findCalls } from './number-call-sites.js';
 import { RUNTIME_MODULE, type RuntimeImports } from './wrap-allocators.js';
 
-/** Frames the shadow stack can hold; deeper chains keep their most recent frames. */
+/**
+ * Frames the shadow stack can hold; deeper chains keep their most recent frames. The
+ * core's ring has this many depths (runtime/src/core/abi.ts, which the runtime does
+ * not export to this package yet).
+ */
 export const MAX_SHADOW_FRAMES = 128;
 
 export interface ShadowStackReport {

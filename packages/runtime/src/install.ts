@@ -5,7 +5,7 @@
 // instrument hook is given, and left alone otherwise.
 
 import { originals } from './core/wasm-originals.js';
-import { linkImports, prepareModule, toBytes, type InstrumentHook, type SideTable } from './link.js';
+import { linkImports, prepareModule, toBytes, type InstrumentHook, type LinkedImports, type SideTable } from './link.js';
 import { siteTableOf } from './tracemalloc.js';
 import type { SiteTable } from './site-table.js';
 
@@ -62,9 +62,16 @@ export function install(options: InstallOptions = {}): () => void {
     }
     return info;
   };
-  const link = (module: WebAssembly.Module, imports?: WebAssembly.Imports): WebAssembly.Imports | undefined => {
+  const link = (module: WebAssembly.Module, imports?: WebAssembly.Imports): LinkedImports | undefined => {
     const info = infoOf(module);
-    return info ? linkImports(info.sites, info.name, imports).imports : imports;
+    return info ? linkImports(info.sites, info.name, imports) : undefined;
+  };
+  const instantiateLinked = async (module: WebAssembly.Module, imports?: WebAssembly.Imports): Promise<WebAssembly.Instance> => {
+    const linked = link(module, imports);
+    if (!linked) return O.instantiate(module, imports);
+    const instance = await linked.settle(O.instantiate(module, linked.imports));
+    linked.finish(instance, module);
+    return instance;
   };
 
   function Module(this: unknown, source: BufferSource): WebAssembly.Module {
@@ -79,7 +86,12 @@ export function install(options: InstallOptions = {}): () => void {
 
   function Instance(this: unknown, module: WebAssembly.Module, imports?: WebAssembly.Imports): WebAssembly.Instance {
     if (!new.target) throw new TypeError("WebAssembly.Instance must be invoked with 'new'");
-    return Reflect.construct(O.Instance, [module, link(module, imports)], new.target === Instance ? O.Instance : new.target) as WebAssembly.Instance;
+    const target = new.target === Instance ? O.Instance : new.target;
+    const linked = link(module, imports);
+    if (!linked) return Reflect.construct(O.Instance, [module, imports], target) as WebAssembly.Instance;
+    const instance = linked.instantiate(() => Reflect.construct(O.Instance, [module, linked.imports], target) as WebAssembly.Instance);
+    linked.finish(instance, module);
+    return instance;
   }
   Instance.prototype = O.Instance.prototype;
 
@@ -91,7 +103,7 @@ export function install(options: InstallOptions = {}): () => void {
   };
   const instantiateNamed = async (source: BufferSource, imports: WebAssembly.Imports | undefined, name?: string) => {
     const module = await compileNamed(source, name);
-    return { module, instance: await O.instantiate(module, link(module, imports)) };
+    return { module, instance: await instantiateLinked(module, imports) };
   };
 
   const patched: Record<string, unknown> = {
@@ -103,7 +115,7 @@ export function install(options: InstallOptions = {}): () => void {
       return compileNamed(await response.arrayBuffer(), urlName(response.url));
     },
     instantiate: (source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) => {
-      if (source instanceof O.Module) return O.instantiate(source, link(source, imports));
+      if (source instanceof O.Module) return instantiateLinked(source, imports);
       return instantiateNamed(source, imports);
     },
     instantiateStreaming: async (source: Response | PromiseLike<Response>, imports?: WebAssembly.Imports) => {

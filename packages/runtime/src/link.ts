@@ -1,19 +1,25 @@
 // Linking a traced module: its imports gain the namespace `wasm-tracemalloc`, whose
 // functions are the trace table core's own exports, so that an allocation goes
-// Wasm → Wasm with no JS in between. Every instance is a new domain.
+// Wasm → Wasm with no JS in between. Every instance is a new domain, whose id is
+// reused once the instance is collected (domains.ts). An instance with a shadow
+// stack gets guarded exports (core/shadow-stack.ts), so that a trap leaves no stale
+// frames behind.
 
 import { originals } from './core/wasm-originals.js';
+import { IMPORT_NAMESPACE } from './core/abi.js';
+import { entryGuard, hasShadowStack, importedTables } from './core/shadow-stack.js';
+import { releaseNow, releaseWhenCollected, type Domain } from './domains.js';
 import { siteTableOf, traceImports } from './tracemalloc.js';
 import { decodeSiteTable, withSideTable, type SiteTable } from './site-table.js';
 import { moduleNameOf } from './wasm-sections.js';
+
+export { IMPORT_NAMESPACE } from './core/abi.js';
 
 /**
  * Instruments bytes that are not instrumented yet (Node: the instrument package). It
  * may return the site table with its source frames beside the bytes (symbols 'side').
  */
 export type InstrumentHook = (bytes: Uint8Array, source: string) => Uint8Array | { bytes: Uint8Array; sites?: SiteTable };
-
-export const IMPORT_NAMESPACE = 'wasm-tracemalloc';
 
 export interface PreparedModule {
   bytes: Uint8Array;
@@ -69,16 +75,76 @@ export function prepareModule(bytes: Uint8Array, name?: string, instrument?: Ins
 
 type Imports = WebAssembly.Imports | undefined;
 
-/** The import object with the trace namespace added, and the new domain's id. */
-export function linkImports(sites: SiteTable, name: string, imports: Imports): { imports: WebAssembly.Imports; domain: number; domainName: string } {
+export interface LinkedImports {
+  imports: WebAssembly.Imports;
+  /** The new domain's id; 0 when no id was free and the instance runs untraced. */
+  domain: number;
+  domainName: string;
+  /** Call with the instance once made: guards its entries and watches for its end. */
+  finish(instance: WebAssembly.Instance, module: WebAssembly.Module): void;
+  /**
+   * Runs the (synchronous) instantiation as an entry: a trapping start function
+   * resets sp; a failed one gives the domain's id back.
+   */
+  instantiate<T>(make: () => T): T;
+  /** The same for an asynchronous instantiation. */
+  settle<T>(instantiation: Promise<T>): Promise<T>;
+}
+
+/**
+ * The hot path of an instrumented module that must run untraced: the same imports,
+ * recording nothing. nframe 1 keeps the shadow stack from calling put().
+ */
+function untracedImports(): WebAssembly.ModuleImports {
+  const nothing = () => {};
+  return {
+    alloc: nothing,
+    free: nothing,
+    realloc: nothing,
+    put: nothing,
+    sp: new WebAssembly.Global({ value: 'i32', mutable: true }, 0),
+    nframe: new WebAssembly.Global({ value: 'i32', mutable: true }, 1),
+    domain: new WebAssembly.Global({ value: 'i32', mutable: false }, 0),
+  };
+}
+
+/** The import object with the trace namespace added, the new domain, and what to do with the instance. */
+export function linkImports(sites: SiteTable, name: string, imports: Imports): LinkedImports {
   const t = traceImports(sites, name);
-  return { imports: { ...(imports ?? {}), [IMPORT_NAMESPACE]: t.imports as unknown as WebAssembly.ModuleImports }, domain: t.domain.id, domainName: t.domain.name };
+  const domain: Domain = t.domain;
+  const namespace = domain.id === 0 ? untracedImports() : (t.imports as unknown as WebAssembly.ModuleImports);
+  const guard = entryGuard(namespace.sp as WebAssembly.Global);
+  return {
+    imports: { ...(imports ?? {}), [IMPORT_NAMESPACE]: namespace },
+    domain: domain.id,
+    domainName: domain.name,
+    finish(instance, module) {
+      if (domain.id === 0) return; // its sp is its own: nothing reads it
+      const tables = importedTables(module, imports);
+      const exports = hasShadowStack(module) ? guard.guardInstance(instance, tables) : originals.instanceExports(instance);
+      // A table it imports can hold its functions after the instance object is gone.
+      releaseWhenCollected(domain, [instance, exports, ...Object.values(exports), ...tables]);
+    },
+    instantiate(make) {
+      try {
+        return guard.enter(make);
+      } catch (e) {
+        releaseNow(domain);
+        throw e;
+      }
+    },
+    settle: (instantiation) =>
+      guard.settle(instantiation).catch((e: unknown) => {
+        releaseNow(domain);
+        throw e;
+      }),
+  };
 }
 
 export interface TracedInstance {
   instance: WebAssembly.Instance;
   module: WebAssembly.Module;
-  /** The domain id of this instance (0 if the module is not traced). */
+  /** The domain id of this instance: 0 if the module is not traced, or runs untraced because no id was free (domains.ts). */
   domain: number;
   /** The module name frames show: `leak.wasm`, or `leak.wasm#2` for a second instance in this process. */
   name: string;
@@ -104,11 +170,15 @@ export async function instantiateTraced(
       return { instance, module: source, domain: 0, name };
     }
     const linked = linkImports(sites, name, imports);
-    return { instance: await originals.instantiate(source, linked.imports), module: source, domain: linked.domain, name: linked.domainName };
+    const instance = await linked.settle(originals.instantiate(source, linked.imports));
+    linked.finish(instance, source);
+    return { instance, module: source, domain: linked.domain, name: linked.domainName };
   }
   const p = prepareModule(toBytes(source as BufferSource), options.name, options.instrument, options.sites);
   const module = await originals.compile(p.bytes as Uint8Array<ArrayBuffer>);
   if (!p.sites) return { instance: await originals.instantiate(module, imports), module, domain: 0, name: p.name };
   const linked = linkImports(p.sites, p.name, imports);
-  return { instance: await originals.instantiate(module, linked.imports), module, domain: linked.domain, name: linked.domainName };
+  const instance = await linked.settle(originals.instantiate(module, linked.imports));
+  linked.finish(instance, module);
+  return { instance, module, domain: linked.domain, name: linked.domainName };
 }

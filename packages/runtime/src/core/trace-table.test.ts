@@ -71,6 +71,22 @@ describe('TraceTable', () => {
     expect(e.lookup(2, 0x300)).not.toBe(e.lookup(1, 0x100));
   });
 
+  it('names the domains live traces refer to, frames of a chain across modules included', () => {
+    const { t, e } = started(8);
+    expect([...t.domainsReferenced()]).toEqual([]);
+    e.sp.value = 1;
+    e.put(1, 7, 3); // domain 7 called JS, which called domain 5
+    e.alloc(5, 0x100, 16, 9);
+    e.sp.value = 0;
+    e.alloc(6, 0x100, 16, 9);
+    expect([...t.domainsReferenced()].sort()).toEqual([5, 6, 7]);
+    expect([...TraceTable.domainsReferencedByAny()]).toEqual(expect.arrayContaining([5, 6, 7]));
+    e.free(5, 0x100, 2);
+    expect([...t.domainsReferenced()]).toEqual([6]); // an interned traceback with no trace names nothing
+    e.stop();
+    expect([...t.domainsReferenced()]).toEqual([]);
+  });
+
   it('one-frame tracebacks (cached per site) stay exact: depths, domains that pack alike, colliding sites, clearTraces', () => {
     const { t, e } = started();
     // At nframe 1 the depth still counts: the same site at depth 0 and 4 is two tracebacks.

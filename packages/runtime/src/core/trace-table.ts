@@ -4,6 +4,9 @@
 
 import { originals } from './wasm-originals.js';
 import { traceTableWasm } from './trace-table-wasm.generated.js';
+import { unpackFrame } from './abi.js';
+
+export { unpackFrame } from './abi.js';
 
 /** The core's exports. u32 results come back from Wasm as i32: read them with `>>> 0`. */
 export interface TraceTableExports {
@@ -82,11 +85,6 @@ export interface CoreTraceback {
   totalNframe: number;
 }
 
-/** Frames are stored packed as (domain << 20) | site. */
-export function unpackFrame(packed: number): CoreFrame {
-  return { domain: packed >>> 20, site: packed & 0xfffff };
-}
-
 export interface InvalidFree {
   domain: number;
   ptr: number;
@@ -100,6 +98,8 @@ const FREE_LOG_KIND: Record<number, InvalidFree['kind']> = { 1: 'untraced', 2: '
 const NO_TRACEBACK = 0xffffffff;
 
 let compiled: WebAssembly.Module | undefined;
+/** Every core made, so that a domain id is reused only when none refers to it. */
+const cores = new Set<WeakRef<TraceTable>>();
 
 export class TraceTable {
   private constructor(readonly exports: TraceTableExports) {}
@@ -108,7 +108,39 @@ export class TraceTable {
   static create(): TraceTable {
     compiled ??= new originals.Module(traceTableWasm());
     const instance = new originals.Instance(compiled, {});
-    return new TraceTable(instance.exports as unknown as TraceTableExports);
+    const table = new TraceTable(instance.exports as unknown as TraceTableExports);
+    cores.add(new WeakRef(table));
+    return table;
+  }
+
+  /** The domains that a live trace of any core refers to (see domainsReferenced). */
+  static domainsReferencedByAny(): Set<number> {
+    const out = new Set<number>();
+    for (const ref of cores) {
+      const table = ref.deref();
+      if (!table) cores.delete(ref);
+      else for (const d of table.domainsReferenced()) out.add(d);
+    }
+    return out;
+  }
+
+  /**
+   * The domains of the live traces, and of every frame of their tracebacks (a chain
+   * can cross modules). Tracebacks no live trace uses are left out: one interned
+   * again holds the same numbers, so a reused id reads them as the new instance's.
+   */
+  domainsReferenced(): Set<number> {
+    const out = new Set<number>();
+    if (!this.exports.isTracing()) return out;
+    const seen = new Set<number>();
+    for (const tb of this.readSnapshot().traceback) {
+      if (seen.has(tb)) continue;
+      seen.add(tb);
+      const t = this.traceback(tb);
+      out.add(t.domain);
+      for (const f of t.frames) out.add(f.domain);
+    }
+    return out;
   }
 
   /**

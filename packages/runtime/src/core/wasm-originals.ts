@@ -16,7 +16,12 @@ export interface WasmOriginals {
   readonly validate: typeof WebAssembly.validate;
   readonly instantiateStreaming: typeof WebAssembly.instantiateStreaming | undefined;
   readonly compileStreaming: typeof WebAssembly.compileStreaming | undefined;
+  /** An instance's own exports, past any `exports` property defined on it (shadow-stack.ts does). */
+  readonly instanceExports: (instance: WebAssembly.Instance) => WebAssembly.Exports;
 }
+
+// The JS API defines `exports` as a getter of Instance.prototype.
+const exportsGetter = Object.getOwnPropertyDescriptor(W.Instance.prototype, 'exports')?.get;
 
 export const originals: WasmOriginals = Object.freeze({
   Module: W.Module,
@@ -26,4 +31,5 @@ export const originals: WasmOriginals = Object.freeze({
   validate: W.validate,
   instantiateStreaming: W.instantiateStreaming as typeof WebAssembly.instantiateStreaming | undefined,
   compileStreaming: W.compileStreaming as typeof WebAssembly.compileStreaming | undefined,
+  instanceExports: (instance: WebAssembly.Instance) => (exportsGetter ? exportsGetter.call(instance) : instance.exports) as WebAssembly.Exports,
 });
