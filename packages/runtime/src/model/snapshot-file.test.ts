@@ -211,6 +211,10 @@ describe('Snapshot.load rejects damaged files', () => {
     expect(loadError(craft('{"tracebackLimit": 4, "traceCount": 1005, ')).message).toMatch(
       /^heap.wtmsnap has a malformed header: it is not valid JSON \(.+\)\. Its checksum is right, so a faulty or foreign writer made it; take a new snapshot with Snapshot.dump\(\)\.$/,
     );
+    // V8 quotes the damaged text; a newline or ESC in it must not reach the terminal.
+    const hostile = loadError(craft('{"tracebackLimit": 4, "current"\n\u001b[0,0]}')).message;
+    expect(hostile).not.toMatch(/[\u0000-\u001f]/);
+    expect(hostile).toMatch(/^heap.wtmsnap has a malformed header: it is not valid JSON \(Unexpected token '\\u001b', .*"current"\\u000a\\u001b\[0,0\]}" is not valid JSON\)\. Its checksum is right/);
     expect(loadError(craft('[1, 2]')).message).toMatch(/malformed header: it is an array of 2, not a JSON object/);
     expect(loadError(craft('null')).message).toMatch(/malformed header: it is null, not a JSON object/);
     const header = JSON.parse(headerOf(bytes));

@@ -349,7 +349,10 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): Snapshot
   try {
     header = JSON.parse(text);
   } catch (error) {
-    malformed(`it is not valid JSON (${(error as Error).message})`);
+    // V8 quotes the damaged text in its message: keep the error on one line and free
+    // of terminal control characters, whatever the file holds.
+    const reason = (error as Error).message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    malformed(`it is not valid JSON (${reason})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) malformed(`it is ${describeValue(header)}, not a JSON object`);
   const h = header as Record<string, unknown>;
