@@ -1,23 +1,31 @@
-// The benchmark in a browser: node bench/browser.mjs [--browser chromium|firefox|webkit] [--rounds 15] [--workloads churn,sqljs,treesitter]
-//   [--sample-bytes 4096] [--modes original,traced,deep1,deep16,sampled]
+// The benchmark protocol in a browser (docs/PERFORMANCE.md):
+//   node bench/browser.mjs [--browser chromium|firefox|webkit] [--launches 20]
+//     [--workloads churn,churn-quiet,sqljs] [--modes original,traced,deep16,sampled]
+//     [--warmup 2] [--iterations 5] [--sample-bytes 4096] [--eager] [--out bench/out/BROWSER]
 //
-// bench/run.mjs measures in Node 20. Web developers run Wasm in a browser, whose V8
-// is years newer: there the churn runs in about half the time, and the GC storm
-// that dilutes Node's ratio (see run.mjs) is gone. This runs run.mjs's workloads
-// in headless Chromium (Debian's, through puppeteer-core), one page per
-// workload, five modes interleaved round by round, each run a fresh instance with a
-// fresh trace table, a full GC before each, medians. With --browser firefox, the same
-// in Debian's Firefox ESR (SpiderMonkey); with --browser webkit, in WebKitGTK's
-// MiniBrowser (JavaScriptCore, Safari's engine) over WebDriver. Neither offers a page
-// a way to force a GC: there each run waits 100 ms instead. The workloads:
+// The Node protocol (bench/run.mjs) with a browser launch in place of a process: each
+// launch is a fresh browser, one page per workload, in which every mode runs
+// 1 + warmup + iterations times, the modes and the compute-only reference loop in an
+// order that rotates from round to round. A launch's first run and its steady time
+// (the median of the last `iterations`) pair with the original's of the same launch;
+// the ratios over the launches get a median and a bootstrap 95% interval
+// (bench/stats.mjs), "within noise" when it holds 1. --eager (Chromium only) runs
+// V8 with --no-liftoff --no-wasm-lazy-compilation.
 //
-//   churn   bench/churn.c, built as run.mjs builds it (common.mjs)
-//   sqljs   sql.js's browser debug build through its own glue (a fresh copy per
-//           run), which takes our module through Emscripten's instantiateWasm
-//           hook; run.mjs's inserts and queries (sql-work.mjs)
-//   treesitter  web-tree-sitter's debug build (its ES module served from
-//           node_modules, a fresh import per run), the same hook, parsing
-//           269 KB of JavaScript with tree-sitter-javascript
+// Headless Chromium (Debian's, through puppeteer-core) forces a full GC before each
+// run; Debian's Firefox ESR (SpiderMonkey) and WebKitGTK's MiniBrowser
+// (JavaScriptCore, over WebDriver, under Xvfb) offer a page no way to, so each run
+// waits 100 ms instead. The modules are instrumented here, in Node, before any page
+// exists. The workloads:
+//
+//   churn        bench/churn.c, built as bench/prepare.mjs builds it (memory grows)
+//   churn-quiet  the same with its memory pre-sized (CHURN_QUIET_MEMORY)
+//   sqljs        sql.js's browser debug build through its own glue (a fresh copy per
+//                run), which takes our module through Emscripten's instantiateWasm
+//                hook; bench/sql-work.mjs's inserts and queries
+//   treesitter   web-tree-sitter's debug build (its ES module served from
+//                node_modules, a fresh import per run), the same hook, parsing
+//                269 KB of JavaScript with tree-sitter-javascript
 //
 // and the modes:
 //
@@ -33,41 +41,62 @@
 // straight in as the module's "wasm-tracemalloc" imports, so the hot path is the
 // runtime's. The JS API (snapshots, the sampler) is not on it and is left out.
 // Every traced churn must end with its 100,002 live blocks traced (sampled: an
-// estimate of their 66,807,999 bytes within 10%); every other
-// traced run must have traced a peak of over 1 MB, and read (or parsed) what the
-// original did; at start(16) some live trace (the churn's blocks, sql.js's
-// leftovers, the parsed tree before it is freed) must have a deeper traceback.
+// estimate of their 66,807,999 bytes within 10%); every other traced run must have
+// traced a peak of over 1 MB, and read (or parsed) what the original did; at
+// start(16) some live trace (the churn's blocks, sql.js's leftovers, the parsed
+// tree before it is freed) must have a deeper traceback.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { instrument } from 'wasm-tracemalloc';
 import { launchChromium, launchFirefox, serveViewer } from '../packages/viewer/harness/browser.mjs';
 import { launchWebKit } from '../packages/viewer/harness/webkit.mjs';
-import { buildChurn, median } from './common.mjs';
+import { buildChurn, CHURN_FACTS, CHURN_QUIET_MEMORY, importBuilt } from './common.mjs';
+import { prepareModules } from './prepare.mjs';
 import { sqlWork } from './sql-work.mjs';
+import { compareMode, driftNote, machineDrift, modeLabels, modeRow, tableHeader, WORKLOAD_TITLES } from './report.mjs';
+import { median } from './stats.mjs';
 
+const { instrument } = await importBuilt('wasm-tracemalloc', 'wasm-tracemalloc (packages/cli)');
 const require = createRequire(import.meta.url);
+const here = fileURLToPath(new URL('.', import.meta.url));
 const { values: args } = parseArgs({
   options: {
     browser: { type: 'string', default: 'chromium' },
-    rounds: { type: 'string', default: '15' },
-    workloads: { type: 'string', default: 'churn,sqljs,treesitter' },
+    launches: { type: 'string', default: '20' },
+    workloads: { type: 'string', default: 'churn,churn-quiet,sqljs' },
     'sample-bytes': { type: 'string', default: '4096' },
     // tree-sitter keeps each run's module alive (a fresh ES module import per run):
-    // Chromium refuses Wasm memory beyond about 130 of them, so all five modes of
-    // 15 rounds do not fit in one page; run it twice with fewer modes each.
-    modes: { type: 'string', default: 'original,traced,deep1,deep16,sampled' },
+    // Chromium refuses Wasm memory beyond about 130 of them in one page.
+    modes: { type: 'string', default: 'original,traced,deep16,sampled' },
+    warmup: { type: 'string', default: '2' },
+    iterations: { type: 'string', default: '5' },
+    eager: { type: 'boolean', default: false },
+    out: { type: 'string' },
   },
 });
-if (!['chromium', 'firefox', 'webkit'].includes(args.browser)) throw new Error(`--browser ${args.browser}: chromium, firefox or webkit`);
-const ROUNDS = Number(args.rounds);
+function usage(message) {
+  process.stderr.write(`bench/browser.mjs: ${message}\n`);
+  process.exit(2);
+}
+if (!['chromium', 'firefox', 'webkit'].includes(args.browser)) usage(`--browser ${args.browser}: chromium, firefox or webkit`);
+if (args.eager && args.browser !== 'chromium') usage('--eager sets V8 flags: Chromium only');
+const whole = (name, min) => {
+  const n = Number(args[name]);
+  if (!Number.isInteger(n) || n < min) usage(`--${name} ${args[name]}: a whole number of at least ${min}`);
+  return n;
+};
+const LAUNCHES = whole('launches', 2);
+const WARMUP = whole('warmup', 0);
+const ITERATIONS = whole('iterations', 1);
+const ROUNDS = 1 + WARMUP + ITERATIONS;
 const b64 = (bytes) => Buffer.from(bytes).toString('base64');
 const core = b64(readFileSync(fileURLToPath(new URL('../packages/runtime/dist/trace-table.wasm', import.meta.url))));
+const reference = b64(readFileSync(prepareModules(['reference']).reference.original));
 
-/** The five modes of a module: its bytes (base64), the nframe to start with, and the sampling interval. */
+/** The modes of a module, and the reference loop: bytes (base64), the nframe to start with, the sampling interval. */
 function modesOf(original, source) {
   const deep = b64(instrument(original, { source }).bytes);
   const traced = b64(instrument(original, { source, maxFrames: 1 }).bytes);
@@ -77,12 +106,15 @@ function modesOf(original, source) {
     { name: 'deep1', bytes: deep, nframe: 1 },
     { name: 'deep16', bytes: deep, nframe: 16 },
     { name: 'sampled', bytes: traced, nframe: 1, samplingIntervalBytes: Number(args['sample-bytes']) },
+    { name: 'reference', bytes: reference },
   ];
 }
 
-// Runs in the page: `run(module, imports, table)` is the workload, timed by its
-// caller; returns { times, userAgent }.
-async function measure(modes, coreBytes, rounds, workload, extra) {
+// Runs in the page: every mode `rounds` times, in an order that rotates by round and
+// starts `offset` places on (the launch's number: the first run of a page pays for
+// compiling the page's own JS, and no mode may always be the one that pays);
+// returns { times: { mode: [ms of each round] }, userAgent }.
+async function measure(modes, coreBytes, rounds, workload, extra, facts, offset) {
   const sqlWork = (0, eval)(`(${extra.sqlWork})`);
   const decode = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
   const coreModule = await WebAssembly.compile(decode(coreBytes));
@@ -131,9 +163,10 @@ async function measure(modes, coreBytes, rounds, workload, extra) {
   const workloads = {
     async churn(module, traceImports) {
       let instance;
-      const imports = { wasi_snapshot_preview1: wasi(() => instance.exports.memory, ['churn', '1000000']) };
+      const imports = { wasi_snapshot_preview1: wasi(() => instance.exports.memory, ['churn', String(facts.pairs)]) };
       if (traceImports) imports['wasm-tracemalloc'] = traceImports;
       instance = await WebAssembly.instantiate(module, imports);
+      const bytes = instance.exports.memory.buffer.byteLength;
       await settle();
       const t0 = performance.now();
       try {
@@ -141,7 +174,9 @@ async function measure(modes, coreBytes, rounds, workload, extra) {
       } catch (e) {
         if (!(e instanceof Exit) || e.code !== 0) throw e;
       }
-      return performance.now() - t0;
+      const ms = performance.now() - t0;
+      if (workload === 'churn-quiet' && instance.exports.memory.buffer.byteLength !== bytes) throw new Error('the GC-quiet churn grew its memory: raise CHURN_QUIET_MEMORY in bench/common.mjs');
+      return ms;
     },
     async sqljs(module, traceImports) {
       // The glue caches its first initialization: a fresh copy per run.
@@ -175,9 +210,21 @@ async function measure(modes, coreBytes, rounds, workload, extra) {
     },
   };
 
+  const referenceLoop = async (module) => {
+    const { exports } = await WebAssembly.instantiate(module, {});
+    await settle();
+    const t0 = performance.now();
+    exports.run(100_000_000);
+    return performance.now() - t0;
+  };
   let run = 0;
   for (let r = 0; r < rounds; r++) {
-    for (const m of compiled) {
+    for (let k = 0; k < compiled.length; k++) {
+      const m = compiled[(offset + r + k) % compiled.length];
+      if (m.name === 'reference') {
+        times.reference.push(await referenceLoop(m.module));
+        continue;
+      }
       let table;
       let traceImports;
       if (m.nframe) {
@@ -186,13 +233,13 @@ async function measure(modes, coreBytes, rounds, workload, extra) {
         const { alloc, free, realloc, put, sp, nframe } = table;
         traceImports = { domain: new WebAssembly.Global({ value: 'i32' }, 1), alloc, free, realloc, put, sp, nframe };
       }
-      const result = await workloads[workload](m.module, traceImports, run++);
+      const result = await workloads[workload.startsWith('churn') ? 'churn' : workload](m.module, traceImports, run++);
       times[m.name].push(typeof result === 'number' ? result : result.ms);
       if (table) {
         const live = table.traceCount();
         const peak = table.peakBytes();
-        const churnOk = m.samplingIntervalBytes ? Math.abs(table.currentBytes() / 66807999 - 1) < 0.1 : live === 100002;
-        if (workload === 'churn' ? !churnOk : peak < 1e6) throw new Error(`${workload} ${m.name}: ${live} live traces at the end (${table.currentBytes()} B), peak ${peak} B`);
+        const churnOk = m.samplingIntervalBytes ? Math.abs(table.currentBytes() / facts.liveBytes - 1) < 0.1 : live === facts.liveBlocks;
+        if (workload.startsWith('churn') ? !churnOk : peak < 1e6) throw new Error(`${workload} ${m.name}: ${live} live traces at the end (${table.currentBytes()} B), peak ${peak} B`);
         // With nframe > 1, the shadow stack must show: some live trace has a deeper traceback.
         if (m.nframe > 1) {
           const at = table.snapshot() >>> 0;
@@ -209,13 +256,9 @@ async function measure(modes, coreBytes, rounds, workload, extra) {
   return { times, userAgent: navigator.userAgent };
 }
 
-const LABELS = {
-  original: 'original',
-  traced: 'traced (maxFrames 1, start(1))',
-  deep1: 'shadow stack, start(1)',
-  deep16: 'shadow stack, start(16)',
-  sampled: `sampled (maxFrames 1, start(1), one per ${args['sample-bytes']} B)`,
-};
+const LABELS = modeLabels(args['sample-bytes']);
+delete LABELS.jshook; // Node only
+const TITLES = WORKLOAD_TITLES;
 
 /** A page of the WebKit session (it has one): what this script uses of puppeteer's Page. */
 const webKitPage = (session) => ({
@@ -230,54 +273,97 @@ const webKitPage = (session) => ({
   close: async () => {},
 });
 
-const browser =
+const launch = () =>
   args.browser === 'firefox'
-    ? await launchFirefox({ protocolTimeout: 1_800_000 })
+    ? launchFirefox({ protocolTimeout: 1_800_000 })
     : args.browser === 'webkit'
-      ? await launchWebKit({ timeoutMs: 1_800_000 })
-      : await launchChromium({ args: ['--js-flags=--expose-gc'] });
+      ? launchWebKit({ timeoutMs: 1_800_000 })
+      : launchChromium({ args: [`--js-flags=--expose-gc${args.eager ? ' --no-liftoff --no-wasm-lazy-compilation' : ''}`] });
+
+const wanted = args.modes.split(',');
+if (wanted[0] !== 'original') usage('--modes must start with original: every ratio is to it');
+const unknownModes = wanted.filter((m) => !(m in LABELS));
+if (unknownModes.length) usage(`--modes: unknown ${unknownModes.join(', ')}; known: ${Object.keys(LABELS).join(', ')}`);
+const workloadNames = args.workloads.split(',');
+const unknownWorkloads = workloadNames.filter((w) => !(w in TITLES));
+if (unknownWorkloads.length) usage(`--workloads: unknown ${unknownWorkloads.join(', ')}; known: ${Object.keys(TITLES).join(', ')}`);
+
+/** The modes, page extras and server of one workload, made once for every launch. */
+async function setUp(workload) {
+  const extra = { sqlWork: sqlWork.toString() };
+  let modes;
+  let server;
+  if (workload === 'churn') {
+    modes = modesOf(readFileSync(buildChurn({ name: 'churn' })), 'churn.wasm');
+  } else if (workload === 'churn-quiet') {
+    modes = modesOf(readFileSync(buildChurn({ name: 'churn-quiet', initialMemoryBytes: CHURN_QUIET_MEMORY })), 'churn.wasm');
+  } else if (workload === 'sqljs') {
+    modes = modesOf(readFileSync(require.resolve('sql.js/dist/sql-wasm-browser-debug.wasm')), 'sql-wasm-browser-debug.wasm');
+    extra.glue = readFileSync(require.resolve('sql.js/dist/sql-wasm-browser-debug.js'), 'utf8');
+  } else {
+    const wasm = require.resolve('web-tree-sitter/debug/web-tree-sitter.wasm');
+    modes = modesOf(readFileSync(wasm), 'web-tree-sitter.wasm');
+    // The module is imported from the page's own origin.
+    server = await serveViewer({ wts: dirname(dirname(wasm)) });
+    extra.moduleUrl = '/wts/debug/web-tree-sitter.js';
+    extra.language = b64(readFileSync(require.resolve('tree-sitter-javascript/tree-sitter-javascript.wasm')));
+    extra.text = readFileSync(require.resolve('sql.js/dist/sql-wasm-debug.js'), 'utf8'); // 269 KB of real JS, as in run.mjs
+  }
+  return { modes: modes.filter((m) => m.name === 'reference' || wanted.includes(m.name)), extra, server };
+}
+
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
+const setups = Object.fromEntries(await Promise.all(workloadNames.map(async (w) => [w, await setUp(w)])));
+// per workload, per mode: one { first, steady } per launch
+const perLaunch = Object.fromEntries(workloadNames.map((w) => [w, Object.fromEntries([...wanted, 'reference'].map((m) => [m, []]))]));
+let engine;
 try {
-  for (const workload of args.workloads.split(',')) {
-    let modes;
-    const extra = { sqlWork: sqlWork.toString() };
-    const page = args.browser === 'webkit' ? webKitPage(browser) : await browser.newPage();
-    if (args.browser === 'webkit') await page.goto('about:blank');
-    let server;
-    if (workload === 'churn') {
-      modes = modesOf(readFileSync(buildChurn()), 'churn.wasm');
-    } else if (workload === 'sqljs') {
-      modes = modesOf(readFileSync(require.resolve('sql.js/dist/sql-wasm-browser-debug.wasm')), 'sql-wasm-browser-debug.wasm');
-      extra.glue = readFileSync(require.resolve('sql.js/dist/sql-wasm-browser-debug.js'), 'utf8');
-    } else if (workload === 'treesitter') {
-      const wasm = require.resolve('web-tree-sitter/debug/web-tree-sitter.wasm');
-      modes = modesOf(readFileSync(wasm), 'web-tree-sitter.wasm');
-      // The module is imported from the page's own origin.
-      server = await serveViewer({ wts: dirname(dirname(wasm)) });
-      await page.goto(`${server.url}wts/package.json`);
-      extra.moduleUrl = '/wts/debug/web-tree-sitter.js';
-      extra.language = b64(readFileSync(require.resolve('tree-sitter-javascript/tree-sitter-javascript.wasm')));
-      extra.text = readFileSync(require.resolve('sql.js/dist/sql-wasm-debug.js'), 'utf8'); // 269 KB of real JS, as in run.mjs
-    } else {
-      throw new Error(`unknown workload ${workload} (churn, sqljs, treesitter)`);
+  for (let l = 0; l < LAUNCHES; l++) {
+    const browser = await launch();
+    try {
+      for (const workload of workloadNames) {
+        const { modes, extra, server } = setups[workload];
+        const page = args.browser === 'webkit' ? webKitPage(browser) : await browser.newPage();
+        await page.goto(server ? `${server.url}wts/package.json` : 'about:blank');
+        const { times, userAgent } = await page.evaluate(measure, modes, core, ROUNDS, workload, extra, CHURN_FACTS, l);
+        await page.close();
+        for (const [mode, xs] of Object.entries(times)) perLaunch[workload][mode].push({ first: xs[0], steady: median(xs.slice(1 + WARMUP)), all: xs });
+        const version = /(Chrome|Firefox)\/(\S+)/.exec(userAgent);
+        engine = args.browser === 'webkit' ? `WebKitGTK ${browser.version} under Xvfb` : version ? `headless ${version[1] === 'Chrome' ? 'Chromium' : 'Firefox'} ${version[2]}` : userAgent;
+      }
+    } finally {
+      await browser.close();
     }
-    const wanted = args.modes.split(',');
-    if (!wanted.includes('original')) throw new Error('--modes must include original: the ratios are to it');
-    modes = modes.filter((m) => wanted.includes(m.name));
-    const { times, userAgent } = await page.evaluate(measure, modes, core, ROUNDS, workload, extra);
-    await page.close();
-    await server?.close();
-    const version = /(Chrome|Firefox)\/(\S+)/.exec(userAgent);
-    const engine = args.browser === 'webkit' ? `WebKitGTK ${browser.version} under Xvfb` : version ? `headless ${version[1] === 'Chrome' ? 'Chromium' : 'Firefox'} ${version[2]}` : userAgent;
-    const base = median(times.original);
-    console.log(`\n${workload}: medians of ${ROUNDS} interleaved runs in one page, ${engine}.\n`);
-    console.log('| mode | median | ratio | min-max |');
-    console.log('|---|---|---|---|');
-    for (const name of Object.keys(LABELS).filter((n) => wanted.includes(n))) {
-      const xs = times[name];
-      const m = median(xs);
-      console.log(`| ${LABELS[name]} | ${m.toFixed(1)} ms | **${(m / base).toFixed(2)}×** | ${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)} ms |`);
-    }
+    process.stderr.write(`launch ${l + 1}/${LAUNCHES} (${elapsed()})\n`);
   }
 } finally {
-  await browser.close();
+  for (const { server } of Object.values(setups)) await server?.close();
 }
+
+const sections = [
+  `${engine}${args.eager ? ', eager TurboFan (`--js-flags=--no-liftoff --no-wasm-lazy-compilation`)' : ''}: ${LAUNCHES} browser launches; in each, every mode runs once (first run), ${WARMUP} times to warm up, then ${ITERATIONS} times (steady: their median). Ratios: median of per-launch paired ratios, bootstrap 95% CI; "within noise" when the CI holds 1.`,
+  '',
+];
+const results = { engine, eager: args.eager, launches: LAUNCHES, warmup: WARMUP, iterations: ITERATIONS, sampleBytes: Number(args['sample-bytes']), workloads: {} };
+for (const workload of workloadNames) {
+  const runs = perLaunch[workload];
+  const times = (m) => ({ first: runs[m].map((x) => x.first), steady: runs[m].map((x) => x.steady) });
+  const pairs = workload.startsWith('churn') ? CHURN_FACTS.pairs : undefined;
+  const comparisons = {};
+  const rows = wanted.map((m) => {
+    comparisons[m] = m === 'original' ? undefined : compareMode(times('original'), times(m), pairs);
+    return modeRow(LABELS[m], times(m), comparisons[m], { nsPerPair: !!pairs });
+  });
+  const reference = machineDrift(times('reference').steady);
+  const markdown = [`**${TITLES[workload]}**`, '', ...tableHeader(pairs ? ['ns per pair [95% CI]'] : []), ...rows, '', driftNote(reference), ''].join('\n');
+  results.workloads[workload] = { runs, comparisons, reference };
+  sections.push(markdown);
+  process.stdout.write(`${markdown}\n`);
+}
+sections.push(`Took ${elapsed()}.`);
+const out = args.out ?? `${here}out/${args.browser}${args.eager ? '-eager' : ''}`;
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(`${out}.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(`${out}.md`, `${sections.join('\n')}\n`);
+process.stderr.write(`wrote ${out}.md and ${out}.json (${elapsed()})\n`);
