@@ -12,7 +12,8 @@
  *     and, with `build: true`, every `.wasm` a build writes, goes through
  *     `instrument()` once per content hash and glue (instrument-cache.ts), with the JS
  *     glue that loads it: the served modules that name it (glue-index.ts) and the
- *     scripts beside it;
+ *     scripts beside it; the files its debug info names are read only as Vite's
+ *     server.fs rules allow (source-files.ts);
  *   - runtime: every page and worker first runs install() + start() (injected-modules.ts);
  *   - viewer: served at `/__wasm-tracemalloc/` with live data from every tab over
  *     Vite's WebSocket (endpoints.ts, live-hub.ts, protocol.ts).
@@ -32,6 +33,7 @@ import { GlueIndex, noteBundledDir } from './glue-index.js';
 import { InstrumentCache, type CachedModule } from './instrument-cache.js';
 import { INJECTED, loadInjected, resolveInjected, type StartSettings } from './injected-modules.js';
 import { LiveHub } from './live-hub.js';
+import { filesViteServes } from './source-files.js';
 import { wasmFileOf } from './wasm-files.js';
 
 export interface WasmTracemallocOptions {
@@ -180,7 +182,8 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
 
     configResolved(resolved) {
       config = resolved;
-      cache = new InstrumentCache(resolved.cacheDir, { alloc: options.alloc ?? [], maxFrames, root: resolved.root });
+      const files = filesViteServes(resolved, (message) => once('warn', `wasm-tracemalloc: warning: ${message}`));
+      cache = new InstrumentCache(resolved.cacheDir, { alloc: options.alloc ?? [], maxFrames, root: resolved.root, files });
       traced = createFilter(options.include ?? /\.wasm$/, options.exclude, { resolve: resolved.root });
       // Vite's pre-bundled deps (<cacheDir>/deps, deps_ssr, …): named after the glue file they hold.
       glueIndex = new GlueIndex(undefined, (path) => {

@@ -17,10 +17,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { siteTableOf } from '@wasm-tracemalloc/runtime';
 import type { GlueFile } from '@wasm-tracemalloc/instrument';
 import { glueBeside, glueFingerprint } from '@wasm-tracemalloc/instrument/glue-files';
+import { filesUnder, type SourceFiles } from './source-files.js';
 
 export interface InstrumentSettings {
   /** Extra allocators, `NAME=KIND` as the CLI's --alloc. */
@@ -28,23 +29,13 @@ export interface InstrumentSettings {
   /** Shadow stack frames compiled in (1: the allocation site only). */
   maxFrames: number;
   /**
-   * The project root: source files (for the source lines of frames) and source maps
-   * are read from under it only, whatever paths a module's debug info names.
+   * The project root: relative paths a module's debug info names are resolved from it.
+   * Without `files`, source files (for the source lines of frames) and source maps are
+   * read from under it only.
    */
   root?: string;
-}
-
-/** A file under `root`, or undefined outside it (whatever path a module's debug info names) or when unreadable. */
-function readUnder(root: string | undefined, path: string): Buffer | undefined {
-  if (!root) return undefined;
-  const full = resolve(root, path);
-  const rel = relative(root, full);
-  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return undefined;
-  try {
-    return readFileSync(full);
-  } catch {
-    return undefined;
-  }
+  /** Which files the pass may read for frames (the dev server: what Vite's server.fs rules let it send; source-files.ts). */
+  files?: SourceFiles;
 }
 
 /** What the instrument pass said about a module: kept with its result, so that a cached module says it again. */
@@ -82,14 +73,17 @@ export class InstrumentCache {
   readonly #salt: string;
   /** By key: the result and the name its report was made for. */
   readonly #memory = new Map<string, { entry: CachedModule; source: string }>();
+  readonly #files: SourceFiles;
 
   constructor(
     cacheDir: string,
     readonly settings: InstrumentSettings,
   ) {
     this.dir = join(cacheDir, 'wasm-tracemalloc');
-    // Source lines are read from under the root: another root may give other frames.
-    this.#salt = JSON.stringify([settings.alloc, settings.maxFrames, settings.root ?? null, instrumentFingerprint()]);
+    this.#files = settings.files ?? filesUnder(settings.root);
+    // Other rules for the files read, other frames (and no reuse of a module that embeds
+    // a file the rules now refuse).
+    this.#salt = JSON.stringify([settings.alloc, settings.maxFrames, settings.root ?? null, this.#files.rules, instrumentFingerprint()]);
   }
 
   /**
@@ -120,17 +114,17 @@ export class InstrumentCache {
     // Checked again: another request may have finished while binaryen loaded.
     const again = this.#read(key, bytes, source);
     if (again) return again;
-    const { root } = this.settings;
+    const read = (path: string) => this.#files.read(path, source);
     const result = instrument(bytes, {
       source,
       alloc: this.settings.alloc,
       maxFrames: this.settings.maxFrames,
       // The JS that loads it maps a release build's minified exports to _malloc and friends.
       glue: glue.length > 0 ? [...glue] : undefined,
-      readSource: (path) => readUnder(root, path)?.toString('utf8'),
-      readSourceMap: (url) => (file && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? readUnder(root, resolve(dirname(file), url))?.toString('utf8') : undefined),
-      // The debug .wasm its external_debug_info names, its symbol map: beside it, under the root.
-      readDebugFile: (name) => (file && !/^[a-z][a-z0-9+.-]*:/i.test(name) ? readUnder(root, resolve(dirname(file), name)) : undefined),
+      readSource: (path) => read(path)?.toString('utf8'),
+      readSourceMap: (url) => (file && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? read(resolve(dirname(file), url))?.toString('utf8') : undefined),
+      // The debug .wasm its external_debug_info names, its symbol map: beside it.
+      readDebugFile: (name) => (file && !/^[a-z][a-z0-9+.-]*:/i.test(name) ? read(resolve(dirname(file), name)) : undefined),
     });
     const report: ModuleReport = {
       warnings: result.warnings,

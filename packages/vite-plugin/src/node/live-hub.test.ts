@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { WebSocketClient, WebSocketServer } from 'vite';
 import { CLIENT_EVENT, SERVER_EVENT, type ClientMessage, type ServerMessage } from '../protocol.js';
-import { LiveHub } from './live-hub.js';
+import { LiveHub, MAX_MODULES_PER_TAB, MAX_TABS_PER_CONNECTION } from './live-hub.js';
 
 /** Vite's server.ws as the hub uses it: custom-event listeners and a broadcast. */
 class FakeWs {
@@ -168,5 +168,38 @@ describe('LiveHub', () => {
     const { ws, page, warnings } = setUp();
     ws.receive(page, { type: 'launch-missiles' } as unknown as ClientMessage);
     expect(warnings).toEqual(['wasm-tracemalloc: bad message from a page: unknown message type "launch-missiles"']);
+  });
+  it("keeps a tab to the connection that announced it: another cannot take its id, send its samples or snapshots", () => {
+    const { ws, hub, page } = setUp();
+    const intruder = new FakeClient();
+    ws.receive(intruder, { type: 'tab', tab: { id: 't1', kind: 'page', label: 'Not my app', url: 'http://evil/', modules: [] } });
+    ws.receive(intruder, { type: 'samples', tab: 't1', samples: [{ timestamp: 1, current: 9, peak: 9 }] });
+    ws.receive(intruder, { type: 'snapshot', tab: 't1', upload: 'u9', cause: 'app', current: 0, peak: 0, data: file(4) });
+    expect(hub.tabs).toEqual([{ id: 't1', kind: 'page', label: 'My app', url: 'http://localhost:5173/', modules: ['app.wasm'] }]);
+    expect(hub.snapshots).toEqual([]);
+    expect(intruder.sent).toEqual([
+      { type: 'error', message: 'a page announced tab "t1", which another connection announced first; ignored' },
+      { type: 'error', message: 'the dev server refused a snapshot from an unknown tab "t1"', upload: 'u9' },
+    ]);
+    // Its own connection still can.
+    ws.receive(page, { type: 'samples', tab: 't1', samples: [{ timestamp: 1, current: 9, peak: 9 }] });
+    expect(hub.tabs[0].last).toEqual({ timestamp: 1, current: 9, peak: 9 });
+  });
+
+  it(`keeps at most ${MAX_TABS_PER_CONNECTION} tabs per connection and ${MAX_MODULES_PER_TAB} module names per tab, says so once, and forgets all of a connection's tabs when it closes`, () => {
+    const { ws, hub, warnings } = setUp();
+    const flood = new FakeClient();
+    const modules = Array.from({ length: 1000 }, (_, i) => `m${i}.wasm`);
+    for (let i = 0; i < 1500; i++) ws.receive(flood, { type: 'tab', tab: { id: `f${i}`, kind: 'worker', label: `w${i}`, url: 'http://localhost:5173/w.js', modules } });
+    expect(hub.tabs.map((t) => t.id)).toEqual(['t1', ...Array.from({ length: MAX_TABS_PER_CONNECTION }, (_, i) => `f${i}`)]);
+    expect(hub.tabs.at(-1)!.modules).toEqual(modules.slice(0, MAX_MODULES_PER_TAB));
+    const refusal = `a page announced more than ${MAX_TABS_PER_CONNECTION} tabs over one connection; the dev server ignores the rest until it reconnects`;
+    expect(flood.sent).toEqual([{ type: 'error', message: refusal }]);
+    expect(warnings).toEqual([`wasm-tracemalloc: ${refusal}`]);
+    // Re-announcing one of its own tabs is no new tab.
+    ws.receive(flood, { type: 'tab', tab: { id: 'f3', kind: 'worker', label: 'renamed', url: 'http://localhost:5173/w.js', modules: [] } });
+    expect(hub.tabs.find((t) => t.id === 'f3')!.label).toBe('renamed');
+    flood.socket.emit('close');
+    expect(hub.tabs.map((t) => t.id)).toEqual(['t1']);
   });
 });

@@ -3,6 +3,12 @@
  * relays their samples, forwards snapshot requests, and keeps the snapshots the tabs
  * send, for the viewer to fetch by URL. It never looks inside a snapshot beyond its
  * magic: the viewer's loader checks the rest.
+ *
+ * Anything that can open the dev server's WebSocket can send it messages, so what it
+ * keeps is bounded whatever they say: tabs per connection and in all, modules per tab,
+ * samples per tab, snapshots (count and bytes; Vite's WebSocket refuses a message over
+ * 100 MiB). A tab belongs to the connection that announced it: only that one sends its
+ * samples and snapshots, and its closing drops the tab and all kept for it.
  */
 
 import type { WebSocketClient, WebSocketServer } from 'vite';
@@ -12,6 +18,15 @@ import { CLIENT_EVENT, SAMPLE_HISTORY, SERVER_EVENT, type ClientMessage, type Me
 /** Kept snapshots: the oldest go first beyond either limit. */
 const MAX_SNAPSHOTS = 200;
 const MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024;
+/** A page and its workers each announce a tab over their own connection; 64 is far above any app's. */
+export const MAX_TABS_PER_CONNECTION = 64;
+/**
+ * Open tabs in all. With MAX_MODULES_PER_TAB names of 200 characters and SAMPLE_HISTORY
+ * samples each, the tabs' state stays under ~40 MB and `snapshots/` under ~7 MB.
+ */
+export const MAX_TABS = 128;
+/** Traced modules named per tab (one per instance: a page that instantiates more still traces them, the list stops). */
+export const MAX_MODULES_PER_TAB = 256;
 const MAGIC = Buffer.from(SNAPSHOT_MAGIC, 'latin1');
 
 interface Stored {
@@ -25,6 +40,10 @@ export class LiveHub {
   readonly #samples = new Map<string, MemorySample[]>();
   /** The tabs each WebSocket announced: a page and each of its workers have their own. */
   readonly #tabsOf = new WeakMap<object, Set<string>>();
+  /** The WebSocket that announced each open tab. */
+  readonly #ownerOf = new Map<string, object>();
+  /** Connections already told (and the terminal warned) that they announced too many tabs. */
+  readonly #toldFull = new WeakSet<object>();
   readonly #snapshots: Stored[] = [];
   /** Modules the dev server sent untraced, by name: told to every viewer once, and to late subscribers. */
   readonly #untraced = new Map<string, UntracedModule>();
@@ -86,29 +105,41 @@ export class LiveHub {
         return;
       case 'tab': {
         const t = message.tab;
+        const id = text(t?.id, 100);
+        const refusal = this.#refuseTab(id, client);
+        if (refusal) {
+          // Once per connection: a page in a loop would flood both the terminal and itself.
+          if (this.#toldFull.has(client.socket)) return;
+          this.#toldFull.add(client.socket);
+          this.warn(`wasm-tracemalloc: ${refusal}`);
+          client.send(SERVER_EVENT, { type: 'error', message: refusal } satisfies ServerMessage);
+          return;
+        }
         const tab: TabInfo = {
-          id: text(t.id, 100),
+          id,
           kind: t.kind === 'worker' ? 'worker' : 'page',
           label: text(t.label, 200),
           url: text(t.url, 2000),
-          modules: Array.isArray(t.modules) ? t.modules.slice(0, 1000).map((m) => text(m, 200)) : [],
+          modules: Array.isArray(t.modules) ? t.modules.slice(0, MAX_MODULES_PER_TAB).map((m) => text(m, 200)) : [],
           ...(isSamplingInterval(t.samplingIntervalBytes) && { samplingIntervalBytes: t.samplingIntervalBytes }),
-          last: this.#tabs.get(t.id)?.last,
+          last: this.#tabs.get(id)?.last,
         };
-        this.#tabs.set(tab.id, tab);
+        this.#tabs.set(id, tab);
+        this.#ownerOf.set(id, client.socket);
         // When a tab's WebSocket closes (the page was closed or reloaded), the tab is gone.
         let ids = this.#tabsOf.get(client.socket);
         if (!ids) {
-          ids = new Set();
-          this.#tabsOf.set(client.socket, ids);
-          client.socket.once('close', () => this.#closed(ids!));
+          const own = new Set<string>();
+          ids = own;
+          this.#tabsOf.set(client.socket, own);
+          client.socket.once('close', () => this.#closed(own));
         }
-        ids.add(tab.id);
+        ids.add(id);
         this.#broadcast({ type: 'tab', tab });
         return;
       }
       case 'samples': {
-        const tab = this.#tabs.get(message.tab);
+        const tab = this.#ownTab(message.tab, client);
         if (!tab || !Array.isArray(message.samples) || message.samples.length === 0) return;
         const samples = message.samples.slice(-SAMPLE_HISTORY).map((s): MemorySample => {
           const current = num(s?.current);
@@ -126,7 +157,7 @@ export class LiveHub {
         this.#store(message, client);
         return;
       case 'snapshot-failed': {
-        const tab = this.#tabs.get(message.tab);
+        const tab = this.#ownTab(message.tab, client);
         if (!tab) return;
         this.#broadcast({ type: 'error', message: `${tab.label}: no snapshot: ${text(message.message, 500)}` });
         return;
@@ -136,8 +167,25 @@ export class LiveHub {
     }
   }
 
+  /** Why the tab `id` from `client` is not kept, or undefined when it is (a new tab within the limits, or one the client already announced). */
+  #refuseTab(id: string, client: WebSocketClient): string | undefined {
+    const owner = this.#ownerOf.get(id);
+    if (owner === client.socket) return undefined;
+    if (owner !== undefined) return `a page announced tab ${JSON.stringify(id)}, which another connection announced first; ignored`;
+    if (id === '') return 'a page announced a tab without an id; ignored';
+    const own = this.#tabsOf.get(client.socket)?.size ?? 0;
+    if (own >= MAX_TABS_PER_CONNECTION) return `a page announced more than ${MAX_TABS_PER_CONNECTION} tabs over one connection; the dev server ignores the rest until it reconnects`;
+    if (this.#tabs.size >= MAX_TABS) return `the dev server has ${MAX_TABS} open tabs, its limit; it ignores new ones until some close`;
+    return undefined;
+  }
+
+  /** The tab `id` if `client` announced it: no connection speaks for another's tab. */
+  #ownTab(id: unknown, client: WebSocketClient): TabInfo | undefined {
+    return typeof id === 'string' && this.#ownerOf.get(id) === client.socket ? this.#tabs.get(id) : undefined;
+  }
+
   #store(message: Extract<ClientMessage, { type: 'snapshot' }>, client: WebSocketClient): void {
-    const tab = this.#tabs.get(message.tab);
+    const tab = this.#ownTab(message.tab, client);
     const upload = text(message.upload, 200);
     const bytes = new Uint8Array(Buffer.from(typeof message.data === 'string' ? message.data : '', 'base64'));
     if (!tab || bytes.length < MAGIC.length || !MAGIC.equals(bytes.subarray(0, MAGIC.length))) {
@@ -173,8 +221,11 @@ export class LiveHub {
   #closed(ids: Set<string>): void {
     for (const id of ids) {
       this.#samples.delete(id);
+      this.#perTab.delete(id);
+      this.#ownerOf.delete(id);
       if (this.#tabs.delete(id)) this.#broadcast({ type: 'tab-closed', tab: id });
     }
+    ids.clear();
   }
 }
 
