@@ -71,6 +71,28 @@
 //
 // The flame graph is built on demand when its tab opens (198,000 call-path nodes
 // here, random paths share little); the issue gives it no budget.
+//
+// Issue 19 added a third snapshot (the same tenth of the sites grown again) and
+// three rows: the diff's flame graph bottom-up, the leak suspects over the three
+// snapshots (by line: each snapshot's table, warmed in idle time, joined by key),
+// and the bottom-up flame graph of the third snapshot alone. A diff's flame graph
+// is now as wide as the larger side per call path (freed memory stays visible):
+// in Node, building it took 206-437 ms against 349-1189 ms for width by the
+// snapshot (218,000 nodes against 198,000; noise dominates). `--rounds 3` on
+// the shared 2-core VM at a load average of 5-9 (other sessions' builds and
+// tests; a run at load 16-20 took 3-9 times as long):
+//
+// | operation | median of 3 | runs |
+// |---|---|---|
+// | open with ?url=: navigation → first table drawn | 323 ms | 476, 289, 323 |
+// | open from the file picker: file chosen → first table drawn | 160 ms | 155, 172, 160 |
+// | regroup by file | 41 ms | 41, 55, 28 |
+// | diff: compare with the second snapshot (by line, now with its function column) | 68 ms | 68, 53, 68 |
+// | diff by traceback | 75 ms | 75, 75, 73 |
+// | flame graph of the diff (width: larger side): build and first draw | 230 ms | 234, 230, 198 |
+// | flame graph of the diff, bottom-up | 178 ms | 178, 265, 166 |
+// | leak suspects over 3 snapshots (by line) | 142 ms | 114, 152, 142 |
+// | flame graph bottom-up (1,000,000 traces) | 133 ms | 132, 133, 219 |
 
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -109,7 +131,8 @@ function random(seed) {
  * SnapshotData with `traces` blocks over `sites` distinct tracebacks of 4-8
  * frames drawn from 8,000 frames in 40 files (lines, as after symbolization).
  * Blocks are spread over sites with a long tail, as real heaps are.
- * `variant` 1 is a later state: a tenth of the sites freed, a tenth grown, new sites added.
+ * `variant` 1 is a later state: a tenth of the sites freed, a tenth grown, new sites added;
+ * `variant` 2 a state later still, the same tenth grown again.
  */
 function makeSnapshot(variant) {
   const rnd = random(42);
@@ -135,9 +158,10 @@ function makeSnapshot(variant) {
   for (let i = 0; i < TRACES; i++) {
     // Long tail: low site numbers are hot.
     let t = Math.floor(SITES * Math.pow(siteRnd(), 2.5));
-    if (variant === 1 && t % 10 === 3) t = (t + 1) % SITES; // freed sites' blocks moved elsewhere
+    if (variant >= 1 && t % 10 === 3) t = (t + 1) % SITES; // freed sites' blocks moved elsewhere
     traceback[i] = t;
-    size[i] = 8 * (1 + (t % 64)) * (variant === 1 && t % 10 === 5 ? 2 : 1);
+    // A tenth of the sites grow at every later state: the leak suspects.
+    size[i] = 8 * (1 + (t % 64)) * (t % 10 === 5 ? 1 + variant : 1);
     domain[i] = t % 7 === 0 ? 1 : 0;
   }
   let current = 0;
@@ -174,9 +198,9 @@ async function timed(page, action) {
 async function main() {
   mkdirSync(OUT, { recursive: true });
   const t0 = Date.now();
-  for (const v of [0, 1]) writeFileSync(join(OUT, `big-${v}.wtmsnap`), encodeSnapshot(makeSnapshot(v)));
+  for (const v of [0, 1, 2]) writeFileSync(join(OUT, `big-${v}.wtmsnap`), encodeSnapshot(makeSnapshot(v)));
   fileMB = (statSync(join(OUT, 'big-0.wtmsnap')).size / 1e6).toFixed(1);
-  console.error(`generated 2 snapshots of ${TRACES} traces / ${SITES} sites in ${Date.now() - t0} ms`);
+  console.error(`generated 3 snapshots of ${TRACES} traces / ${SITES} sites in ${Date.now() - t0} ms`);
   ensureViewerBuilt();
   const server = await serveViewer({ data: OUT });
   const browser = args.browser === 'firefox' ? await launchFirefox({ protocolTimeout: 600_000 }) : await launchChromium();
@@ -233,6 +257,32 @@ async function main() {
         return performance.now() - t0;
       });
       record('flame graph of the diff: build and first draw', flame);
+      /** ms from a state change to the view `selector` drawn anew (its generation), next frame painted. */
+      const viewTimed = (selector, state) =>
+        page.evaluate(
+          async (selector, state) => {
+            const el = document.querySelector(selector);
+            const gen = el.dataset.generation;
+            const t0 = performance.now();
+            window.wtmViewer.app.setState(state);
+            await new Promise((resolve) => {
+              const check = () => (el.dataset.generation !== gen ? resolve() : requestAnimationFrame(check));
+              check();
+            });
+            await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+            return performance.now() - t0;
+          },
+          selector,
+          state,
+        );
+      record('flame graph of the diff, bottom-up', await viewTimed('#view-flame', { bottomUp: true }));
+      await viewTimed('#view-flame', { bottomUp: false });
+      // A third snapshot of the session, then its leak suspects over all three.
+      await input.uploadFile(join(OUT, 'big-2.wtmsnap'));
+      await page.waitForFunction(() => window.wtmViewer.timings.filter((t) => t.op === 'worker-load').length === 3, { timeout: 60_000, polling: 16 });
+      await page.evaluate(() => window.wtmViewer.app.settle());
+      record('leak suspects over 3 snapshots (by line)', await viewTimed('#view-leaks', { view: 'leaks', snapshot: 2, base: null }));
+      record('flame graph bottom-up (1,000,000 traces)', await viewTimed('#view-flame', { view: 'flame', bottomUp: true }));
       await page.close();
     }
   } finally {

@@ -15,12 +15,13 @@ import type { FlameMeasure, FlameModel } from './model/flame-tree.js';
 import { indexOfString, stringAt } from './model/packed-strings.js';
 import { orderRows, type TableModel } from './model/table.js';
 import { decodeUrlState, encodeUrlState } from './model/url-state.js';
-import { DEFAULT_VIEW_STATE, normalizeViewState, selectionOf, type FrameRef, type KeyType, type SortKey, type TraceSelection, type ViewState } from './model/view-state.js';
+import { DEFAULT_VIEW_STATE, defaultSort, normalizeViewState, selectionOf, type FrameRef, type KeyType, type SortKey, type TraceSelection, type ViewName, type ViewState } from './model/view-state.js';
 import { download, h, isTyping } from './views/dom.js';
 import { emptyState } from './views/empty-state.js';
 import { FlameGraph } from './views/flame-graph.js';
-import { formatCount, formatMs, formatSize } from './views/format.js';
+import { formatCount, formatMs, formatSize, formatTime } from './views/format.js';
 import { Header, type Theme } from './views/header.js';
+import { LeakView } from './views/leak-view.js';
 import { LiveBar } from './views/live-bar.js';
 import { StatsTable } from './views/stats-table.js';
 import { Summary } from './views/summary.js';
@@ -58,7 +59,6 @@ export class App {
   readonly #live: LiveSource | undefined;
   readonly #liveBar: LiveBar | undefined;
   #state: ViewState = { ...DEFAULT_VIEW_STATE };
-  #urls: string[] = [];
   #nextId = 1;
   #queue: SnapshotInput[] = [];
   #loading: SnapshotInput | undefined;
@@ -71,7 +71,7 @@ export class App {
   #flame: FlameModel | undefined;
   #flameKey = '';
   #flameGen = 0;
-  #measure: FlameMeasure = 'after';
+  #measure: FlameMeasure = 'max';
   #busyTimer = 0;
   #firstTable = true;
   /** What the header, summary and timeline were last drawn for (see #render). */
@@ -88,7 +88,10 @@ export class App {
   readonly #statsTable: StatsTable;
   readonly #flameGraph: FlameGraph;
   readonly #panel: TracebackPanel;
-  readonly #tabs: Record<'table' | 'flame', HTMLButtonElement>;
+  readonly #leakView: LeakView;
+  #leakKey = '';
+  #leakGen = 0;
+  readonly #tabs: Record<ViewName, HTMLButtonElement>;
   readonly #viewHost: HTMLElement;
   readonly #busy: HTMLElement;
   readonly #status: HTMLElement;
@@ -122,10 +125,12 @@ export class App {
         this.#measure = m;
         void this.#refreshFlame();
       },
+      invert: (bottomUp) => this.setState({ bottomUp }),
     });
     this.#panel = new TracebackPanel({ focusFrame: (ref) => this.#focusFrame(ref), copy: (text) => void this.#copy(text) });
 
-    const tab = (view: 'table' | 'flame', text: string, key: string) =>
+    this.#leakView = new LeakView({ select: (suspect) => void this.#showLeakDetail(suspect.row) });
+    const tab = (view: ViewName, text: string, key: string) =>
       h('button', {
         class: 'tab',
         text,
@@ -133,14 +138,21 @@ export class App {
         attrs: { role: 'tab', id: `tab-${view}`, 'aria-controls': `view-${view}` },
         on: { click: () => this.setState({ view }) },
       });
-    this.#tabs = { table: tab('table', 'Statistics', 't'), flame: tab('flame', 'Flame graph', 'f') };
+    this.#tabs = { table: tab('table', 'Statistics', 't'), flame: tab('flame', 'Flame graph', 'f'), leaks: tab('leaks', 'Leak suspects', 'l') };
+    this.#leakView.el.id = 'view-leaks';
+    this.#leakView.el.setAttribute('role', 'tabpanel');
     this.#statsTable.el.id = 'view-table';
     this.#statsTable.el.setAttribute('role', 'tabpanel');
     this.#flameGraph.el.id = 'view-flame';
     this.#flameGraph.el.setAttribute('role', 'tabpanel');
     this.#busy = h('div', { class: 'busy', attrs: { hidden: true } }, h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }), h('span', { text: 'Computing…' }));
-    this.#viewHost = h('div', { class: 'view-host' }, this.#statsTable.el, this.#flameGraph.el, this.#busy);
-    const viewArea = h('div', { class: 'view-area' }, h('div', { class: 'view-tabs', attrs: { role: 'tablist', 'aria-label': 'Views' } }, this.#tabs.table, this.#tabs.flame), this.#viewHost);
+    this.#viewHost = h('div', { class: 'view-host' }, this.#statsTable.el, this.#flameGraph.el, this.#leakView.el, this.#busy);
+    const viewArea = h(
+      'div',
+      { class: 'view-area' },
+      h('div', { class: 'view-tabs' }, h('div', { class: 'tab-list', attrs: { role: 'tablist', 'aria-label': 'Views' } }, this.#tabs.table, this.#tabs.flame, this.#tabs.leaks), h('span', { class: 'spacer' }), ...this.#panelToggles(root)),
+      this.#viewHost,
+    );
     this.#workspace = h(
       'div',
       { class: 'workspace' },
@@ -157,7 +169,7 @@ export class App {
     const transport = liveTransport();
     if (transport !== undefined) {
       this.#live = new LiveSource(transport, location.href);
-      this.#liveBar = new LiveBar({ snapshotNow: (tab) => this.#live!.snapshotNow(tab), compare: () => this.#compareLive() });
+      this.#liveBar = new LiveBar({ snapshotNow: (tab) => this.#live!.snapshotNow(tab), compare: () => this.#compareLive(), open: (id) => this.#live!.open(id) });
       this.#live.onChange(() => this.#renderLiveBar());
       root.classList.add('live');
     }
@@ -183,15 +195,50 @@ export class App {
     this.#render();
   }
 
+  /**
+   * Buttons that fold the summary and the timeline away, so the table gets the
+   * height on a small screen; remembered across visits.
+   */
+  #panelToggles(root: HTMLElement): HTMLButtonElement[] {
+    const read = (name: string): boolean => {
+      try {
+        return localStorage.getItem(`wtm-hide-${name}`) === '1';
+      } catch {
+        return false;
+      }
+    };
+    return (['summary', 'timeline'] as const).map((name) => {
+      const label = name === 'summary' ? 'Summary' : 'Timeline';
+      const button = h('button', { class: 'small panel-toggle', attrs: { 'data-panel': name } });
+      const show = (hidden: boolean) => {
+        root.classList.toggle(`hide-${name}`, hidden);
+        button.textContent = `${hidden ? '▸' : '▾'} ${label}`;
+        button.setAttribute('aria-pressed', String(!hidden));
+        button.title = hidden ? `Show the ${name}` : `Hide the ${name}`;
+      };
+      show(read(name));
+      button.addEventListener('click', () => {
+        const hidden = !root.classList.contains(`hide-${name}`);
+        show(hidden);
+        try {
+          localStorage.setItem(`wtm-hide-${name}`, hidden ? '1' : '0');
+        } catch {
+          // storage disabled: the choice lasts until reload
+        }
+      });
+      return button;
+    });
+  }
+
   /** Applies the page's query string: fetches its `url=` snapshots, then shows its state. */
   start(search: string, base: string): void {
     const { state, urls } = decodeUrlState(new URLSearchParams(search));
     this.#state = state;
-    this.#urls = [];
     // The live source delivers when the dev server answers, after the URL's snapshots are queued.
     const connectLive = () => {
       if (this.#live === undefined) return;
-      this.#live.connect(this.#sink());
+      // A link names the snapshots to show: the dev server's others are only listed.
+      this.#live.connect(this.#sink(), { openExisting: urls.length === 0 });
       this.#renderLiveBar();
     };
     if (urls.length === 0) {
@@ -200,7 +247,9 @@ export class App {
       connectLive();
       return;
     }
-    new UrlSource(urls, base).connect(this.#sink());
+    // Positions let the URL's snap= and base= name the right snapshots once they are in time order.
+    const sink = this.#sink();
+    new UrlSource(urls, base).connect({ ...sink, snapshot: (input) => sink.snapshot({ ...input, position: urls.indexOf(input.url!) }) });
     connectLive();
   }
 
@@ -220,7 +269,10 @@ export class App {
 
   setState(patch: Partial<ViewState>): void {
     const before = this.#state;
-    const next = normalizeViewState({ ...before, ...patch }, this.#snapshots.length);
+    const merged = { ...before, ...patch };
+    // Choosing a base (a link, the live bar, `b`, Compare with, Shift+click) opens the diff largest change first.
+    if (before.base === null && merged.base !== null && patch.sort === undefined) merged.sort = defaultSort(merged.base);
+    const next = normalizeViewState(merged, this.#snapshots.length);
     // A patch that changes the sort away from a diff key while comparing is fine;
     // one that picks a diff sort without a base falls back to size (normalize).
     this.#state = next;
@@ -231,7 +283,11 @@ export class App {
 
   /** Points the traceback panel at what the open view has selected. */
   #explainSelection(): void {
-    if (this.#state.view === 'table') {
+    if (this.#state.view === 'leaks') {
+      const suspect = this.#leakView.selected;
+      if (suspect !== undefined) void this.#showLeakDetail(suspect.row);
+      else this.#panel.showHint('Select a suspect to see its call paths here.');
+    } else if (this.#state.view === 'table') {
       const row = this.#statsTable.selectedRow;
       if (row !== null) void this.#showDetail(row);
       else this.#panel.showHint();
@@ -302,11 +358,16 @@ export class App {
       const id = this.#nextId++;
       const summary = await this.#client.load(id, bytes, input.name);
       this.timings.push({ op: 'worker-load', ms: summary.loadMs });
-      this.#snapshots.push({ id, input, summary });
-      if (input.url !== undefined) this.#urls.push(input.url);
+      // Snapshots are kept in time order, so that #k is the same snapshot in the
+      // pickers, the timeline and the Comparing chip whatever order they came in.
+      const at = timeOrderIndex(this.#snapshots, summary);
+      this.#snapshots.splice(at, 0, { id, input, summary });
       this.timings.push({ op: 'load', ms: performance.now() - t0 });
-      // A live snapshot is shown on its own as it arrives: the live bar offers its diff.
-      if (!this.#initialLoad) this.#state = { ...this.#state, snapshot: this.#snapshots.length - 1, ...(input.origin === 'live' && { base: null }) };
+      if (!this.#initialLoad) {
+        const shift = (i: number | null) => (i !== null && i >= at ? i + 1 : i);
+        // A live snapshot is shown on its own as it arrives: the live bar offers its diff.
+        this.#state = { ...this.#state, snapshot: at, base: input.origin === 'live' ? null : shift(this.#state.base) };
+      }
     } catch (error) {
       const message = (error as Error).message;
       // The model's messages name the file already ("x.wtmsnap is corrupt: …").
@@ -319,7 +380,11 @@ export class App {
     if (!this.#initialLoad) this.setState({});
     else if (this.#queue.length === 0) {
       this.#initialLoad = false;
-      this.setState({});
+      // snap= and base= count in the URL's order: find those snapshots in time order.
+      const find = (p: number | null) => (p === null ? -1 : this.#snapshots.findIndex((x) => x.input.position === p));
+      const snapshot = find(this.#state.snapshot);
+      const base = find(this.#state.base);
+      this.setState({ snapshot: snapshot >= 0 ? snapshot : this.#snapshots.length - 1, base: base >= 0 ? base : null });
     }
     void this.#pump();
   }
@@ -345,7 +410,7 @@ export class App {
     this.#tableKey = '';
     this.#flame = undefined;
     this.#flameKey = '';
-    this.#urls = [];
+    this.#leakKey = '';
     this.#showLoading('');
     const sink = this.#sink();
     for (const input of reload) sink.snapshot(input);
@@ -397,13 +462,15 @@ export class App {
     if (chromeChanged || this.#liveSeries.size > 0) this.#renderTimeline();
     this.#renderLiveBar();
     this.#toolbar.update(s, current.summary.domains, s.base !== null);
-    for (const view of ['table', 'flame'] as const) {
+    for (const view of ['table', 'flame', 'leaks'] as const) {
       this.#tabs[view].setAttribute('aria-selected', String(s.view === view));
       this.#tabs[view].tabIndex = s.view === view ? 0 : -1;
     }
     this.#statsTable.el.hidden = s.view !== 'table';
     this.#flameGraph.el.hidden = s.view !== 'flame';
+    this.#leakView.el.hidden = s.view !== 'leaks';
     void this.#refreshTable();
+    if (s.view === 'leaks') void this.#refreshLeaks();
     if (s.view === 'flame') {
       void this.#refreshFlame();
       this.#flameGraph.setSearch(s.search);
@@ -453,6 +520,15 @@ export class App {
     const bar = this.#liveBar;
     if (live === undefined || bar === undefined) return;
     bar.update(live.connected, live.tabs, (t) => live.samplesOf(t), (t) => live.highestOf(t), live.untraced);
+    const open = new Set(this.#snapshots.map((x) => x.input.url));
+    if (this.#loading?.url !== undefined) open.add(this.#loading.url);
+    for (const q of this.#queue) open.add(q.url);
+    const tabs = new Map(live.tabs.map((t) => [t.id, t.label]));
+    bar.setHeld(
+      live.held
+        .filter((x) => !open.has(x.url))
+        .map((x) => ({ id: x.id, text: `${tabs.get(x.tab) ?? x.name.replace(/ #\d+$/, '')}${x.cause === 'app' ? ' · takeSnapshot()' : ''} · ${formatTime(x.timestamp)} · ${formatSize(x.current)}` })),
+    );
     const base = this.#liveBase();
     if (base === null) return bar.setOffer(null);
     const k = this.#state.snapshot;
@@ -460,7 +536,7 @@ export class App {
     const active = this.#state.base === base;
     bar.setOffer({
       text: active ? `Comparing #${k + 1} with #${base + 1}` : `Compare #${k + 1} with #${base + 1}`,
-      title: `What changed${tab ? ` in ${tab.label}` : ''} between snapshot #${base + 1} and snapshot #${k + 1}: the diff, largest growth first`,
+      title: `What changed${tab ? ` in ${tab.label}` : ''} between snapshot #${base + 1} and snapshot #${k + 1}: the diff, largest change first`,
       active,
     });
   }
@@ -576,14 +652,15 @@ export class App {
   async #refreshFlame(): Promise<void> {
     const selection = this.#selection();
     const measure = selection.base === null ? 'after' : this.#measure;
-    const key = JSON.stringify([selection, measure]);
+    const inverted = this.#state.bottomUp;
+    const key = JSON.stringify([selection, measure, inverted]);
     if (key === this.#flameKey) return;
     this.#flameKey = key;
     const gen = ++this.#flameGen;
     const t0 = performance.now();
     this.#setBusy(true);
     try {
-      const model = await this.#client.flame(selection, measure);
+      const model = await this.#client.flame(selection, measure, inverted);
       if (gen !== this.#flameGen) return;
       this.#flame = model;
       const filtered = selection.include.length > 0 || selection.exclude.length > 0 || selection.domains !== null || selection.focus !== null;
@@ -600,6 +677,68 @@ export class App {
     }
   }
 
+  /**
+   * The snapshots of the selected one's session, in time order (indices): those
+   * that share its sampler's start, or its live tab, or else its modules.
+   */
+  #session(): number[] {
+    const sessionOf = (x: Loaded) => {
+      const start = x.summary.samples?.start;
+      if (start !== undefined) return `samples ${start}`;
+      if (x.input.live !== undefined) return `tab ${x.input.live.tab}`;
+      return `modules ${x.summary.domains.map((d) => d.name).join('\u0000')}`;
+    };
+    const own = sessionOf(this.#snapshots[this.#state.snapshot]);
+    return this.#snapshots.flatMap((x, i) => (sessionOf(x) === own ? [i] : []));
+  }
+
+  async #refreshLeaks(): Promise<void> {
+    const session = this.#session();
+    const selection = this.#selection();
+    const key = JSON.stringify([{ ...selection, snapshot: 0, base: null }, session.map((i) => this.#snapshots[i].id)]);
+    if (key === this.#leakKey) return;
+    this.#leakKey = key;
+    const gen = ++this.#leakGen;
+    if (session.length < 3) {
+      this.#leakView.showHint(
+        `Leak suspects are the sites that grew between every two snapshots of one session: that needs three snapshots or more, and this session has ${session.length} open. Take or open more snapshots of it.`,
+      );
+      this.#panel.showHint();
+      return;
+    }
+    const t0 = performance.now();
+    this.#setBusy(true);
+    try {
+      const model = await this.#client.leaks(selection, session.map((i) => this.#snapshots[i].id));
+      if (gen !== this.#leakGen) return;
+      this.#leakSnapshot = this.#snapshots[session[session.length - 1]].id;
+      this.#leakView.setModel(model, `snapshots ${session.map((i) => `#${i + 1}`).join(', ')}`);
+      this.#leakView.el.dataset.generation = String(gen);
+      this.timings.push({ op: 'leaks', ms: performance.now() - t0 });
+    } catch (error) {
+      if (gen !== this.#leakGen) return;
+      this.#leakKey = '';
+      this.#error(`Could not rank leak suspects: ${(error as Error).message}`);
+    } finally {
+      if (gen === this.#leakGen) this.#setBusy(false);
+    }
+  }
+
+  /** The worker id of the last snapshot the suspects were ranked over: their rows are of its table. */
+  #leakSnapshot = 0;
+
+  async #showLeakDetail(row: number): Promise<void> {
+    const gen = ++this.#detailGen;
+    this.#panel.showLoading();
+    const query: TableQuery = { selection: { ...this.#selection(), snapshot: this.#leakSnapshot, base: null }, keyType: 'lineno', cumulative: false };
+    try {
+      const detail = await this.#client.detail(query, row);
+      if (gen === this.#detailGen) this.#panel.showDetail(detail, this.#state.focus);
+    } catch (error) {
+      if (gen === this.#detailGen) this.#panel.showHint(`Could not load the traceback: ${(error as Error).message}`);
+    }
+  }
+
   #showFlamePath(node: number): void {
     const model = this.#flame;
     if (model === undefined || node < 0) return;
@@ -609,7 +748,7 @@ export class App {
       this.#panel.showHint(`All memory: ${formatSize(model.value[0])} in ${formatCount(model.count[0])} blocks. Click a box to see its call path.`);
       return;
     }
-    this.#panel.showPath(frames, model.value[node], model.count[node], model.compare ? model.other[node] : undefined, this.#state.focus, model.estimated);
+    this.#panel.showPath(frames, model.compare ? model.after[node] : model.value[node], model.count[node], model.compare ? model.before[node] : undefined, this.#state.focus, model.estimated);
   }
 
   #focusFrame(ref: FrameRef): void {
@@ -720,6 +859,10 @@ export class App {
         this.setState({ view: 'flame' });
         this.#flameGraph.canvas.focus();
         break;
+      case 'l':
+        if (!has) return;
+        this.setState({ view: 'leaks' });
+        break;
       case '1':
       case '2':
       case '3':
@@ -757,8 +900,21 @@ export class App {
     e.preventDefault();
   }
 
+  /**
+   * The URL names what a reload can fetch again: every snapshot opened by URL and,
+   * of the dev server's, only the shown pair (the rest stay in the live bar's
+   * list), so it does not grow with every live snapshot. snap= and base= count in
+   * that list; a snapshot opened from a local file has no URL, so neither is written
+   * for it (a reload would show another snapshot, or none).
+   */
   #writeUrl(): void {
-    const params = encodeUrlState({ state: this.#state, urls: this.#urls });
+    const s = this.#state;
+    const named = this.#snapshots.flatMap((x, i) => (x.input.url !== undefined && (x.input.origin !== 'live' || i === s.snapshot || i === s.base) ? [i] : []));
+    const urls = named.map((i) => this.#snapshots[i].input.url!);
+    const snapshot = named.indexOf(s.snapshot);
+    const base = s.base === null || snapshot < 0 ? -1 : named.indexOf(s.base);
+    const state = { ...s, snapshot: Math.max(0, snapshot), base: base >= 0 ? base : null, sort: base < 0 && s.base !== null && s.sort === defaultSort(s.base) ? defaultSort(null) : s.sort };
+    const params = encodeUrlState({ state, urls });
     const query = params.toString();
     const url = `${location.pathname}${query ? `?${query}` : ''}${location.hash}`;
     if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
@@ -779,6 +935,19 @@ function liveEmptyState(open: () => void): HTMLElement {
   );
 }
 
+/** Where a snapshot goes in a time-ordered list: after every one not later than it (undated ones last, in arrival order). */
+function timeOrderIndex(list: readonly Loaded[], summary: SnapshotSummary): number {
+  const t = num(summary.meta.timestamp);
+  if (t === undefined) return list.length;
+  let at = list.length;
+  while (at > 0) {
+    const prev = num(list[at - 1].summary.meta.timestamp);
+    if (prev !== undefined && prev <= t) break;
+    at--;
+  }
+  return at;
+}
+
 function num(v: number | string | undefined): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
@@ -786,7 +955,7 @@ function num(v: number | string | undefined): number | undefined {
 function helpDialog(): HTMLDialogElement {
   const rows: Array<[string, string]> = [
     ['o', 'Open snapshot files'],
-    ['t / f', 'Statistics table / flame graph'],
+    ['t / f / l', 'Statistics table / flame graph / leak suspects'],
     ['1 2 3', 'Group by file, line, traceback'],
     ['c', 'Cumulative on / off'],
     ['s', 'Next sort order'],

@@ -56,11 +56,14 @@ scope.onmessage = async (e) => {
         value = analysis.callers(m.query, m.rows);
         break;
       case 'flame': {
-        const flame = analysis.flame(m.selection, m.measure);
-        transfer = [flame.frame, flame.depth, flame.start, flame.value, flame.count, flame.other, flame.end].map((a) => a.buffer);
+        const flame = analysis.flame(m.selection, m.measure, m.inverted);
+        transfer = [flame.frame, flame.depth, flame.start, flame.value, flame.count, flame.other, flame.after, flame.before, flame.end].map((a) => a.buffer);
         value = flame;
         break;
       }
+      case 'leaks':
+        value = analysis.leaks(m.selection, m.snapshots);
+        break;
       case 'json':
         value = analysis.exportJson(m.query, m.sort);
         break;
@@ -121,6 +124,7 @@ function tableCopy(model: TableModel): { model: TableModel; buffers: ArrayBuffer
   const packed = (p: PackedStrings): PackedStrings => ({ text: p.text, ends: copy(p.ends), ...(p.ids !== undefined && { ids: copy(p.ids) }) });
   const out: TableModel = { ...model, keys: packed(model.keys), size: copy(model.size), count: copy(model.count) };
   if (model.callers !== undefined) out.callers = packed(model.callers);
+  if (model.functions !== undefined) out.functions = packed(model.functions);
   if (model.sizeDiff !== undefined) out.sizeDiff = copy(model.sizeDiff);
   if (model.countDiff !== undefined) out.countDiff = copy(model.countDiff);
   return { model: out, buffers };

@@ -12,6 +12,8 @@ export interface SnapshotInput {
   origin: 'file' | 'url' | 'live';
   /** For origin 'url': the URL as given, kept in the page's URL so a view can be shared. */
   url?: string;
+  /** For an input the page's URL named: its place among the URL's `url=` (whose `snap=` and `base=` count in that order). */
+  position?: number;
   /** For origin 'live': the tab (page or worker) it was taken in, and the dev server's id for it. */
   live?: { tab: string; id: number; cause: number | 'app' };
   /** The bytes of a `.wtmsnap` file (Snapshot.dump()). Rejects with a message naming the input. */

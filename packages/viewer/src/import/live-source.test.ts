@@ -67,7 +67,7 @@ describe('LiveSource', () => {
     expect(changes).toHaveBeenCalledTimes(3);
   });
 
-  it("opens the latest snapshots the dev server holds, then each new one once, named after its tab", () => {
+  it("opens the latest snapshots the dev server holds, lists the others, then opens each new one once, named after its tab", () => {
     const t = fakeTransport();
     const out = recordingSink();
     const source = new LiveSource(t.transport, BASE);
@@ -87,8 +87,26 @@ describe('LiveSource', () => {
     // Another subscriber's `state` (or a reconnection) repeats what was delivered: nothing new.
     t.emit({ type: 'state', tabs: [page], snapshots: [...held, info(15)], samples: {} });
     expect(out.snapshots).toHaveLength(INITIAL_SNAPSHOTS + 1);
+    // The others are listed, to be opened one by one.
+    expect(source.held.map((s) => s.id)).toEqual([1, 2]);
+    source.open(1);
+    source.open(1);
+    expect(out.snapshots.at(-1)).toMatchObject({ origin: 'live', live: { id: 1 } });
+    expect(source.held.map((s) => s.id)).toEqual([2]);
     source.disconnect();
     expect(t.listeners.size).toBe(0);
+  });
+
+  it('opens none of the held snapshots when the page\'s URL names what to show, and lists them all', () => {
+    const t = fakeTransport();
+    const out = recordingSink();
+    const source = new LiveSource(t.transport, BASE);
+    source.connect(out.sink, { openExisting: false });
+    t.emit({ type: 'state', tabs: [page], snapshots: [info(1), info(2), info(3)], samples: {} });
+    expect(out.snapshots).toEqual([]);
+    expect(source.held.map((s) => s.id)).toEqual([1, 2, 3]);
+    t.emit({ type: 'snapshot', snapshot: info(4), upload: 'p1/4' });
+    expect(out.snapshots.map((s) => s.live?.id)).toEqual([4]);
   });
 
   it("keeps each tab's samples as its own series, and its latest and highest", () => {

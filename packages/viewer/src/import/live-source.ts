@@ -87,7 +87,13 @@ export function liveTransport(scope: object = globalThis): LiveTransport | undef
 
 /** Samples kept per tab (5 minutes at the runtime's 100 ms), as the dev server keeps. */
 export const LIVE_SAMPLE_HISTORY = 3000;
-/** Snapshots already on the dev server that the viewer opens when it connects: the latest ones. */
+/**
+ * Snapshots already on the dev server that the viewer opens when it connects and
+ * its URL names none: the latest ones. When the URL names some (a link, a reload:
+ * the page's URL keeps the shown pair), only those open. The others are listed
+ * (`held`) for the user to open: opening them all made the picker, the timeline
+ * and the URL grow with every reload.
+ */
 export const INITIAL_SNAPSHOTS = 12;
 
 export class LiveSource implements DataSource {
@@ -97,6 +103,10 @@ export class LiveSource implements DataSource {
   readonly #untraced = new Map<string, LiveUntracedModule>();
   /** Snapshot ids handed to the sink: a second `state` (another subscriber's) repeats them. */
   readonly #delivered = new Set<number>();
+  /** Every snapshot the dev server holds, in the order it took them. */
+  readonly #held = new Map<number, LiveSnapshotInfo>();
+  /** Whether a first `state` opens the latest snapshots (not when the page's URL named some). */
+  #openExisting = true;
   readonly #listeners = new Set<() => void>();
   #sink: DataSink | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -142,8 +152,24 @@ export class LiveSource implements DataSource {
     this.transport.takeSnapshot(tab);
   }
 
-  connect(sink: DataSink): void {
+  /** The snapshots the dev server holds that were not handed over: the viewer lists them. */
+  get held(): LiveSnapshotInfo[] {
+    return [...this.#held.values()].filter((x) => !this.#delivered.has(x.id));
+  }
+
+  /** Hands over a snapshot the dev server holds (from the list of `held`). */
+  open(id: number): void {
+    const info = this.#held.get(id);
+    if (info === undefined || this.#delivered.has(id)) return;
+    this.#delivered.add(id);
+    this.#deliver(info);
+    for (const listener of this.#listeners) listener();
+  }
+
+  /** `openExisting: false` when the page's URL names the snapshots to show: the dev server's others are only listed. */
+  connect(sink: DataSink, { openExisting = true }: { openExisting?: boolean } = {}): void {
     this.#sink = sink;
+    this.#openExisting = openExisting;
     this.#unsubscribe = this.transport.subscribe((message) => {
       try {
         this.#receive(message);
@@ -164,7 +190,6 @@ export class LiveSource implements DataSource {
     if (!sink || typeof message !== 'object' || message === null) return;
     switch (message.type) {
       case 'state': {
-        this.#connected = true;
         const before = new Set(this.#tabs.keys());
         this.#tabs.clear();
         for (const t of message.tabs) this.#tabs.set(t.id, t);
@@ -173,10 +198,18 @@ export class LiveSource implements DataSource {
         for (const m of message.untraced ?? []) this.#untraced.set(m.name, m);
         for (const id of before) if (!this.#tabs.has(id)) this.#series(id, [], true);
         for (const t of this.#tabs.values()) this.#series(t.id, this.samplesOf(t.id), true);
-        const fresh = message.snapshots.filter((s) => !this.#delivered.has(s.id));
-        // A first connection opens the latest snapshots the dev server holds, in order.
-        for (const s of fresh.slice(-INITIAL_SNAPSHOTS)) this.#deliver(s);
-        for (const s of fresh) this.#delivered.add(s.id);
+        const first = !this.#connected;
+        this.#held.clear();
+        for (const s of message.snapshots) this.#held.set(s.id, s);
+        // A first connection opens the latest snapshots the dev server holds, in order;
+        // later `state`s (another subscriber's, a reconnection) only refresh the list.
+        if (first && this.#openExisting) {
+          for (const s of message.snapshots.slice(-INITIAL_SNAPSHOTS)) {
+            this.#delivered.add(s.id);
+            this.#deliver(s);
+          }
+        }
+        this.#connected = true;
         break;
       }
       case 'untraced':
@@ -204,9 +237,10 @@ export class LiveSource implements DataSource {
       }
       case 'snapshot':
         if (this.#delivered.has(message.snapshot.id)) return;
+        this.#held.set(message.snapshot.id, message.snapshot);
         this.#delivered.add(message.snapshot.id);
         this.#deliver(message.snapshot);
-        return;
+        break;
       case 'error':
         // An upload's error concerns the tab that sent it (which logs it); others are everyone's.
         if (message.upload === undefined) sink.error(`Live connection: ${message.message}`);

@@ -20,12 +20,23 @@ export function urlInput(url: string, base: string): SnapshotInput {
     url,
     read: async () => {
       let response: Response;
+      let target: URL | undefined;
       try {
-        response = await fetch(new URL(url, base));
+        target = new URL(url, base);
+        response = await fetch(target);
       } catch (error) {
+        // The browser hides why a cross-origin fetch failed; a missing CORS header is the usual reason.
+        const page = pageOrigin(base);
+        if (target !== undefined && page !== undefined && target.origin !== page) {
+          throw new Error(`could not fetch ${url}: ${target.origin} is another origin, and it did not answer or did not allow this page to read the file: serve it with the header Access-Control-Allow-Origin: ${page} (or *), or put it beside the viewer`);
+        }
         throw new Error(`could not fetch ${url}: ${(error as Error).message}`);
       }
       if (!response.ok) throw new Error(`could not fetch ${url}: HTTP ${response.status} ${response.statusText}`.trim());
+      // Dev servers and single-page hosts answer an unknown path with their index page.
+      if (/^text\/html\b/i.test(response.headers.get('content-type') ?? '')) {
+        throw new Error(`the server returned an HTML page for ${url}, not a snapshot: the path is probably wrong (check the url= parameter)`);
+      }
       try {
         return await readBody(response);
       } catch (error) {
@@ -33,6 +44,14 @@ export function urlInput(url: string, base: string): SnapshotInput {
       }
     },
   };
+}
+
+function pageOrigin(base: string): string | undefined {
+  try {
+    return new URL(base).origin;
+  } catch {
+    return undefined;
+  }
 }
 
 export class UrlSource implements DataSource {

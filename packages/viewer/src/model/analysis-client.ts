@@ -6,6 +6,7 @@
 
 import type { FlameMeasure, FlameModel } from './flame-tree.js';
 import type { DetailModel, SnapshotSummary, TableQuery } from './analysis.js';
+import type { LeakModel } from './leaks.js';
 import { packedLength } from './packed-strings.js';
 import type { Envelope, Reply, Request } from './protocol.js';
 import type { TableModel } from './table.js';
@@ -68,12 +69,16 @@ export class AnalysisClient {
     void this.#call({ op: 'recycle', buffers: list }, list).catch(() => undefined);
   }
 
+  leaks(selection: TraceSelection, snapshots: number[]): Promise<LeakModel> {
+    return this.#call({ op: 'leaks', selection, snapshots }) as Promise<LeakModel>;
+  }
+
   detail(query: TableQuery, row: number): Promise<DetailModel> {
     return this.#call({ op: 'detail', query, row }) as Promise<DetailModel>;
   }
 
-  flame(selection: TraceSelection, measure: FlameMeasure): Promise<FlameModel> {
-    return this.#call({ op: 'flame', selection, measure }) as Promise<FlameModel>;
+  flame(selection: TraceSelection, measure: FlameMeasure, inverted = false): Promise<FlameModel> {
+    return this.#call({ op: 'flame', selection, measure, inverted }) as Promise<FlameModel>;
   }
 
   exportJson(query: TableQuery, sort: SortKey): Promise<string> {

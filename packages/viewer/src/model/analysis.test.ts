@@ -26,6 +26,56 @@ function analysis(): Analysis {
 const sel = (patch: Partial<TraceSelection> = {}): TraceSelection => ({ ...selectionOf({ ...DEFAULT_VIEW_STATE }), snapshot: 2, ...patch });
 
 describe('Analysis', () => {
+  it("tables carry each row's function (by line and by traceback, also for rows only in the base); by file none", () => {
+    const a = analysis();
+    expect(unpackStrings(a.table({ selection: sel(), keyType: 'lineno', cumulative: false }).functions!)).toEqual(['leak', 'cache']);
+    expect(unpackStrings(a.table({ selection: sel(), keyType: 'traceback', cumulative: false }).functions!)).toEqual(['leak', 'cache', 'cache']);
+    expect(unpackStrings(a.table({ selection: sel({ snapshot: 1, base: 2 }), keyType: 'lineno', cumulative: false }).functions!)).toEqual(['leak', 'cache']);
+    expect(a.table({ selection: sel(), keyType: 'filename', cumulative: false }).functions).toBeUndefined();
+  });
+
+  it('flame graphs bottom-up, and rooted at the focused frame: its callees top-down, its callers bottom-up', () => {
+    const a = analysis();
+    const names = (t: ReturnType<Analysis['flame']>) => Array.from({ length: t.length }, (_, i) => [t.frame[i] < 0 ? 'all' : t.frames[t.frame[i]].function, t.depth[i], t.value[i]]);
+    expect(names(a.flame(sel(), 'after', true))).toEqual([
+      ['all', 0, 1082],
+      ['leak', 1, 1000],
+      ['main', 2, 1000],
+      ['_start', 3, 1000],
+      // cache is called by main (50 B, main by _start) and by _start itself (32 B).
+      ['cache', 1, 82],
+      ['main', 2, 50],
+      ['_start', 3, 50],
+      ['_start', 2, 32],
+    ]);
+    const focus = { filename: 'app.wasm', lineno: 0, function: 'main', offset: 0x20 };
+    expect(names(a.flame(sel({ focus }), 'after', false))).toEqual([
+      ['all', 0, 1050],
+      ['main', 1, 1050],
+      ['leak', 2, 1000],
+      ['cache', 2, 50],
+    ]);
+    const callers = a.flame(sel({ focus }), 'after', true);
+    expect(names(callers)).toEqual([
+      ['all', 0, 1050],
+      ['main', 1, 1050],
+      ['_start', 2, 1050],
+    ]);
+    expect([callers.rooted, callers.inverted]).toEqual([true, true]);
+  });
+
+  it('leak suspects over three snapshots: the site that grew each time, with the function of its frame', () => {
+    const a = new Analysis();
+    const domains = [{ id: 0, name: 'app.wasm' }];
+    const step = (leaks: number) => new SnapshotBuilder(3).addMany(leaks, 0, 64, [START, MAIN, LEAK]).addMany(3, 0, 256, [START, CACHE]).build({ domains });
+    a.add(1, step(1), '1.wtmsnap');
+    a.add(2, step(5), '2.wtmsnap');
+    a.add(3, step(9), '3.wtmsnap');
+    const r = a.leaks(sel({ snapshot: 3 }), [1, 2, 3]);
+    expect(r.suspects).toEqual([{ key: 'app.wasm:leak+0x30', row: 1, sizes: [64, 320, 576], counts: [1, 5, 9], growth: 512, function: 'leak' }]);
+    expect([r.snapshots, r.sites, r.total]).toEqual([3, 2, 1]);
+  });
+
   it('tables: statistics and compareTo as columns, in tracemalloc order', () => {
     const a = analysis();
     const t = a.table({ selection: sel(), keyType: 'lineno', cumulative: false });

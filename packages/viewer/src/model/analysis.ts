@@ -17,9 +17,10 @@
 
 import { Filter, Snapshot, frameKey, type SampleSeries, type SnapshotData, type SnapshotMeta, type StatisticTable } from '@wasm-tracemalloc/runtime/model';
 import { gzipPprof, snapshotToPprof } from '@wasm-tracemalloc/runtime/pprof';
+import { leakSuspects, type LeakModel } from './leaks.js';
 import { buildFlameTree, type FlameMeasure, type FlameModel, type FlamePaths } from './flame-tree.js';
 import type { FrameView } from './frame-view.js';
-import { packStrings, stringAt } from './packed-strings.js';
+import { packStrings, stringAt, type PackedStrings } from './packed-strings.js';
 import { orderRows, rowStatus, rowText, type TableModel } from './table.js';
 import type { FrameRef, KeyType, SortKey, TraceSelection } from './view-state.js';
 
@@ -182,7 +183,7 @@ export class Analysis {
    * tree merges equal call paths anyway, and this costs one pass over the traces
    * plus one trie insertion per traceback.
    */
-  flame(selection: TraceSelection, measure: FlameMeasure): FlameModel {
+  flame(selection: TraceSelection, measure: FlameMeasure, inverted = false): FlameModel {
     const t0 = now();
     const after = this.#select(selection, selection.snapshot);
     const before = selection.base === null ? undefined : this.#select(selection, selection.base);
@@ -234,11 +235,29 @@ export class Analysis {
       };
       const { size, count } = snapshot.tracebackTotals();
       const unknown = data.frames.length;
+      // With a frame in focus the graph is rooted at it (speedscope's sandwich): its
+      // callees top-down, its callers bottom-up. The selection holds only traces through it.
+      let pivot: Uint8Array | undefined;
+      if (selection.focus !== null) {
+        const key = frameKey(selection.focus);
+        pivot = new Uint8Array(data.frames.length + 1);
+        for (let f = 0; f < keys.length; f++) pivot[f] = keys[f] === key ? 1 : 0;
+      }
       for (let t = 0; t < count.length; t++) {
         if (count[t] === 0) continue;
         const tb = data.tracebacks[t].frames;
+        let from = 0;
+        let to = tb.length - 1;
+        if (pivot !== undefined) {
+          // The outermost call of the focused frame (recursion counts once).
+          let at = 0;
+          while (at < tb.length && pivot[tb[at]] === 0) at++;
+          if (at < tb.length) [from, to] = inverted ? [0, at] : [at, tb.length - 1];
+        }
         if (tb.length === 0) paths.frames[k++] = frameId(unknown);
-        else for (let i = 0; i < tb.length; i++) paths.frames[k++] = frameId(tb[i]);
+        // Bottom-up, the allocating frame is the root's child and its callers follow.
+        else if (inverted) for (let i = to; i >= from; i--) paths.frames[k++] = frameId(tb[i]);
+        else for (let i = from; i <= to; i++) paths.frames[k++] = frameId(tb[i]);
         paths.start[p + 1] = k;
         if (side === 0 || !compare) {
           paths.after[p] = size[t];
@@ -252,7 +271,24 @@ export class Analysis {
       }
     });
     const estimated = sides.some((s) => s.samplingIntervalBytes > 0);
-    return { ...buildFlameTree(frames, paths, compare, compare ? measure : 'after'), estimated, ms: now() - t0 };
+    return { ...buildFlameTree(frames, paths.start[pathCount] < frameCount ? { ...paths, frames: paths.frames.subarray(0, paths.start[pathCount]) } : paths, compare, compare ? measure : 'after'), estimated, inverted, rooted: selection.focus !== null, ms: now() - t0 };
+  }
+
+  /**
+   * Leak suspects (leaks.ts) over snapshots `ids` of one session, oldest first,
+   * with the selection's filters, by site ('lineno'). Reuses each snapshot's table.
+   */
+  leaks(selection: TraceSelection, ids: readonly number[]): LeakModel {
+    const t0 = now();
+    const queries = ids.map((id): TableQuery => ({ selection: { ...selection, snapshot: id, base: null }, keyType: 'lineno', cumulative: false }));
+    const tables = queries.map((q) => {
+      const { stats } = this.#table(q);
+      return { length: stats.length, key: (i: number) => stats.keyText(i), size: stats.size, count: stats.count };
+    });
+    const result = leakSuspects(tables);
+    const functions = this.#table(queries[queries.length - 1]).model.functions;
+    if (functions !== undefined) for (const s of result.suspects) s.function = stringAt(functions, s.row);
+    return { ...result, ms: now() - t0 };
   }
 
   /** The current view as JSON: the selection, then every row in the table's order. */
@@ -482,6 +518,7 @@ function columns(stats: StatisticTable, q: TableQuery, compare: boolean, total: 
   }
   // The model's table of key texts (built once per snapshot) and an entry per row.
   model.keys = stats.keyTexts();
+  if (q.keyType !== 'filename') model.functions = functionsOfRows(stats, q.keyType, after, before);
   if (q.keyType === 'traceback') {
     const sent = Math.min(n, CALLERS_SENT);
     const callers = new Array<string>(sent);
@@ -489,6 +526,45 @@ function columns(stats: StatisticTable, q: TableQuery, compare: boolean, total: 
     model.callers = packStrings(callers);
   }
   return model;
+}
+
+/**
+ * The function of each row's most recent frame, as packed strings with one
+ * entry per distinct name: integer work per row (the frame is the key's first
+ * frame, or the last of its first traceback).
+ */
+function functionsOfRows(stats: StatisticTable, keyType: KeyType, after: Snapshot, before: Snapshot | undefined): PackedStrings {
+  const entries = new Map<string, number>();
+  const names: string[] = [];
+  const entryOf = (name: string): number => {
+    let e = entries.get(name);
+    if (e === undefined) {
+      entries.set(name, (e = names.length));
+      names.push(name);
+    }
+    return e;
+  };
+  const perFrame = new Map<SnapshotData, Int32Array>();
+  const ids = new Uint32Array(stats.length);
+  for (let i = 0; i < stats.length; i++) {
+    const data = stats.fromOld(i) ? before!.data : after.data;
+    let cache = perFrame.get(data);
+    if (cache === undefined) perFrame.set(data, (cache = new Int32Array(data.frames.length + 1).fill(-1)));
+    const first = stats.keyFirst(i);
+    let f = first;
+    if (keyType === 'traceback') {
+      const frames = data.tracebacks[first]?.frames ?? [];
+      f = frames.length > 0 ? frames[frames.length - 1] : data.frames.length;
+    }
+    if (!(f >= 0 && f <= data.frames.length)) f = data.frames.length;
+    let e = cache[f];
+    if (e < 0) e = cache[f] = entryOf((f < data.frames.length ? data.frames[f].function : undefined) ?? '');
+    ids[i] = e;
+  }
+  const ends = new Uint32Array(names.length);
+  let at = 0;
+  for (let k = 0; k < names.length; k++) ends[k] = at += names[k].length;
+  return { text: names.join(''), ends, ids };
 }
 
 function callersOfRow(stats: StatisticTable, i: number, after: Snapshot, before: Snapshot | undefined): string {

@@ -33,6 +33,20 @@ describe('flame tree', () => {
     expect(pathTo(t, 4)).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('measures the larger side per call path: freed and new paths both keep their width, and each node knows both sides', () => {
+    const t = buildFlameTree(frames, paths, true, 'max');
+    // leak: 100 now (its own path) + 70 freed (helper's) = 170; churn 24 new; main's own 6.
+    const rows = Array.from({ length: t.length }, (_, i) => [t.frame[i], t.value[i], t.after[i], t.before[i]]);
+    expect(rows).toEqual([
+      [-1, 200, 130, 116],
+      [START, 200, 130, 116],
+      [MAIN, 200, 130, 116],
+      [LEAK, 170, 100, 110],
+      [HELPER, 70, 0, 70],
+      [CHURN, 24, 24, 0],
+    ]);
+  });
+
   it('finds the box under a byte position and sums matches once', () => {
     const t = buildFlameTree(frames, paths, false, 'after');
     expect(nodeAt(t, 50, 3)).toBe(3); // leak

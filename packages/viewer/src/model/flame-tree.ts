@@ -20,7 +20,12 @@
 
 import type { FrameView } from './frame-view.js';
 
-export type FlameMeasure = 'after' | 'before';
+/**
+ * What a box's width is when comparing: the snapshot's bytes, the base's, or the
+ * larger of the two per call path ('max', the default), so that memory freed
+ * since the base keeps its width instead of vanishing.
+ */
+export type FlameMeasure = 'after' | 'before' | 'max';
 
 /** One traceback's weight; `frames` are frame ids (indices into the model's frames), oldest first. */
 export interface WeightedPath {
@@ -41,13 +46,23 @@ export interface FlameModel {
   value: Float64Array;
   /** Blocks under this path in the measured snapshot. */
   count: Float64Array;
-  /** Bytes under this path in the other snapshot; equals value when not comparing. */
+  /** Bytes under this path in the other snapshot (the base when measuring 'max'); equals value when not comparing. */
   other: Float64Array;
+  /** Bytes under this path in the snapshot and in the base (both equal to value when not comparing). */
+  after: Float64Array;
+  before: Float64Array;
   end: Uint32Array;
   length: number;
   maxDepth: number;
   compare: boolean;
   measure: FlameMeasure;
+  /** Bottom-up: paths start at the allocating frame and go out to its callers. */
+  inverted: boolean;
+  /**
+   * Rooted at the focused frame (the selection's focus): the root's child is that
+   * frame, beyond it its callees (top-down) or its callers (bottom-up).
+   */
+  rooted: boolean;
   /** A side is a sampled snapshot: bytes and blocks are estimates. */
   estimated: boolean;
   ms: number;
@@ -85,7 +100,7 @@ export function flamePaths(paths: readonly WeightedPath[]): FlamePaths {
   return out;
 }
 
-export function buildFlameTree(frames: FrameView[], input: readonly WeightedPath[] | FlamePaths, compare: boolean, measure: FlameMeasure): Omit<FlameModel, 'ms' | 'estimated'> {
+export function buildFlameTree(frames: FrameView[], input: readonly WeightedPath[] | FlamePaths, compare: boolean, measure: FlameMeasure): Omit<FlameModel, 'ms' | 'estimated' | 'inverted' | 'rooted'> {
   const paths = Array.isArray(input) ? flamePaths(input) : (input as FlamePaths);
   // The trie, built one depth at a time: the paths still going at depth d are
   // grouped by their node at depth d (a counting sort: the nodes of one depth
@@ -177,7 +192,25 @@ export function buildFlameTree(frames: FrameView[], input: readonly WeightedPath
     beforeCount[p] += beforeCount[node];
   }
 
-  const [value, count, other] = measure === 'after' ? [after, afterCount, before] : [before, beforeCount, after];
+  let value: Float64Array;
+  let count: Float64Array;
+  let other: Float64Array;
+  if (measure === 'max') {
+    // Per call path the larger side, summed up the tree like the sides themselves.
+    value = scratchFloat(5, nodes);
+    count = scratchFloat(6, nodes);
+    for (let i = 0; i < n; i++) {
+      const node = at[i];
+      const wider = paths.after[i] >= paths.before[i];
+      value[node] += wider ? paths.after[i] : paths.before[i];
+      count[node] += wider ? paths.afterCount[i] : paths.beforeCount[i];
+    }
+    for (let node = nodes - 1; node > 0; node--) {
+      value[parent[node]] += value[node];
+      count[parent[node]] += count[node];
+    }
+    other = before;
+  } else [value, count, other] = measure === 'after' ? [after, afterCount, before] : [before, beforeCount, after];
   // Children of the nodes that have width, as one array in segments (CSR),
   // heaviest first (ties: first seen in the input). A child always has a larger
   // index than its parent, so one reverse pass sums subtree sizes.
@@ -201,6 +234,8 @@ export function buildFlameTree(frames: FrameView[], input: readonly WeightedPath
     value: new Float64Array(total),
     count: new Float64Array(total),
     other: new Float64Array(total),
+    after: new Float64Array(total),
+    before: new Float64Array(total),
     end: new Uint32Array(total),
   };
   // Iterative preorder. A node's output index i is known when it is popped; its
@@ -224,6 +259,8 @@ export function buildFlameTree(frames: FrameView[], input: readonly WeightedPath
     out.value[i] = value[node];
     out.count[i] = count[node];
     out.other[i] = other[node];
+    out.after[i] = after[node];
+    out.before[i] = before[node];
     out.end[i] = i + subtree[node];
     if (depth > maxDepth) maxDepth = depth;
     // Push in reverse so the heaviest child is popped (written) first.

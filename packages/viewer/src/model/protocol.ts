@@ -13,8 +13,9 @@ export type Request =
   | { op: 'table'; query: TableQuery }
   | { op: 'detail'; query: TableQuery; row: number }
   | { op: 'callers'; query: TableQuery; rows: number[] }
-  | { op: 'flame'; selection: TraceSelection; measure: FlameMeasure }
+  | { op: 'flame'; selection: TraceSelection; measure: FlameMeasure; inverted: boolean }
   | { op: 'json'; query: TableQuery; sort: SortKey }
+  | { op: 'leaks'; selection: TraceSelection; snapshots: number[] }
   | { op: 'pprof'; selection: TraceSelection }
   | { op: 'settle' }
   /** Column buffers of a table the page no longer shows, for the worker to copy the next tables into. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Frame, Statistic, StatisticDiff, Traceback } from '@wasm-tracemalloc/runtime/model';
 import { indexOfString, packStrings, packedLength, stringAt, unpackStrings } from './packed-strings.js';
-import { diffStatus, orderRows, rowLabel, rowText, type TableModel } from './table.js';
+import { diffStatus, orderRows, rowLabel, rowText, splitLocation, type TableModel } from './table.js';
 
 const tb = (file: string, line: number) => new Traceback([new Frame(file, line)]);
 
@@ -141,5 +141,14 @@ describe('packed strings with repeated and unused entries', () => {
     expect(indexOfString(p, 'a.c:1')).toBe(1);
     expect(indexOfString(p, 'b.c:2')).toBe(0);
     expect(packedLength(p)).toBe(3);
+  });
+});
+
+describe('splitLocation', () => {
+  it('splits a location where it may be elided: the directory or the module goes first', () => {
+    expect(splitLocation('/home/me/src/leak.c:14')).toEqual(['/home/me/src/', 'leak.c:14']);
+    expect(splitLocation('sql-wasm-browser-debug.wasm:wasm-function[1234]+0x4f')).toEqual(['sql-wasm-browser-debug.wasm:', 'wasm-function[1234]+0x4f']);
+    expect(splitLocation('leak.wasm')).toEqual(['', 'leak.wasm']);
+    expect(splitLocation('growth.c:9')).toEqual(['', 'growth.c:9']);
   });
 });

@@ -24,6 +24,11 @@ export interface TableModel {
    * of sending a table to the page.
    */
   callers?: PackedStrings;
+  /**
+   * For 'lineno' and 'traceback' rows: the function of the key's most recent
+   * frame ('' when the frame has none), so rows that share a file tell apart.
+   */
+  functions?: PackedStrings;
   /** Set on the page by AnalysisClient: fetches the callers of `rows` (model indices). */
   loadCallers?: (rows: number[]) => Promise<string[]>;
   /** Callers fetched so far beyond `callers`, by row (filled by the table view). */
@@ -154,6 +159,21 @@ export function rowText(t: TableModel, i: number): string {
 export function rowLabel(t: TableModel, i: number): string {
   const key = stringAt(t.keys, i);
   return t.keyType === 'filename' && key.endsWith(':0') ? key.slice(0, -2) : key;
+}
+
+/**
+ * A location split where eliding should happen: `dir/` + `file.c:14`, or
+ * `module.wasm:` + `function+0x1f` for a frame without a line. The head is
+ * elided before the tail, so every row keeps what tells it from its neighbours
+ * (every row of one module starts the same).
+ */
+export function splitLocation(text: string): [head: string, tail: string] {
+  const colon = text.indexOf(':');
+  if (colon < 0 || /:\d+$/.test(text)) {
+    const slash = Math.max(text.lastIndexOf('/'), text.lastIndexOf('\\'));
+    return [text.slice(0, slash + 1), text.slice(slash + 1)];
+  }
+  return [text.slice(0, colon + 1), text.slice(colon + 1)];
 }
 
 /** Python's `"%+i"`. */

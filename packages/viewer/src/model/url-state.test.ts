@@ -21,11 +21,19 @@ describe('URL state', () => {
       focus: { filename: '"a",]<b>.wasm', lineno: 0, function: 'f&g', offset: 444 },
       view: 'flame',
       search: 'leak nodes',
+      bottomUp: true,
     };
     const urls = ['before.wtmsnap', 'https://example.test/x y.wtmsnap'];
     const text = encodeUrlState({ state, urls }).toString();
     expect(text).toContain('url=before.wtmsnap&url=https');
     expect(decodeUrlState(new URLSearchParams(text))).toEqual({ state, urls });
+  });
+
+  it('opens a diff largest |Δ size| first unless the URL names another order, and writes only the other orders', () => {
+    expect(decodeUrlState(new URLSearchParams('url=a&url=b&snap=1&base=0')).state.sort).toBe('sizeDiff');
+    expect(decodeUrlState(new URLSearchParams('url=a&url=b&snap=1&base=0&sort=size')).state.sort).toBe('size');
+    expect(encodeUrlState({ state: { ...DEFAULT_VIEW_STATE, snapshot: 1, base: 0, sort: 'sizeDiff' }, urls: [] }).toString()).toBe('snap=1&base=0');
+    expect(encodeUrlState({ state: { ...DEFAULT_VIEW_STATE, snapshot: 1, base: 0, sort: 'size' }, urls: [] }).toString()).toBe('snap=1&base=0&sort=size');
   });
 
   it('ignores what it does not understand', () => {

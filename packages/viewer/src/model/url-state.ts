@@ -3,17 +3,17 @@
  *
  *   ?url=before.wtmsnap&url=after.wtmsnap   snapshots to fetch, in order (repeatable)
  *   &snap=1&base=0                          selected snapshot, compared with (indices)
- *   &key=traceback&cum=1&sort=count         grouping, cumulative, table order
+ *   &key=traceback&cum=1&sort=count         grouping, cumulative, table order (default: |Δ size| with a base)
  *   &inc=*.wasm&exc=libc*&all=1             tracemalloc Filter globs (repeatable), all_frames
  *   &dom=1,3                                domains kept
  *   &focus=["leak.wasm",0,"leak_nodes",444] traces through this frame (JSON)
- *   &view=flame&q=leak                      open view, flame graph search
+ *   &view=flame&q=leak&bu=1                 open view, flame graph search, bottom-up
  *
  * Only values that differ from DEFAULT_VIEW_STATE are written. The query string is
  * untrusted input like any file: decoding ignores what it does not understand.
  */
 
-import { DEFAULT_VIEW_STATE, KEY_TYPES, SORT_KEYS, type FrameRef, type KeyType, type SortKey, type ViewState } from './view-state.js';
+import { DEFAULT_VIEW_STATE, KEY_TYPES, defaultSort, SORT_KEYS, type FrameRef, type KeyType, type SortKey, type ViewState } from './view-state.js';
 
 export interface UrlState {
   state: ViewState;
@@ -29,7 +29,7 @@ export function encodeUrlState({ state, urls }: UrlState): URLSearchParams {
   if (state.base !== null) p.set('base', String(state.base));
   if (state.keyType !== d.keyType) p.set('key', state.keyType);
   if (state.cumulative) p.set('cum', '1');
-  if (state.sort !== d.sort) p.set('sort', state.sort);
+  if (state.sort !== defaultSort(state.base)) p.set('sort', state.sort);
   for (const g of state.include) p.append('inc', g);
   for (const g of state.exclude) p.append('exc', g);
   if (state.allFrames) p.set('all', '1');
@@ -40,6 +40,7 @@ export function encodeUrlState({ state, urls }: UrlState): URLSearchParams {
   }
   if (state.view !== d.view) p.set('view', state.view);
   if (state.search !== '') p.set('q', state.search);
+  if (state.bottomUp) p.set('bu', '1');
   return p;
 }
 
@@ -51,7 +52,7 @@ export function decodeUrlState(params: URLSearchParams): UrlState {
   if (KEY_TYPES.includes(key as KeyType)) s.keyType = key as KeyType;
   s.cumulative = params.get('cum') === '1';
   const sort = params.get('sort');
-  if (SORT_KEYS.includes(sort as SortKey)) s.sort = sort as SortKey;
+  s.sort = SORT_KEYS.includes(sort as SortKey) ? (sort as SortKey) : defaultSort(s.base);
   s.include = params.getAll('inc').filter((g) => g !== '');
   s.exclude = params.getAll('exc').filter((g) => g !== '');
   s.allFrames = params.get('all') === '1';
@@ -61,8 +62,10 @@ export function decodeUrlState(params: URLSearchParams): UrlState {
     if (ids.every((i) => i !== undefined)) s.domains = ids as number[];
   }
   s.focus = frameRef(params.get('focus'));
-  if (params.get('view') === 'flame') s.view = 'flame';
+  const view = params.get('view');
+  if (view === 'flame' || view === 'leaks') s.view = view;
   s.search = params.get('q') ?? '';
+  s.bottomUp = params.get('bu') === '1';
   return { state: s, urls: params.getAll('url').filter((u) => u !== '') };
 }
 

@@ -10,7 +10,7 @@ export type KeyType = 'filename' | 'lineno' | 'traceback';
 /** Table order. The diff keys only apply when comparing; descending always. */
 export type SortKey = 'size' | 'count' | 'average' | 'sizeDiff' | 'countDiff';
 
-export type ViewName = 'table' | 'flame';
+export type ViewName = 'table' | 'flame' | 'leaks';
 
 /** A frame as the traceback panel offers it for filtering ("traces through this frame"). */
 export interface FrameRef {
@@ -45,6 +45,8 @@ export interface ViewState extends TraceSelection {
   view: ViewName;
   /** Flame graph search text. */
   search: string;
+  /** The flame graph bottom-up: allocating functions at the root, their callers beyond. */
+  bottomUp: boolean;
 }
 
 export const DEFAULT_VIEW_STATE: Readonly<ViewState> = Object.freeze({
@@ -60,10 +62,20 @@ export const DEFAULT_VIEW_STATE: Readonly<ViewState> = Object.freeze({
   sort: 'size',
   view: 'table',
   search: '',
+  bottomUp: false,
 });
 
 export const KEY_TYPES: readonly KeyType[] = ['filename', 'lineno', 'traceback'];
 export const SORT_KEYS: readonly SortKey[] = ['size', 'count', 'average', 'sizeDiff', 'countDiff'];
+
+/**
+ * The order a table opens in: a diff opens largest change first (|Δ size|, as
+ * compare_to orders it, the order the CLI and the live page print), a snapshot
+ * largest first. The URL leaves it out when the state uses it.
+ */
+export function defaultSort(base: number | null): SortKey {
+  return base === null ? 'size' : 'sizeDiff';
+}
 
 /** The trace-selecting part of a state, for requests to the analysis. */
 export function selectionOf(state: ViewState): TraceSelection {

@@ -25,6 +25,8 @@ export interface FlameGraphHandlers {
   select(node: number): void;
   search(text: string): void;
   measure(measure: FlameMeasure): void;
+  /** Top-down (callers first) or bottom-up (allocating functions first). */
+  invert(inverted: boolean): void;
 }
 
 export class FlameGraph {
@@ -37,6 +39,7 @@ export class FlameGraph {
   readonly #legend: HTMLElement;
   readonly #measureSelect: HTMLSelectElement;
   readonly #orientationButton: HTMLButtonElement;
+  readonly #directionSelect: HTMLSelectElement;
   readonly #resetButton: HTMLButtonElement;
   readonly #empty: HTMLElement;
   #model: FlameModel | undefined;
@@ -66,19 +69,27 @@ export class FlameGraph {
     });
     this.#matched = h('span', { class: 'matched', attrs: { 'aria-live': 'polite' } });
     this.#resetButton = h('button', { text: 'Reset zoom', title: 'Zoom out to all memory (Escape)', attrs: { disabled: true }, on: { click: () => this.zoomTo(0) } });
+    // The button names the mode shown (as a toggle's state), not the one a click switches to.
     this.#orientationButton = h('button', {
-      text: 'Flame',
-      title: 'Switch between an icicle (callers on top) and a flame graph (callers at the bottom)',
+      text: 'Icicle',
+      attrs: { 'aria-pressed': 'false' },
       on: { click: () => this.#setOrientation(this.#orientation === 'icicle' ? 'flame' : 'icicle') },
     });
+    this.#directionSelect = h(
+      'select',
+      { attrs: { 'aria-label': 'Direction' }, on: { change: () => this.handlers.invert(this.#directionSelect.value === 'bottom-up') } },
+      h('option', { attrs: { value: 'top-down' }, text: 'Top-down', title: 'Callers at the root: where memory is held from' }),
+      h('option', { attrs: { value: 'bottom-up' }, text: 'Bottom-up', title: 'Allocating functions at the root, their callers beyond' }),
+    );
     this.#measureSelect = h(
       'select',
       { attrs: { 'aria-label': 'Box width' }, on: { change: () => this.handlers.measure(this.#measureSelect.value as FlameMeasure) } },
+      h('option', { attrs: { value: 'max' }, text: 'Width: larger side', title: 'Each call path as wide as the larger of its sizes: freed memory stays visible' }),
       h('option', { attrs: { value: 'after' }, text: 'Width: snapshot' }),
       h('option', { attrs: { value: 'before' }, text: 'Width: base' }),
     );
     this.#legend = h('span', { class: 'legend' });
-    const bar = h('div', { class: 'flame-bar' }, this.#searchInput, this.#matched, h('span', { class: 'spacer' }), this.#legend, this.#measureSelect, this.#orientationButton, this.#resetButton);
+    const bar = h('div', { class: 'flame-bar' }, this.#searchInput, this.#matched, h('span', { class: 'spacer' }), this.#legend, this.#directionSelect, this.#measureSelect, this.#orientationButton, this.#resetButton);
     this.el = h('div', { class: 'flame-graph' }, bar, this.#scroller, this.#tooltip);
 
     this.canvas.addEventListener('mousemove', (e) => this.#mouseMove(e));
@@ -115,7 +126,24 @@ export class FlameGraph {
     this.#hover = -1;
     this.#measureSelect.hidden = !model.compare;
     this.#measureSelect.value = model.measure;
-    this.#legend.textContent = model.compare ? 'red: grew · blue: shrank' : '';
+    this.#directionSelect.value = model.inverted ? 'bottom-up' : 'top-down';
+    // Rooted at the focused frame (a frame of the traceback panel), the two directions are its callees and its callers.
+    const pivot = model.rooted && model.length > 1 && model.frame[1] >= 0 ? frameLabel(model.frames[model.frame[1]]) : null;
+    const [down, up] = this.#directionSelect.options;
+    down.text = pivot === null ? 'Top-down' : `Callees of ${pivot}`;
+    up.text = pivot === null ? 'Bottom-up' : `Callers of ${pivot}`;
+    this.#legend.replaceChildren();
+    if (model.compare) {
+      this.#legend.append(
+        h('span', { class: 'swatch grew' }),
+        'grew ',
+        h('span', { class: 'swatch shrank' }),
+        'shrank ',
+        h('span', { class: 'swatch same' }),
+        'same',
+      );
+      this.#legend.title = 'The shade is the change as a share of the call path’s own size: new or freed is full colour, +8 KiB of 16 KiB is half.';
+    }
     this.#empty.hidden = model.value[0] > 0;
     this.#empty.textContent = emptyText;
     if (this.#searchInput.value !== search) this.#searchInput.value = search;
@@ -179,7 +207,9 @@ export class FlameGraph {
 
   #setOrientation(o: Orientation): void {
     this.#orientation = o;
-    this.#orientationButton.textContent = o === 'icicle' ? 'Flame' : 'Icicle';
+    this.#orientationButton.textContent = o === 'icicle' ? 'Icicle' : 'Flame';
+    this.#orientationButton.setAttribute('aria-pressed', String(o === 'flame'));
+    this.#orientationButton.title = o === 'icicle' ? 'Shown as an icicle (roots on top): click for a flame graph' : 'Shown as a flame graph (roots at the bottom): click for an icicle';
     this.#resize();
   }
 
@@ -244,8 +274,6 @@ export class FlameGraph {
       hover: cssVar('--fg') || '#000',
       dark: document.documentElement.dataset.resolvedTheme === 'dark',
     };
-    let maxDiff = 0;
-    if (model.compare) for (let i = 0; i < model.length; i++) maxDiff = Math.max(maxDiff, Math.abs(model.value[i] - model.other[i]));
 
     this.#drawn = [];
     let selectedBox: [number, number, number] | undefined;
@@ -265,10 +293,10 @@ export class FlameGraph {
       const ancestor = depth < zoomDepth;
       const dimmed = this.#matches !== undefined && (f < 0 || this.#matches[f] === 0);
       ctx.globalAlpha = dimmed ? 0.35 : 1;
-      ctx.fillStyle = ancestor ? theme.muted : this.#color(i, f, maxDiff, theme.dark);
+      ctx.fillStyle = ancestor ? theme.muted : this.#color(i, f, theme.dark);
       ctx.fillRect(x0, y, Math.max(0.5, x1 - x0 - (w > 3 ? 1 : 0)), ROW - 1);
       if (x1 - x0 > 24) {
-        const label = i === 0 ? `all: ${formatSize(model.value[0])}` : this.#labels[f];
+        const label = i === 0 ? (model.compare ? `all: ${formatSize(model.after[0])} (base ${formatSize(model.before[0])})` : `all: ${formatSize(model.value[0])}`) : this.#labels[f];
         const chars = Math.floor((x1 - x0 - 8) / this.#charWidth);
         if (chars >= 2) {
           ctx.fillStyle = theme.text;
@@ -293,12 +321,17 @@ export class FlameGraph {
     }
   }
 
-  #color(i: number, f: number, maxDiff: number, dark: boolean): string {
+  #color(i: number, f: number, dark: boolean): string {
     const model = this.#model!;
     if (model.compare) {
-      const diff = model.value[i] - model.other[i];
-      if (diff === 0 || maxDiff === 0) return dark ? 'hsl(220 8% 42%)' : 'hsl(220 10% 82%)';
-      const t = 0.25 + 0.75 * Math.min(1, Math.abs(diff) / maxDiff);
+      const after = model.after[i];
+      const before = model.before[i];
+      const diff = after - before;
+      if (diff === 0) return dark ? 'hsl(220 8% 42%)' : 'hsl(220 10% 82%)';
+      // Relative to the path's own size: new or freed is full colour, 8 KiB more of
+      // 16 KiB is half. Scaled to the largest change, one leak turned its whole
+      // path, and every small site beside it, one saturated red or one grey.
+      const t = 0.2 + 0.8 * Math.min(1, Math.abs(diff) / Math.max(after, before));
       const hue = diff > 0 ? 4 : 214;
       return dark ? `hsl(${hue} ${Math.round(40 + 45 * t)}% ${Math.round(44 - 8 * t)}%)` : `hsl(${hue} ${Math.round(45 + 45 * t)}% ${Math.round(80 - 22 * t)}%)`;
     }
@@ -332,8 +365,9 @@ export class FlameGraph {
     const name = node === 0 ? 'all memory' : this.#labels[f];
     const where = node === 0 ? '' : model.frames[f].text;
     const about = model.estimated ? '≈' : '';
-    const lines = [`${about}${formatSize(model.value[node])} (${formatPercent(model.value[node], model.value[0])}) in ${about}${formatCount(model.count[node])} blocks`];
-    if (model.compare) lines.push(`${formatSize(model.value[node] - model.other[node], true)} vs ${model.measure === 'after' ? 'the base' : 'the snapshot'}`);
+    const bytes = model.compare ? model.after[node] : model.value[node];
+    const lines = [`${about}${formatSize(bytes)} (${formatPercent(bytes, model.compare ? model.after[0] : model.value[0])}) in ${about}${formatCount(model.count[node])} blocks`];
+    if (model.compare) lines.push(`${formatSize(model.after[node] - model.before[node], true)} since the base (${formatSize(model.before[node])} → ${formatSize(model.after[node])})`);
     const tip = this.#tooltip;
     tip.replaceChildren(h('strong', { text: name }), where && where !== name ? h('div', { class: 'where', text: where }) : '', ...lines.map((l) => h('div', { text: l })));
     tip.hidden = false;

@@ -16,6 +16,15 @@ export interface LiveBarHandlers {
   snapshotNow(tab: string): void;
   /** Applies the offered diff. */
   compare(): void;
+  /** Opens a snapshot the dev server holds (one of setHeld's). */
+  open(id: number): void;
+}
+
+/** A snapshot the dev server holds and the page has not opened. */
+export interface HeldSnapshot {
+  id: number;
+  /** "my app · 20:40:49 · 80.9 KiB": its tab, time and size. */
+  text: string;
 }
 
 /** The diff the bar offers: the selected live snapshot with its tab's previous one. */
@@ -46,7 +55,9 @@ export class LiveBar {
   readonly #status: HTMLElement;
   readonly #offer: HTMLButtonElement;
   readonly #untraced: HTMLElement;
+  readonly #held: HTMLSelectElement;
   #untracedKey = '';
+  #heldKey = '';
   readonly #rows = new Map<string, Row>();
 
   constructor(readonly handlers: LiveBarHandlers) {
@@ -54,6 +65,17 @@ export class LiveBar {
     this.#status = h('span', { class: 'live-status', attrs: { role: 'status' }, text: 'Connecting to the dev server…' });
     this.#offer = h('button', { class: 'live-compare primary', attrs: { hidden: true }, on: { click: () => this.handlers.compare() } });
     this.#untraced = h('div', { class: 'live-untraced', attrs: { hidden: true } });
+    this.#held = h('select', {
+      class: 'live-held',
+      attrs: { 'aria-label': 'Open a snapshot the dev server holds', hidden: true },
+      on: {
+        change: () => {
+          const value = this.#held.value;
+          this.#held.value = '';
+          if (value !== '') this.handlers.open(Number(value));
+        },
+      },
+    });
     this.el = h(
       'section',
       { class: 'live-bar', attrs: { 'aria-label': 'Live: the tabs of the app' } },
@@ -67,6 +89,7 @@ export class LiveBar {
       this.#tabs,
       this.#untraced,
       h('span', { class: 'spacer' }),
+      this.#held,
       this.#offer,
     );
   }
@@ -132,6 +155,19 @@ export class LiveBar {
     this.#untraced.replaceChildren(
       ...untraced.map((m) => h('span', { class: 'live-untraced-module', title: m.details.join('\n'), attrs: { 'data-module': m.name }, text: `${m.name}: not traced — ${m.reason}` })),
     );
+  }
+
+  /** The dev server's other snapshots, newest first, offered in a list rather than all opened. */
+  setHeld(held: readonly HeldSnapshot[]): void {
+    const key = JSON.stringify(held);
+    if (key === this.#heldKey) return;
+    this.#heldKey = key;
+    this.#held.hidden = held.length === 0;
+    this.#held.replaceChildren(
+      h('option', { attrs: { value: '' }, text: `Open another snapshot (${held.length} on the dev server)…` }),
+      ...[...held].reverse().map((x) => h('option', { attrs: { value: String(x.id) }, text: x.text })),
+    );
+    this.#held.value = '';
   }
 
   setOffer(offer: LiveOffer | null): void {

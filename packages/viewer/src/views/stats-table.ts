@@ -5,7 +5,7 @@
  */
 
 import { packedLength, stringAt } from '../model/packed-strings.js';
-import { rowLabel, rowStatus, rowText, type DiffStatus, type TableModel } from '../model/table.js';
+import { rowLabel, rowStatus, rowText, splitLocation, type DiffStatus, type TableModel } from '../model/table.js';
 import type { SortKey } from '../model/view-state.js';
 import { h } from './dom.js';
 import { formatCount, formatCountDiff, formatSize } from './format.js';
@@ -25,6 +25,7 @@ const COLUMNS: Column[] = [
   { id: 'rank', title: '#', numeric: true },
   { id: 'status', title: 'Change', compareOnly: true },
   { id: 'location', title: 'Location' },
+  { id: 'function', title: 'Function' },
   { id: 'size', title: 'Size', sort: 'size', numeric: true },
   { id: 'sizeDiff', title: 'Δ Size', sort: 'sizeDiff', numeric: true, compareOnly: true },
   { id: 'count', title: 'Count', sort: 'count', numeric: true },
@@ -38,6 +39,9 @@ interface RowElements {
   row: HTMLElement;
   cells: Record<string, HTMLElement>;
   label: HTMLElement;
+  /** The label's two parts: its module or directory (faint, elided first) and what tells rows apart. */
+  head: HTMLElement;
+  tail: HTMLElement;
   callers: HTMLElement;
 }
 
@@ -124,6 +128,7 @@ export class StatsTable {
     this.#barMax = max;
     this.el.classList.toggle('compare', model.compare);
     this.el.classList.toggle('by-traceback', model.keyType === 'traceback');
+    this.el.classList.toggle('by-file', model.keyType === 'filename');
     // The header shows the columns and the sort: rebuilt (new elements to lay out) only when they change.
     const header = `${model.compare}/${sort}`;
     if (header !== this.#headerShown) {
@@ -215,7 +220,9 @@ export class StatsTable {
 
   #newRow(): RowElements {
     const cells: Record<string, HTMLElement> = {};
-    const label = h('span', { class: 'label' });
+    const head = h('span', { class: 'loc-head' });
+    const tail = h('span', { class: 'loc-tail' });
+    const label = h('span', { class: 'label' }, head, tail);
     const callers = h('span', { class: 'callers' });
     const row = h('div', { class: 'row', attrs: { role: 'row' } });
     for (const c of COLUMNS) {
@@ -224,7 +231,7 @@ export class StatsTable {
       cells[c.id] = cell;
       row.append(cell);
     }
-    return { row, cells, label, callers };
+    return { row, cells, label, head, tail, callers };
   }
 
   #fill(r: RowElements, pos: number): void {
@@ -240,7 +247,10 @@ export class StatsTable {
     row.classList.toggle('odd', pos % 2 === 1);
     row.title = rowText(t, i);
     cells.rank.textContent = String(pos + 1);
-    r.label.textContent = rowLabel(t, i);
+    const [head, tail] = splitLocation(rowLabel(t, i));
+    r.head.textContent = head;
+    r.tail.textContent = tail;
+    cells.function.textContent = t.functions === undefined ? '' : stringAt(t.functions, i);
     r.callers.textContent = this.#callersOf(t, i);
     const size = t.size[i];
     const count = t.count[i];

@@ -56,7 +56,28 @@ export interface TimelineSeries {
 }
 
 const HEIGHT = 96;
-const PAD = { left: 64, right: 16, top: 12, bottom: 22 };
+/** A lane's height when each session has its own. */
+const LANE_HEIGHT = 72;
+
+interface Lane {
+  /** What its zoom is remembered by. */
+  key: string;
+  label: string;
+  /** Indices of the drawn series in it, and of the snapshots whose markers it holds. */
+  series: number[];
+  markers: number[];
+}
+
+/** Which colour is which session: the lines' colours, with their labels. */
+function legend(series: readonly TimelineSeries[], about: (s: TimelineSeries) => string): HTMLElement {
+  return h(
+    'span',
+    { class: 'timeline-legend' },
+    ...series.map((s, k) => h('span', { class: 'legend-item', title: about(s) }, h('span', { class: `legend-swatch series-${k % SERIES_CLASSES}` }), h('span', { text: s.label }))),
+  );
+}
+// top: room for the label of a marker at the highest point.
+const PAD = { left: 64, right: 16, top: 18, bottom: 22 };
 const SERIES_CLASSES = 4;
 
 /**
@@ -115,6 +136,8 @@ export class Timeline {
   #at: Array<{ series: number; point: number }> = [];
   #selected = 0;
   #base: number | null = null;
+  /** Time spans zoomed into (brushed), by lane. */
+  readonly #zoom = new Map<string, [number, number]>();
 
   constructor(readonly handlers: TimelineHandlers) {
     this.#plot = h('div', { class: 'timeline-plot' });
@@ -166,84 +189,152 @@ export class Timeline {
       }
       return { x: timed ? s.timestamp! : i, current: s.current ?? 0, peak: s.peak, series: -1 };
     });
-    // Snapshots without samples are joined by a line of their own, as before samples existed.
-    const unsampled = markers.filter((m) => m.series < 0).sort((a, b) => a.x - b.x);
     const drawn = timed ? series : [];
-    const xs = [...markers.map((m) => m.x), ...drawn.flatMap((s) => [s.time[0], s.time[s.time.length - 1]])];
-    let x0 = Math.min(...xs);
-    let x1 = Math.max(...xs);
-    if (!(x1 > x0)) {
-      x0 -= 1;
-      x1 += 1;
+    // Sessions apart in time each get a lane with its own time axis: on one axis
+    // spanning all of them, each was a sliver. Live tabs share one lane (their
+    // snapshots sit on their lines by time), as does a single session.
+    const lanes: Lane[] = [];
+    if (drawn.length > 1 && this.#live === 0) {
+      drawn.forEach((x, k) => lanes.push({ key: `s${x.time[0]}`, label: x.label, series: [k], markers: markers.flatMap((m, i) => (m.series === k ? [i] : [])) }));
+      const loose = markers.flatMap((m, i) => (m.series < 0 ? [i] : []));
+      if (loose.length > 0) lanes.push({ key: 'loose', label: 'snapshots without samples', series: [], markers: loose });
+    } else {
+      lanes.push({ key: 'all', label: drawn[0]?.label ?? '', series: drawn.map((_, k) => k), markers: markers.map((_, i) => i) });
     }
-    let yMax = 1;
-    for (const s of drawn) for (const p of s.peak) if (p > yMax) yMax = p;
-    for (const m of markers) yMax = Math.max(yMax, m.current, m.peak ?? 0);
+    const laneH = lanes.length > 1 ? LANE_HEIGHT : HEIGHT;
+    const root = svg('svg', { width, height: laneH * lanes.length, viewBox: `0 0 ${width} ${laneH * lanes.length}`, role: 'group', 'aria-label': 'Traced memory over time' });
     const plotW = width - PAD.left - PAD.right;
-    const plotH = HEIGHT - PAD.top - PAD.bottom;
-    const X = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * plotW;
-    const Y = (y: number) => PAD.top + plotH - (y / yMax) * plotH;
-
-    const root = svg('svg', { width, height: HEIGHT, viewBox: `0 0 ${width} ${HEIGHT}`, role: 'group', 'aria-label': 'Traced memory over time' });
-    // Axes: 0 and the maximum.
-    root.append(
-      svg('line', { class: 'axis', x1: PAD.left, x2: width - PAD.right, y1: Y(0), y2: Y(0) }),
-      svg('line', { class: 'grid', x1: PAD.left, x2: width - PAD.right, y1: Y(yMax), y2: Y(yMax) }),
-      svg('text', { class: 'tick', x: PAD.left - 6, y: Y(yMax) + 4, 'text-anchor': 'end' }, formatSize(yMax)),
-      svg('text', { class: 'tick', x: PAD.left - 6, y: Y(0) + 4, 'text-anchor': 'end' }, '0 B'),
-    );
-    if (timed && xs.length > 1 && x1 - x0 > 2) {
-      root.append(
-        svg('text', { class: 'tick', x: X(x0), y: HEIGHT - 5, 'text-anchor': 'start' }, formatTime(x0)),
-        svg('text', { class: 'tick', x: X(x1), y: HEIGHT - 5, 'text-anchor': 'end' }, `+${((x1 - x0) / 1000).toFixed(1)} s`),
+    const plotH = laneH - PAD.top - PAD.bottom;
+    lanes.forEach((lane, l) => {
+      const top = l * laneH;
+      const laneMarkers = lane.markers.map((i) => markers[i]);
+      const laneSeries = lane.series.map((k) => drawn[k]);
+      const xs = [...laneMarkers.map((m) => m.x), ...laneSeries.flatMap((x) => [x.time[0], x.time[x.time.length - 1]])];
+      let x0 = Math.min(...xs);
+      let x1 = Math.max(...xs);
+      const zoom = this.#zoom.get(lane.key);
+      if (zoom !== undefined) [x0, x1] = zoom;
+      if (!(x1 > x0)) {
+        x0 -= 1;
+        x1 += 1;
+      }
+      const inView = (x: number) => x >= x0 && x <= x1;
+      let yMax = 1;
+      for (const x of laneSeries) for (let i = 0; i < x.time.length; i++) if (inView(x.time[i]) && x.peak[i] > yMax) yMax = x.peak[i];
+      for (const m of laneMarkers) if (inView(m.x)) yMax = Math.max(yMax, m.current, m.peak ?? 0);
+      const X = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * plotW;
+      const Y = (y: number) => top + PAD.top + plotH - (y / yMax) * plotH;
+      const g = svg('g', { class: 'lane', 'data-lane': l });
+      const clip = `lane-clip-${l}`;
+      const clipPath = svg('clipPath', { id: clip });
+      clipPath.append(svg('rect', { x: PAD.left - 8, y: top, width: plotW + 16, height: laneH }));
+      // The brush: drag across the lane to zoom into that time, double-click to zoom out.
+      const area = svg('rect', { class: 'brush-area', x: PAD.left, y: top + PAD.top, width: plotW, height: plotH, fill: 'transparent' });
+      g.append(clipPath, area);
+      g.append(
+        svg('line', { class: 'axis', x1: PAD.left, x2: width - PAD.right, y1: Y(0), y2: Y(0) }),
+        svg('line', { class: 'grid', x1: PAD.left, x2: width - PAD.right, y1: Y(yMax), y2: Y(yMax) }),
+        svg('text', { class: 'tick', x: PAD.left - 6, y: Y(yMax) + 4, 'text-anchor': 'end' }, formatSize(yMax)),
+        svg('text', { class: 'tick', x: PAD.left - 6, y: Y(0) + 4, 'text-anchor': 'end' }, '0 B'),
       );
-    }
-    drawn.forEach((s, k) => {
-      const { current, peak } = linePaths(s, X, Y, plotW);
-      const cls = `series-${k % SERIES_CLASSES}`;
-      const data = { 'data-series': k, 'data-points': s.time.length };
-      // Peak is a step: sample i's peak holds over (time[i-1], time[i]].
-      root.append(svg('path', { class: `peak-line ${cls}`, d: peak, ...data }), svg('path', { class: `current-line ${cls}`, d: current, ...data }));
-    });
-    // With live series, a live tab's snapshots sit on its line (at their own time): no line of their own.
-    if (unsampled.length > 1 && this.#live === 0) {
-      const line = (key: 'current' | 'peak') => unsampled.map((p, i) => `${i ? 'L' : 'M'}${X(p.x).toFixed(1)},${Y(key === 'peak' ? p.peak ?? p.current : p.current).toFixed(1)}`).join('');
-      root.append(svg('path', { class: 'peak-line', d: line('peak') }), svg('path', { class: 'current-line', d: line('current') }));
-    }
-    const cxs = dodge(markers.map((m) => X(m.x)), PAD.left, width - PAD.right);
-    snaps.forEach((s, i) => {
-      const m = markers[i];
-      const cx = cxs[i];
-      const cy = Y(m.current);
-      const role = i === this.#selected ? 'selected' : i === this.#base ? 'base' : '';
-      const when = m.series >= 0 || s.timestamp !== undefined ? ` at ${formatTime(m.series >= 0 ? m.x : s.timestamp)}` : '';
-      const label = `Snapshot ${i + 1}: ${s.name}, current ${formatSize(m.current)}, peak ${formatSize(s.peak ?? 0)}${when}${role === 'selected' ? ' (selected)' : role === 'base' ? ' (compared with)' : ''}`;
-      const g = svg('g', { class: `marker ${role}`, tabindex: 0, role: 'button', 'aria-label': label, 'data-index': i });
-      g.append(svg('title', {}, `${label}\nClick: select · Shift+click: compare with`));
-      // The whole marker, label included, takes the click (not only its painted strokes).
-      g.append(svg('rect', { class: 'marker-hit', x: cx - 7, y: cy - 21, width: 14, height: 28, fill: 'transparent' }));
-      if (m.series < 0 && s.peak !== undefined && s.peak !== s.current) g.append(svg('circle', { class: 'peak-dot', cx, cy: Y(s.peak), r: 2.5 }));
-      g.append(svg('circle', { cx, cy, r: role ? 6 : 5 }), svg('text', { class: 'marker-label', x: cx, y: cy - 9, 'text-anchor': 'middle' }, String(i + 1)));
-      const act = (shift: boolean) => (shift ? this.handlers.compare(i) : this.handlers.select(i));
-      g.addEventListener('click', (e) => act((e as MouseEvent).shiftKey));
-      g.addEventListener('keydown', (e) => {
-        const k = e as KeyboardEvent;
-        if (k.key === 'Enter' || k.key === ' ') {
-          k.preventDefault();
-          act(k.shiftKey);
-        }
+      if (timed && xs.length > 1 && x1 - x0 > 2) {
+        g.append(
+          svg('text', { class: 'tick', x: X(x0), y: top + laneH - 5, 'text-anchor': 'start' }, `${lanes.length > 1 ? `${lane.label} · ` : ''}${formatTime(x0)}`),
+          svg('text', { class: 'tick', x: X(x1), y: top + laneH - 5, 'text-anchor': 'end' }, `${zoom !== undefined ? 'zoomed (double-click: all) · ' : ''}+${((x1 - x0) / 1000).toFixed(1)} s`),
+        );
+      }
+      const data = svg('g', { 'clip-path': `url(#${clip})` });
+      lane.series.forEach((k) => {
+        const x = drawn[k];
+        const { current, peak } = linePaths(x, X, Y, plotW);
+        const cls = `series-${k % SERIES_CLASSES}`;
+        const attrs = { 'data-series': k, 'data-points': x.time.length };
+        // Peak is a step: sample i's peak holds over (time[i-1], time[i]].
+        data.append(svg('path', { class: `peak-line ${cls}`, d: peak, ...attrs }), svg('path', { class: `current-line ${cls}`, d: current, ...attrs }));
       });
+      // Snapshots without samples are joined by a line of their own, as before samples existed;
+      // with live series, a live tab's snapshots sit on its line (at their own time).
+      const unsampled = lane.markers.filter((i) => markers[i].series < 0).map((i) => markers[i]).sort((a, b) => a.x - b.x);
+      if (unsampled.length > 1 && this.#live === 0) {
+        const line = (key: 'current' | 'peak') => unsampled.map((p, i) => `${i ? 'L' : 'M'}${X(p.x).toFixed(1)},${Y(key === 'peak' ? p.peak ?? p.current : p.current).toFixed(1)}`).join('');
+        data.append(svg('path', { class: 'peak-line', d: line('peak') }), svg('path', { class: 'current-line', d: line('current') }));
+      }
+      g.append(data);
+      const shown = lane.markers.filter((i) => inView(markers[i].x));
+      const cxs = dodge(shown.map((i) => X(markers[i].x)), PAD.left, width - PAD.right);
+      shown.forEach((i, j) => g.append(this.#marker(i, markers[i], cxs[j], Y(markers[i].current), Y)));
+      this.#brush(area, lane.key, x0, x1, plotW);
       root.append(g);
     });
     this.#plot.replaceChildren(root);
     const highest = (s: TimelineSeries) => s.peak.reduce((a, b) => Math.max(a, b), 0);
-    const about = drawn.map((s) => `${s.label}: ${formatCount(s.time.length)} samples over ${((s.time[s.time.length - 1] - s.time[0]) / 1000).toFixed(1)} s, highest ${formatSize(highest(s))}.`);
-    this.#note.textContent = [
-      ...about,
-      snaps.length < 2 && drawn.length === 0
-        ? 'One snapshot: open more snapshots of the same program to see memory over time.'
-        : `Click a marker to select it, Shift+click to compare with it. Solid: current, dashed: ${drawn.length > 0 ? 'highest between samples' : 'peak'}.`,
-    ].join(' ');
+    const aboutOf = (s: TimelineSeries) => `${s.label}: ${formatCount(s.time.length)} samples over ${((s.time[s.time.length - 1] - s.time[0]) / 1000).toFixed(1)} s, highest ${formatSize(highest(s))}.`;
+    // Several sessions: a legend line each (their numbers in its tooltips), not a sentence each.
+    const about = drawn.length === 1 ? [aboutOf(drawn[0])] : [];
+    this.#note.replaceChildren(
+      ...(drawn.length > 1 ? [legend(drawn, aboutOf)] : []),
+      [
+        ...about,
+        snaps.length < 2 && drawn.length === 0
+          ? 'One snapshot: open more snapshots of the same program to see memory over time.'
+          : `Click a marker to select it, Shift+click to compare with it; drag to zoom. Solid: current, dashed: ${drawn.length > 0 ? 'highest between samples' : 'peak'}.`,
+      ].join(' '),
+    );
+  }
+
+  #marker(i: number, m: { x: number; current: number; series: number }, cx: number, cy: number, Y: (y: number) => number): SVGGElement {
+    const s = this.#snapshots[i];
+    const role = i === this.#selected ? 'selected' : i === this.#base ? 'base' : '';
+    const when = m.series >= 0 || s.timestamp !== undefined ? ` at ${formatTime(m.series >= 0 ? m.x : s.timestamp)}` : '';
+    const label = `Snapshot ${i + 1}: ${s.name}, current ${formatSize(m.current)}, peak ${formatSize(s.peak ?? 0)}${when}${role === 'selected' ? ' (selected)' : role === 'base' ? ' (compared with)' : ''}`;
+    const g = svg('g', { class: `marker ${role}`, tabindex: 0, role: 'button', 'aria-label': label, 'data-index': i });
+    g.append(svg('title', {}, `${label}\nClick: select · Shift+click: compare with`));
+    // The whole marker, label included, takes the click (not only its painted strokes).
+    g.append(svg('rect', { class: 'marker-hit', x: cx - 7, y: cy - 21, width: 14, height: 28, fill: 'transparent' }));
+    if (m.series < 0 && s.peak !== undefined && s.peak !== s.current) g.append(svg('circle', { class: 'peak-dot', cx, cy: Y(s.peak), r: 2.5 }));
+    g.append(svg('circle', { cx, cy, r: role ? 6 : 5 }), svg('text', { class: 'marker-label', x: cx, y: cy - 9, 'text-anchor': 'middle' }, String(i + 1)));
+    const act = (shift: boolean) => (shift ? this.handlers.compare(i) : this.handlers.select(i));
+    g.addEventListener('click', (e) => act((e as MouseEvent).shiftKey));
+    g.addEventListener('keydown', (e) => {
+      const k = e as KeyboardEvent;
+      if (k.key === 'Enter' || k.key === ' ') {
+        k.preventDefault();
+        act(k.shiftKey);
+      }
+    });
+    return g;
+  }
+
+  /** Drag on a lane's plot to zoom its time axis to the dragged span; double-click to see all of it again. */
+  #brush(area: SVGRectElement, key: string, x0: number, x1: number, plotW: number): void {
+    area.addEventListener('pointerdown', (down) => {
+      const svgEl = area.ownerSVGElement!;
+      const left = area.getBoundingClientRect().left;
+      const from = down.clientX - left;
+      const band = svg('rect', { class: 'brush', x: from + PAD.left, y: area.y.baseVal.value, width: 0, height: area.height.baseVal.value });
+      svgEl.append(band);
+      area.setPointerCapture(down.pointerId);
+      const move = (e: PointerEvent) => {
+        const to = Math.max(0, Math.min(plotW, e.clientX - left));
+        band.setAttribute('x', String(PAD.left + Math.min(from, to)));
+        band.setAttribute('width', String(Math.abs(to - from)));
+      };
+      const up = (e: PointerEvent) => {
+        area.removeEventListener('pointermove', move);
+        area.removeEventListener('pointerup', up);
+        band.remove();
+        const to = Math.max(0, Math.min(plotW, e.clientX - left));
+        if (Math.abs(to - from) < 5) return;
+        const t = (px: number) => x0 + (px / plotW) * (x1 - x0);
+        this.#zoom.set(key, [t(Math.min(from, to)), t(Math.max(from, to))]);
+        this.#render();
+      };
+      area.addEventListener('pointermove', move);
+      area.addEventListener('pointerup', up);
+    });
+    area.addEventListener('dblclick', () => {
+      if (this.#zoom.delete(key)) this.#render();
+    });
   }
 
   /** The samples as a text table, one row each: built only while "Samples" is open. */
@@ -271,7 +362,12 @@ export class Timeline {
       return h(
         'table',
         { attrs: { 'data-series': k } },
-        h('caption', { text: `${s.label}, from ${formatTime(t0)}${sampled ? ` (sampled, one trace per ${formatSize(s.samplingIntervalBytes!)} allocated: sizes are estimates)` : ''}` }),
+        h(
+          'caption',
+          { title: s.label },
+          h('span', { class: `legend-swatch series-${k % SERIES_CLASSES}`, attrs: { 'aria-hidden': 'true' } }),
+          `${s.label}, from ${formatTime(t0)}${sampled ? ` (sampled, one trace per ${formatSize(s.samplingIntervalBytes!)} allocated: sizes are estimates)` : ''}`,
+        ),
         // Sampled, the tracer counts its sampled traces, not the blocks they stand for.
         h('thead', {}, h('tr', {}, h('th', { text: 'time' }), h('th', { text: 'current' }), h('th', { text: 'peak since previous' }), h('th', { text: sampled ? 'sampled traces' : 'blocks' }))),
         body,
