@@ -59,7 +59,8 @@ describe.each(commands.map((b) => [b.file, b] as const))('%s: instrumented behav
 });
 
 function cli(args: string[], opts: { cwd?: string } = {}) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd });
+  // The instrument cache in the test's own directory, not the user's.
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd, env: { ...process.env, WASM_TRACEMALLOC_CACHE_DIR: join(tmp, 'cache') } });
 }
 
 describe('wasm-tracemalloc run', () => {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli.js';
+import { main, reportUncaught } from '../dist/cli.js';
 
+process.on('uncaughtException', reportUncaught);
 process.exitCode = await main(process.argv.slice(2));

@@ -8,21 +8,83 @@ import type { KeyType } from './report.js';
 
 export class UsageError extends Error {}
 
+/** Frames the shadow stack keeps when --nframe asks for more than one. */
+export const SHADOW_FRAMES = 128;
+
 type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
 type Parsed<O extends Record<string, OptionSpec>> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;
 
+/**
+ * Options checked before parseArgs, so that the message names the flag and the
+ * choices: parseArgs' own text quotes unevenly and speaks of positionals.
+ */
+function checkFlags(argv: string[], options: Record<string, OptionSpec>): void {
+  const names = Object.keys(options);
+  const valid = () => names.map((n) => `--${n}`).join(', ');
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') return;
+    if (!token.startsWith('-') || token === '-') continue;
+    let name: string | undefined;
+    let inlineValue = false;
+    if (token.startsWith('--')) {
+      const eq = token.indexOf('=');
+      name = eq < 0 ? token.slice(2) : token.slice(2, eq);
+      inlineValue = eq >= 0;
+    } else if (token.length === 2) {
+      name = names.find((n) => options[n]!.short === token[1]);
+    }
+    const spec = name === undefined ? undefined : options[name];
+    if (!spec) throw new UsageError(`unknown option ${token.split('=')[0]}; the options are ${valid()}`);
+    if (spec.type === 'string' && !inlineValue && argv[i + 1] === undefined) throw new UsageError(`--${name} needs a value`);
+    // parseArgs takes `--top -3` for a forgotten value followed by a flag.
+    if (spec.type === 'string' && !inlineValue && argv[i + 1]!.startsWith('-') && argv[i + 1] !== '-') {
+      throw new UsageError(`--${name} needs a value; to give one that starts with "-", write --${name}=${argv[i + 1]}`);
+    }
+    if (spec.type === 'boolean' && inlineValue) throw new UsageError(`--${name} takes no value`);
+    if (spec.type === 'string' && !inlineValue) i++;
+  }
+}
+
 export function parse<const O extends Record<string, OptionSpec>>(argv: string[], options: O): Parsed<O> {
+  checkFlags(argv, options);
   try {
     return parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
+    // What checkFlags does not foresee, e.g. a value that starts with '-' (`--top -3`).
     throw new UsageError((e as Error).message);
   }
 }
 
-export function intOption(value: string | undefined, name: string, fallback: number, min = 1): number {
+export function intOption(value: string | undefined, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER, why = ''): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${value}"`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}${why}`;
+    throw new UsageError(`--${name} must be an integer ${range}, got "${value}"`);
+  }
+  return n;
+}
+
+/** --nframe: tracemalloc's traceback limit, and the frames a module's shadow stack keeps. */
+export function nframeOption(value: string | undefined): number {
+  return intOption(value, 'nframe', 1, 1, SHADOW_FRAMES, ' (the frames the shadow stack keeps)');
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** A size such as 1000, 512KiB, 1.5 MB: KB, MB and GB are powers of 1000, KiB, MiB and GiB of 1024. */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) return undefined;
+  return Math.round(Number(m[1]) * unit);
+}
+
+export function sizeOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = parseSize(value);
+  if (n === undefined) throw new UsageError(`--${name} must be a size such as 1000, 512KiB or 1MB, got "${value}"`);
   return n;
 }
 
@@ -32,8 +94,6 @@ export function keyOption(value: string | undefined): KeyType {
   return key;
 }
 
-/** Frames the shadow stack keeps when --nframe asks for more than one. */
-export const SHADOW_FRAMES = 128;
 
 /** The build-time maximum for a run with traceback limit `nframe`. */
 export function maxFramesFor(nframe: number): number {
@@ -82,4 +142,9 @@ export const REPORT_OPTIONS = {
   snapshot: { type: 'string' },
   alloc: { type: 'string', multiple: true },
   glue: { type: 'string', multiple: true },
+  'limit-leaks': { type: 'string' },
+  'limit-memory': { type: 'string' },
+  report: { type: 'string' },
+  'report-file': { type: 'string' },
+  'no-cache': { type: 'boolean' },
 } as const;

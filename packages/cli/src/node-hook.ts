@@ -9,6 +9,9 @@ import { createRequire } from 'node:module';
 import { allocatorSummary, instrument, InstrumentError, type GlueFile, type SymbolsMode } from '@wasm-tracemalloc/instrument';
 import { glueForModule } from '@wasm-tracemalloc/instrument/glue-files';
 import type { InstrumentHook } from '@wasm-tracemalloc/runtime';
+import type { ModuleCache } from './cache/module-cache.js';
+import { classify } from './failure.js';
+import { terminalText } from './terminal/terminal-text.js';
 
 function readText(path: string): string | undefined {
   try {
@@ -35,13 +38,17 @@ const remote = (url: string) => /^[a-z][a-z0-9+.-]*:/i.test(url) && !url.startsW
  * module), and the map a module's sourceMappingURL names, its debug .wasm
  * (external_debug_info) and its symbol map, next to the module.
  */
-export function nodeFiles(wasmPath?: string): {
+export function nodeFiles(wasmPath?: string, onRead?: (path: string) => void): {
   readSource: (path: string) => string | undefined;
   readSourceMap: (url: string) => string | undefined;
   readDebugFile: (name: string) => Uint8Array | undefined;
 } {
   const base = wasmPath ? dirname(resolve(wasmPath)) : process.cwd();
-  const local = (p: string) => (p.startsWith('file:') ? fileURLToPath(p) : isAbsolute(p) ? p : resolve(base, p));
+  const local = (p: string) => {
+    const path = p.startsWith('file:') ? fileURLToPath(p) : isAbsolute(p) ? p : resolve(base, p);
+    onRead?.(path);
+    return path;
+  };
   return {
     readSource: (path) => readText(local(path)),
     readSourceMap: (url) => (remote(url) ? undefined : readText(local(url))),
@@ -83,24 +90,50 @@ export function instrumentHook(
     /** The file a module's bytes were read from, so that files beside it are found. */
     pathOf?: (bytes: Uint8Array) => string | undefined;
     warn?: (message: string) => void;
+    /** Instrumented modules from earlier runs (not with --symbols side, whose frames travel beside the module). */
+    cache?: ModuleCache;
+    /** `run`: a module that is not valid Wasm is the user's error, not a reason to run it untraced. */
+    rethrowBadInput?: boolean;
+    /** A source map given on the command line (`run --source-map`). */
+    sourceMap?: string;
   } = {},
 ): InstrumentHook {
-  const warn = options.warn ?? ((m: string) => process.stderr.write(`wasm-tracemalloc: warning: ${m}\n`));
-  // Modules whose file is unknown (bytes from elsewhere): relative URLs resolve against the working directory.
-  const cwdFiles = nodeFiles();
+  const warn = options.warn ?? ((m: string) => process.stderr.write(`wasm-tracemalloc: warning: ${terminalText(m)}\n`));
+  const cache = options.symbols === 'side' ? undefined : options.cache;
+  const symbolsFromBytes = typeof options.symbolsFrom === 'string' ? new TextEncoder().encode(options.symbolsFrom) : options.symbolsFrom;
   return (bytes, source) => {
     try {
       const path = options.pathOf?.(bytes);
-      const files = path === undefined ? cwdFiles : nodeFiles(path);
+      const reads: string[] = [];
+      // Modules whose file is unknown (bytes from elsewhere): relative URLs resolve against the working directory.
+      const files = nodeFiles(path, (p) => reads.push(p));
       const glue = options.glue ?? glueForModule(path, callerStack(), OWN_DIRS);
-      const result = instrument(bytes, { source, alloc: options.alloc, glue, maxFrames: options.maxFrames, symbols: options.symbols, symbolsFrom: options.symbolsFrom, symbolsFromName: options.symbolsFromName, ...files });
-      if (result.status === 'instrumented') options.summary?.(allocatorSummary(source, result.allocators));
+      const settings = { alloc: options.alloc ?? [], maxFrames: options.maxFrames ?? null, symbols: options.symbols ?? 'embed', source, cwd: path === undefined ? process.cwd() : null };
+      const key = cache?.keyOf(bytes, { options: settings, path, glue, symbolsFrom: symbolsFromBytes });
+      const hit = key === undefined ? undefined : cache!.get(key, bytes);
+      if (hit) {
+        if (hit.summary !== null) options.summary?.(hit.summary);
+        for (const w of hit.warnings) warn(w);
+        return hit.bytes;
+      }
+      const result = instrument(bytes, { source, alloc: options.alloc, glue, maxFrames: options.maxFrames, symbols: options.symbols, symbolsFrom: options.symbolsFrom, symbolsFromName: options.symbolsFromName, sourceMap: options.sourceMap, ...files });
+      const summary = result.status === 'instrumented' ? allocatorSummary(source, result.allocators) : null;
+      if (summary !== null) options.summary?.(summary);
       for (const w of result.warnings) warn(w);
+      if (key !== undefined) {
+        const failed = cache!.put(key, { bytes: result.bytes, summary: result.status === 'instrumented' ? summary : null, warnings: result.warnings }, reads);
+        if (failed) warn(failed);
+      }
       if (options.symbols === 'side' && result.siteTable) return { bytes: result.bytes, sites: result.siteTable };
       return result.bytes;
     } catch (e) {
       // Never break the program: a module we cannot instrument runs as it is.
-      const reason = e instanceof InstrumentError ? e.message : `${source}: internal error while instrumenting (${e instanceof Error ? e.message : String(e)}); please report it with the module`;
+      const failure = classify(e);
+      // A valid module the pass cannot handle (kind 'unsupported': memory64, a component) still runs.
+      const runnable = e instanceof InstrumentError && (e as { kind?: unknown }).kind === 'unsupported';
+      if (failure.kind === 'bad-input' && options.rethrowBadInput && !runnable) throw e;
+      // An InstrumentError names the module itself; anything else does not.
+      const reason = e instanceof InstrumentError ? failure.message : `${source}: ${failure.message}`;
       warn(`${reason}; running it untraced`);
       return bytes;
     }

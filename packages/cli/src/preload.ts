@@ -1,33 +1,27 @@
-// Preloaded by `wasm-tracemalloc node` (node --import): installs the global hook with
-// the instrument pass, starts tracing, and reports to stderr when the program exits.
+// Preloaded by `wasm-tracemalloc node` (node --import), in the main thread and in
+// every worker. First what cannot fail: instrumented modules that reach a thread
+// without the tracer run untraced (untraced-fallback.ts), and every worker gets this
+// preload too (worker-preload.ts). Then the tracer itself; if it cannot load, the
+// program runs untraced and we say so in one line.
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { install, start, takeSnapshot, isTracing } from '@wasm-tracemalloc/runtime';
-import { instrumentHook } from './node-hook.js';
-import { formatSummary, formatTop } from './report.js';
-import { PRELOAD_ENV, type PreloadConfig } from './commands/node.js';
-import { wasmFiles } from './wasm-file-names.js';
-import { maxFramesFor } from './args.js';
+import { PRELOAD_ENV } from './preload-config.js';
+import { terminalText } from './terminal/terminal-text.js';
+import { installUntracedFallback, setUntracedReason } from './untraced-fallback.js';
+import { preloadEveryWorker } from './worker-preload.js';
 
-const config = JSON.parse(process.env[PRELOAD_ENV] ?? '{}') as PreloadConfig;
-const err = (line: string) => process.stderr.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${terminalText(line)}\n`);
 
-const files = wasmFiles();
-const glue = config.glue?.map((path) => ({ name: basename(path), text: readFileSync(path, 'utf8') }));
-const symbolsFrom = config.symbolsFrom === undefined ? undefined : new Uint8Array(readFileSync(config.symbolsFrom));
-install({
-  instrument: instrumentHook({ alloc: config.alloc, maxFrames: maxFramesFor(config.nframe ?? 1), symbols: config.symbols, symbolsFrom, symbolsFromName: config.symbolsFrom, pathOf: files.pathOf, glue, summary: (line) => err(`wasm-tracemalloc: ${line}`), warn: (w) => err(`wasm-tracemalloc: warning: ${w}`) }),
-  nameOf: files.nameOf,
-});
-start(config.nframe ?? 1, { samplingIntervalBytes: config.samplingIntervalBytes ?? 0 });
-
-process.on('exit', () => {
-  if (!isTracing()) return;
-  const snapshot = takeSnapshot();
-  for (const line of [...formatSummary(snapshot, 'wasm-tracemalloc'), ...formatTop(snapshot, { key: config.key ?? 'lineno', top: config.top ?? 10, cumulative: !!config.cumulative })]) err(line);
-  if (config.snapshot) {
-    writeFileSync(config.snapshot, snapshot.dump());
-    err(`snapshot written to ${config.snapshot}`);
-  }
-});
+installUntracedFallback(err);
+try {
+  const configText = process.env[PRELOAD_ENV] ?? '{}';
+  preloadEveryWorker(import.meta.url, { [PRELOAD_ENV]: configText });
+  const { parsePreloadConfig } = await import('./preload-config.js');
+  const { startSession } = await import('./tracing-session.js');
+  startSession(parsePreloadConfig(configText));
+} catch (e) {
+  // Self-contained: what failed to load may be what a fuller message would need.
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const reason = `the tracer could not be loaded (${what.replace(/\s*\n\s*/g, ' ').slice(0, 300)})`;
+  setUntracedReason(reason);
+  err(`wasm-tracemalloc: internal error: ${reason}; please report it, with the command; the program runs untraced`);
+}

@@ -33,8 +33,13 @@ export function formatTop(snapshot: Snapshot, opts: ReportOptions): string[] {
   }
   const total = stats.reduce((n, s) => n + s.size, 0);
   const count = opts.cumulative ? snapshot.total().count : stats.reduce((n, s) => n + s.count, 0);
-  lines.push(`Total allocated size${estimated(snapshot)}: ${formatSize(total)} in ${count} blocks`);
+  lines.push(`Total allocated size${estimated(snapshot)}: ${formatSize(total)} in ${blocks(count)}`);
   return lines;
+}
+
+/** "1 block", "0 blocks", "1000 blocks". */
+export function blocks(count: number): string {
+  return `${count} ${count === 1 ? 'block' : 'blocks'}`;
 }
 
 function estimated(snapshot: Snapshot): string {
@@ -59,7 +64,7 @@ export function formatSummary(snapshot: Snapshot, label: string): string[] {
   const lines: string[] = [];
   const current = typeof m.current === 'number' ? m.current : snapshot.statistics('filename').reduce((n, s) => n + s.size, 0);
   const peak = typeof m.peak === 'number' ? `peak ${formatSize(m.peak)}, ` : '';
-  lines.push(`${label}: ${peak}current ${formatSize(current)} in ${snapshot.total().count} blocks` + (typeof m.tracerBytes === 'number' ? ` (tracer memory ${formatSize(m.tracerBytes)})` : ''));
+  lines.push(`${label}: ${peak}current ${formatSize(current)} in ${blocks(snapshot.total().count)}` + (typeof m.tracerBytes === 'number' ? ` (tracer memory ${formatSize(m.tracerBytes)})` : ''));
   const interval = snapshot.samplingIntervalBytes;
   if (interval > 0) {
     lines.push(

@@ -1,11 +1,12 @@
 // wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--symbols embed|side|none] [--source-map FILE] [--symbols-from FILE] [--glue FILE.js]… [--alloc NAME=KIND]…
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { instrument } from '@wasm-tracemalloc/instrument';
 import { glueBeside } from '@wasm-tracemalloc/instrument/glue-files';
 import { encodeSiteTable } from '@wasm-tracemalloc/runtime';
-import { intOption, parse, symbolsFromOption, symbolsOption, UsageError } from '../args.js';
+import { intOption, parse, SHADOW_FRAMES, symbolsFromOption, symbolsOption, UsageError } from '../args.js';
+import { checkOutput, readInput, readInputText } from '../input-files.js';
 import { nodeFiles } from '../node-hook.js';
 
 export function instrumentCommand(argv: string[], out: (line: string) => void, err: (line: string) => void): number {
@@ -21,14 +22,15 @@ export function instrumentCommand(argv: string[], out: (line: string) => void, e
   });
   const input = positionals[0];
   if (!input || positionals.length > 1 || !values.output) throw new UsageError('usage: wasm-tracemalloc instrument IN.wasm -o OUT.wasm [--max-frames N] [--symbols embed|side|none] [--source-map FILE] [--symbols-from FILE] [--glue FILE.js]... [--alloc NAME=KIND]...');
-  const bytes = readFileSync(input);
-  const maxFrames = intOption(values['max-frames'], 'max-frames', 128);
+  checkOutput(values.output, '-o');
+  const bytes = readInput(input);
+  const maxFrames = intOption(values['max-frames'], 'max-frames', SHADOW_FRAMES, 1, SHADOW_FRAMES, ' (the most the shadow stack keeps)');
   const symbols = symbolsOption(values.symbols);
-  const sourceMap = values['source-map'] === undefined ? undefined : readFileSync(values['source-map'], 'utf8');
+  const sourceMap = values['source-map'] === undefined ? undefined : readInputText(values['source-map']);
   const symbolsFromPath = symbolsFromOption(values['symbols-from']);
-  const symbolsFrom = symbolsFromPath === undefined ? undefined : new Uint8Array(readFileSync(symbolsFromPath));
+  const symbolsFrom = symbolsFromPath === undefined ? undefined : new Uint8Array(readInput(symbolsFromPath));
   // The JS that loads the module names the allocator of a release build: --glue, else the scripts beside it.
-  const glue = values.glue ? values.glue.map((path) => ({ name: basename(path), text: readFileSync(path, 'utf8') })) : glueBeside(input);
+  const glue = values.glue ? values.glue.map((path) => ({ name: basename(path), text: readInputText(path) })) : glueBeside(input);
   const result = instrument(bytes, { source: input, alloc: values.alloc, glue, presets: !values['no-presets'], maxFrames, symbols, sourceMap, symbolsFrom, symbolsFromName: values['symbols-from'], ...nodeFiles(input) });
   if (result.unmatchedRules?.length) throw new UsageError(`${input}: no function, import or export is named by --alloc ${result.unmatchedRules.join(', ')} (use #N for a function index)`);
   for (const w of result.warnings) err(`warning: ${w}`);

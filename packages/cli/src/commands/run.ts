@@ -1,14 +1,18 @@
-// wasm-tracemalloc run PROG.wasm [--nframe N] [--sampling-interval-bytes N] [--top N] [--key K] [--snapshot FILE] [--symbols-from FILE] [-- ARGS]
+// wasm-tracemalloc run PROG.wasm [options] [-- ARGS]
 // Runs a WASI command under Node, instrumented on the fly, and reports at exit.
 // The report goes to stderr so that the program's stdout is unchanged.
 
-import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { instrument } from '@wasm-tracemalloc/instrument';
-import { instantiateTraced, start, takeSnapshot } from '@wasm-tracemalloc/runtime';
-import { parse, intOption, keyOption, maxFramesFor, samplingOption, symbolsFromOption, symbolsOption, REPORT_OPTIONS, UsageError } from '../args.js';
-import { nodeFiles } from '../node-hook.js';
-import { formatSummary, formatTop } from '../report.js';
+import { instantiateTraced, start, takeSnapshot, type SideTable } from '@wasm-tracemalloc/runtime';
+import { parse, maxFramesFor, REPORT_OPTIONS, UsageError } from '../args.js';
+import { cacheDir, ModuleCache } from '../cache/module-cache.js';
+import { writeExitReport } from '../exit-report.js';
+import { ProgramFailure } from '../failure.js';
+import { readInput, readInputText } from '../input-files.js';
+import { instrumentHook } from '../node-hook.js';
+import { runOptions } from '../run-options.js';
+
+const RUN_USAGE = 'usage: wasm-tracemalloc run PROG.wasm [options] [-- ARGS]';
 
 /** node:wasi warns that it is experimental on first use; that is our concern, not the user's. */
 async function importWasiQuietly(): Promise<typeof import('node:wasi')> {
@@ -26,19 +30,31 @@ export async function runCommand(argv: string[], err: (line: string) => void): P
   const progArgs = dash >= 0 ? argv.slice(dash + 1) : [];
   const { values, positionals } = parse(ours, { ...REPORT_OPTIONS, 'source-map': { type: 'string' } });
   const prog = positionals[0];
-  if (!prog || positionals.length > 1) throw new UsageError('usage: wasm-tracemalloc run PROG.wasm [--nframe N] [--sampling-interval-bytes N] [--top N] [--key lineno|filename|traceback] [--snapshot FILE] [--symbols embed|side|none] [--source-map FILE] [--symbols-from FILE] [-- ARGS]');
-  const nframe = intOption(values.nframe, 'nframe', 1);
-  const samplingIntervalBytes = samplingOption(values['sampling-interval-bytes']);
-  const top = intOption(values.top, 'top', 10);
-  const key = keyOption(values.key);
-  const symbols = symbolsOption(values.symbols);
-  const sourceMap = values['source-map'] === undefined ? undefined : readFileSync(values['source-map'], 'utf8');
-
-  const symbolsFromPath = symbolsFromOption(values['symbols-from']);
-  const symbolsFrom = symbolsFromPath === undefined ? undefined : new Uint8Array(readFileSync(symbolsFromPath));
-  const result = instrument(readFileSync(prog), { source: prog, alloc: values.alloc, maxFrames: maxFramesFor(nframe), symbols, sourceMap, symbolsFrom, symbolsFromName: values['symbols-from'], ...nodeFiles(prog) });
+  if (!prog) throw new UsageError(RUN_USAGE);
+  if (positionals.length > 1) {
+    throw new UsageError(`put the program's arguments after --: wasm-tracemalloc run ${prog} [options] -- ${positionals.slice(1).join(' ')}`);
+  }
+  const opts = runOptions(values);
+  const sourceMap = values['source-map'] === undefined ? undefined : readInputText(values['source-map']);
+  const bytes = new Uint8Array(readInput(prog));
+  const symbolsFrom = opts.symbolsFrom === undefined ? undefined : new Uint8Array(readInput(opts.symbolsFrom));
+  // A source map given on the command line is not a file the cache can stamp: no cache then.
+  const cache = opts.cache && sourceMap === undefined ? new ModuleCache(cacheDir()) : undefined;
+  const hook = instrumentHook({
+    alloc: opts.alloc,
+    maxFrames: maxFramesFor(opts.nframe),
+    symbols: opts.symbols,
+    symbolsFrom,
+    symbolsFromName: values['symbols-from'],
+    pathOf: () => prog,
+    glue: [],
+    cache,
+    rethrowBadInput: true,
+    warn: (w) => err(`warning: ${w}`),
+    ...(sourceMap !== undefined && { sourceMap }),
+  });
+  const prepared = hook(bytes, prog);
   const { WASI } = await importWasiQuietly();
-  for (const w of result.warnings) err(`warning: ${w}`);
   const wasi = new WASI({
     version: 'preview1',
     args: [basename(prog), ...progArgs],
@@ -46,28 +62,23 @@ export async function runCommand(argv: string[], err: (line: string) => void): P
     preopens: { '.': process.cwd(), '/': '/' },
     returnOnExit: true,
   });
-  start(nframe, { samplingIntervalBytes });
+  start(opts.nframe, { samplingIntervalBytes: opts.samplingIntervalBytes });
   // --symbols side: the frames travel beside the module, as they would from OUT.wasm.sites.json.
-  const sites = symbols === 'side' ? result.siteTable : undefined;
-  const { instance } = await instantiateTraced(result.bytes, { wasi_snapshot_preview1: wasi.wasiImport } as WebAssembly.Imports, { name: basename(prog), sites });
+  const [traced, sites]: [Uint8Array, SideTable | undefined] = prepared instanceof Uint8Array ? [prepared, undefined] : [prepared.bytes, prepared.sites];
+  const { instance } = await instantiateTraced(traced as Uint8Array<ArrayBuffer>, { wasi_snapshot_preview1: wasi.wasiImport } as WebAssembly.Imports, { name: basename(prog), sites });
   if (typeof instance.exports._start !== 'function') {
     throw new UsageError(`${prog} has no _start export: run executes WASI commands (for a library module, load it from a script with "wasm-tracemalloc node SCRIPT")`);
   }
-  const report = () => {
-    const snapshot = takeSnapshot();
-    for (const line of [...formatSummary(snapshot, `wasm-tracemalloc: ${basename(prog)}`), ...formatTop(snapshot, { key, top, cumulative: !!values.cumulative })]) err(line);
-    if (values.snapshot) {
-      writeFileSync(values.snapshot, snapshot.dump());
-      err(`snapshot written to ${values.snapshot}`);
-    }
-  };
+  const report = (code: number) =>
+    writeExitReport(takeSnapshot(), { label: `wasm-tracemalloc: ${basename(prog)}`, key: opts.key, top: opts.top, cumulative: opts.cumulative, format: opts.report, reportFile: opts.reportFile, snapshotFile: opts.snapshot, limits: opts.limits }, code, err);
   let code: number;
   try {
     code = wasi.start(instance) ?? 0;
   } catch (e) {
-    report();
-    throw e;
+    // A trap, or an exception from an import: the program's failure, reported as node
+    // reports an uncaught error (exit 1), after our report of what it had allocated.
+    report(1);
+    throw new ProgramFailure(prog, e);
   }
-  report();
-  return code;
+  return report(code);
 }
