@@ -15,7 +15,7 @@ describe('wasm-tracemalloc run --limit-leaks / --limit-memory', () => {
     const r = cli(['run', buildPath('leak_cli.wasm'), '--limit-leaks', '100KB', '--limit-memory', '1MiB']);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('done\n');
-    expect(r.stderr).toContain('\nwasm-tracemalloc: within limit: --limit-leaks 97.7 KiB: 97.7 KiB left allocated at exit\n');
+    expect(r.stderr).toContain('\nwasm-tracemalloc: within limit: --limit-leaks 100 KiB: 97.7 KiB left allocated at exit\n');
     expect(r.stderr).toContain('\nwasm-tracemalloc: within limit: --limit-memory 1024 KiB: 97.7 KiB allocated at the peak\n');
   });
 
@@ -24,7 +24,7 @@ describe('wasm-tracemalloc run --limit-leaks / --limit-memory', () => {
     expect(r.status).toBe(23);
     expect(r.stdout).toBe('done\n');
     expect(r.stderr).toContain(`\n#1: ${srcPath('leak_cli.c')}:17: size=97.7 KiB, count=1000, average=100 B\n`);
-    expect(r.stderr).toContain('\nwasm-tracemalloc: limit exceeded: --limit-leaks 48.8 KiB: 97.7 KiB left allocated at exit\n');
+    expect(r.stderr).toContain('\nwasm-tracemalloc: limit exceeded: --limit-leaks 50.0 KiB: 97.7 KiB left allocated at exit\n');
     expect(cli(['run', buildPath('leak_cli.wasm'), '--limit-memory', '99999']).status).toBe(23);
   });
 
@@ -39,7 +39,7 @@ describe('wasm-tracemalloc run --limit-leaks / --limit-memory', () => {
   it('refuses a size it cannot read', () => {
     expect(cli(['run', buildPath('leak_cli.wasm'), '--limit-leaks', '1 parsec'])).toMatchObject({
       status: 2,
-      stderr: 'wasm-tracemalloc run: --limit-leaks must be a size such as 1000, 512KiB or 1MB, got "1 parsec"\n',
+      stderr: 'wasm-tracemalloc run: --limit-leaks "1 parsec" is not a size: write a number and a unit (B, KB, MB, GB, TB; KiB, MiB, GiB, TiB are the same powers of 1024), such as "24 MB"\n',
       stdout: '',
     });
   });
@@ -53,7 +53,7 @@ describe('wasm-tracemalloc run --report json', () => {
     expect(r.stderr).toContain(`wasm-tracemalloc: report written to ${file}\n`);
     const report = JSON.parse(readFileSync(file, 'utf8'));
     expect(report).toMatchObject({ format: 'wasm-tracemalloc-report', version: 1, exitCode: 0, peakBytes: 100_000, currentBytes: 100_000, blocks: 1000, key: 'traceback', limitsExceeded: true });
-    expect(report.limits).toEqual([{ limit: 'leaks', max: 50_000, actual: 100_000, exceeded: true }]);
+    expect(report.limits).toEqual([{ limit: 'leaks', max: 51_200, actual: 100_000, exceeded: true }]);
     expect(report.sites).toHaveLength(1);
     expect(report.sites[0].size).toBe(100_000);
     expect(report.sites[0].count).toBe(1000);

@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { nframeOption, parse, parseSize, REPORT_OPTIONS, UsageError } from './args.js';
+import { nframeOption, parse, REPORT_OPTIONS, sizeOption, UsageError } from './args.js';
 
-describe('parseSize', () => {
-  it('reads bytes, SI and IEC units, with or without a space, any case', () => {
-    expect(parseSize('1000')).toBe(1000);
-    expect(parseSize('1MB')).toBe(1_000_000);
-    expect(parseSize('1 mb')).toBe(1_000_000);
-    expect(parseSize('512KiB')).toBe(524_288);
-    expect(parseSize('1.5GiB')).toBe(1_610_612_736);
-    expect(parseSize('24 B')).toBe(24);
+describe('sizeOption', () => {
+  it("reads sizes as pytest-memray (and @wasm-tracemalloc/vitest) do: KB = KiB = 1024 B", () => {
+    expect(sizeOption('1000', 'limit-leaks')).toBe(1000);
+    expect(sizeOption('1MB', 'limit-leaks')).toBe(1024 ** 2);
+    expect(sizeOption('1 mb', 'limit-leaks')).toBe(1024 ** 2);
+    expect(sizeOption('512KiB', 'limit-leaks')).toBe(524_288);
+    expect(sizeOption('1.5GiB', 'limit-leaks')).toBe(1_610_612_736);
+    expect(sizeOption(undefined, 'limit-leaks')).toBeUndefined();
   });
 
-  it('refuses what is not a size', () => {
-    for (const bad of ['', 'MB', '-1MB', '1 parsec', '1e6', '1,000']) expect(parseSize(bad), bad).toBeUndefined();
+  it('refuses what is not a size with a usage error naming the flag', () => {
+    for (const bad of ['', 'MB', '-1MB', '1 parsec', '1e6', '1,000']) {
+      expect(() => sizeOption(bad, 'limit-memory'), bad).toThrow(UsageError);
+      expect(() => sizeOption(bad, 'limit-memory'), bad).toThrow(`--limit-memory ${JSON.stringify(bad)} is not a size`);
+    }
   });
 });
 

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseSize } from '@wasm-tracemalloc/runtime';
 import type { KeyType } from './report.js';
 
 export class UsageError extends Error {}
@@ -71,21 +72,14 @@ export function nframeOption(value: string | undefined): number {
   return intOption(value, 'nframe', 1, 1, SHADOW_FRAMES, ' (the frames the shadow stack keeps)');
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-
-/** A size such as 1000, 512KiB, 1.5 MB: KB, MB and GB are powers of 1000, KiB, MiB and GiB of 1024. */
-export function parseSize(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) return undefined;
-  return Math.round(Number(m[1]) * unit);
-}
-
+/** --limit-*: a size as pytest-memray spells it (1000, 512KB, 1.5 MB; KB = KiB = 1024 B), the same as @wasm-tracemalloc/vitest's limits. */
 export function sizeOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  const n = parseSize(value);
-  if (n === undefined) throw new UsageError(`--${name} must be a size such as 1000, 512KiB or 1MB, got "${value}"`);
-  return n;
+  try {
+    return parseSize(value, `--${name}`);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 export function keyOption(value: string | undefined): KeyType {

@@ -11,6 +11,7 @@ export { DomainFilter, Filter, type FrameLike, type TraceFilter, type TraceLike 
 export { fnmatch, fnmatchToRegExp } from './fnmatch.js';
 export { formatFixed, formatSize } from './format.js';
 export { radixSortDescending } from './radix-sort.js';
+export { parseSize } from './size.js';
 export { Frame, UNKNOWN_FRAME, compareCodePoints, frameKey } from './frame.js';
 export type { KeyType } from './group-by.js';
 export { Snapshot } from './snapshot.js';
