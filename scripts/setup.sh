@@ -31,6 +31,41 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   npm install -g --silent "pnpm@$PNPM_VERSION" >/dev/null
 fi
 
+# The install, the build and the fixtures cost ~30 s even when nothing changed: they
+# run only when their inputs differ from those of the last set-up that succeeded. The
+# stamp lists every input file with its size and modification time (so an edit, a new
+# file, a deletion or a checkout all count), the Node and pnpm versions and the
+# fixtures' compilers; the outputs must exist too. WTM_SETUP_FORCE=1 runs everything anyway.
+STAMP=node_modules/.cache/wasm-tracemalloc-setup.stamp
+inputs_stamp() {
+  {
+    node --version
+    pnpm --version
+    # The fixtures' compilers: an upgrade rebuilds them (build.sh compares their times).
+    for t in clang-19 clang++-19 /usr/bin/rustc; do stat -L -c '%n %s %Y' "$(command -v "$t")" 2>/dev/null || echo "no $t"; done
+    find package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig*.json scripts \
+         packages/*/package.json packages/*/tsconfig*.json packages/*/src packages/*/index.html \
+         packages/*/vite.config.ts packages/runtime/assembly packages/runtime/scripts \
+         test/package.json bench/package.json demo/package.json \
+         test/fixtures/build.sh test/fixtures/build-as.mjs test/fixtures/src \
+         -type f ! -name '*.generated.ts' -printf '%p %s %T@\n' 2>/dev/null | LC_ALL=C sort || true  # a path that is gone is no error
+  } | sha256sum | cut -d' ' -f1
+}
+outputs_exist() {
+  [ -f node_modules/.modules.yaml ] && [ -d test/fixtures/build ] || return 1
+  local p
+  for p in packages/*/package.json; do
+    # Every package with a build script has its dist/.
+    grep -q '"build"' "$p" && { [ -d "$(dirname "$p")/dist" ] || return 1; }
+  done
+  return 0
+}
+stamp="$(inputs_stamp)"
+if [ "${WTM_SETUP_FORCE:-}" != 1 ] && outputs_exist && [ "$(cat "$STAMP" 2>/dev/null)" = "$stamp" ]; then
+  exit 0
+fi
 pnpm install --frozen-lockfile --reporter=silent
 pnpm run -s build
 bash test/fixtures/build.sh
+mkdir -p "$(dirname "$STAMP")"
+echo "$stamp" > "$STAMP"

@@ -61,17 +61,36 @@ describe('the /__wasm-tracemalloc/ endpoints', () => {
     expect(request(withViewer(), '/src/main.ts').next).toBe(true);
   });
 
-  it('without a built viewer, serves the live page with a note that says how to build it', () => {
-    for (const viewerDist of [join(dist, 'missing'), undefined]) {
-      const page = request(endpoints({ base: '/app/', https: false, hub, viewerDist }), '/app/__wasm-tracemalloc/');
-      expect(page.status).toBe(200);
-      expect(page.body).toContain('The viewer is not built');
-      expect(page.body).toContain('pnpm --filter @wasm-tracemalloc/viewer run build');
-      expect(page.body).toContain('<script type="module" src="/app/@wasm-tracemalloc/live-page.js"></script>');
-      expect(page.body).toContain('<main id="live" data-viewer="">');
+  it('without the viewer, serves the live page with a note that says why and what to do, for a checkout and for an install', () => {
+    // A checkout: the viewer's sources beside its dist/, which is not built.
+    const checkout = mkdtempSync(join(tmpdir(), 'wtm-viewer-checkout-'));
+    writeFileSync(join(checkout, 'vite.config.ts'), 'export default {}\n');
+    // An install from npm whose dist/ is gone: the package alone.
+    const installed = mkdtempSync(join(tmpdir(), 'wtm-viewer-installed-'));
+    const cases: Array<[string | undefined, string]> = [
+      [join(checkout, 'dist'), `The viewer is not built (no <code>${join(checkout, 'dist/index.html')}</code>). Build it with <code>pnpm --filter @wasm-tracemalloc/viewer run build</code>`],
+      [join(installed, 'dist'), `The installed viewer is incomplete (no <code>${join(installed, 'dist/index.html')}</code>). Reinstall it (<code>npm install -D @wasm-tracemalloc/vite-plugin</code>`],
+      [undefined, 'The viewer could not be found: <code>@wasm-tracemalloc/viewer</code>, which <code>@wasm-tracemalloc/vite-plugin</code> depends on, does not resolve from the plugin. Reinstall the plugin'],
+    ];
+    try {
+      for (const [viewerDist, note] of cases) {
+        // The viewer's address and the live page say the same.
+        for (const path of ['/app/__wasm-tracemalloc/', '/app/__wasm-tracemalloc/live/']) {
+          const page = request(endpoints({ base: '/app/', https: false, hub, viewerDist }), path);
+          expect(page.status).toBe(200);
+          expect(page.body).toContain(`<p class="note">${note}`);
+          expect(page.body).toContain('<script type="module" src="/app/@wasm-tracemalloc/live-page.js"></script>');
+          expect(page.body).toContain('<main id="live" data-viewer="">');
+          if (viewerDist !== join(checkout, 'dist')) expect(page.body).not.toContain('pnpm --filter');
+        }
+      }
+    } finally {
+      rmSync(checkout, { recursive: true, force: true });
+      rmSync(installed, { recursive: true, force: true });
     }
     const live = request(withViewer(), '/__wasm-tracemalloc/live/');
     expect(live.body).toContain('<main id="live" data-viewer="/__wasm-tracemalloc/">');
+    expect(live.body).not.toContain('class="note"');
   });
 
   it('serves stored snapshots and the state, to its own origin only', () => {

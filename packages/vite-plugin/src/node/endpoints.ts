@@ -8,7 +8,8 @@
  *   ./snapshots/<id>/<name>.wtmsnap   a snapshot a tab sent (the name is for people)
  *   ./<file>                   the viewer's other files
  *
- * When the viewer is not built, `./` is the live page with a note saying so.
+ * When the viewer's page is missing, `./` is the live page with a note saying why and
+ * what to do (the same note as `./live/`).
  * Only the dev server's own origin may read these: a request another site makes
  * (Sec-Fetch-Site cross-site or same-site, or an Origin that is not this server's)
  * gets 403. Vite has already checked the Host header (server.allowedHosts).
@@ -61,7 +62,7 @@ export function endpoints(options: EndpointOptions): Connect.NextHandleFunction 
     }
 
     if (rest === 'live') return redirect(res, `${prefix}live/`);
-    if (rest === 'live/') return send(res, 200, TYPES['.html'], livePage(options.base, viewerIndex(options.viewerDist) ? prefix : undefined));
+    if (rest === 'live/') return send(res, 200, TYPES['.html'], livePage(options.base, viewerIndex(options.viewerDist) ? prefix : undefined, options.viewerDist));
     if (rest === 'snapshots/' || rest === 'snapshots') {
       return send(res, 200, TYPES['.json'], JSON.stringify({ tabs: options.hub.tabs, snapshots: options.hub.snapshots }));
     }
@@ -106,12 +107,28 @@ function withLiveChannel(html: string, base: string): string {
   return at < 0 ? html.replace(/<\/head>/i, `${tag}</head>`) : html.slice(0, at) + tag + html.slice(at);
 }
 
-function livePage(base: string, viewer: string | undefined, missingViewer?: string): string {
+/**
+ * Why the viewer's page is missing, and what fixes it, for the one reading the note: in
+ * this repository the viewer is built from source; from npm its package ships dist/
+ * and is a dependency of this plugin, so only a broken install lacks it.
+ */
+function missingViewerNote(dist: string | undefined): string {
+  const compare = `or open the snapshots below in the terminal with <code>npx wasm-tracemalloc show after.wtmsnap --compare before.wtmsnap</code>`;
+  if (dist === undefined) {
+    return `The viewer could not be found: <code>@wasm-tracemalloc/viewer</code>, which <code>@wasm-tracemalloc/vite-plugin</code> depends on, does not resolve from the plugin. Reinstall the plugin (<code>npm install -D @wasm-tracemalloc/vite-plugin</code>), ${compare}.`;
+  }
+  const index = `<code>${escapeHtml(join(dist, 'index.html'))}</code>`;
+  // Only a checkout has the viewer's sources beside dist/: the package ships dist/ alone.
+  if (isFile(join(dist, '..', 'vite.config.ts'))) {
+    return `The viewer is not built (no ${index}). Build it with <code>pnpm --filter @wasm-tracemalloc/viewer run build</code>, ${compare}.`;
+  }
+  return `The installed viewer is incomplete (no ${index}). Reinstall it (<code>npm install -D @wasm-tracemalloc/vite-plugin</code>, or remove <code>node_modules</code> and install again), ${compare}.`;
+}
+
+function livePage(base: string, viewer: string | undefined, viewerDist: string | undefined): string {
   const note =
     viewer === undefined
-      ? `<p class="note">The viewer is not built${missingViewer ? ` (no <code>${escapeHtml(join(missingViewer, 'index.html'))}</code>)` : ' (the <code>@wasm-tracemalloc/viewer</code> package is not installed)'}.
-        Build it with <code>pnpm --filter @wasm-tracemalloc/viewer run build</code>, or open the snapshots below with
-        <code>npx wasm-tracemalloc show after.wtmsnap --compare before.wtmsnap</code>.</p>`
+      ? `<p class="note">${missingViewerNote(viewerDist)}</p>`
       : `<p class="intro">Take a snapshot, use the app, take another, then <em>Compare</em>: the viewer opens the diff, largest growth first. <a href="${viewer}">Open the viewer</a></p>`;
   return `<!doctype html>
 <html lang="en">
