@@ -18,6 +18,14 @@ CLANG="${CLANG:-clang-19}"
 ASC="$HERE/node_modules/assemblyscript/bin/asc.js"
 
 die() { echo "demo/build-wasm.sh: $*" >&2; exit 1; }
+
+# clang runs any wasm-opt on PATH after an optimized link (Debian's emscripten pulls
+# binaryen's in), which would strip the name section the demo's frames need: put a
+# wasm-opt that leaves the linked file as it is first on PATH.
+NO_WASM_OPT="$(mktemp -d)"
+printf '#!/bin/sh\nexit 0\n' > "$NO_WASM_OPT/wasm-opt"
+chmod +x "$NO_WASM_OPT/wasm-opt"
+export PATH="$NO_WASM_OPT:$PATH"
 CLANG_BIN="$(readlink -f "$(command -v "$CLANG" 2>/dev/null)")" || die "missing $CLANG (apt-get install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32, or run bash scripts/setup.sh)"
 [ -f "$ASC" ] || die "AssemblyScript is not installed at $ASC (run pnpm install)"
 
@@ -36,7 +44,7 @@ if command -v flock >/dev/null 2>&1; then
   flock 9
 fi
 TMP="$(mktemp -d "$OUT/.tmp.XXXXXX")"
-trap 'rm -rf "$TMP"' EXIT
+trap 'rm -rf "$TMP" "$NO_WASM_OPT"' EXIT
 
 # -O2 keeps load_profile and cache_put as functions of their own (NOINLINE), so each
 # allocation site is named in the name section; -g adds that name section and DWARF.
