@@ -38,12 +38,8 @@ import type { BodyScan } from './binary/instructions.js';
 import { E, children, findCalls } from './number-call-sites.js';
 import { RUNTIME_MODULE, type RuntimeImports } from './wrap-allocators.js';
 
-/**
- * Frames the shadow stack can hold; deeper chains keep their most recent frames. The
- * core's ring has this many depths (runtime/src/core/abi.ts, which the runtime does
- * not export to this package yet).
- */
-export const MAX_SHADOW_FRAMES = 128;
+/** Frames the shadow stack can hold (the core's ring); deeper chains keep their most recent frames. */
+export { MAX_SHADOW_FRAMES } from '@wasm-tracemalloc/runtime/abi';
 
 export interface ShadowStackReport {
   /** Calls that now push their site. */

@@ -9,6 +9,7 @@
 //   (import "wasm-tracemalloc" "alloc" (func $wtm.alloc (param i32 i32 i32 i32)))
 //   (import "wasm-tracemalloc" "domain" (global $wtm.domain i32))
 //   (global $wtm.depth (mut i32) (i32.const 0))
+//   (export "wasm-tracemalloc$depth" (global $wtm.depth))       ;; only with the guard, below
 //   (func $malloc$orig (param i32) (result i32) …body…)          ;; the original, renamed
 //   (func $malloc$site (param $size i32) (param $site i32) (result i32) (local $p i32)
 //     (if (global.get $wtm.depth) (then (return (call $malloc$orig (local.get $size)))))
@@ -36,13 +37,20 @@
 // wrappers then have no guard: they call the original and record, nothing else.
 // Imported allocators (side modules importing `malloc`) are renamed the same way: the
 // import becomes `$malloc$orig` and a defined wrapper takes its place.
+// A trap inside an allocator (abort() on OOM, a heap-corruption check) unwinds to JS
+// with no catch_all running, so `$wtm.depth` would stay set and the instance would
+// trace nothing more. The guard's depth is therefore exported (DEPTH_EXPORT), and the
+// runtime's JS entries set it back when a call ends in a throw (runtime/src/core/
+// shadow-stack.ts), as they do the shadow stack's sp. A defined global, not an
+// imported one: the wrappers keep the cost they had.
 
 import binaryen from 'binaryen';
 import type { AllocatorMatch, AllocSpec } from './find/specs.js';
 import type { BodyScan } from './binary/instructions.js';
+import { DEPTH_EXPORT, IMPORT_NAMESPACE } from '@wasm-tracemalloc/runtime/abi';
 import { E, findCalls } from './number-call-sites.js';
 
-export const RUNTIME_MODULE = 'wasm-tracemalloc';
+export const RUNTIME_MODULE = IMPORT_NAMESPACE;
 
 export interface RuntimeImports {
   alloc: string;
@@ -139,6 +147,7 @@ export function wrapAllocators(
     mod.addFunction(host, info.params, info.results, [], forward(siteIdFor(match, 'host')));
     wrapped.push({ match, orig, site, host, indirect: name, params });
   }
+  if (guard && wrapped.length) mod.addGlobalExport(rt.depth, DEPTH_EXPORT);
   const imported = new Set(wrapped.filter((w) => w.match.func.import).map((w) => w.indirect));
   if (imported.size) rebuildElementSegments(mod, imported);
   return wrapped;

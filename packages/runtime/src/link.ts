@@ -2,12 +2,12 @@
 // functions are the trace table core's own exports, so that an allocation goes
 // Wasm → Wasm with no JS in between. Every instance is a new domain, whose id is
 // reused once the instance is collected (domains.ts). An instance with a shadow
-// stack gets guarded exports (core/shadow-stack.ts), so that a trap leaves no stale
-// frames behind.
+// stack or an allocator nesting guard gets guarded exports (core/shadow-stack.ts),
+// so that a trap leaves no stale frames behind, and no allocator marked as running.
 
 import { originals } from './core/wasm-originals.js';
 import { IMPORT_NAMESPACE } from './core/abi.js';
-import { entryGuard, hasShadowStack, importedTables } from './core/shadow-stack.js';
+import { entryGuard, importedTables, needsEntryGuard } from './core/shadow-stack.js';
 import { releaseNow, releaseWhenCollected, type Domain } from './domains.js';
 import { siteTableOf, traceImports } from './tracemalloc.js';
 import { decodeSiteTable, withSideTable, type SiteTable } from './site-table.js';
@@ -121,7 +121,7 @@ export function linkImports(sites: SiteTable, name: string, imports: Imports): L
     finish(instance, module) {
       if (domain.id === 0) return; // its sp is its own: nothing reads it
       const tables = importedTables(module, imports);
-      const exports = hasShadowStack(module) ? guard.guardInstance(instance, tables) : originals.instanceExports(instance);
+      const exports = needsEntryGuard(module) ? guard.guardInstance(instance, tables) : originals.instanceExports(instance);
       // A table it imports can hold its functions after the instance object is gone.
       releaseWhenCollected(domain, [instance, exports, ...Object.values(exports), ...tables]);
     },

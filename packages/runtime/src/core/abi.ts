@@ -5,6 +5,15 @@
 /** The import module an instrumented module takes the core's hot path from. */
 export const IMPORT_NAMESPACE = 'wasm-tracemalloc';
 
+/**
+ * The export of a module whose allocator wrappers keep a nesting guard: its `depth`
+ * global, nonzero while one of its allocators runs. A trap inside an allocator leaves
+ * it set, and no Wasm code sees the trap, so the runtime's JS entries put it back
+ * (core/shadow-stack.ts). Exported, not imported: the wrappers' hot path reads and
+ * writes it as a global of their own, and import objects built by hand need nothing new.
+ */
+export const DEPTH_EXPORT = `${IMPORT_NAMESPACE}$depth`;
+
 /** A shadow-stack frame is one u32: (domain << SITE_BITS) | site. */
 export const SITE_BITS = 20;
 export const DOMAIN_BITS = 32 - SITE_BITS;

@@ -1,5 +1,7 @@
 // The JS side of the shadow stack: every entry from JS into a module that keeps one
-// puts `sp` back when it ends in a trap.
+// puts `sp` back when it ends in a trap, and the allocator wrappers' nesting guard
+// (`depth`, exported as DEPTH_EXPORT) too: a trap inside an allocator would leave it
+// set, and its instance would silently trace nothing more.
 //
 // Before: exports, and functions taken from tables, are the Wasm functions themselves.
 //   A trap unwinds every Wasm frame up to JS at once; no `catch_all` sees it, so the
@@ -19,9 +21,20 @@
 // with traceImports() by hand. One that traps leaves sp stale until the next trap
 // through a guarded entry; one that calls a guarded export through an import makes it
 // take depth 0, so a trap there resets sp below the outer call's frames.
+//
+// The nesting depths are per instance, and all those of the instances sharing one sp
+// are put back together: the trap may come from another instance's allocator (a
+// side module calling the main module's malloc). When a top-level entry ends in a
+// throw, no allocator can be running, so they all go to 0 there and then. A nested
+// entry may run while an allocator waits on JS, whose depth must stay set: a throw
+// from one leaves the depths alone until the JS stack is empty (a microtask), then
+// sets them to 0. Reading them on each nested entry to put back exactly what it found
+// would cost about 65 ns per instance per entry (Global.value and WeakRef.deref,
+// measured, Node 20), on every invoke_* of an Emscripten C++ module. Until then, an
+// instance whose allocator trapped under a nested entry the host caught is untraced.
 
 import { originals } from './wasm-originals.js';
-import { IMPORT_NAMESPACE } from './abi.js';
+import { DEPTH_EXPORT, IMPORT_NAMESPACE } from './abi.js';
 
 type WasmFunction = (...args: unknown[]) => unknown;
 
@@ -38,6 +51,23 @@ export function hasShadowStack(module: WebAssembly.Module): boolean {
     keepsStack.set(module, has);
   }
   return has;
+}
+
+/** Whether instances of `module` keep an allocator nesting guard (export DEPTH_EXPORT). */
+const keepsDepth = new WeakMap<WebAssembly.Module, boolean>();
+
+export function hasNestingGuard(module: WebAssembly.Module): boolean {
+  let has = keepsDepth.get(module);
+  if (has === undefined) {
+    has = originals.Module.exports(module).some((e) => e.name === DEPTH_EXPORT && e.kind === 'global');
+    keepsDepth.set(module, has);
+  }
+  return has;
+}
+
+/** Whether a trap through the exports of `module` leaves state that only its JS entries can put back. */
+export function needsEntryGuard(module: WebAssembly.Module): boolean {
+  return hasShadowStack(module) || hasNestingGuard(module);
 }
 
 /**
@@ -70,6 +100,9 @@ export class EntryGuard {
   private readonly notWasm = new WeakSet<object>();
   private readonly tables = new WeakSet<WebAssembly.Table>();
   private probe: WebAssembly.Table | undefined;
+  /** The nesting depths of the instances guarded; an instance collected drops out. */
+  private readonly depths: WeakRef<WebAssembly.Global>[] = [];
+  private depthsQueued = false;
 
   constructor(private readonly sp: WebAssembly.Global) {}
 
@@ -80,7 +113,7 @@ export class EntryGuard {
       try {
         return call();
       } catch (e) {
-        this.sp.value = 0;
+        this.unwound();
         throw e;
       } finally {
         this.active = 0;
@@ -92,16 +125,56 @@ export class EntryGuard {
       return call();
     } catch (e) {
       this.sp.value = base;
+      if (this.depths.length) this.resetDepthsWhenIdle();
       throw e;
     } finally {
       this.active--;
     }
   }
 
+  /** A top-level entry ended in a throw: nothing of Wasm is below, so nothing is in progress. */
+  private unwound(): void {
+    this.sp.value = 0;
+    if (this.depths.length) this.resetDepths();
+  }
+
+  private resetDepths(): void {
+    for (const ref of this.depths) {
+      const depth = ref.deref();
+      if (depth) depth.value = 0;
+    }
+  }
+
+  /**
+   * A nested entry ended in a throw: the depths go to 0 once no Wasm is running. A
+   * microtask runs on an empty JS stack; only a suspended stack (JSPI) can still be
+   * in an entry then, and the next throw from a top-level entry resets them instead.
+   */
+  private resetDepthsWhenIdle(): void {
+    if (this.depthsQueued) return;
+    this.depthsQueued = true;
+    queueMicrotask(() => {
+      this.depthsQueued = false;
+      if (this.active === 0) this.resetDepths();
+    });
+  }
+
+  /** Puts the nesting depth of an instance back with sp (hasNestingGuard). */
+  watchDepth(depth: WebAssembly.Global): void {
+    const n = this.depths.length;
+    // Collected instances leave their refs: sweep them at each doubling.
+    if (n >= 64 && (n & (n - 1)) === 0) {
+      const live = this.depths.filter((ref) => ref.deref());
+      this.depths.length = 0;
+      this.depths.push(...live);
+    }
+    this.depths.push(new WeakRef(depth));
+  }
+
   /** An asynchronous instantiation whose start function trapped left sp where it was. */
   settle<T>(instantiation: Promise<T>): Promise<T> {
     return instantiation.catch((e: unknown) => {
-      if (this.active === 0) this.sp.value = 0;
+      if (this.active === 0) this.unwound();
       throw e;
     });
   }
@@ -128,43 +201,42 @@ export class EntryGuard {
    */
   private topLevelFast(fn: WasmFunction): WasmFunction {
     const g = this;
-    const sp = this.sp;
     switch (fn.length) {
       case 0:
         return function () {
           if (g.active !== 0) return g.enter(() => fn());
           g.active = 1;
-          try { return fn(); } catch (e) { sp.value = 0; throw e; } finally { g.active = 0; } // prettier-ignore
+          try { return fn(); } catch (e) { g.unwound(); throw e; } finally { g.active = 0; } // prettier-ignore
         };
       case 1:
         return function (a: unknown) {
           if (g.active !== 0) return g.enter(() => fn(a));
           g.active = 1;
-          try { return fn(a); } catch (e) { sp.value = 0; throw e; } finally { g.active = 0; } // prettier-ignore
+          try { return fn(a); } catch (e) { g.unwound(); throw e; } finally { g.active = 0; } // prettier-ignore
         };
       case 2:
         return function (a: unknown, b: unknown) {
           if (g.active !== 0) return g.enter(() => fn(a, b));
           g.active = 1;
-          try { return fn(a, b); } catch (e) { sp.value = 0; throw e; } finally { g.active = 0; } // prettier-ignore
+          try { return fn(a, b); } catch (e) { g.unwound(); throw e; } finally { g.active = 0; } // prettier-ignore
         };
       case 3:
         return function (a: unknown, b: unknown, c: unknown) {
           if (g.active !== 0) return g.enter(() => fn(a, b, c));
           g.active = 1;
-          try { return fn(a, b, c); } catch (e) { sp.value = 0; throw e; } finally { g.active = 0; } // prettier-ignore
+          try { return fn(a, b, c); } catch (e) { g.unwound(); throw e; } finally { g.active = 0; } // prettier-ignore
         };
       case 4:
         return function (a: unknown, b: unknown, c: unknown, d: unknown) {
           if (g.active !== 0) return g.enter(() => fn(a, b, c, d));
           g.active = 1;
-          try { return fn(a, b, c, d); } catch (e) { sp.value = 0; throw e; } finally { g.active = 0; } // prettier-ignore
+          try { return fn(a, b, c, d); } catch (e) { g.unwound(); throw e; } finally { g.active = 0; } // prettier-ignore
         };
       default:
         return function (...args: unknown[]) {
           if (g.active !== 0) return g.enter(() => fn(...args));
           g.active = 1;
-          try { return fn(...args); } catch (e) { sp.value = 0; throw e; } finally { g.active = 0; } // prettier-ignore
+          try { return fn(...args); } catch (e) { g.unwound(); throw e; } finally { g.active = 0; } // prettier-ignore
         };
     }
   }
@@ -228,19 +300,26 @@ export class EntryGuard {
 
   /**
    * Gives `instance` an exports object whose functions are guarded entries and whose
-   * tables are guarded (the `imported` ones too). Returns it.
+   * tables are guarded (the `imported` ones too), without the nesting depth, which is
+   * the runtime's to watch (a module's own exports, as it had them). Returns it.
    */
   guardInstance(instance: WebAssembly.Instance, imported: WebAssembly.Table[] = []): WebAssembly.Exports {
     const raw = originals.instanceExports(instance);
-    const out: Record<string, unknown> = Object.create(null);
+    // Built as a plain object, its prototype then set to null as the engine's has it:
+    // V8 keeps Object.create(null) in dictionary mode, and each `exports.f(…)` read
+    // (wasm-bindgen's glue reads one per call) cost about 4 ns more (measured).
+    const out: Record<string, unknown> = {};
+    const put = (name: string, value: unknown) => Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
     for (const [name, value] of Object.entries(raw)) {
-      if (typeof value === 'function') out[name] = this.wrap(value as WasmFunction);
+      if (name === DEPTH_EXPORT && value instanceof WebAssembly.Global) this.watchDepth(value);
+      else if (typeof value === 'function') put(name, this.wrap(value as WasmFunction));
       else {
         if (value instanceof WebAssembly.Table) this.guardTable(value);
-        out[name] = value;
+        put(name, value);
       }
     }
     for (const table of imported) this.guardTable(table);
+    Object.setPrototypeOf(out, null);
     const exports = Object.freeze(out) as WebAssembly.Exports;
     // An engine whose instances own their exports property keeps them unguarded.
     return Reflect.defineProperty(instance, 'exports', { value: exports, enumerable: true }) ? exports : raw;

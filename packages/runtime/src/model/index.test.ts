@@ -31,6 +31,7 @@ describe('model index', () => {
       'formatSize',
       'frameKey',
       'isSamplingInterval',
+      'parseSize',
       'radixSortDescending',
       'sampleProbability',
       'sampleWeight',
