@@ -5,8 +5,7 @@
 // instrument hook is given, and left alone otherwise.
 
 import { originals } from './core/wasm-originals.js';
-import { linkImports, prepareModule, toBytes, type InstrumentHook, type LinkedImports, type SideTable } from './link.js';
-import { siteTableOf } from './tracemalloc.js';
+import { linkableSiteTable, linkImports, prepareModule, toBytes, UNREADABLE_SITE_TABLE, type InstrumentHook, type LinkedImports, type SideTable } from './link.js';
 import type { SiteTable } from './site-table.js';
 
 export interface InstallOptions {
@@ -49,14 +48,14 @@ export function install(options: InstallOptions = {}): () => void {
     const bytes = toBytes(source);
     const n = name ?? options.nameOf?.(bytes);
     const p = prepareModule(bytes, n, options.instrument, n === undefined ? undefined : options.sideTable?.(n));
-    options.onModule?.({ name: p.name, traced: !!p.sites });
+    options.onModule?.({ name: p.name, traced: !!p.sites && p.sites !== UNREADABLE_SITE_TABLE });
     return p;
   };
   const infoOf = (module: WebAssembly.Module): TracedModuleInfo | null => {
     let info = traced.get(module);
     if (info === undefined) {
       // Compiled before install, or elsewhere: it is traced if it carries a site table.
-      const sites = siteTableOf(module);
+      const sites = linkableSiteTable(module, 'module.wasm');
       info = sites ? { sites, name: 'module.wasm' } : null;
       traced.set(module, info);
     }

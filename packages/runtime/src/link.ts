@@ -53,6 +53,27 @@ export function moduleName(bytes: Uint8Array, name?: string): string {
  */
 export type SideTable = SiteTable | string | Uint8Array;
 
+/**
+ * The table of an instrumented module whose own table cannot be read (damaged, or
+ * written by another version of the pass): the module still imports the trace
+ * namespace, so it links with imports that record nothing and runs untraced.
+ */
+export const UNREADABLE_SITE_TABLE: SiteTable = Object.freeze({ version: 0, codeSectionOffset: 0, sites: [] });
+
+/**
+ * siteTableOf for linking: a table that cannot be read makes the module run untraced,
+ * with a warning, rather than fail where the program instantiates it.
+ */
+export function linkableSiteTable(source: Uint8Array | WebAssembly.Module, name: string, warn: (message: string) => void = (m) => console.warn(m)): SiteTable | undefined {
+  try {
+    return siteTableOf(source, name);
+  } catch (error) {
+    const problem = (error as Error).message.replace(/; instrument the original module [^;]*$/, '');
+    warn(`wasm-tracemalloc: ${problem}; ${name} runs untraced: instrument the original module again, with this version of wasm-tracemalloc`);
+    return UNREADABLE_SITE_TABLE;
+  }
+}
+
 function sideTableOf(side: SideTable, name: string): SiteTable {
   if (typeof side === 'string') return decodeSiteTable(new TextEncoder().encode(side), `side table of ${name}`);
   if (side instanceof Uint8Array) return decodeSiteTable(side, `side table of ${name}`);
@@ -61,15 +82,15 @@ function sideTableOf(side: SideTable, name: string): SiteTable {
 
 export function prepareModule(bytes: Uint8Array, name?: string, instrument?: InstrumentHook, side?: SideTable): PreparedModule {
   const n = moduleName(bytes, name);
-  let sites = siteTableOf(bytes, n);
+  let sites = linkableSiteTable(bytes, n);
   let out = bytes;
   if (!sites && instrument) {
     const result = instrument(bytes, n);
     out = result instanceof Uint8Array ? result : result.bytes;
-    sites = siteTableOf(out, n);
-    if (sites && !(result instanceof Uint8Array) && result.sites) sites = withSideTable(sites, result.sites, n);
+    sites = linkableSiteTable(out, n);
+    if (sites && sites !== UNREADABLE_SITE_TABLE && !(result instanceof Uint8Array) && result.sites) sites = withSideTable(sites, result.sites, n);
   }
-  if (sites && side !== undefined) sites = withSideTable(sites, sideTableOf(side, n), n, `side table of ${n}`);
+  if (sites && sites !== UNREADABLE_SITE_TABLE && side !== undefined) sites = withSideTable(sites, sideTableOf(side, n), n, `side table of ${n}`);
   return { bytes: out, sites, name: n };
 }
 
@@ -110,9 +131,9 @@ function untracedImports(): WebAssembly.ModuleImports {
 
 /** The import object with the trace namespace added, the new domain, and what to do with the instance. */
 export function linkImports(sites: SiteTable, name: string, imports: Imports): LinkedImports {
-  const t = traceImports(sites, name);
-  const domain: Domain = t.domain;
-  const namespace = domain.id === 0 ? untracedImports() : (t.imports as unknown as WebAssembly.ModuleImports);
+  const t = sites === UNREADABLE_SITE_TABLE ? undefined : traceImports(sites, name);
+  const domain: Domain = t ? t.domain : ({ id: 0, name } as Domain);
+  const namespace = !t || domain.id === 0 ? untracedImports() : (t.imports as unknown as WebAssembly.ModuleImports);
   const guard = entryGuard(namespace.sp as WebAssembly.Global);
   return {
     imports: { ...(imports ?? {}), [IMPORT_NAMESPACE]: namespace },
@@ -163,8 +184,8 @@ export async function instantiateTraced(
 ): Promise<TracedInstance> {
   if (source instanceof originals.Module) {
     const name = options.name ?? 'module.wasm';
-    let sites = siteTableOf(source, name);
-    if (sites && options.sites !== undefined) sites = withSideTable(sites, sideTableOf(options.sites, name), name, `side table of ${name}`);
+    let sites = linkableSiteTable(source, name);
+    if (sites && sites !== UNREADABLE_SITE_TABLE && options.sites !== undefined) sites = withSideTable(sites, sideTableOf(options.sites, name), name, `side table of ${name}`);
     if (!sites) {
       const instance = await originals.instantiate(source, imports);
       return { instance, module: source, domain: 0, name };
