@@ -171,6 +171,9 @@ function tabRow(tab: TabInfo, channel: LiveChannel): TabRow {
   };
 }
 
+/** 24-hour times, as the viewer shows them. */
+const CLOCK = new Intl.DateTimeFormat('en-GB', { hour: 'numeric', minute: 'numeric', second: 'numeric', hour12: false });
+
 function snapshotRow(s: SnapshotInfo, previous: SnapshotInfo | undefined, viewer: boolean): HTMLElement {
   const links: HTMLElement[] = [];
   if (viewer) {
@@ -183,7 +186,7 @@ function snapshotRow(s: SnapshotInfo, previous: SnapshotInfo | undefined, viewer
     { class: 'snapshot', 'data-id': String(s.id), 'data-tab': s.tab },
     el('span', { class: 'id' }, `#${s.id}`),
     el('span', { class: 'name' }, s.name),
-    el('span', { class: 'when' }, new Date(s.timestamp).toLocaleTimeString()),
+    el('span', { class: 'when' }, CLOCK.format(new Date(s.timestamp))),
     el('span', { class: 'size' }, `${formatSize(s.current)} traced`),
     el('span', { class: 'links' }, ...links),
   );

@@ -129,7 +129,7 @@ function livePage(base: string, viewer: string | undefined, viewerDist: string |
   const note =
     viewer === undefined
       ? `<p class="note">${missingViewerNote(viewerDist)}</p>`
-      : `<p class="intro">Take a snapshot, use the app, take another, then <em>Compare</em>: the viewer opens the diff, largest growth first. <a href="${viewer}">Open the viewer</a></p>`;
+      : `<p class="intro">Take a snapshot, use the app, take another, then <em>Compare</em>: the viewer opens the diff, largest change first. <a href="${viewer}">Open the viewer</a></p>`;
   return `<!doctype html>
 <html lang="en">
 <head>

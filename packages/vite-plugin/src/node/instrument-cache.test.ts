@@ -1,8 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allocatorSummary, instrument } from '@wasm-tracemalloc/instrument';
+import { instrumentCacheKey } from '@wasm-tracemalloc/instrument/cache-key';
+import { siteTableOf } from '@wasm-tracemalloc/runtime';
 import { InstrumentCache } from './instrument-cache.js';
 
 /** `add(a, b)`, nothing else: no allocator, no name section. */
@@ -104,5 +106,30 @@ describe('InstrumentCache', () => {
     const cached = await new InstrumentCache(dir, settings).get(WITH_ALLOCATOR, 'app.wasm');
     expect(cached).toMatchObject({ traced: true, summary, warnings: result.warnings, fromCache: true });
     expect(cached.bytes).toEqual(fresh.bytes);
+  });
+
+  it('keys with the function the CLI keys with: instrumentCacheKey over its settings and glue', () => {
+    const cache = new InstrumentCache(cacheDir(), { ...settings, root: '/app' });
+    const key = cache.keyOf(MINIFIED, [GLUE]);
+    expect(key).toMatch(/^[0-9a-f]{40}$/);
+    // The settings: --alloc rules, frames, root, and the rules for the files read.
+    expect(key).toBe(instrumentCacheKey(MINIFIED, { settings: [[], 1, '/app', JSON.stringify(['under', '/app'])], glue: [GLUE] }));
+    expect(new InstrumentCache(cacheDir(), { ...settings, maxFrames: 4, root: '/app' }).keyOf(MINIFIED, [GLUE])).not.toBe(key);
+  });
+
+  it('misses an entry whose site table cannot be read, and instruments again', async () => {
+    const dir = cacheDir();
+    const fresh = await new InstrumentCache(dir, settings).get(WITH_ALLOCATOR, 'app.wasm');
+    const key = new InstrumentCache(dir, settings).keyOf(WITH_ALLOCATOR);
+    const file = join(dir, 'wasm-tracemalloc', `${key}.wasm`);
+    expect(siteTableOf(readFileSync(file))).toBeDefined();
+    // The module with its site table gone (as a damaged or foreign file would be)…
+    writeFileSync(file, WITH_ALLOCATOR);
+    const again = await new InstrumentCache(dir, settings).get(WITH_ALLOCATOR, 'app.wasm');
+    expect(again).toMatchObject({ traced: true, fromCache: false });
+    expect(again.bytes).toEqual(fresh.bytes);
+    // …and is written again.
+    expect(siteTableOf(readFileSync(file))).toBeDefined();
+    expect(await new InstrumentCache(dir, settings).get(WITH_ALLOCATOR, 'app.wasm')).toMatchObject({ traced: true, fromCache: true });
   });
 });

@@ -7,20 +7,22 @@
  *   <cacheDir>/wasm-tracemalloc/<key>.json       what the pass said (ModuleReport, with the
  *                                                name it was said of), written before either
  *
- * key = sha256(module bytes, the options given to instrument, a fingerprint of the
- * instrument package's code, what the JS glue given says): a new instrument pass, other
- * options or other glue never reuse an old result. (A module first served before its
- * glue was seen, untraced, is instrumented again once the glue is known.) `@wasm-tracemalloc/instrument` (and binaryen, ~0.35 s to load) is
- * imported only on the first miss.
+ * key = instrumentCacheKey (@wasm-tracemalloc/instrument/cache-key, shared with the
+ * CLI's cache): the module's bytes, the options given to instrument, the instrument and
+ * runtime code and binaryen's version, and what the JS glue given says. A new pass, a
+ * new site-table decoder, other options or other glue never reuse an old result. (A
+ * module first served before its glue was seen, untraced, is instrumented again once
+ * the glue is known.) An entry whose site table cannot be read (a damaged file) is a
+ * miss. `@wasm-tracemalloc/instrument` (and binaryen, ~0.35 s to load) is imported only
+ * on the first miss.
  */
 
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { siteTableOf } from '@wasm-tracemalloc/runtime';
 import type { GlueFile } from '@wasm-tracemalloc/instrument';
-import { glueBeside, glueFingerprint } from '@wasm-tracemalloc/instrument/glue-files';
+import { instrumentCacheKey } from '@wasm-tracemalloc/instrument/cache-key';
+import { glueBeside } from '@wasm-tracemalloc/instrument/glue-files';
 import { filesUnder, type SourceFiles } from './source-files.js';
 
 export interface InstrumentSettings {
@@ -70,7 +72,8 @@ const SIDE_MODULE = 'a side module with no allocator of its own';
 
 export class InstrumentCache {
   readonly dir: string;
-  readonly #salt: string;
+  /** The settings part of the key: the same for every module this cache serves. */
+  readonly #settings: unknown;
   /** By key: the result and the name its report was made for. */
   readonly #memory = new Map<string, { entry: CachedModule; source: string }>();
   readonly #files: SourceFiles;
@@ -83,7 +86,7 @@ export class InstrumentCache {
     this.#files = settings.files ?? filesUnder(settings.root);
     // Other rules for the files read, other frames (and no reuse of a module that embeds
     // a file the rules now refuse).
-    this.#salt = JSON.stringify([settings.alloc, settings.maxFrames, settings.root ?? null, this.#files.rules, instrumentFingerprint()]);
+    this.#settings = [settings.alloc, settings.maxFrames, settings.root ?? null, this.#files.rules];
   }
 
   /**
@@ -92,10 +95,7 @@ export class InstrumentCache {
    * elsewhere in a module that names the `.wasm` does not cost another pass.
    */
   keyOf(bytes: Uint8Array, glue: readonly GlueFile[] = []): string {
-    const hash = createHash('sha256').update(this.#salt);
-    // No glue: the key a module had before glue was part of it.
-    if (glue.length > 0) hash.update(fingerprintOf(glue));
-    return hash.update(bytes).digest('hex').slice(0, 32);
+    return instrumentCacheKey(bytes, { settings: this.#settings, glue });
   }
 
   /**
@@ -151,10 +151,16 @@ export class InstrumentCache {
   #read(key: string, original: Uint8Array, source: string): CachedModule | undefined {
     const stored = this.#readReport(key);
     const report: ModuleReport = stored ? relabel(stored.report, stored.source, source) : { warnings: [] };
+    let traced: Uint8Array | undefined;
     try {
-      return { ...report, traced: true, bytes: new Uint8Array(readFileSync(join(this.dir, `${key}.wasm`))), fromCache: true };
+      traced = new Uint8Array(readFileSync(join(this.dir, `${key}.wasm`)));
     } catch {
       // not cached
+    }
+    if (traced) {
+      // A damaged entry (a disk error, an edit) is a miss, not a module the page cannot link.
+      if (!readableSiteTable(traced)) return undefined;
+      return { ...report, traced: true, bytes: traced, fromCache: true };
     }
     try {
       statSync(join(this.dir, `${key}.untraced`));
@@ -208,35 +214,10 @@ function relabel<T extends ModuleReport>(report: T, from: string, to: string): T
   };
 }
 
-/** Fingerprints of glue files by object: the plugin's glue index gives the same objects on every request. */
-const glueFingerprints = new WeakMap<GlueFile, string>();
-
-function fingerprintOf(glue: readonly GlueFile[]): string {
-  return glue
-    .map((g) => {
-      let f = glueFingerprints.get(g);
-      if (f === undefined) glueFingerprints.set(g, (f = glueFingerprint([g])));
-      return f;
-    })
-    .join('\n');
-}
-
-let fingerprint: string | undefined;
-
-/** A hash of the instrument package's built code: its version alone does not change in a workspace. */
-function instrumentFingerprint(): string {
-  if (fingerprint) return fingerprint;
-  const require = createRequire(import.meta.url);
-  const hash = createHash('sha256');
-  const dist = dirname(require.resolve('@wasm-tracemalloc/instrument'));
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.js')) hash.update(entry.name).update(readFileSync(path));
-    }
-  };
-  walk(dist);
-  fingerprint = hash.digest('hex');
-  return fingerprint;
+function readableSiteTable(bytes: Uint8Array): boolean {
+  try {
+    return siteTableOf(bytes) !== undefined;
+  } catch {
+    return false;
+  }
 }
