@@ -2,8 +2,11 @@
 // instead of instrumenting again, and says the same; --no-cache and cache clear.
 
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { siteTableOf } from '@wasm-tracemalloc/runtime';
 import { buildPath } from './fixtures/facts.js';
 import { cliRunner, tempDir } from './cli-helpers.js';
 
@@ -58,5 +61,70 @@ console.log('blocks', instance.exports.alloc_blocks(250, 64));
     expect(cleared.status).toBe(0);
     expect(cleared.stdout).toMatch(new RegExp(`^removed 6 files \\(.+\\) from ${cacheDir}\\n$`));
     expect(entries()).toEqual([]);
+  });
+});
+
+describe('wasm-tracemalloc node: what a cached run costs', () => {
+  const PRELOAD = fileURLToPath(new URL('../packages/cli/dist/preload.js', import.meta.url));
+  const dir = tempDir('wtm-cli-cache-cost-');
+  const cache = join(dir, 'cache');
+  // The synchronous path: new WebAssembly.Module cannot await binaryen.
+  const script = join(dir, 'sync.mjs');
+  writeFileSync(
+    script,
+    `import { readFileSync } from 'node:fs';
+const module = new WebAssembly.Module(readFileSync(${JSON.stringify(buildPath('lib_rs.wasm'))}));
+console.log('blocks', new WebAssembly.Instance(module, {}).exports.alloc_blocks(250, 64));
+`,
+  );
+
+  /** The program as `node` starts it, with a CPU profile of its main thread: the script URLs that ran there. */
+  const profiled = (name: string) => {
+    const profiles = join(dir, name);
+    const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, '--import', PRELOAD, script], {
+      encoding: 'utf8',
+      env: { ...process.env, WASM_TRACEMALLOC_CACHE_DIR: cache, WASM_TRACEMALLOC_PRELOAD: '{}' },
+    });
+    // Only the main thread's: the instrument worker is started without --cpu-prof.
+    const files = readdirSync(profiles);
+    expect(files).toHaveLength(1);
+    const profile = JSON.parse(readFileSync(join(profiles, files[0]!), 'utf8')) as { nodes: { callFrame: { url: string }; hitCount: number }[] };
+    const samplesIn = (part: string) => profile.nodes.filter((n) => n.callFrame.url.includes(part)).reduce((sum, n) => sum + n.hitCount, 0);
+    const ran = (part: string) => profile.nodes.some((n) => n.callFrame.url.includes(part));
+    return { ...r, samplesIn, ran };
+  };
+
+  it('a miss waits for the pass in the instrument worker; binaryen never runs on the program\'s thread', () => {
+    const first = profiled('first');
+    expect(first.status).toBe(0);
+    expect(first.stdout).toBe('blocks 250\n');
+    expect(first.stderr).toMatch(/^wasm-tracemalloc: lib_rs\.wasm: malloc = __rust_alloc \(by name\)/m);
+    expect(first.stderr).toContain('current 15.6 KiB in 250 blocks');
+    expect(first.ran('/binaryen/')).toBe(false);
+    // Loading binaryen alone takes longer than a sampling interval: the wait shows.
+    expect(first.samplesIn('/instrumenter/worker-thread.js')).toBeGreaterThan(0);
+  });
+
+  it('a hit loads no binaryen and starts no worker: the module is read from the cache', () => {
+    const again = profiled('again');
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe('blocks 250\n');
+    expect(again.stderr).toContain('current 15.6 KiB in 250 blocks');
+    expect(again.ran('/binaryen/')).toBe(false);
+    expect(again.ran('/instrumenter/')).toBe(false);
+    expect(again.ran('/cache/module-cache.js')).toBe(true);
+  });
+
+  it('an entry whose site table cannot be read is a miss: the module is instrumented and traced again', () => {
+    const modules = readdirSync(cache).filter((f) => f.endsWith('.wasm'));
+    expect(modules).toHaveLength(1);
+    // The original module in its place: valid Wasm, no site table.
+    writeFileSync(join(cache, modules[0]!), readFileSync(buildPath('lib_rs.wasm')));
+    const stale = profiled('stale');
+    expect(stale.status).toBe(0);
+    expect(stale.stderr).toContain('current 15.6 KiB in 250 blocks');
+    expect(stale.samplesIn('/instrumenter/worker-thread.js')).toBeGreaterThan(0);
+    // …and written again.
+    expect(siteTableOf(readFileSync(join(cache, modules[0]!)))?.sites.length).toBeGreaterThan(0);
   });
 });

@@ -2,7 +2,7 @@
 // its message: bad input (the user can fix it) is one line naming the input, exit 2;
 // anything else is our defect, one line asking for a report, exit 70 (EX_SOFTWARE).
 
-import { InstrumentError } from '@wasm-tracemalloc/instrument';
+import { InstrumentError } from '@wasm-tracemalloc/instrument/errors';
 import { InvalidSnapshotError } from '@wasm-tracemalloc/runtime/model';
 import { UsageError } from './args.js';
 

@@ -4,12 +4,19 @@
 
 import { install, instantiateTraced, type InstallOptions, type SideTable } from '@wasm-tracemalloc/runtime';
 import type { SymbolsMode } from '@wasm-tracemalloc/instrument';
-import { instrumentHook, nodeFiles } from './node-hook.js';
+import type { InstrumentHook } from '@wasm-tracemalloc/runtime';
+import { instrumentInProcess } from './instrumenter/in-process.js';
+import { instrumentHook as hookWith, nodeFiles, type HookOptions } from './node-hook.js';
 import { wasmFiles } from './wasm-file-names.js';
 
 export * from '@wasm-tracemalloc/runtime';
 export { instrument, InstrumentError, symbolize, demangle, type SymbolsMode } from '@wasm-tracemalloc/instrument';
-export { instrumentHook, nodeFiles };
+export { nodeFiles };
+
+/** The hook for install(), instrumenting in this thread (no cache). */
+export function instrumentHook(options: HookOptions = {}): InstrumentHook {
+  return hookWith(instrumentInProcess, options);
+}
 
 type NodeInstrumentOptions = { alloc?: string[]; maxFrames?: number; symbols?: SymbolsMode; symbolsFrom?: Uint8Array | string };
 

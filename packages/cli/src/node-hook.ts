@@ -1,60 +1,22 @@
 // The instrument hook for Node: binaryen-based instrumentation of modules as the
 // program compiles them. A module that cannot be instrumented runs untraced, with a
-// warning: tracing must never break the program.
+// warning: tracing must never break the program. This file loads no binaryen: the
+// pass is the `instrumenter` given (in this thread, or in the instrument worker), and
+// a module found in the cache never reaches it.
 
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { allocatorSummary, instrument, InstrumentError, type GlueFile, type SymbolsMode } from '@wasm-tracemalloc/instrument';
+import type { GlueFile, SymbolsMode } from '@wasm-tracemalloc/instrument';
+import { InstrumentError } from '@wasm-tracemalloc/instrument/errors';
 import { glueForModule } from '@wasm-tracemalloc/instrument/glue-files';
 import type { InstrumentHook } from '@wasm-tracemalloc/runtime';
 import type { ModuleCache } from './cache/module-cache.js';
 import { classify } from './failure.js';
+import type { Instrumenter } from './instrumenter/request.js';
 import { terminalText } from './terminal/terminal-text.js';
 
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-function readBytes(path: string): Uint8Array | undefined {
-  try {
-    return readFileSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A URL with a scheme other than file: (http:, https:, data:), which we do not fetch. */
-const remote = (url: string) => /^[a-z][a-z0-9+.-]*:/i.test(url) && !url.startsWith('file:');
-
-/**
- * How the pass reads files in Node: sources by the path the debug info gives (DWARF
- * paths are already joined with DW_AT_comp_dir; source-map paths are relative to the
- * module), and the map a module's sourceMappingURL names, its debug .wasm
- * (external_debug_info) and its symbol map, next to the module.
- */
-export function nodeFiles(wasmPath?: string, onRead?: (path: string) => void): {
-  readSource: (path: string) => string | undefined;
-  readSourceMap: (url: string) => string | undefined;
-  readDebugFile: (name: string) => Uint8Array | undefined;
-} {
-  const base = wasmPath ? dirname(resolve(wasmPath)) : process.cwd();
-  const local = (p: string) => {
-    const path = p.startsWith('file:') ? fileURLToPath(p) : isAbsolute(p) ? p : resolve(base, p);
-    onRead?.(path);
-    return path;
-  };
-  return {
-    readSource: (path) => readText(local(path)),
-    readSourceMap: (url) => (remote(url) ? undefined : readText(local(url))),
-    readDebugFile: (name) => (remote(name) ? undefined : readBytes(local(name))),
-  };
-}
+export { nodeFiles } from './node-files.js';
 
 /** The tracer's own packages, whose scripts are on the stack of every compile and are never glue. */
 const OWN_DIRS = ['@wasm-tracemalloc/runtime', '@wasm-tracemalloc/instrument'].flatMap((p) => {
@@ -74,39 +36,37 @@ function callerStack(): string {
   return stack;
 }
 
-export function instrumentHook(
-  options: {
-    alloc?: string[];
-    maxFrames?: number;
-    symbols?: SymbolsMode;
-    /** A debug .wasm or symbol map for the modules (`--symbols-from`); each debug .wasm is checked against the module's code. */
-    symbolsFrom?: Uint8Array | string;
-    /** Name of `symbolsFrom` in warnings (its path). */
-    symbolsFromName?: string;
-    /** The JS glue for every module (`--glue`); otherwise found on the stack and beside the module. */
-    glue?: GlueFile[];
-    /** Called with a one-line summary of how each traced module's allocators were found. */
-    summary?: (line: string) => void;
-    /** The file a module's bytes were read from, so that files beside it are found. */
-    pathOf?: (bytes: Uint8Array) => string | undefined;
-    warn?: (message: string) => void;
-    /** Instrumented modules from earlier runs (not with --symbols side, whose frames travel beside the module). */
-    cache?: ModuleCache;
-    /** `run`: a module that is not valid Wasm is the user's error, not a reason to run it untraced. */
-    rethrowBadInput?: boolean;
-    /** A source map given on the command line (`run --source-map`). */
-    sourceMap?: string;
-  } = {},
-): InstrumentHook {
+export interface HookOptions {
+  alloc?: string[];
+  maxFrames?: number;
+  symbols?: SymbolsMode;
+  /** A debug .wasm or symbol map for the modules (`--symbols-from`); each debug .wasm is checked against the module's code. */
+  symbolsFrom?: Uint8Array | string;
+  /** Name of `symbolsFrom` in warnings (its path). */
+  symbolsFromName?: string;
+  /** The JS glue for every module (`--glue`); otherwise found on the stack and beside the module. */
+  glue?: GlueFile[];
+  /** Called with a one-line summary of how each traced module's allocators were found. */
+  summary?: (line: string) => void;
+  /** The file a module's bytes were read from, so that files beside it are found. */
+  pathOf?: (bytes: Uint8Array) => string | undefined;
+  warn?: (message: string) => void;
+  /** Instrumented modules from earlier runs (not with --symbols side, whose frames travel beside the module). */
+  cache?: ModuleCache;
+  /** `run`: a module that is not valid Wasm is the user's error, not a reason to run it untraced. */
+  rethrowBadInput?: boolean;
+  /** A source map given on the command line (`run --source-map`). */
+  sourceMap?: string;
+}
+
+/** The hook for install(): `instrumenter` runs the pass on a module the cache does not have. */
+export function instrumentHook(instrumenter: Instrumenter, options: HookOptions = {}): InstrumentHook {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`wasm-tracemalloc: warning: ${terminalText(m)}\n`));
   const cache = options.symbols === 'side' ? undefined : options.cache;
   const symbolsFromBytes = typeof options.symbolsFrom === 'string' ? new TextEncoder().encode(options.symbolsFrom) : options.symbolsFrom;
   return (bytes, source) => {
     try {
       const path = options.pathOf?.(bytes);
-      const reads: string[] = [];
-      // Modules whose file is unknown (bytes from elsewhere): relative URLs resolve against the working directory.
-      const files = nodeFiles(path, (p) => reads.push(p));
       const glue = options.glue ?? glueForModule(path, callerStack(), OWN_DIRS);
       const settings = { alloc: options.alloc ?? [], maxFrames: options.maxFrames ?? null, symbols: options.symbols ?? 'embed', source, cwd: path === undefined ? process.cwd() : null };
       const key = cache?.keyOf(bytes, { options: settings, path, glue, symbolsFrom: symbolsFromBytes });
@@ -116,15 +76,14 @@ export function instrumentHook(
         for (const w of hit.warnings) warn(w);
         return hit.bytes;
       }
-      const result = instrument(bytes, { source, alloc: options.alloc, glue, maxFrames: options.maxFrames, symbols: options.symbols, symbolsFrom: options.symbolsFrom, symbolsFromName: options.symbolsFromName, sourceMap: options.sourceMap, ...files });
-      const summary = result.status === 'instrumented' ? allocatorSummary(source, result.allocators) : null;
-      if (summary !== null) options.summary?.(summary);
+      const result = instrumenter({ bytes, source, path, glue, alloc: options.alloc, maxFrames: options.maxFrames, symbols: options.symbols, symbolsFrom: options.symbolsFrom, symbolsFromName: options.symbolsFromName, sourceMap: options.sourceMap });
+      if (result.summary !== null) options.summary?.(result.summary);
       for (const w of result.warnings) warn(w);
       if (key !== undefined) {
-        const failed = cache!.put(key, { bytes: result.bytes, summary: result.status === 'instrumented' ? summary : null, warnings: result.warnings }, reads);
+        const failed = cache!.put(key, { bytes: result.bytes, summary: result.summary, warnings: result.warnings }, result.reads);
         if (failed) warn(failed);
       }
-      if (options.symbols === 'side' && result.siteTable) return { bytes: result.bytes, sites: result.siteTable };
+      if (result.siteTable) return { bytes: result.bytes, sites: result.siteTable };
       return result.bytes;
     } catch (e) {
       // Never break the program: a module we cannot instrument runs as it is.

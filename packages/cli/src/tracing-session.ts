@@ -10,6 +10,7 @@ import { install, start, takeSnapshot, isTracing } from '@wasm-tracemalloc/runti
 import { maxFramesFor } from './args.js';
 import { cacheDir, ModuleCache } from './cache/module-cache.js';
 import { writeExitReport } from './exit-report.js';
+import { instrumentInWorker } from './instrumenter/worker-thread.js';
 import { instrumentHook } from './node-hook.js';
 import type { RunOptions } from './run-options.js';
 import { terminalText } from './terminal/terminal-text.js';
@@ -22,7 +23,7 @@ export function startSession(config: RunOptions): void {
   const glue = config.glue?.map((path) => ({ name: basename(path), text: readFileSync(path, 'utf8') }));
   const symbolsFrom = config.symbolsFrom === undefined ? undefined : new Uint8Array(readFileSync(config.symbolsFrom));
   install({
-    instrument: instrumentHook({
+    instrument: instrumentHook(instrumentInWorker, {
       alloc: config.alloc,
       maxFrames: maxFramesFor(config.nframe),
       symbols: config.symbols,

@@ -28,6 +28,22 @@ export function withPreload(script: string | URL, options: WorkerOptions | undef
   return [script, next];
 }
 
+/**
+ * The mark in the instrument worker's workerData (instrumenter/worker-thread.ts): a
+ * preload that reaches it anyway (an --import in NODE_OPTIONS) must not trace there, or
+ * binaryen's own module would come back to the hook that is waiting for it.
+ */
+export const INSTRUMENT_WORKER = 'wasm-tracemalloc instrument worker';
+
+/** Whether this thread is the instrument worker. */
+export function isInstrumentWorker(): boolean {
+  const data = workerThreads.workerData as Record<string, unknown> | null | undefined;
+  return typeof data === 'object' && data !== null && data[INSTRUMENT_WORKER] === true;
+}
+
+/** worker_threads.Worker as Node made it: for our own workers, which must not trace. */
+export const UntracedWorker = workerThreads.Worker;
+
 let patched = false;
 
 /** Wraps worker_threads.Worker (also for `import { Worker }`); idempotent. */

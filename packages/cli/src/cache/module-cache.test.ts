@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { instrumentCacheKey } from '@wasm-tracemalloc/instrument/cache-key';
+import { siteTableOf } from '@wasm-tracemalloc/runtime';
 import { cacheDir, ModuleCache } from './module-cache.js';
 
 const bytes = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
@@ -22,6 +24,8 @@ describe('ModuleCache', () => {
   it('keys by bytes, options, path, glue and the --symbols-from file', () => {
     const key = cache.keyOf(bytes, inputs);
     expect(key).toMatch(/^[0-9a-f]{40}$/);
+    // The Vite plugin's key function, over the options and the path.
+    expect(key).toBe(instrumentCacheKey(bytes, { settings: [inputs.options, inputs.path], glue: [] }));
     expect(cache.keyOf(bytes, inputs)).toBe(key);
     expect(cache.keyOf(new Uint8Array([...bytes, 0]), inputs)).not.toBe(key);
     expect(cache.keyOf(bytes, { ...inputs, options: { maxFrames: 128 } })).not.toBe(key);
@@ -50,6 +54,14 @@ describe('ModuleCache', () => {
     cache.put(key, { bytes, summary: 'a.wasm: malloc = export malloc', warnings: [] }, []);
     expect(existsSync(join(cache.dir, `${key}.wasm`))).toBe(true);
     expect(cache.get(key, bytes)).toBeUndefined();
+    // A site table there, but not one this runtime can decode (damaged, or another version's).
+    const name = new TextEncoder().encode('wasm-tracemalloc.sites');
+    const garbage = [0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3];
+    const damaged = new Uint8Array([...bytes, 0, 1 + name.length + garbage.length, name.length, ...name, ...garbage]);
+    expect(() => siteTableOf(damaged)).toThrow();
+    const other = cache.keyOf(bytes, { ...inputs, path: '/damaged-table.wasm' });
+    cache.put(other, { bytes: damaged, summary: 'a.wasm: malloc = export malloc', warnings: [] }, []);
+    expect(cache.get(other, bytes)).toBeUndefined();
   });
 
   it('clear removes its own files only', () => {

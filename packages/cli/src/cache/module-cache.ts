@@ -1,26 +1,26 @@
 /**
  * Instrumented modules on disk, so that a repeat `node`/`run` of a program costs a
- * file read instead of a binaryen pass (15.8 MB lightningcss: see the README).
+ * file read instead of a binaryen pass (15.8 MB lightningcss: see the README). Loads
+ * no binaryen.
  *
  *   <dir>/<key>.wasm   the instrumented module, or the module itself when the pass
  *                      found nothing to trace
  *   <dir>/<key>.json   what the pass said (summary, warnings) and the files it read
  *
- * key = sha256 of: the instrument and runtime packages' code and binaryen's version, the options
- * that change the output, the module's path (files beside it are read), what the JS
- * glue says (glueFingerprint), the --symbols-from file, and the module's bytes.
+ * key = instrumentCacheKey (@wasm-tracemalloc/instrument/cache-key, shared with the Vite
+ * plugin): the instrument and runtime code and binaryen's version, the options that
+ * change the output, the module's path (files beside it are read), what the JS glue
+ * says, the --symbols-from file, and the module's bytes.
  * The source files, source maps and debug files the pass read are recorded with their
  * size and mtime; an entry whose files changed, appeared or vanished is a miss, as
  * make treats a dependency file.
  */
 
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { glueFingerprint } from '@wasm-tracemalloc/instrument/glue-files';
+import { join } from 'node:path';
 import type { GlueFile } from '@wasm-tracemalloc/instrument';
+import { instrumentCacheKey } from '@wasm-tracemalloc/instrument/cache-key';
 import { siteTableOf } from '@wasm-tracemalloc/runtime';
 
 /**
@@ -64,43 +64,11 @@ function unchanged(s: FileStamp): boolean {
   return now.size === s.size && (now.size === null || (now as { mtimeMs: number }).mtimeMs === (s as { mtimeMs: number }).mtimeMs);
 }
 
-let codeFingerprint: string | undefined;
-
-/**
- * The code that writes and reads an instrumented module: the instrument package (and
- * binaryen's version) and the runtime (which decodes the site table). A workspace
- * build changes no version number, so their built files are hashed.
- */
-function codeFingerprintOf(): string {
-  if (codeFingerprint) return codeFingerprint;
-  const require = createRequire(import.meta.url);
-  const hash = createHash('sha256');
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.js')) hash.update(entry.name).update(readFileSync(path));
-    }
-  };
-  for (const pkg of ['@wasm-tracemalloc/instrument', '@wasm-tracemalloc/runtime']) walk(dirname(require.resolve(pkg)));
-  try {
-    const fromInstrument = createRequire(require.resolve('@wasm-tracemalloc/instrument'));
-    hash.update(readFileSync(join(dirname(fromInstrument.resolve('binaryen')), 'package.json')));
-  } catch {
-    // binaryen laid out otherwise: its version is then not part of the key
-  }
-  codeFingerprint = hash.digest('hex');
-  return codeFingerprint;
-}
-
 export class ModuleCache {
   constructor(readonly dir: string) {}
 
   keyOf(bytes: Uint8Array, inputs: { options: unknown; path: string | undefined; glue: readonly GlueFile[]; symbolsFrom?: Uint8Array }): string {
-    const hash = createHash('sha256').update(codeFingerprintOf()).update(JSON.stringify([inputs.options, inputs.path ?? null]));
-    hash.update(inputs.glue.length ? glueFingerprint([...inputs.glue]) : '');
-    if (inputs.symbolsFrom) hash.update(createHash('sha256').update(inputs.symbolsFrom).digest());
-    return hash.update(bytes).digest('hex').slice(0, 40);
+    return instrumentCacheKey(bytes, { settings: [inputs.options, inputs.path ?? null], glue: inputs.glue, files: inputs.symbolsFrom ? [inputs.symbolsFrom] : [] });
   }
 
   /** The cached result for `key`, or undefined (absent, unreadable, or a file it read has changed). */

@@ -7,7 +7,7 @@ import { glueBeside } from '@wasm-tracemalloc/instrument/glue-files';
 import { encodeSiteTable } from '@wasm-tracemalloc/runtime';
 import { intOption, parse, SHADOW_FRAMES, symbolsFromOption, symbolsOption, UsageError } from '../args.js';
 import { checkOutput, readInput, readInputText } from '../input-files.js';
-import { nodeFiles } from '../node-hook.js';
+import { nodeFiles } from '../node-files.js';
 
 export function instrumentCommand(argv: string[], out: (line: string) => void, err: (line: string) => void): number {
   const { values, positionals } = parse(argv, {

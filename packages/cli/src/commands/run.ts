@@ -9,6 +9,7 @@ import { cacheDir, ModuleCache } from '../cache/module-cache.js';
 import { writeExitReport } from '../exit-report.js';
 import { ProgramFailure } from '../failure.js';
 import { readInput, readInputText } from '../input-files.js';
+import { instrumentInWorker } from '../instrumenter/worker-thread.js';
 import { instrumentHook } from '../node-hook.js';
 import { runOptions } from '../run-options.js';
 
@@ -40,7 +41,8 @@ export async function runCommand(argv: string[], err: (line: string) => void): P
   const symbolsFrom = opts.symbolsFrom === undefined ? undefined : new Uint8Array(readInput(opts.symbolsFrom));
   // A source map given on the command line is not a file the cache can stamp: no cache then.
   const cache = opts.cache && sourceMap === undefined ? new ModuleCache(cacheDir()) : undefined;
-  const hook = instrumentHook({
+  // In a worker, started only if the cache misses: a repeat run loads no binaryen.
+  const hook = instrumentHook(instrumentInWorker, {
     alloc: opts.alloc,
     maxFrames: maxFramesFor(opts.nframe),
     symbols: opts.symbols,
