@@ -3,18 +3,21 @@
 //   readModule + scanFunction (our reader: structure, names, every call's offset, clean errors)
 //   → findAllocators (find/: user rules, names, JS glue, shims and thunks, structure)
 //   → sites for allocator calls (and, with a shadow stack, calls that lead to one)
-//   → redirectCalls (in the bytes: `i32.const site; call stub`, stubs appended)
-//   → binaryen.readBinary
+//   → redirectCalls (in the bytes: `i32.const site; call stub`, stubs appended; every body
+//     binaryen need not change becomes a placeholder, `unreachable`)
+//   → binaryen.readBinary (of the functions it changes: reading code is most of its time)
 //   → wrapAllocators (rename, wrappers, runtime imports; allocator stubs become `$site`)
 //   → addShadowStack (callee stubs become trampolines, table entries, export entries)
 //   → symbolize (DWARF, source map, names of the *original* module → frames per site)
-//   → validate, emit, drop stale debug sections, append the site table custom section
-//     (frames embedded, or returned for a side file).
+//   → validate, emit, put the placeholders' bodies back with binaryen's numbering
+//     (binary/relocate.ts), drop stale debug sections, append the site table custom
+//     section (frames embedded, or returned for a side file).
 //
 // binaryen never sees the module's untrusted names or a custom section it would abort
 // on (binary/binaryen-input.ts), and every call into it runs through atBinaryen
 // (binaryen-calls.ts): whatever goes wrong ends as one InstrumentError (errors.ts).
 
+import { MAX_SITES } from '@wasm-tracemalloc/runtime/abi';
 import binaryen from 'binaryen';
 import { encodeSiteSection, SITE_SECTION, SITE_TABLE_VERSION, type SiteRecord, type SiteTable } from '@wasm-tracemalloc/runtime/site-table';
 import { appendCustomSection, onArrayBuffer, readModule, replaceSections, scanFunction, isDebugSection, type ModuleInfo } from './binary/module.js';
@@ -27,7 +30,10 @@ import { findAllocators, parseUserRule, formatUserRule, LOOKED_FOR, type Allocat
 import { addRuntimeImports, allocatorsNest, linkNestedCalls, wrapAllocators } from './wrap-allocators.js';
 import { findCalls, E } from './number-call-sites.js';
 import { addShadowStack, planShadowCalls, reachingFunctions, MAX_SHADOW_FRAMES, type ShadowStackReport } from './shadow-stack.js';
-import { redirectCalls, type Redirect, type Stub } from './binary/redirect-calls.js';
+import { redirectCalls, type Placeholders, type Redirect, type Stub } from './binary/redirect-calls.js';
+import { NotRelocatable, restoreBodies } from './binary/relocate.js';
+import { isPlainName, localNameMaps, withLocalNames } from './binary/name-section.js';
+import { encodeCustomSection } from './binary/writer.js';
 import type { BodyScan } from './binary/instructions.js';
 import { symbolizeModule, type SymbolizeOptions } from './symbolize/index.js';
 
@@ -76,6 +82,13 @@ export interface InstrumentOptions {
   symbolsFromName?: string;
   /** Reads a file beside the input by its relative name: the debug .wasm its `external_debug_info` names, its symbol map. */
   readDebugFile?: SymbolizeOptions['readDebugFile'];
+  /**
+   * Have binaryen read, validate and write every function: several times slower on
+   * large modules. By default binaryen sees only the functions it changes, and
+   * the rest of the code is moved into its output in the bytes (binary/relocate.ts).
+   * For comparing the two (bench/instrument-speed.mjs, tests).
+   */
+  binaryenReadsAllCode?: boolean;
 }
 
 export interface AllocatorReport {
@@ -238,7 +251,18 @@ function instrumentModule(input: Uint8Array, source: string, options: Instrument
   if (symbols !== 'embed' && symbols !== 'side' && symbols !== 'none') {
     throw new InstrumentError(`${source}: symbols must be 'embed', 'side' or 'none', got ${String(symbols)}`, source, undefined, 'usage');
   }
-  const result = rewrite(info, found.allocators, scans, source, warnings, maxFrames, symbols, { ...options, source });
+  const before = warnings.length;
+  const rewriteWith = (placeholders: boolean) => rewrite(info, found.allocators, scans, source, warnings, maxFrames, symbols, { ...options, source }, placeholders);
+  let result: InstrumentResult;
+  try {
+    result = rewriteWith(!options.binaryenReadsAllCode);
+  } catch (e) {
+    // A body relocation cannot move (table.init, elem.drop), or a relocated module the
+    // engine refuses: binaryen reads all code.
+    if (!(e instanceof NotRelocatable)) throw e;
+    warnings.length = before;
+    result = rewriteWith(false);
+  }
   return { ...result, ...unmatchedRules };
 }
 
@@ -272,7 +296,29 @@ function familyWarnings(source: string, allocators: AllocatorMatch[]): string[] 
   return out;
 }
 
-function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], scans: Map<number, BodyScan | null>, source: string, warnings: string[], maxFrames: number, symbols: SymbolsMode, symbolizeOptions: SymbolizeOptions): InstrumentResult {
+/**
+ * Defined functions binaryen need not see: it changes nothing in them, so it reads a
+ * placeholder for each and their bodies are relocated into its output (binary/relocate.ts).
+ * binaryen reads and writes code at about 3 MB/s; this is where instrumenting a large
+ * module spends its time. It must see the allocators (renamed, their nested calls
+ * linked), bodies our scanner could not read, bodies with `ref.func` (binaryen
+ * declares their targets from the code it writes) and, with a shadow stack, bodies
+ * whose catches reset it. Undefined for GC modules, whose types binaryen may
+ * regroup.
+ */
+function placeholderFunctions(info: ModuleInfo, scans: Map<number, BodyScan | null>, allocators: ReadonlyMap<number, unknown>, shadowReach: Set<number> | undefined): Set<number> | undefined {
+  if (info.usesGc) return undefined;
+  const out = new Set<number>();
+  for (const [index, scan] of scans) {
+    if (!scan) continue;
+    if (scan.gc) return undefined;
+    if (allocators.has(index) || scan.refFuncs.length || (scan.tries && shadowReach?.has(index))) continue;
+    out.add(index);
+  }
+  return out;
+}
+
+function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], scans: Map<number, BodyScan | null>, source: string, warnings: string[], maxFrames: number, symbols: SymbolsMode, symbolizeOptions: SymbolizeOptions, usePlaceholders: boolean): InstrumentResult {
   const sites: SiteRecord[] = [];
   const addSite = (site: SiteRecord) => sites.push(site) - 1;
   const allocByIndex = new Map(allocators.map((a) => [a.func.index, a]));
@@ -320,18 +366,22 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], scans: Map<numb
   const reach = maxFrames > 1 ? reaching : undefined;
   const shadowPlan = reach ? planShadowCalls(info, scans, reach, addSite, redirect) : undefined;
 
-  const forBinaryen = binaryenInput(info, source, warnings);
+  const placed = usePlaceholders ? placeholderFunctions(info, scans, allocByIndex, reach) : undefined;
+  const forBinaryen = binaryenInput(info, source, warnings, placed);
   const named = forBinaryen.info;
   const original = (name: string) => forBinaryen.restore.get(name) ?? name;
-  const mod = readForRewrite(redirectCalls(info, stubs, redirects, forBinaryen.replace), info, source, warnings);
+  const placeholders: Placeholders | undefined = placed && { functions: placed, bodies: new Map() };
+  const mod = readForRewrite(redirectCalls(info, stubs, redirects, forBinaryen.replace, placeholders), info, source, warnings);
   try {
     const internal: string[] = [];
+    const globalsRead: string[] = [];
     const exportsOf = new Map<number, string[]>();
     let shadow: ShadowStackReport | undefined;
     atBinaryen(source, 'rewriting the module', () => {
       mod.setFeatures(rewriteFeatures(info, scans));
       const n = mod.getNumFunctions();
       for (let i = 0; i < n; i++) internal.push(binaryen.getFunctionInfo(mod.getFunctionByIndex(i)).name);
+      if (placeholders) for (let i = 0; i < mod.getNumGlobals(); i++) globalsRead.push(binaryen.getGlobalInfo(mod.getGlobalByIndex(i)).name);
       const internalName = (index: number) => internal[index]!;
       const stubName = (callee: number) => {
         const k = stubOf.get(callee);
@@ -377,8 +427,8 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], scans: Map<numb
         shadow = addShadowStack(mod, rt, named, scans, reach, shadowPlan, internalName, stubName, addSite, warnings, source);
       }
     });
-    if (sites.length > 0xfffff) {
-      throw new InstrumentError(`${source}: ${sites.length} sites exceed the 1,048,575 a module can have; instrument with fewer frames (maxFrames 1)`, source, undefined, 'unsupported');
+    if (sites.length > MAX_SITES) {
+      throw new InstrumentError(`${source}: ${sites.length} sites exceed the ${MAX_SITES.toLocaleString('en-US')} a module can have; instrument with fewer frames (maxFrames 1)`, source, undefined, 'unsupported');
     }
 
     const codeSection = info.codeSection!;
@@ -390,8 +440,12 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], scans: Map<numb
       warnings.push(...report.warnings);
       symbolized = { dwarf: report.dwarf, sourceMap: report.sourceMap, names: report.names, none: report.none, ...(report.debugFiles.length ? { debugFiles: report.debugFiles } : {}) };
     }
+    let outIndex: { functions: Map<string, number>; globals: Map<string, number> } | undefined;
     const emitted = atBinaryen(source, 'writing the module', () => {
+      // With placeholders, binaryen validates what it built (wrappers, trampolines and
+      // the bodies it changed); the whole output is validated by the engine below.
       if (!mod.validate()) throw internalError(source, 'the instrumented module does not validate');
+      if (placeholders) outIndex = binaryenOutputIndices(mod);
       return mod.emitBinary();
     });
     // The site table is appended to binaryen's output, not given to addCustomSection:
@@ -400,10 +454,26 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], scans: Map<numb
     // placeholders get their own names back.
     const out = readModule(emitted);
     const replace = new Map<number, Uint8Array | null>(out.sections.filter((x) => x.id === 0 && isDebugSection(x.name!)).map((x) => [x.start, null]));
+    if (placeholders && outIndex) {
+      const { functions, globals } = outIndex;
+      const toOut = (names: string[], index: Map<string, number>) => Int32Array.from(names, (name) => index.get(name) ?? -1);
+      const placedAt = new Map<number, number>();
+      for (const f of placeholders.functions) placedAt.set(functions.get(internal[f]!)!, f);
+      for (const [start, section] of restoreBodies(emitted, out, info, placedAt, placeholders.bodies, { func: toOut(internal, functions), global: toOut(globalsRead, globals) })) replace.set(start, section);
+      const locals = info.names?.intact.find((x) => x.id === 2 && x.names.every(isPlainName));
+      const nameSection = out.sections.find((x) => x.id === 0 && x.name === 'name');
+      const extra = locals ? localNameMaps(locals.content).filter((e) => placeholders.functions.has(e.func)) : [];
+      if (extra.length && nameSection) {
+        const content = emitted.subarray(nameSection.contentStart + 5, nameSection.end); // after "\x04name"
+        replace.set(nameSection.start, encodeCustomSection('name', withLocalNames(content, extra.map((e) => ({ func: functions.get(internal[e.func]!)!, map: e.map })))));
+      }
+    }
     if (forBinaryen.restore.size) for (const [start, section] of renameImportsAndExports(emitted, out.sections, (name) => forBinaryen.restore.get(name))) replace.set(start, section);
     const bytes = appendCustomSection(replaceSections(emitted, out.sections, replace), SITE_SECTION, encodeSiteSection(symbols === 'side' ? { ...table, sites } : table));
     const dropped = info.sections.filter((x) => x.id === 0 && isDebugSection(x.name!)).map((x) => x.name!);
     const invalid = engineError(bytes);
+    // A relocation we got wrong costs speed, not the module: binaryen then reads all code.
+    if (invalid && placeholders) throw new NotRelocatable(invalid);
     if (invalid) throw internalError(source, 'the instrumented module does not validate', invalid);
 
     return {
@@ -431,6 +501,30 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], scans: Map<numb
   } finally {
     mod.dispose();
   }
+}
+
+/**
+ * Where binaryen writes each function and global, by internal name: imports first,
+ * then definitions, each in the module's order.
+ */
+function binaryenOutputIndices(mod: binaryen.Module): { functions: Map<string, number>; globals: Map<string, number> } {
+  const order = (names: Array<[string, boolean]>) => {
+    const index = new Map<string, number>();
+    for (const [name, imported] of names) if (imported) index.set(name, index.size);
+    for (const [name, imported] of names) if (!imported) index.set(name, index.size);
+    return index;
+  };
+  const functions: Array<[string, boolean]> = [];
+  for (let i = 0; i < mod.getNumFunctions(); i++) {
+    const f = binaryen.getFunctionInfo(mod.getFunctionByIndex(i));
+    functions.push([f.name, !!f.module]);
+  }
+  const globals: Array<[string, boolean]> = [];
+  for (let i = 0; i < mod.getNumGlobals(); i++) {
+    const g = binaryen.getGlobalInfo(mod.getGlobalByIndex(i));
+    globals.push([g.name, !!g.module]);
+  }
+  return { functions: order(functions), globals: order(globals) };
 }
 
 /**

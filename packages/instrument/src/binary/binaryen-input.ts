@@ -156,13 +156,14 @@ function skipImportDesc(r: ByteReader): void {
  * The sections to replace or drop so that binaryen can read the module (warnings say
  * what was dropped), and the names to use with binaryen instead of the module's.
  */
-export function binaryenInput(info: ModuleInfo, source: string, warnings: string[]): BinaryenInput {
+export function binaryenInput(info: ModuleInfo, source: string, warnings: string[], unreadBodies?: ReadonlySet<number>): BinaryenInput {
   const replace = new Map<number, Uint8Array | null>();
   const { bytes } = info;
   for (const s of info.sections) {
     if (s.id !== 0) continue;
     if (s.name === 'name') {
-      const content = binaryenNameSection(info.names ?? { functionNames: new Map(), intact: [] }, info.functions.length);
+      // binaryen sees no locals of a placeholder: their names go back in after it (instrument.ts).
+      const content = binaryenNameSection(info.names ?? { functionNames: new Map(), intact: [] }, info.functions.length, unreadBodies);
       replace.set(s.start, encodeCustomSection('name', content));
       continue;
     }

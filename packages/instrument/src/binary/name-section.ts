@@ -137,7 +137,7 @@ export function readNameSection(bytes: Uint8Array, start: number, end: number): 
  * the intact subsections whose names are all plain. What is left out binaryen names
  * itself (a function by its index).
  */
-export function binaryenNameSection(names: NameSection, functionCount: number): Uint8Array {
+export function binaryenNameSection(names: NameSection, functionCount: number, withoutLocalNamesOf?: ReadonlySet<number>): Uint8Array {
   const out = new ByteWriter();
   const subsection = (id: number, content: ByteWriter | Uint8Array) => {
     const bytes = content instanceof ByteWriter ? content.result() : content;
@@ -174,6 +174,76 @@ export function binaryenNameSection(names: NameSection, functionCount: number): 
     }
     subsection(1, c);
   }
-  for (const s of names.intact) if (s.names.every(isPlainName)) subsection(s.id, s.content);
+  for (const s of names.intact) {
+    if (!s.names.every(isPlainName)) continue;
+    if (s.id === 2 && withoutLocalNamesOf?.size) {
+      const kept = localNameMaps(s.content).filter((e) => !withoutLocalNamesOf.has(e.func));
+      if (kept.length) subsection(2, encodeLocalNames(kept));
+    } else subsection(s.id, s.content);
+  }
+  return out.result();
+}
+
+/** One function's entry of the local-names subsection: its index and its name map, encoded. */
+export interface LocalNameMap {
+  func: number;
+  map: Uint8Array;
+}
+
+/** The entries of an (intact) local-names subsection's content. */
+export function localNameMaps(content: Uint8Array): LocalNameMap[] {
+  const r = new ByteReader(content);
+  const out: LocalNameMap[] = [];
+  for (let n = r.u32(); n > 0; n--) {
+    const func = r.u32();
+    const start = r.pos;
+    for (let m = r.u32(); m > 0; m--) {
+      r.u32();
+      r.skip(r.u32());
+    }
+    out.push({ func, map: content.subarray(start, r.pos) });
+  }
+  return out;
+}
+
+function encodeLocalNames(entries: LocalNameMap[]): Uint8Array {
+  const w = new ByteWriter();
+  w.u32(entries.length);
+  for (const e of [...entries].sort((a, b) => a.func - b.func)) {
+    w.u32(e.func);
+    w.bytes(e.map);
+  }
+  return w.result();
+}
+
+/**
+ * The content of a name section (after its own name) with `extra` local names added to
+ * its local-names subsection: the locals of functions whose bodies binaryen never saw
+ * (binary/relocate.ts), already numbered as in that section's module.
+ */
+export function withLocalNames(content: Uint8Array, extra: LocalNameMap[]): Uint8Array {
+  const r = new ByteReader(content);
+  const out = new ByteWriter(content.length + extra.reduce((n, e) => n + e.map.length + 5, 16));
+  let added = false;
+  const addLocals = (own: LocalNameMap[]) => {
+    const body = encodeLocalNames([...own, ...extra]);
+    out.byte(2);
+    out.u32(body.length);
+    out.bytes(body);
+    added = true;
+  };
+  while (!r.done) {
+    const id = r.u8();
+    const size = r.u32();
+    const start = r.pos;
+    r.skip(size);
+    const sub = content.subarray(start, r.pos);
+    if (!added && id >= 2) addLocals(id === 2 ? localNameMaps(sub) : []);
+    if (id === 2) continue;
+    out.byte(id);
+    out.u32(size);
+    out.bytes(sub);
+  }
+  if (!added) addLocals([]);
   return out.result();
 }

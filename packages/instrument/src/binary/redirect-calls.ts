@@ -13,6 +13,10 @@
 // the same calls in binaryen's tree from JS costs several calls into Wasm per
 // expression; the offsets are the ones our own scan found, so they are exact.
 //
+// Bodies binaryen need not change can be left out of what it reads (`placeholders`):
+// each becomes `unreachable`, and its redirected bytes are kept for binary/relocate.ts
+// to put back into binaryen's output. binaryen reads and writes code at about 3 MB/s.
+//
 // Custom sections that hold code offsets (DWARF, source map URL, branch hints) are
 // dropped here, since the offsets no longer hold; symbolization reads the original.
 
@@ -27,6 +31,19 @@ export interface Redirect {
   stub: number;
   site: number;
 }
+
+/**
+ * Functions whose body binaryen gets as `unreachable` (binary/relocate.ts puts them
+ * back into its output), and where their redirected bodies are kept meanwhile: each
+ * one's locals and code, without its size.
+ */
+export interface Placeholders {
+  functions: ReadonlySet<number>;
+  bodies: Map<number, Uint8Array>;
+}
+
+/** The body binaryen reads in place of one it need not see: no locals, `unreachable`. */
+export const PLACEHOLDER_BODY = new Uint8Array([0x03, 0x00, 0x00, 0x0b]);
 
 export interface Stub {
   /** The function the stub calls with its own arguments (the site dropped). */
@@ -52,7 +69,7 @@ function leb(bytes: Uint8Array, pos: number): { value: number; end: number } {
  * its redirects (any order). `replace` maps a section's start to the bytes that take
  * its place, or to null to drop it (binary/binaryen-input.ts).
  */
-export function redirectCalls(info: ModuleInfo, stubs: Stub[], redirects: Map<number, Redirect[]>, replace: ReadonlyMap<number, Uint8Array | null> = new Map()): Uint8Array<ArrayBuffer> {
+export function redirectCalls(info: ModuleInfo, stubs: Stub[], redirects: Map<number, Redirect[]>, replace: ReadonlyMap<number, Uint8Array | null> = new Map(), placeholders?: Placeholders): Uint8Array<ArrayBuffer> {
   const { bytes } = info;
   const out = new Writer(bytes.length + (bytes.length >> 3) + 1024);
   out.bytes(bytes.subarray(0, 8));
@@ -74,7 +91,7 @@ export function redirectCalls(info: ModuleInfo, stubs: Stub[], redirects: Map<nu
       if (replacement) out.bytes(replacement);
       continue;
     }
-    if (!stubs.length || (s.id !== 1 && s.id !== 3 && s.id !== 10)) {
+    if ((!stubs.length && !(placeholders && s.id === 10)) || (s.id !== 1 && s.id !== 3 && s.id !== 10)) {
       out.bytes(bytes.subarray(s.start, s.end));
       continue;
     }
@@ -101,6 +118,20 @@ export function redirectCalls(info: ModuleInfo, stubs: Stub[], redirects: Map<nu
       for (let i = info.importedFunctionCount; i < info.functions.length; i++) {
         const f = info.functions[i]!;
         const list = redirects.get(i);
+        if (placeholders?.functions.has(i)) {
+          rewritten.bytes(bytes.subarray(pos, f.body!.start));
+          rewritten.bytes(PLACEHOLDER_BODY);
+          let body: Uint8Array = bytes.subarray(leb(bytes, f.body!.start).end, f.body!.end);
+          if (list?.length) {
+            const own = new Writer(body.length + 8 * list.length + 8);
+            rewriteBody(bytes, f.body!, list, info.functions.length, own);
+            const all = own.result();
+            body = all.subarray(leb(all, 0).end);
+          }
+          placeholders.bodies.set(i, body);
+          pos = f.body!.end;
+          continue;
+        }
         if (!list?.length) continue;
         rewritten.bytes(bytes.subarray(pos, f.body!.start));
         rewriteBody(bytes, f.body!, list, info.functions.length, rewritten);

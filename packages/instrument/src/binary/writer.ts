@@ -50,6 +50,14 @@ export class ByteWriter {
     this.u32(b.length);
     this.bytes(b);
   }
+  /** The bytes written so far, without a copy: valid until the next write or clear(). */
+  view(): Uint8Array<ArrayBuffer> {
+    return this.buf.subarray(0, this.length);
+  }
+  /** Starts over, keeping the buffer. */
+  clear(): void {
+    this.length = 0;
+  }
   result(): Uint8Array<ArrayBuffer> {
     return this.buf.slice(0, this.length);
   }
