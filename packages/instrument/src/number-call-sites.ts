@@ -14,6 +14,20 @@ import binaryen from 'binaryen';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const E: any = binaryen;
 
+/**
+ * The module's active element segments. binaryen.getElementSegmentInfo reads a
+ * segment's offset, and aborts on a passive segment (which has none), so passive
+ * ones are left out: their entries reach a table only through table.init.
+ */
+export function activeElementSegments(mod: binaryen.Module): binaryen.ElementSegmentInfo[] {
+  const segments: binaryen.ElementSegmentInfo[] = [];
+  for (let i = 0; i < mod.getNumElementSegments(); i++) {
+    const segment = mod.getElementSegmentByIndex(i);
+    if (!E._BinaryenElementSegmentIsPassive(segment)) segments.push(binaryen.getElementSegmentInfo(segment));
+  }
+  return segments;
+}
+
 /** Children of an expression in evaluation order (= the order of the binary encoding). */
 export function children(expr: number, out: number[]): boolean {
   const id = E.getExpressionId(expr);

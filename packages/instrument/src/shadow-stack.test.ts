@@ -68,9 +68,10 @@ describe('shadow stack: catch handlers', () => {
  *   sized    (i32) -> i32        calls malloc          (exported, not in the table)
  *   call_alloc (i32) -> i32      call_indirect (i32) -> i32, slot 0
  *   call_noop  (i32) -> none     call_indirect (i32, i32) -> none, slot 1
- * With `shareTable` the table is exported, so JS could put `sized` in it.
+ * With `shareTable` the table is exported, so JS could put `sized` in it. With
+ * `passive`, a passive segment (for table.init) also holds alloc_cb.
  */
-function pointerModule(shareTable: boolean): Uint8Array {
+function pointerModule(shareTable: boolean, passive = false): Uint8Array {
   const m = new binaryen.Module();
   const { i32, none } = binaryen;
   m.setMemory(1, 1, 'memory');
@@ -89,6 +90,10 @@ function pointerModule(shareTable: boolean): Uint8Array {
   m.addFunction('call_noop', i32, none, [], m.call_indirect('table', m.i32.const(1), [m.local.get(0, i32), m.i32.const(2)], ii, none));
   m.addTable('table', 2, 2);
   m.addActiveElementSegment('table', 'elems', ['alloc_cb', 'noop_cb'], m.i32.const(0));
+  if (passive) {
+    m.setFeatures(m.getFeatures() | binaryen.Features.BulkMemory | binaryen.Features.ReferenceTypes);
+    m.addPassiveElementSegment('later', ['alloc_cb']);
+  }
   for (const f of ['malloc', 'free', 'sized', 'call_alloc', 'call_noop']) m.addFunctionExport(f, f);
   if (shareTable) m.addTableExport('table', 'table');
   if (!m.validate()) throw new Error('test module does not validate');
@@ -120,6 +125,17 @@ describe('shadow stack: call graph through function pointers', () => {
     expect([...info.addressTaken!].map((f) => info.functions[f]!.name).sort()).toEqual(['alloc_cb', 'call_alloc', 'call_noop', 'free', 'malloc', 'noop_cb', 'sized']);
     // call_noop's signature (i32, i32) -> none has no allocating candidate either way.
     expect(reachingNames(bytes)).toEqual(['alloc_cb', 'call_alloc', 'sized']);
+  });
+
+  it('instruments a module with a passive element segment (binaryen aborts reading its offset)', async () => {
+    const result = instrument(pointerModule(false, true), { source: 'pointers.wasm', maxFrames: 8, symbols: 'none' });
+    // The active segment's entry gets its trampoline; the passive one keeps alloc_cb itself.
+    expect(result.shadowStack).toMatchObject({ tableEntries: 1 });
+    expect(WebAssembly.validate(result.bytes)).toBe(true);
+    start(8);
+    const { instance } = await instantiateTraced(result.bytes, {}, { name: 'pointers.wasm' });
+    (instance.exports as Record<string, (...a: number[]) => number>).call_alloc!(40);
+    expect([...takeSnapshot().traces[0]!.traceback].map((f) => f.function)).toEqual(['alloc_cb (indirect call)', 'alloc_cb']);
   });
 
   it('gives call_alloc an "(indirect call)" frame and leaves call_noop and noop_cb untouched', async () => {

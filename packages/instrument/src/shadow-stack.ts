@@ -35,7 +35,7 @@ import binaryen from 'binaryen';
 import type { SiteRecord } from '@wasm-tracemalloc/runtime/site-table';
 import type { ModuleInfo } from './binary/module.js';
 import type { BodyScan } from './binary/instructions.js';
-import { E, children, findCalls } from './number-call-sites.js';
+import { E, activeElementSegments, children, findCalls } from './number-call-sites.js';
 import { RUNTIME_MODULE, type RuntimeImports } from './wrap-allocators.js';
 
 /** Frames the shadow stack can hold (the core's ring); deeper chains keep their most recent frames. */
@@ -259,9 +259,8 @@ export function addShadowStack(
   }
 
   // Function pointers: table entries of such functions push "(indirect call)" frames.
-  const segments: binaryen.ElementSegmentInfo[] = [];
-  for (let i = 0; i < mod.getNumElementSegments(); i++) segments.push(binaryen.getElementSegmentInfo(mod.getElementSegmentByIndex(i)));
-  for (const seg of segments) {
+  // (Entries a passive segment copies in with table.init keep the function itself.)
+  for (const seg of activeElementSegments(mod)) {
     if (!seg.table || !seg.data.some((n) => reachNames.has(n))) continue;
     const data = seg.data.map((fname) => {
       const f = reachNames.get(fname);

@@ -48,7 +48,7 @@ import binaryen from 'binaryen';
 import type { AllocatorMatch, AllocSpec } from './find/specs.js';
 import type { BodyScan } from './binary/instructions.js';
 import { DEPTH_EXPORT, IMPORT_NAMESPACE } from '@wasm-tracemalloc/runtime/abi';
-import { E, findCalls } from './number-call-sites.js';
+import { E, activeElementSegments, findCalls } from './number-call-sites.js';
 
 export const RUNTIME_MODULE = IMPORT_NAMESPACE;
 
@@ -207,13 +207,13 @@ export function linkNestedCalls(mod: binaryen.Module, wrapped: WrappedAllocator[
  * wrapper, so their stored types are stale. Re-adding the segment recomputes them.
  */
 function rebuildElementSegments(mod: binaryen.Module, names: Set<string>): void {
-  const segments: binaryen.ElementSegmentInfo[] = [];
-  for (let i = 0; i < mod.getNumElementSegments(); i++) segments.push(binaryen.getElementSegmentInfo(mod.getElementSegmentByIndex(i)));
-  for (const seg of segments) {
+  // binaryen.js cannot read a passive segment's entries (activeElementSegments): one
+  // naming an imported allocator is left as binaryen read it (every output is still
+  // checked with WebAssembly.validate before it is returned).
+  for (const seg of activeElementSegments(mod)) {
     if (!seg.data.some((n) => names.has(n))) continue;
     mod.removeElementSegment(seg.name);
-    if (seg.table) mod.addActiveElementSegment(seg.table, seg.name, seg.data, seg.offset);
-    else mod.addPassiveElementSegment(seg.name, seg.data);
+    mod.addActiveElementSegment(seg.table, seg.name, seg.data, seg.offset);
   }
 }
 
