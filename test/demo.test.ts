@@ -120,6 +120,27 @@ for (const engine of BROWSERS) describe.skipIf(!existsSync(engine.executable))(`
     expect(href).toContain(`__wasm-tracemalloc/?url=`);
     const viewer = await newPage(href);
     await waitForTable(viewer);
+    // One identity: the viewer calls the two snapshots what the live page calls them (the
+    // dev server's numbers, its times), in its pickers, its timeline and its Comparing chip.
+    await live.bringToFront();
+    const liveLabels = await live.$$eval('.snapshot', (els) => Object.fromEntries(els.map((el) => [(el as HTMLElement).dataset.id, [(el as HTMLElement).title, ...['.id', '.when'].map((c) => el.querySelector(c)!.textContent)]])));
+    const [beforeLabel, afterLabel] = [liveLabels[first], liveLabels[second]];
+    expect(beforeLabel.slice(1)).toEqual([`#${first}`, expect.stringMatching(/^\d\d:\d\d:\d\d$/)]);
+    expect(afterLabel[0]).toBe(`#${second} · ${after.name} · ${afterLabel[2]} · ${formatSize(after.current)}`);
+    await viewer.bringToFront();
+    await viewer.waitForFunction((n) => document.querySelector('select[aria-label="Snapshot"] option')?.textContent?.startsWith(n), { timeout: 10_000 }, `#${first} · `);
+    const pickers = await viewer.$$eval('select[aria-label="Snapshot"] option', (els) => els.map((el) => el.textContent));
+    expect(pickers).toEqual([beforeLabel[0], afterLabel[0]]);
+    const chosen = await viewer.$$eval('header.app-header select', (els) => els.map((el) => (el as HTMLSelectElement).selectedOptions[0]?.textContent));
+    expect(chosen).toEqual([afterLabel[0], beforeLabel[0]]);
+    expect(await viewer.$eval('.live-compare', (b) => b.textContent)).toBe(`Comparing #${second} with #${first}`);
+    const markers = await viewer.$$eval('.timeline .marker', (els) => els.map((el) => [el.querySelector('.marker-label')?.textContent, el.getAttribute('aria-label')]));
+    expect(markers.map(([n]) => n)).toEqual([String(first), String(second)]);
+    expect(markers[0][1]).toContain(`Snapshot #${first}: ${before.name}, `);
+    expect(markers[0][1]).toContain(` at ${beforeLabel[2]} (compared with)`);
+    expect(markers[1][1]).toContain(` at ${afterLabel[2]} (selected)`);
+    // The file names carry the numbers too.
+    expect(new URL(href).searchParams.getAll('url').map((u) => /-(\d+)\.wtmsnap$/.exec(u)?.[1])).toEqual([String(first), String(second)]);
     const [shown] = await rows(viewer);
     expect(shown.text).toBe(String(top));
     expect(shown).toMatchObject({ status: 'new', size: '75.0 KiB', sizeDiff: '+75.0 KiB', count: '300', countDiff: '+300', average: '256 B' });
@@ -204,13 +225,17 @@ for (const engine of BROWSERS) describe.skipIf(!existsSync(engine.executable))(`
       return n;
     };
     const first = await snapshotNow();
+    const firstId = (await state()).snapshots.at(-1)!.id;
     for (let i = 0; i < CLICKS; i++) await act('#open-profiles');
     const second = await snapshotNow();
+    const secondId = (await state()).snapshots.at(-1)!.id;
     expect(second).toBe(first + 1);
+    // The dev server's numbers, which the live page shows.
+    expect(secondId).toBe(firstId + 1);
 
     // One click: the new snapshot compared with the tab's previous one.
     const offer = await viewer.waitForSelector('.live-compare:not([hidden])');
-    expect(await offer!.evaluate((b) => b.textContent)).toBe(`Compare #${second + 1} with #${first + 1}`);
+    expect(await offer!.evaluate((b) => b.textContent)).toBe(`Compare #${secondId} with #${firstId}`);
     const table = await tableGeneration(viewer);
     await offer!.click();
     await waitForTable(viewer, table);
@@ -227,7 +252,7 @@ for (const engine of BROWSERS) describe.skipIf(!existsSync(engine.executable))(`
     expect(frames.map((f) => f.fn).slice(0, 2)).toEqual(['load_profile', 'open_profiles']);
     // The source lines, read by the dev server from demo/wasm/profiles.c when it instrumented the module.
     expect(frames.slice(0, 2).map((f) => f.src)).toEqual(['struct profile *p = malloc(sizeof *p);', 'struct profile *p = load_profile(id);']);
-    expect(await viewer.$eval('.live-compare', (b) => [b.textContent, (b as HTMLButtonElement).disabled])).toEqual([`Comparing #${second + 1} with #${first + 1}`, true]);
+    expect(await viewer.$eval('.live-compare', (b) => [b.textContent, (b as HTMLButtonElement).disabled])).toEqual([`Comparing #${secondId} with #${firstId}`, true]);
 
     // The live bar's "now" is the page's own getTracedMemory(), streamed over Vite's WebSocket.
     // The runtime module the app itself imports (its URL as Vite rewrote it in main.ts): the page's own trace table.
@@ -259,10 +284,16 @@ for (const engine of BROWSERS) describe.skipIf(!existsSync(engine.executable))(`
     await waitForCount(second + 2);
     const latest = (await state()).snapshots.at(-1)!;
     expect(latest.cause).toBe('app');
-    expect(await viewer.$eval('select[aria-label="Snapshot"]', (s) => { const el = s as HTMLSelectElement; return el.options[el.options.length - 1].textContent; })).toMatch(/^#\d+ wasm-tracemalloc demo · takeSnapshot\(\) · /);
+    const newest = await viewer.$eval('select[aria-label="Snapshot"]', (s) => { const el = s as HTMLSelectElement; return el.options[el.options.length - 1].textContent; });
+    expect(newest).toMatch(new RegExp(`^#${latest.id} · wasm-tracemalloc demo · takeSnapshot\\(\\) · \\d\\d:\\d\\d:\\d\\d · `));
+    // The live page's label for it, word for word.
+    await live.bringToFront();
+    await live.waitForSelector(`.snapshot[data-id="${latest.id}"]`);
+    expect(await live.$eval(`.snapshot[data-id="${latest.id}"]`, (el) => (el as HTMLElement).title)).toBe(newest);
+    await viewer.bringToFront();
     await viewer.waitForFunction((k) => (window as unknown as { wtmViewer: { app: { state: { snapshot: number } } } }).wtmViewer.app.state.snapshot === k, {}, second + 1);
     expect(await selected()).toMatchObject({ snapshot: second + 1, base: null });
-    expect(await viewer.$eval('.live-compare', (b) => b.textContent)).toBe(`Compare #${second + 2} with #${second + 1}`);
+    expect(await viewer.$eval('.live-compare', (b) => b.textContent)).toBe(`Compare #${latest.id} with #${secondId}`);
     expect(await viewer.$$eval('.errors .error-text', (els) => els.map((e) => e.textContent))).toEqual([]);
     expect(problems).toEqual([]);
     await viewer.close();

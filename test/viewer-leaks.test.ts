@@ -232,9 +232,9 @@ describe.skipIf(!existsSync(CHROMIUM))('viewer as a leak finder (Chromium)', () 
     const page = await open(q(shuffled, '&snap=1&base=2'));
     await waitForTable(page);
     const options = await page.$$eval('select[aria-label="Snapshot"] option', (els) => els.map((el) => el.textContent ?? ''));
-    expect(options.map((o) => o.split(' · ')[0])).toEqual(['#1 g1.wtmsnap', '#2 g2.wtmsnap', '#3 g3.wtmsnap', '#4 g4.wtmsnap']);
-    // One time format (24-hour) in the picker.
-    for (const o of options) expect(o).toMatch(/ · \d{2}:\d{2}:\d{2}$/);
+    // One label: number · name · 24-hour time · size.
+    expect(options.map((o) => o.split(' · ').slice(0, 2).join(' · '))).toEqual(['#1 · g1.wtmsnap', '#2 · g2.wtmsnap', '#3 · g3.wtmsnap', '#4 · g4.wtmsnap']);
+    for (const o of options) expect(o).toMatch(/^#\d · g\d\.wtmsnap · \d{2}:\d{2}:\d{2} · \d/);
     expect(await page.$eval('select[aria-label="Snapshot"]', (el) => (el as HTMLSelectElement).value)).toBe('1');
     expect(await page.$eval('select[aria-label="Compare with"]', (el) => (el as HTMLSelectElement).value)).toBe('0');
     expect(decodeURIComponent(new URL(page.url()).search)).toBe(`${q(G())}&snap=1&base=0`);

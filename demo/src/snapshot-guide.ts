@@ -57,7 +57,9 @@ export function setUpGuide(): void {
         }),
       );
       diff.hidden = false;
-      status.textContent = `Snapshot ${n} compared with snapshot ${n - 1}, largest change first:`;
+      // The dev server's numbers when it holds them: the ones its live page and the viewer show.
+      const [now, then] = s.info && before.info ? [s.info.id, before.info.id] : [n, n - 1];
+      status.textContent = `Snapshot #${now} compared with snapshot #${then}, largest change first:`;
       if (s.info && before.info) {
         viewerLink.href = viewerUrl(s.info, before.info);
         viewerLine.hidden = false;

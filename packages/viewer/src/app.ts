@@ -8,7 +8,7 @@
 import type { DataSink, MemorySample, SnapshotInput } from './import/data-source.js';
 import { DropSource, FilePickerSource } from './import/file-source.js';
 import { UrlSource } from './import/url-source.js';
-import { LIVE_SAMPLE_HISTORY, LiveSource, liveTransport } from './import/live-source.js';
+import { LIVE_SAMPLE_HISTORY, LiveSource, liveRef, liveTransport } from './import/live-source.js';
 import type { SnapshotSummary, TableQuery } from './model/analysis.js';
 import { AnalysisClient } from './model/analysis-client.js';
 import type { FlameMeasure, FlameModel } from './model/flame-tree.js';
@@ -19,8 +19,9 @@ import { DEFAULT_VIEW_STATE, defaultSort, normalizeViewState, selectionOf, type 
 import { download, h, isTyping } from './views/dom.js';
 import { emptyState } from './views/empty-state.js';
 import { FlameGraph } from './views/flame-graph.js';
-import { formatCount, formatMs, formatSize, formatTime } from './views/format.js';
+import { formatCount, formatMs, formatSize } from './views/format.js';
 import { Header, type Theme } from './views/header.js';
+import { snapshotLabels, type SnapshotLabel } from './views/snapshot-label.js';
 import { LeakView } from './views/leak-view.js';
 import { LiveBar } from './views/live-bar.js';
 import { StatsTable } from './views/stats-table.js';
@@ -32,7 +33,7 @@ import { TracebackPanel } from './views/traceback-panel.js';
 interface Loaded {
   /** The snapshot's id in the worker. */
   id: number;
-  /** Its `live` is filled in when a live source says which tab a snapshot opened by URL is of. */
+  /** Its `live` is filled in when the dev server says it holds a snapshot opened by URL: it then has the server's number. */
   input: SnapshotInput;
   summary: SnapshotSummary;
 }
@@ -170,7 +171,11 @@ export class App {
     if (transport !== undefined) {
       this.#live = new LiveSource(transport, location.href);
       this.#liveBar = new LiveBar({ snapshotNow: (tab) => this.#live!.snapshotNow(tab), compare: () => this.#compareLive(), open: (id) => this.#live!.open(id) });
-      this.#live.onChange(() => this.#renderLiveBar());
+      this.#live.onChange(() => {
+        // While the URL's snapshots load, its snap= and base= wait for all of them (see #pump).
+        if (this.#identifyLive() && !this.#initialLoad) this.setState({});
+        else this.#renderLiveBar();
+      });
       root.classList.add('live');
     }
     const fileInput = h('input', { attrs: { type: 'file', multiple: true, accept: '.wtmsnap,application/octet-stream', hidden: true, 'aria-hidden': 'true' } });
@@ -306,7 +311,9 @@ export class App {
           const loaded = this.#snapshots.find((x) => same(x.input));
           if (loaded !== undefined) {
             loaded.input = { ...loaded.input, live: input.live };
-            this.#renderLiveBar();
+            this.#reorder();
+            if (this.#initialLoad) this.#renderLiveBar();
+            else this.setState({});
             return;
           }
           const queued = this.#queue.findIndex(same);
@@ -360,8 +367,9 @@ export class App {
       this.timings.push({ op: 'worker-load', ms: summary.loadMs });
       // Snapshots are kept in time order, so that #k is the same snapshot in the
       // pickers, the timeline and the Comparing chip whatever order they came in.
-      const at = timeOrderIndex(this.#snapshots, summary);
-      this.#snapshots.splice(at, 0, { id, input, summary });
+      const loaded = { id, input, summary };
+      const at = timeOrderIndex(this.#snapshots, loaded);
+      this.#snapshots.splice(at, 0, loaded);
       this.timings.push({ op: 'load', ms: performance.now() - t0 });
       if (!this.#initialLoad) {
         const shift = (i: number | null) => (i !== null && i >= at ? i + 1 : i);
@@ -429,16 +437,11 @@ export class App {
     // The header, summary and timeline depend on the snapshots, the selected pair and
     // the samples only: redrawing them (and the forced layouts that come with it) on
     // every regroup, sort or filter was most of such a click's cost on the page.
-    const chromeKey = `${this.#snapshots.length}|${s.snapshot}|${s.base}|${this.#samples.length}|${this.#snapshots.map((x) => x.input.live?.tab ?? '').join('\u0000')}`;
+    const labels = this.#labels();
+    const chromeKey = `${this.#snapshots.length}|${s.snapshot}|${s.base}|${this.#samples.length}|${this.#snapshots.map((x, i) => `${x.input.live?.tab ?? ''}\u0001${labels[i].text}`).join('\u0000')}`;
     const chromeChanged = chromeKey !== this.#chromeKey || this.#snapshots.length === 0;
     this.#chromeKey = chromeKey;
-    if (chromeChanged) {
-      this.#header.update(
-        this.#snapshots.map((x) => x.summary),
-        s.snapshot,
-        s.base,
-      );
-    }
+    if (chromeChanged) this.#header.update(labels, s.snapshot, s.base);
     if (this.#snapshots.length === 0) {
       this.root.classList.remove('has-snapshots');
       if (this.#loading !== undefined || this.#queue.length > 0 || this.#initialLoad) {
@@ -459,7 +462,7 @@ export class App {
     const base = s.base === null ? undefined : this.#snapshots[s.base];
     if (chromeChanged) this.#summary.update(current.summary, base?.summary);
     // Live series end at "now": they are redrawn on every render, as before.
-    if (chromeChanged || this.#liveSeries.size > 0) this.#renderTimeline();
+    if (chromeChanged || this.#liveSeries.size > 0) this.#renderTimeline(labels);
     this.#renderLiveBar();
     this.#toolbar.update(s, current.summary.domains, s.base !== null);
     for (const view of ['table', 'flame', 'leaks'] as const) {
@@ -477,7 +480,7 @@ export class App {
     }
   }
 
-  #renderTimeline(): void {
+  #renderTimeline(labels = this.#labels()): void {
     const s = this.#state;
     // A tab sends samples when its memory changes: its last one holds until now.
     const now = Date.now();
@@ -486,9 +489,10 @@ export class App {
       return { label, samples: last === undefined || last.timestamp >= now ? samples : [...samples, { ...last, timestamp: now, peak: last.current }] };
     });
     this.#timeline.update(
-      this.#snapshots.map((x) => ({
-        name: x.summary.name,
-        timestamp: num(x.summary.meta.timestamp),
+      this.#snapshots.map((x, i) => ({
+        ref: labels[i].ref,
+        name: labels[i].name,
+        timestamp: timeOf(x),
         current: num(x.summary.meta.current) ?? x.summary.size,
         peak: num(x.summary.meta.peak),
         ...(x.summary.samplingIntervalBytes > 0 && { samplingIntervalBytes: x.summary.samplingIntervalBytes }),
@@ -500,6 +504,48 @@ export class App {
       s.snapshot,
       s.base,
     );
+  }
+
+  /** What each open snapshot is called (views/snapshot-label.ts), in the order they are listed. */
+  #labels(): SnapshotLabel[] {
+    return snapshotLabels(
+      this.#snapshots.map((x) => ({ live: x.input.live, name: x.input.name, timestamp: num(x.summary.meta.timestamp), size: x.summary.size, samplingIntervalBytes: x.summary.samplingIntervalBytes })),
+    );
+  }
+
+  /**
+   * Gives the snapshots opened by URL that the dev server holds (a link from its
+   * live page, a reload) what the server says of them, so that they have its number
+   * here too; keeps the list in time order. True when something changed.
+   */
+  #identifyLive(): boolean {
+    const live = this.#live;
+    if (live === undefined) return false;
+    const identify = (input: SnapshotInput): boolean => {
+      if (input.live !== undefined || input.url === undefined) return false;
+      const info = live.find(input.url);
+      if (info === undefined) return false;
+      input.live = liveRef(info);
+      return true;
+    };
+    let changed = false;
+    for (const q of this.#queue) changed = identify(q) || changed;
+    if (this.#loading !== undefined) changed = identify(this.#loading) || changed;
+    let loaded = false;
+    for (const x of this.#snapshots) loaded = identify(x.input) || loaded;
+    if (loaded) this.#reorder();
+    return changed || loaded;
+  }
+
+  /** Puts the open snapshots back in time order (their times changed), keeping the selected pair. */
+  #reorder(): void {
+    const [selected, base] = [this.#snapshots[this.#state.snapshot], this.#state.base === null ? undefined : this.#snapshots[this.#state.base]];
+    const ordered = [...this.#snapshots].sort(byTime);
+    this.#snapshots.splice(0, this.#snapshots.length, ...ordered);
+    // While the URL's snapshots load, the state counts in the URL's order (see #pump).
+    if (selected !== undefined && !this.#initialLoad) {
+      this.#state = { ...this.#state, snapshot: this.#snapshots.indexOf(selected), base: base === undefined ? null : this.#snapshots.indexOf(base) };
+    }
   }
 
   /** The selected live snapshot's tab's previous snapshot (open here), if any: the diff the live bar offers. */
@@ -523,20 +569,19 @@ export class App {
     const open = new Set(this.#snapshots.map((x) => x.input.url));
     if (this.#loading?.url !== undefined) open.add(this.#loading.url);
     for (const q of this.#queue) open.add(q.url);
-    const tabs = new Map(live.tabs.map((t) => [t.id, t.label]));
-    bar.setHeld(
-      live.held
-        .filter((x) => !open.has(x.url))
-        .map((x) => ({ id: x.id, text: `${tabs.get(x.tab) ?? x.name.replace(/ #\d+$/, '')}${x.cause === 'app' ? ' · takeSnapshot()' : ''} · ${formatTime(x.timestamp)} · ${formatSize(x.current)}` })),
-    );
+    const held = live.held.filter((x) => !open.has(x.url));
+    const heldLabels = snapshotLabels(held.map((x) => ({ live: liveRef(x), name: x.name, size: x.current, samplingIntervalBytes: 0 })));
+    bar.setHeld(held.map((x, i) => ({ id: x.id, text: heldLabels[i].text })));
     const base = this.#liveBase();
     if (base === null) return bar.setOffer(null);
     const k = this.#state.snapshot;
+    const labels = this.#labels();
     const tab = live.tabs.find((t) => t.id === this.#snapshots[k].input.live?.tab);
     const active = this.#state.base === base;
+    const [now, then] = [labels[k].ref, labels[base].ref];
     bar.setOffer({
-      text: active ? `Comparing #${k + 1} with #${base + 1}` : `Compare #${k + 1} with #${base + 1}`,
-      title: `What changed${tab ? ` in ${tab.label}` : ''} between snapshot #${base + 1} and snapshot #${k + 1}: the diff, largest change first`,
+      text: active ? `Comparing ${now} with ${then}` : `Compare ${now} with ${then}`,
+      title: `What changed${tab ? ` in ${tab.label}` : ''} between snapshot ${then} and snapshot ${now}: the diff, largest change first`,
       active,
     });
   }
@@ -712,7 +757,8 @@ export class App {
       const model = await this.#client.leaks(selection, session.map((i) => this.#snapshots[i].id));
       if (gen !== this.#leakGen) return;
       this.#leakSnapshot = this.#snapshots[session[session.length - 1]].id;
-      this.#leakView.setModel(model, `snapshots ${session.map((i) => `#${i + 1}`).join(', ')}`);
+      const labels = this.#labels();
+      this.#leakView.setModel(model, `snapshots ${session.map((i) => labels[i].ref).join(', ')}`);
       this.#leakView.el.dataset.generation = String(gen);
       this.timings.push({ op: 'leaks', ms: performance.now() - t0 });
     } catch (error) {
@@ -935,16 +981,22 @@ function liveEmptyState(open: () => void): HTMLElement {
   );
 }
 
+/** When a snapshot was taken: the dev server's time for one it holds (which its number follows), else its file's. */
+function timeOf(x: Loaded): number | undefined {
+  return x.input.live?.timestamp ?? num(x.summary.meta.timestamp);
+}
+
+/** Time order: by time (the server's number between equal times), undated ones last. */
+function byTime(a: Loaded, b: Loaded): number {
+  const [ta, tb] = [timeOf(a), timeOf(b)];
+  if (ta === undefined || tb === undefined) return ta === undefined ? (tb === undefined ? 0 : 1) : -1;
+  return ta - tb || (a.input.live !== undefined && b.input.live !== undefined ? a.input.live.id - b.input.live.id : 0);
+}
+
 /** Where a snapshot goes in a time-ordered list: after every one not later than it (undated ones last, in arrival order). */
-function timeOrderIndex(list: readonly Loaded[], summary: SnapshotSummary): number {
-  const t = num(summary.meta.timestamp);
-  if (t === undefined) return list.length;
+function timeOrderIndex(list: readonly Loaded[], x: Loaded): number {
   let at = list.length;
-  while (at > 0) {
-    const prev = num(list[at - 1].summary.meta.timestamp);
-    if (prev !== undefined && prev <= t) break;
-    at--;
-  }
+  while (at > 0 && byTime(list[at - 1], x) > 0) at--;
   return at;
 }
 

@@ -23,8 +23,13 @@
  * never receive base64: a SnapshotInfo is small.
  *
  * A tab is gone when its WebSocket closes (`tab-closed`). Tab ids are made by the
- * tab; snapshot ids by the server, from 1, for the server's lifetime.
+ * tab; snapshot ids by the server, from 1, for the server's lifetime, in arrival
+ * order, which is time order (the server keeps times from going back). The id is
+ * the snapshot's number on every page: `snapshotLabel()` here, and the viewer's
+ * copy of it, which names a snapshot of the server by its id wherever it shows it.
  */
+
+import { formatSize } from '@wasm-tracemalloc/runtime/model';
 
 export const CLIENT_EVENT = 'wasm-tracemalloc:client';
 export const SERVER_EVENT = 'wasm-tracemalloc:server';
@@ -72,20 +77,23 @@ export interface UntracedModule {
 }
 
 export interface SnapshotInfo {
-  /** Server-assigned, from 1. */
+  /** Server-assigned, from 1, in time order: the snapshot's number ("#7") on every page. */
   id: number;
   tab: string;
-  /** `<tab label> #<n>`: n counts this tab's snapshots. */
+  /** The label of the tab it was taken in. */
   name: string;
-  /** Where the `.wtmsnap` bytes are: a path on the dev server (`/__wasm-tracemalloc/snapshots/3/my-app-2.wtmsnap`). */
+  /** Where the `.wtmsnap` bytes are: a path on the dev server (`/__wasm-tracemalloc/snapshots/3/my-app-3.wtmsnap`). */
   url: string;
   /** Bytes of the `.wtmsnap` file. */
   bytes: number;
+  /** When it was taken (the file's meta.timestamp, unless that went back in time), ms since the epoch. */
   timestamp: number;
   current: number;
   peak: number;
   /** Why it was taken: a viewer's request id, or 'app' for `takeSnapshot()` in app code. */
   cause: number | 'app';
+  /** Its tab's start() samplingIntervalBytes, when it traces a sample: `current` is an estimate. */
+  samplingIntervalBytes?: number;
 }
 
 // ── tab / viewer → server ────────────────────────────────────────────────────
@@ -99,6 +107,8 @@ export type ClientMessage =
       /** Made by the tab, echoed in the `snapshot` broadcast so the tab learns the id. */
       upload: string;
       cause: number | 'app';
+      /** The snapshot's meta: when it was taken, and the traced bytes then. */
+      timestamp?: number;
       current: number;
       peak: number;
       /** `Snapshot.dump()`, base64. */
@@ -165,4 +175,28 @@ export function viewerUrl(snapshot: SnapshotInfo, base?: SnapshotInfo): string {
     params.set('base', '0');
   }
   return `${root}?${params}`;
+}
+
+/** 24-hour times of day, as every page shows them. */
+const CLOCK = new Intl.DateTimeFormat('en-GB', { hour: 'numeric', minute: 'numeric', second: 'numeric', hour12: false });
+
+/**
+ * What a stored snapshot is called, in parts: "#7", "my app · takeSnapshot()",
+ * "20:40:49", "80.9 KiB". The viewer's views/snapshot-label.ts makes the same text
+ * from the same SnapshotInfo (its live-source.test.ts checks they agree).
+ */
+export function snapshotLabelParts(info: SnapshotInfo): { ref: string; name: string; time: string; size: string } {
+  const sampled = (info.samplingIntervalBytes ?? 0) > 0;
+  return {
+    ref: `#${info.id}`,
+    name: info.cause === 'app' ? `${info.name} · takeSnapshot()` : info.name,
+    time: CLOCK.format(new Date(info.timestamp)),
+    size: sampled ? `≈${formatSize(info.current)} (sampled)` : formatSize(info.current),
+  };
+}
+
+/** "#7 · my app · 20:40:49 · 80.9 KiB": one label for a snapshot, on the live page and in the viewer. */
+export function snapshotLabel(info: SnapshotInfo): string {
+  const p = snapshotLabelParts(info);
+  return [p.ref, p.name, p.time, p.size].join(' · ');
 }

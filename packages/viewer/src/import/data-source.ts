@@ -5,6 +5,20 @@
  * so the app decides when (and, after a cancelled load, whether again).
  */
 
+/** What the dev server says of a snapshot it holds (the plugin's SnapshotInfo, less where its bytes are). */
+export interface LiveSnapshotRef {
+  /** The server's number for it, in time order. */
+  id: number;
+  /** The tab (page or worker) it was taken in. */
+  tab: string;
+  /** The tab's label. Untrusted text. */
+  name: string;
+  timestamp: number;
+  current: number;
+  cause: number | 'app';
+  samplingIntervalBytes?: number;
+}
+
 /** One snapshot file, not yet read. */
 export interface SnapshotInput {
   /** What the user calls it: a file name or the last part of a URL. Untrusted text. */
@@ -14,8 +28,11 @@ export interface SnapshotInput {
   url?: string;
   /** For an input the page's URL named: its place among the URL's `url=` (whose `snap=` and `base=` count in that order). */
   position?: number;
-  /** For origin 'live': the tab (page or worker) it was taken in, and the dev server's id for it. */
-  live?: { tab: string; id: number; cause: number | 'app' };
+  /**
+   * Set when the dev server holds it (origin 'live', or a URL of the dev server's):
+   * what the server says of it. Its id is its number in every view ("#7").
+   */
+  live?: LiveSnapshotRef;
   /** The bytes of a `.wtmsnap` file (Snapshot.dump()). Rejects with a message naming the input. */
   read(): Promise<Uint8Array>;
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DataSink, MemorySample, SnapshotInput } from './data-source.js';
-import { INITIAL_SNAPSHOTS, LIVE_GLOBAL, LIVE_SAMPLE_HISTORY, LiveSource, liveTransport, type LiveMessage, type LiveSnapshotInfo, type LiveTab, type LiveTransport } from './live-source.js';
+import { snapshotLabels } from '../views/snapshot-label.js';
+import { INITIAL_SNAPSHOTS, LIVE_GLOBAL, LIVE_SAMPLE_HISTORY, LiveSource, liveRef, liveTransport, type LiveMessage, type LiveSnapshotInfo, type LiveTab, type LiveTransport } from './live-source.js';
 // The protocol this file's module copies (the viewer does not depend on the plugin).
 import * as plugin from '../../../vite-plugin/src/protocol.js';
 
@@ -36,7 +37,7 @@ const worker: LiveTab = { id: 'w1', kind: 'worker', label: 'worker import', url:
 const info = (id: number, tab = 'p1', cause: number | 'app' = 1): LiveSnapshotInfo => ({
   id,
   tab,
-  name: `${tab === 'p1' ? 'my app' : 'worker import'} #${id}`,
+  name: tab === 'p1' ? 'my app' : 'worker import',
   url: `/__wasm-tracemalloc/snapshots/${id}/my-app-${id}.wtmsnap`,
   bytes: 100,
   timestamp: 1_700_000_000_000 + id,
@@ -83,7 +84,7 @@ describe('LiveSource', () => {
     t.emit({ type: 'snapshot', snapshot: info(15, 'p1', 'app'), upload: 'p1/1' });
     t.emit({ type: 'snapshot', snapshot: info(15, 'p1', 'app'), upload: 'p1/1' });
     expect(out.snapshots.map((s) => s.live?.id).slice(-2)).toEqual([14, 15]);
-    expect(out.snapshots.at(-1)!.name).toBe('my app · takeSnapshot()');
+    expect(out.snapshots.at(-1)).toMatchObject({ name: 'my app', live: { id: 15, cause: 'app', timestamp: 1_700_000_000_015, current: 15_000 } });
     // Another subscriber's `state` (or a reconnection) repeats what was delivered: nothing new.
     t.emit({ type: 'state', tabs: [page], snapshots: [...held, info(15)], samples: {} });
     expect(out.snapshots).toHaveLength(INITIAL_SNAPSHOTS + 1);
@@ -107,6 +108,12 @@ describe('LiveSource', () => {
     expect(source.held.map((s) => s.id)).toEqual([1, 2, 3]);
     t.emit({ type: 'snapshot', snapshot: info(4), upload: 'p1/4' });
     expect(out.snapshots.map((s) => s.live?.id)).toEqual([4]);
+    // What the URL named is known by its URL, relative or absolute: the viewer gives it the server's number.
+    expect(source.find('/__wasm-tracemalloc/snapshots/2/my-app-2.wtmsnap')?.id).toBe(2);
+    expect(source.find('http://localhost:5173/__wasm-tracemalloc/snapshots/3/my-app-3.wtmsnap')?.id).toBe(3);
+    expect(source.find('snapshots/1/my-app-1.wtmsnap')?.id).toBe(1);
+    expect(source.find('/elsewhere/my-app-1.wtmsnap')).toBeUndefined();
+    expect(source.find('http://[bad')).toBeUndefined();
   });
 
   it("keeps each tab's samples as its own series, and its latest and highest", () => {
@@ -199,7 +206,14 @@ describe("the copy of the Vite plugin's protocol", () => {
     const send = (m: plugin.ServerMessage) => listeners.forEach((l) => l(m));
     send({ type: 'state', tabs: [tab], snapshots: [snapshot], samples: { p1: [{ timestamp: 5, current: 10, peak: 20 }] } });
     send({ type: 'snapshot', snapshot: { ...info(2), cause: 7 }, upload: 'p1/2' });
-    expect(out.snapshots.map((s) => s.name)).toEqual(['my app · takeSnapshot()', 'my app']);
+    expect(out.snapshots.map((s) => s.name)).toEqual(['my app', 'my app']);
+    // One label on the live page and here, from the same info.
+    for (const x of [snapshot, { ...info(12), samplingIntervalBytes: 4096 }, { ...info(3), name: 'Issue #3 · draft' }]) {
+      const [mine] = snapshotLabels([{ live: liveRef(x), name: 'ignored.wtmsnap', timestamp: 0, size: 0, samplingIntervalBytes: 0 }]);
+      expect(mine.text).toBe(plugin.snapshotLabel(x));
+      expect([mine.ref, mine.name, mine.time, mine.size]).toEqual(Object.values(plugin.snapshotLabelParts(x)));
+    }
+    expect(plugin.snapshotLabel(snapshot)).toMatch(/^#1 · my app · takeSnapshot\(\) · \d\d:\d\d:\d\d · 1000 B$/);
     expect(out.series.at(-1)?.samples).toEqual([{ timestamp: 5, current: 10, peak: 20 }]);
     const untraced: plugin.UntracedModule = { name: 'public/add.wasm', reason: 'no allocator found', details: ['public/add.wasm: no allocator found'] };
     send({ type: 'untraced', module: untraced });

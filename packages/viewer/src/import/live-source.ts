@@ -13,7 +13,7 @@
  * fetches its bytes from the dev server.
  */
 
-import type { DataSink, DataSource, MemorySample, SnapshotInput } from './data-source.js';
+import type { DataSink, DataSource, LiveSnapshotRef, MemorySample, SnapshotInput } from './data-source.js';
 import { urlInput } from './url-source.js';
 
 export interface LiveSample extends MemorySample {
@@ -34,8 +34,10 @@ export interface LiveTab {
 }
 
 export interface LiveSnapshotInfo {
+  /** The server's number for it, from 1, in time order: "#7" on every page. */
   id: number;
   tab: string;
+  /** Its tab's label. Untrusted text. */
   name: string;
   /** Where the dev server serves the `.wtmsnap` (a same-origin path). */
   url: string;
@@ -45,6 +47,8 @@ export interface LiveSnapshotInfo {
   peak: number;
   /** A request id (a viewer's button, the live page's), or 'app' for `takeSnapshot()` in app code. */
   cause: number | 'app';
+  /** Set when its tab traces a sample: `current` is an estimate. */
+  samplingIntervalBytes?: number;
 }
 
 /** A module the dev server sends untraced (the plugin's UntracedModule). Untrusted text. */
@@ -105,6 +109,8 @@ export class LiveSource implements DataSource {
   readonly #delivered = new Set<number>();
   /** Every snapshot the dev server holds, in the order it took them. */
   readonly #held = new Map<number, LiveSnapshotInfo>();
+  /** The same, by absolute URL: a link names them by URL. */
+  readonly #byUrl = new Map<string, LiveSnapshotInfo>();
   /** Whether a first `state` opens the latest snapshots (not when the page's URL named some). */
   #openExisting = true;
   readonly #listeners = new Set<() => void>();
@@ -157,6 +163,18 @@ export class LiveSource implements DataSource {
     return [...this.#held.values()].filter((x) => !this.#delivered.has(x.id));
   }
 
+  /** The snapshot the dev server holds at `url` (a URL of the page's, as a link names it), if any. */
+  find(url: string): LiveSnapshotInfo | undefined {
+    const target = resolve(url, this.base);
+    return target === undefined ? undefined : this.#byUrl.get(target);
+  }
+
+  #hold(info: LiveSnapshotInfo): void {
+    this.#held.set(info.id, info);
+    const url = resolve(info.url, this.base);
+    if (url !== undefined) this.#byUrl.set(url, info);
+  }
+
   /** Hands over a snapshot the dev server holds (from the list of `held`). */
   open(id: number): void {
     const info = this.#held.get(id);
@@ -200,7 +218,8 @@ export class LiveSource implements DataSource {
         for (const t of this.#tabs.values()) this.#series(t.id, this.samplesOf(t.id), true);
         const first = !this.#connected;
         this.#held.clear();
-        for (const s of message.snapshots) this.#held.set(s.id, s);
+        this.#byUrl.clear();
+        for (const s of message.snapshots) this.#hold(s);
         // A first connection opens the latest snapshots the dev server holds, in order;
         // later `state`s (another subscriber's, a reconnection) only refresh the list.
         if (first && this.#openExisting) {
@@ -237,7 +256,7 @@ export class LiveSource implements DataSource {
       }
       case 'snapshot':
         if (this.#delivered.has(message.snapshot.id)) return;
-        this.#held.set(message.snapshot.id, message.snapshot);
+        this.#hold(message.snapshot);
         this.#delivered.add(message.snapshot.id);
         this.#deliver(message.snapshot);
         break;
@@ -261,12 +280,21 @@ export class LiveSource implements DataSource {
   }
 }
 
-/**
- * A stored snapshot as an input, read from its URL, named after its tab (the viewer
- * numbers snapshots itself and shows their time) and, when app code took it, so.
- */
+/** A stored snapshot as an input, read from its URL and known by what the server says of it. */
 export function liveInput(info: LiveSnapshotInfo, base: string): SnapshotInput {
-  const input = urlInput(info.url, base);
-  const tab = info.name.replace(/ #\d+$/, '') || info.name;
-  return { ...input, name: info.cause === 'app' ? `${tab} · takeSnapshot()` : tab, origin: 'live', live: { tab: info.tab, id: info.id, cause: info.cause } };
+  return { ...urlInput(info.url, base), name: info.name, origin: 'live', live: liveRef(info) };
+}
+
+/** What the viewer keeps of a stored snapshot's info: its number, tab, name, time and size. */
+export function liveRef(info: LiveSnapshotInfo): LiveSnapshotRef {
+  const { id, tab, name, timestamp, current, cause, samplingIntervalBytes } = info;
+  return { id, tab, name, timestamp, current, cause, ...(samplingIntervalBytes !== undefined && samplingIntervalBytes > 0 && { samplingIntervalBytes }) };
+}
+
+function resolve(url: string, base: string): string | undefined {
+  try {
+    return new URL(url, base).href;
+  } catch {
+    return undefined;
+  }
 }

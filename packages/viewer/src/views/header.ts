@@ -3,9 +3,8 @@
  * opening more files, exporting the current view, the theme and the shortcuts.
  */
 
-import type { SnapshotSummary } from '../model/analysis.js';
 import { h } from './dom.js';
-import { formatSize, formatTime } from './format.js';
+import type { SnapshotLabel } from './snapshot-label.js';
 
 export type Theme = 'auto' | 'light' | 'dark';
 
@@ -61,19 +60,15 @@ export class Header {
     this.setTheme('auto');
   }
 
-  update(snapshots: SnapshotSummary[], selected: number, base: number | null): void {
+  /** `snapshots`: the open snapshots' labels, in time order. */
+  update(snapshots: readonly SnapshotLabel[], selected: number, base: number | null): void {
     const any = snapshots.length > 0;
     this.#snapshotGroup.hidden = !any;
     this.#exports.querySelectorAll('button').forEach((b) => (b.disabled = !any));
-    const option = (s: SnapshotSummary, i: number) => {
-      const time = formatTime(typeof s.meta.timestamp === 'number' ? s.meta.timestamp : undefined);
-      // A sampled snapshot's size is an estimate: said where it is picked.
-      const size = s.samplingIntervalBytes > 0 ? `≈${formatSize(s.size)} (sampled)` : formatSize(s.size);
-      return h('option', { attrs: { value: i }, text: `#${i + 1} ${s.name} · ${size}${time ? ` · ${time}` : ''}` });
-    };
+    const option = (s: SnapshotLabel, i: number) => h('option', { attrs: { value: i }, text: s.text });
     this.snapshotSelect.replaceChildren(...snapshots.map(option));
     this.snapshotSelect.value = String(selected);
-    this.baseSelect.replaceChildren(h('option', { attrs: { value: '' }, text: 'none' }), ...snapshots.map((s, i) => option(s, i)));
+    this.baseSelect.replaceChildren(h('option', { attrs: { value: '' }, text: 'none' }), ...snapshots.map(option));
     for (const o of this.baseSelect.options) if (o.value === String(selected)) o.disabled = true;
     this.baseSelect.value = base === null ? '' : String(base);
   }

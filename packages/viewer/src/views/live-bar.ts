@@ -23,7 +23,7 @@ export interface LiveBarHandlers {
 /** A snapshot the dev server holds and the page has not opened. */
 export interface HeldSnapshot {
   id: number;
-  /** "my app · 20:40:49 · 80.9 KiB": its tab, time and size. */
+  /** "#7 · my app · 20:40:49 · 80.9 KiB": its label (views/snapshot-label.ts). */
   text: string;
 }
 

@@ -21,6 +21,8 @@ import { h, svg } from './dom.js';
 import { formatCount, formatSize, formatTime } from './format.js';
 
 export interface TimelineSnapshot {
+  /** Its number, as every view shows it: "#7" (views/snapshot-label.ts). */
+  ref?: string;
   name: string;
   timestamp?: number;
   current?: number;
@@ -285,14 +287,16 @@ export class Timeline {
   #marker(i: number, m: { x: number; current: number; series: number }, cx: number, cy: number, Y: (y: number) => number): SVGGElement {
     const s = this.#snapshots[i];
     const role = i === this.#selected ? 'selected' : i === this.#base ? 'base' : '';
-    const when = m.series >= 0 || s.timestamp !== undefined ? ` at ${formatTime(m.series >= 0 ? m.x : s.timestamp)}` : '';
-    const label = `Snapshot ${i + 1}: ${s.name}, current ${formatSize(m.current)}, peak ${formatSize(s.peak ?? 0)}${when}${role === 'selected' ? ' (selected)' : role === 'base' ? ' (compared with)' : ''}`;
+    // Its own time, as its label says it (its last sample may be a moment before).
+    const when = s.timestamp !== undefined || m.series >= 0 ? ` at ${formatTime(s.timestamp ?? m.x)}` : '';
+    const ref = s.ref ?? `#${i + 1}`;
+    const label = `Snapshot ${ref}: ${s.name}, current ${formatSize(m.current)}, peak ${formatSize(s.peak ?? 0)}${when}${role === 'selected' ? ' (selected)' : role === 'base' ? ' (compared with)' : ''}`;
     const g = svg('g', { class: `marker ${role}`, tabindex: 0, role: 'button', 'aria-label': label, 'data-index': i });
     g.append(svg('title', {}, `${label}\nClick: select · Shift+click: compare with`));
     // The whole marker, label included, takes the click (not only its painted strokes).
     g.append(svg('rect', { class: 'marker-hit', x: cx - 7, y: cy - 21, width: 14, height: 28, fill: 'transparent' }));
     if (m.series < 0 && s.peak !== undefined && s.peak !== s.current) g.append(svg('circle', { class: 'peak-dot', cx, cy: Y(s.peak), r: 2.5 }));
-    g.append(svg('circle', { cx, cy, r: role ? 6 : 5 }), svg('text', { class: 'marker-label', x: cx, y: cy - 9, 'text-anchor': 'middle' }, String(i + 1)));
+    g.append(svg('circle', { cx, cy, r: role ? 6 : 5 }), svg('text', { class: 'marker-label', x: cx, y: cy - 9, 'text-anchor': 'middle' }, ref.replace(/^#/, '')));
     const act = (shift: boolean) => (shift ? this.handlers.compare(i) : this.handlers.select(i));
     g.addEventListener('click', (e) => act((e as MouseEvent).shiftKey));
     g.addEventListener('keydown', (e) => {

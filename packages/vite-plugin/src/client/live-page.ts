@@ -8,7 +8,7 @@
  */
 
 import { formatSize } from '@wasm-tracemalloc/runtime/model';
-import { SAMPLE_HISTORY, viewerUrl, type LiveChannel, type MemorySample, type ServerMessage, type SnapshotInfo, type TabInfo, type UntracedModule } from '../protocol.js';
+import { SAMPLE_HISTORY, snapshotLabel, snapshotLabelParts, viewerUrl, type LiveChannel, type MemorySample, type ServerMessage, type SnapshotInfo, type TabInfo, type UntracedModule } from '../protocol.js';
 
 export interface LivePageOptions {
   /** Where the viewer is, or undefined when it is not built (then files are offered for download). */
@@ -171,23 +171,28 @@ function tabRow(tab: TabInfo, channel: LiveChannel): TabRow {
   };
 }
 
-/** 24-hour times, as the viewer shows them. */
-const CLOCK = new Intl.DateTimeFormat('en-GB', { hour: 'numeric', minute: 'numeric', second: 'numeric', hour12: false });
-
+/**
+ * One snapshot, by the label the viewer gives it too ("#7 · my app · 20:40:49 ·
+ * 80.9 KiB"), with links to it, and to its diff with its tab's previous one, in the viewer.
+ */
 function snapshotRow(s: SnapshotInfo, previous: SnapshotInfo | undefined, viewer: boolean): HTMLElement {
   const links: HTMLElement[] = [];
   if (viewer) {
     links.push(el('a', { class: 'open', href: viewerUrl(s) }, 'Open'));
-    if (previous) links.push(el('a', { class: 'compare', href: viewerUrl(s, previous), title: `${s.name} compared with ${previous.name}` }, `Compare with #${previous.id}`));
+    if (previous) links.push(el('a', { class: 'compare', href: viewerUrl(s, previous), title: `What changed between #${previous.id} and #${s.id}, in the viewer` }, `Compare with #${previous.id}`));
   }
-  links.push(el('a', { class: 'download', href: s.url, download: `${s.name.replace(/[^\w.-]+/g, '_')}.wtmsnap` }, 'Download'));
+  // The file keeps the dev server's name for it, which holds the number.
+  const file = decodeURIComponent(s.url.slice(s.url.lastIndexOf('/') + 1));
+  links.push(el('a', { class: 'download', href: s.url, download: file }, 'Download'));
+  // The label's parts in columns, the whole label as the row's title.
+  const p = snapshotLabelParts(s);
   return el(
     'li',
-    { class: 'snapshot', 'data-id': String(s.id), 'data-tab': s.tab },
-    el('span', { class: 'id' }, `#${s.id}`),
-    el('span', { class: 'name' }, s.name),
-    el('span', { class: 'when' }, CLOCK.format(new Date(s.timestamp))),
-    el('span', { class: 'size' }, `${formatSize(s.current)} traced`),
+    { class: 'snapshot', 'data-id': String(s.id), 'data-tab': s.tab, title: snapshotLabel(s) },
+    el('span', { class: 'id' }, p.ref),
+    el('span', { class: 'name' }, p.name),
+    el('span', { class: 'when' }, p.time),
+    el('span', { class: 'size' }, p.size),
     el('span', { class: 'links' }, ...links),
   );
 }

@@ -6,7 +6,7 @@
  * No tracing logic of its own: everything it reports comes from the runtime's API.
  */
 
-import { getDomains, getSamples, getSamplingIntervalBytes, getTracedMemory, install, isTracing, onSample, start, takeSnapshot as runtimeSnapshot, type Snapshot } from '@wasm-tracemalloc/runtime';
+import { getDomains, getSamples, getSamplingIntervalBytes, install, isTracing, onSample, start, takeSnapshot as runtimeSnapshot, type Snapshot } from '@wasm-tracemalloc/runtime';
 import { CLIENT_EVENT, SAMPLE_BATCH_MS, SERVER_EVENT, type ClientMessage, type MemorySample, type ServerMessage, type SnapshotInfo, type TabKind } from '../protocol.js';
 
 /** The part of Vite's `import.meta.hot` used here (undefined in a build). */
@@ -76,12 +76,13 @@ export async function publishSnapshot(cause: number | 'app'): Promise<TabSnapsho
   const snapshot = runtimeSnapshot();
   if (!hot) return { snapshot };
   const upload = `${tabId}/${++uploads}`;
-  const [current, peak] = getTracedMemory();
+  // The file's own numbers: the dev server's info about it then says the same.
+  const { timestamp = Date.now(), current = 0, peak = 0 } = snapshot.meta;
   const acknowledged = new Promise<SnapshotInfo | undefined>((resolve) => {
     pending.set(upload, resolve);
     setTimeout(() => pending.delete(upload) && resolve(undefined), UPLOAD_TIMEOUT_MS);
   });
-  send({ type: 'snapshot', tab: tabId, upload, cause, current, peak, data: toBase64(snapshot.dump()) });
+  send({ type: 'snapshot', tab: tabId, upload, cause, timestamp, current, peak, data: toBase64(snapshot.dump()) });
   return { snapshot, info: await acknowledged };
 }
 

@@ -110,14 +110,23 @@ describe('LiveHub', () => {
       { type: 'take-snapshot', request: 2, tab: 't1' },
     ]);
 
-    ws.receive(page, { type: 'snapshot', tab: 't1', upload: 'u1', cause: 2, current: 300, peak: 400, data: file(10) });
+    const taken = Date.now() - 5000;
+    ws.receive(page, { type: 'snapshot', tab: 't1', upload: 'u1', cause: 2, timestamp: taken, current: 300, peak: 400, data: file(10) });
     ws.receive(page, { type: 'snapshot', tab: 't1', upload: 'u2', cause: 'app', current: 0, peak: 400, data: file(0) });
-    const [first, second] = hub.snapshots;
-    expect(first).toMatchObject({ id: 1, tab: 't1', name: 'My app #1', url: '/__wasm-tracemalloc/snapshots/1/My-app-1.wtmsnap', bytes: 18, current: 300, peak: 400, cause: 2 });
-    expect(second).toMatchObject({ id: 2, name: 'My app #2', url: '/__wasm-tracemalloc/snapshots/2/My-app-2.wtmsnap', bytes: 8, cause: 'app' });
-    expect(ws.broadcast.at(-1)).toEqual({ type: 'snapshot', snapshot: second, upload: 'u2' });
+    // A time before the previous snapshot's (a slow upload) or in the future is clamped: ids follow time.
+    ws.receive(page, { type: 'snapshot', tab: 't1', upload: 'u3', cause: 3, timestamp: taken - 60_000, current: 0, peak: 400, data: file(0) });
+    ws.receive(page, { type: 'snapshot', tab: 't1', upload: 'u4', cause: 4, timestamp: Date.now() + 3_600_000, current: 0, peak: 400, data: file(0) });
+    const [first, second, third, fourth] = hub.snapshots;
+    // The name is the tab's; the number is the id, in the file name too.
+    expect(first).toMatchObject({ id: 1, tab: 't1', name: 'My app', url: '/__wasm-tracemalloc/snapshots/1/My-app-1.wtmsnap', bytes: 18, timestamp: taken, current: 300, peak: 400, cause: 2 });
+    expect(second).toMatchObject({ id: 2, name: 'My app', url: '/__wasm-tracemalloc/snapshots/2/My-app-2.wtmsnap', bytes: 8, cause: 'app' });
+    expect(second.timestamp).toBeGreaterThanOrEqual(taken + 5000);
+    expect(third.timestamp).toBe(second.timestamp);
+    expect(fourth.timestamp).toBeGreaterThanOrEqual(third.timestamp);
+    expect(fourth.timestamp).toBeLessThanOrEqual(Date.now());
+    expect(ws.broadcast.at(-1)).toEqual({ type: 'snapshot', snapshot: fourth, upload: 'u4' });
     expect(hub.snapshotBytes(1)).toEqual(new Uint8Array([...MAGIC, ...new Uint8Array(10)]));
-    expect(hub.snapshotBytes(3)).toBeUndefined();
+    expect(hub.snapshotBytes(5)).toBeUndefined();
   });
 
   it("tells every viewer when a tab could not take a requested snapshot, by the tab's label; ignores unknown tabs", () => {

@@ -47,9 +47,10 @@ export class LiveHub {
   readonly #snapshots: Stored[] = [];
   /** Modules the dev server sent untraced, by name: told to every viewer once, and to late subscribers. */
   readonly #untraced = new Map<string, UntracedModule>();
-  readonly #perTab = new Map<string, number>();
   #storedBytes = 0;
   #nextId = 1;
+  /** The latest stored snapshot's time: ids and times go up together. */
+  #lastTimestamp = 0;
   #requests = 0;
 
   constructor(
@@ -193,22 +194,27 @@ export class LiveHub {
       client.send(SERVER_EVENT, { type: 'error', message: `the dev server refused a snapshot ${why}`, upload } satisfies ServerMessage);
       return;
     }
-    const n = (this.#perTab.get(tab.id) ?? 0) + 1;
-    this.#perTab.set(tab.id, n);
+    // The id is the snapshot's number on every page (the live page, the viewer's
+    // pickers, timeline and diff), so it must follow time: the tab's own time for it
+    // (what the file says) is kept unless it would come before the previous one's.
     const id = this.#nextId++;
-    const name = `${tab.label} #${n}`;
-    // The viewer names a snapshot after the URL's last segment: make it the name.
-    const file = `${name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'snapshot'}.wtmsnap`;
+    const now = Date.now();
+    const said = Number(message.timestamp);
+    const timestamp = Number.isFinite(said) ? Math.min(now, Math.max(this.#lastTimestamp, said)) : Math.max(this.#lastTimestamp, now);
+    this.#lastTimestamp = timestamp;
+    // A downloaded file keeps the number in its name.
+    const file = `${tab.label.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'snapshot'}-${id}.wtmsnap`;
     const info: SnapshotInfo = {
       id,
       tab: tab.id,
-      name,
+      name: tab.label,
       url: `${this.snapshotsPath}${id}/${encodeURIComponent(file)}`,
       bytes: bytes.length,
-      timestamp: Date.now(),
+      timestamp,
       current: num(message.current),
       peak: num(message.peak),
       cause: message.cause === 'app' ? 'app' : num(message.cause),
+      ...(tab.samplingIntervalBytes !== undefined && tab.samplingIntervalBytes > 0 && { samplingIntervalBytes: tab.samplingIntervalBytes }),
     };
     this.#snapshots.push({ info, bytes });
     this.#storedBytes += bytes.length;
@@ -221,7 +227,6 @@ export class LiveHub {
   #closed(ids: Set<string>): void {
     for (const id of ids) {
       this.#samples.delete(id);
-      this.#perTab.delete(id);
       this.#ownerOf.delete(id);
       if (this.#tabs.delete(id)) this.#broadcast({ type: 'tab-closed', tab: id });
     }
