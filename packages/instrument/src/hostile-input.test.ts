@@ -12,6 +12,7 @@ import { instantiateTraced, start, stop, takeSnapshot } from '@wasm-tracemalloc/
 import { instrument, InstrumentError } from './instrument.js';
 import { readModule, replaceSections, type SectionEntry } from './binary/module.js';
 import { readNameSection } from './binary/name-section.js';
+import { uleb as leb } from './binary/writer.js';
 
 const fixture = (file: string) => new Uint8Array(readFileSync(new URL(`../../../test/fixtures/build/${file}`, import.meta.url)));
 const source = (file: string) => fileURLToPath(new URL(`../../../test/fixtures/src/${file}`, import.meta.url));
@@ -19,15 +20,6 @@ const devNull = openSync('/dev/null', 'w');
 const LEAK_CLI_BLOCKS = `${source('leak_cli.c')}:17: size=97.7 KiB, count=1000, average=100 B`;
 
 const utf8 = (s: string) => [...new TextEncoder().encode(s)];
-const leb = (n: number) => {
-  const out: number[] = [];
-  do {
-    const b = n & 0x7f;
-    n >>>= 7;
-    out.push(n ? b | 0x80 : b);
-  } while (n);
-  return out;
-};
 const customSection = (name: string, content: number[]) => {
   const body = [...leb(utf8(name).length), ...utf8(name), ...content];
   return new Uint8Array([0, ...leb(body.length), ...body]);

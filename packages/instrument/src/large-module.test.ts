@@ -6,16 +6,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { instantiateTraced, getTracerStats, SITE_SECTION, start, stop, takeSnapshot } from '@wasm-tracemalloc/runtime';
 import { decodeSiteTable } from '@wasm-tracemalloc/runtime/site-table';
 import { instrument } from './instrument.js';
+import { uleb as leb } from './binary/writer.js';
 
-const leb = (n: number) => {
-  const out: number[] = [];
-  do {
-    const b = n & 0x7f;
-    n >>>= 7;
-    out.push(n ? b | 0x80 : b);
-  } while (n);
-  return out;
-};
 const str = (s: string) => [...leb(s.length), ...new TextEncoder().encode(s)];
 const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
 

@@ -9,16 +9,8 @@ import { getTracerStats, instantiateTraced, start, stop, takeSnapshot } from '@w
 import { instrument } from './instrument.js';
 import { readModule } from './binary/module.js';
 import { localNameMaps, readNameSection } from './binary/name-section.js';
+import { uleb as leb } from './binary/writer.js';
 
-const leb = (n: number) => {
-  const out: number[] = [];
-  do {
-    const b = n & 0x7f;
-    n >>>= 7;
-    out.push(n ? b | 0x80 : b);
-  } while (n);
-  return out;
-};
 const str = (s: string) => [...leb(s.length), ...new TextEncoder().encode(s)];
 const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
 const vec = (items: number[][]) => [...leb(items.length), ...items.flat()];

@@ -5,6 +5,7 @@
 import { ByteReader, WasmFormatError } from './reader.js';
 import { isGcHeapType, isGcValType, scanBody, skipLocals, type BodyScan } from './instructions.js';
 import { readNameSection, type NameSection } from './name-section.js';
+import { uleb } from './writer.js';
 
 export const VALTYPE_I32 = 0x7f;
 export const VALTYPE_I64 = 0x7e;
@@ -428,17 +429,9 @@ export function replaceSections(bytes: Uint8Array, sections: SectionEntry[], rep
 
 /** Returns the module's bytes with a custom section `name` holding `payload` appended. */
 export function appendCustomSection(bytes: Uint8Array, name: string, payload: Uint8Array): Uint8Array<ArrayBuffer> {
-  const leb = (n: number) => {
-    const out: number[] = [];
-    do {
-      out.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
-      n = Math.floor(n / 128);
-    } while (n > 0);
-    return out;
-  };
   const encoded = new TextEncoder().encode(name);
-  const content = [...leb(encoded.length), ...encoded];
-  const size = leb(content.length + payload.length);
+  const content = [...uleb(encoded.length), ...encoded];
+  const size = uleb(content.length + payload.length);
   const out = new Uint8Array(bytes.length + 1 + size.length + content.length + payload.length);
   out.set(bytes);
   out.set([0, ...size, ...content], bytes.length);

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { binaryenNameSection, isPlainName, readNameSection } from './name-section.js';
+import { uleb as leb } from './writer.js';
 
 const utf8 = (s: string) => [...new TextEncoder().encode(s)];
-const leb = (n: number) => {
-  const out: number[] = [];
-  do {
-    const b = n & 0x7f;
-    n >>>= 7;
-    out.push(n ? b | 0x80 : b);
-  } while (n);
-  return out;
-};
 const name = (raw: number[]) => [...leb(raw.length), ...raw];
 const sub = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
 const nameMap = (entries: Array<[number, number[]]>) => [...leb(entries.length), ...entries.flatMap(([i, raw]) => [...leb(i), ...name(raw)])];

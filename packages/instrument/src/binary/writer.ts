@@ -2,6 +2,16 @@
 // a module the pass writes itself (redirected calls, stubs, the sections binaryen is
 // given instead of the module's own).
 
+/** An unsigned LEB128 as bytes (up to 2^53), for the few places that splice one in. */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    out.push((n % 128) | (n >= 128 ? 0x80 : 0));
+    n = Math.floor(n / 128);
+  } while (n > 0);
+  return out;
+}
+
 export class ByteWriter {
   private buf: Uint8Array<ArrayBuffer>;
   constructor(capacity = 256) {
