@@ -181,7 +181,9 @@ describe('install from the tarballs into a fresh Vite app', () => {
     await page.goto(url);
     await page.waitForSelector('body[data-done]', { timeout: 60_000 });
     const result = (await page.evaluate('window.result')) as { before: { url: string; name: string }; after: { url: string; name: string }; top: string };
-    expect([result.before.name, result.after.name]).toEqual(['fresh app #1', 'fresh app #2']);
+    // Named after the tab; numbered by the dev server, in time order (also in the file name).
+    expect([result.before.name, result.after.name]).toEqual(['fresh app', 'fresh app']);
+    expect([result.before.url, result.after.url].map((u) => u.split('/').pop())).toEqual(['fresh-app-1.wtmsnap', 'fresh-app-2.wtmsnap']);
 
     // The stored files, read with the model here: the top of the diff is what the app kept.
     const load = async (info: { url: string; name: string }) => Snapshot.load(new Uint8Array(await (await fetch(new URL(info.url, url))).arrayBuffer()), info.name);
