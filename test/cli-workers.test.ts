@@ -53,10 +53,14 @@ console.log('main', new WebAssembly.Instance(module, {}).exports.alloc_blocks(2,
     expect(r.status).toBe(0);
     // The preload reached both workers: no module ran on the untraced fallback.
     expect(r.stderr).not.toContain('runs untraced');
-    // One report, the main thread's: the workers' blocks are theirs (one table per shared memory is issue 18).
+    // One report, the main thread's, with every thread's blocks: the workers trace into the
+    // tracer the main thread shares, under the name the main thread gave the module.
     expect(r.stderr.match(/^wasm-tracemalloc: peak/gm)).toHaveLength(1);
-    expect(r.stderr).toMatch(/^wasm-tracemalloc: peak 100 B, current 100 B in 2 blocks/m);
-    expect(r.stderr).toMatch(/^#1: lib_rs\.wasm:_ZN6lib_rs11alloc_block\w*\+0x[0-9a-f]+: size=100 B, count=2, average=50 B$/m);
+    expect(r.stderr).toMatch(/^wasm-tracemalloc: peak 4400 B, current 4400 B in 9 blocks/m);
+    expect(r.stderr).toMatch(/^#1: lib_rs\.wasm:_ZN6lib_rs11alloc_block\w*\+0x[0-9a-f]+: size=4400 B, count=9, average=489 B$/m);
+    // By thread: the eval worker's 4 × 1000 B, the execArgv worker's 3 × 100 B, main's 2 × 50 B.
+    const byThread = r.stderr.slice(r.stderr.indexOf('By thread (3 threads)'));
+    expect(byThread).toMatch(/^thread \d+: size=4000 B, count=4\n {4}lib_rs\.wasm:\S+: size=4000 B, count=4, average=1000 B\nthread \d+: size=300 B, count=3\n {4}lib_rs\.wasm:\S+: size=300 B, count=3, average=100 B\nmain thread: size=100 B, count=2\n/m);
   });
 
   it('a thread without the tracer runs an instrumented module untraced, with a warning, where it would fail to link', () => {

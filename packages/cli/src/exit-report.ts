@@ -8,8 +8,8 @@
 // crash for a leak; the JSON report says `limitsExceeded` either way.
 
 import { writeFileSync } from 'node:fs';
-import { formatSize, type Snapshot } from '@wasm-tracemalloc/runtime/model';
-import { formatSummary, formatTop, type KeyType } from './report.js';
+import { formatSize, type Snapshot, type Statistic } from '@wasm-tracemalloc/runtime/model';
+import { formatSummary, formatThreads, formatTop, type KeyType } from './report.js';
 import { terminalText } from './terminal/terminal-text.js';
 
 export const EXIT_LIMIT_EXCEEDED = 23;
@@ -63,6 +63,27 @@ function verdictLine(v: LimitVerdict): string {
 }
 
 /** The JSON report: totals, peak, the top sites with their tracebacks, and the limits. */
+/** Whether the snapshot knows which thread allocated: the program ran on threads. */
+function onThreads(snapshot: Snapshot): boolean {
+  return snapshot.data.tracebacks.some((t) => t.thread !== undefined);
+}
+
+function siteJson(s: Statistic): object {
+  return {
+    size: s.size,
+    count: s.count,
+    totalNframe: s.traceback.totalNframe,
+    // Most recent call first: traceback[0] is where the block was allocated.
+    traceback: [...s.traceback.frames].reverse().map((f) => ({
+      filename: f.filename,
+      lineno: f.lineno,
+      ...(f.function !== undefined && { function: f.function }),
+      ...(f.offset !== undefined && { offset: f.offset }),
+      ...(f.source !== undefined && { source: f.source }),
+    })),
+  };
+}
+
 export function reportJson(snapshot: Snapshot, opts: Pick<ExitReportOptions, 'key' | 'top' | 'cumulative' | 'limits'>, exitCode: number | undefined): object {
   const key = opts.key ?? 'traceback';
   const stats = snapshot.statistics(key, opts.cumulative);
@@ -81,20 +102,15 @@ export function reportJson(snapshot: Snapshot, opts: Pick<ExitReportOptions, 'ke
     ...(typeof m.untracedFrees === 'number' && { untracedFrees: m.untracedFrees }),
     ...(typeof m.lostTraces === 'number' && { lostTraces: m.lostTraces }),
     key,
-    sites: stats.slice(0, opts.top).map((s) => ({
-      size: s.size,
-      count: s.count,
-      totalNframe: s.traceback.totalNframe,
-      // Most recent call first: traceback[0] is where the block was allocated.
-      traceback: [...s.traceback.frames].reverse().map((f) => ({
-        filename: f.filename,
-        lineno: f.lineno,
-        ...(f.function !== undefined && { function: f.function }),
-        ...(f.offset !== undefined && { offset: f.offset }),
-        ...(f.source !== undefined && { source: f.source }),
-      })),
-    })),
+    sites: stats.slice(0, opts.top).map(siteJson),
     otherSites: Math.max(0, stats.length - opts.top),
+    // A program on threads: what each thread allocated and still holds (thread 0 is the main thread).
+    ...(onThreads(snapshot) && { threads: snapshot.threads().map((t) => ({
+      thread: t.thread,
+      size: t.size,
+      count: t.count,
+      sites: snapshot.filterThread(t.thread).statistics(key, opts.cumulative).slice(0, opts.top).map(siteJson),
+    })) }),
     limits: verdicts,
     limitsExceeded: verdicts.some((v) => v.exceeded),
   };
@@ -113,7 +129,8 @@ export function writeExitReport(snapshot: Snapshot, opts: ExitReportOptions, pro
     if (opts.reportFile) writeFileSync(opts.reportFile, `${json}\n`);
     else process.stderr.write(`${json}\n`); // JSON escapes control characters itself
   } else {
-    const lines = [...formatSummary(snapshot, opts.label), ...formatTop(snapshot, { key: opts.key ?? 'lineno', top: opts.top, cumulative: opts.cumulative }), ...verdicts.map(verdictLine)];
+    const report = { key: opts.key ?? 'lineno', top: opts.top, cumulative: opts.cumulative };
+    const lines = [...formatSummary(snapshot, opts.label), ...formatTop(snapshot, report), ...formatThreads(snapshot, report), ...verdicts.map(verdictLine)];
     if (opts.reportFile) writeFileSync(opts.reportFile, lines.map((l) => `${terminalText(l)}\n`).join(''));
     else for (const line of lines) err(line);
   }

@@ -37,6 +37,27 @@ export function formatTop(snapshot: Snapshot, opts: ReportOptions): string[] {
   return lines;
 }
 
+/** A thread's name in reports: the main thread, or a worker by its number (Node: its threadId). */
+export function threadName(thread: number): string {
+  return thread === 0 ? 'main thread' : `thread ${thread}`;
+}
+
+/**
+ * What each thread allocated and still holds, with its top lines, when more than one
+ * thread allocated (a program on threads); nothing otherwise.
+ */
+export function formatThreads(snapshot: Snapshot, opts: ReportOptions): string[] {
+  const threads = snapshot.threads();
+  if (threads.length < 2) return [];
+  const lines = [`By thread (${threads.length} threads)`];
+  for (const t of threads) {
+    lines.push(`${threadName(t.thread)}: size=${formatSize(t.size)}, count=${t.count}`);
+    const stats = snapshot.filterThread(t.thread).statistics(opts.key === 'traceback' ? 'lineno' : opts.key, opts.cumulative);
+    for (const s of stats.slice(0, Math.min(opts.top, 3))) lines.push(`    ${s.toString()}`);
+  }
+  return lines;
+}
+
 /** "1 block", "0 blocks", "1000 blocks". */
 export function blocks(count: number): string {
   return `${count} ${count === 1 ? 'block' : 'blocks'}`;
@@ -72,6 +93,7 @@ export function formatSummary(snapshot: Snapshot, label: string): string[] {
         `and double or untraced frees are not detected`,
     );
   }
+  if (m.lockTakenOver) lines.push('warning: a thread ended while it held the tracer\'s lock (a worker terminated inside an allocation); the numbers may be off by its last allocation or free');
   if (m.lostTraces) lines.push(`warning: ${m.lostTraces} allocations could not be traced because the tracer ran out of memory; numbers are low by those blocks`);
   if (m.doubleFrees) lines.push(`warning: ${m.doubleFrees} double frees`);
   if (m.untracedFrees) lines.push(`note: ${m.untracedFrees} frees of blocks that were not traced (allocated before tracing started, or invalid pointers)`);

@@ -1,12 +1,13 @@
 // What `wasm-tracemalloc node` does in the program's process (loaded by preload.ts):
 // the global hook with the instrument pass, tracing from the start, and, on the main
-// thread only, the report at exit. Workers trace into their own table and never
-// report: the process reports once (one table per shared memory is issue 18).
+// thread only, the report at exit. The main thread makes the tracer that threads share
+// (runtime threads.ts) and hands it to every worker through setEnvironmentData; a
+// worker traces into it and never reports: the process reports once, for all threads.
 
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { isMainThread } from 'node:worker_threads';
-import { install, start, takeSnapshot, isTracing } from '@wasm-tracemalloc/runtime';
+import { getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
+import { install, isTracerHandle, joinTracer, leaveTracer, shareTracer, start, takeSnapshot, isTracing } from '@wasm-tracemalloc/runtime';
 import { maxFramesFor } from './args.js';
 import { cacheDir, ModuleCache } from './cache/module-cache.js';
 import { writeExitReport } from './exit-report.js';
@@ -18,7 +19,29 @@ import { wasmFiles } from './wasm-file-names.js';
 
 const err = (line: string) => process.stderr.write(`${terminalText(line)}\n`);
 
+/** The environment data key under which workers find the main thread's tracer. */
+const TRACER_KEY = 'wasm-tracemalloc:tracer';
+
+/** Main thread: share the tracer with every worker made from now on. A worker: join it. */
+function shareWithThreads(): void {
+  if (isMainThread) {
+    setEnvironmentData(TRACER_KEY, shareTracer());
+    return;
+  }
+  const handle = getEnvironmentData(TRACER_KEY);
+  if (!isTracerHandle(handle)) {
+    err(`wasm-tracemalloc: warning: worker thread ${threadId} is not traced: it did not get the main thread's tracer (a worker of a worker started before the tracer was shared?)`);
+    return;
+  }
+  if (!joinTracer(handle, threadId)) {
+    err(`wasm-tracemalloc: warning: worker thread ${threadId} is not traced: 256 threads are traced at once, the most the tracer holds`);
+    return;
+  }
+  process.on('exit', leaveTracer);
+}
+
 export function startSession(config: RunOptions): void {
+  shareWithThreads();
   const files = wasmFiles();
   const glue = config.glue?.map((path) => ({ name: basename(path), text: readFileSync(path, 'utf8') }));
   const symbolsFrom = config.symbolsFrom === undefined ? undefined : new Uint8Array(readFileSync(config.symbolsFrom));

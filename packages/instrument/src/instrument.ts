@@ -27,7 +27,7 @@ import { atBinaryen } from './binaryen-calls.js';
 import { InstrumentError, internalError } from './errors.js';
 import { roleOf } from './find/specs.js';
 import { findAllocators, parseUserRule, formatUserRule, LOOKED_FOR, type AllocatorMatch, type Evidence, type GlueFile, type UserRule } from './find/index.js';
-import { addRuntimeImports, allocatorsNest, linkNestedCalls, wrapAllocators } from './wrap-allocators.js';
+import { addRuntimeImports, allocatorsNest, hasSharedMemory, linkNestedCalls, wrapAllocators } from './wrap-allocators.js';
 import { findCalls, E } from './number-call-sites.js';
 import { addShadowStack, planShadowCalls, reachingFunctions, MAX_SHADOW_FRAMES, type ShadowStackReport } from './shadow-stack.js';
 import { redirectCalls, type Placeholders, type Redirect, type Stub } from './binary/redirect-calls.js';
@@ -388,7 +388,7 @@ function rewrite(info: ModuleInfo, allocators: AllocatorMatch[], scans: Map<numb
         return k === undefined ? undefined : internalName(info.functions.length + k);
       };
 
-      const rt = addRuntimeImports(mod);
+      const rt = addRuntimeImports(mod, hasSharedMemory(mod));
       // Allocators as binaryen knows them: an imported one is imported again under its placeholder names.
       const toBinaryen = allocators.map((a) => (a.func.import ? { ...a, func: named.functions[a.func.index]! } : a));
       const wrapped = wrapAllocators(mod, rt, toBinaryen, internalName, (a, kind) => externalSite.get(`${a.func.index}:${kind}`)!, (a) => stubName(a.func.index), guard);

@@ -58,6 +58,12 @@ export interface RuntimeImports {
   realloc: string;
   domain: string;
   depth: string;
+  /**
+   * A module on shared memory (threads): the halves of a realloc (see wrapperBody).
+   * Absent for every other module, which keeps the imports it always had.
+   */
+  reallocBegin?: string;
+  reallocUndo?: string;
 }
 
 export interface WrappedAllocator {
@@ -86,7 +92,12 @@ function uniqueName(mod: binaryen.Module, base: string): string {
   return name;
 }
 
-export function addRuntimeImports(mod: binaryen.Module): RuntimeImports {
+/** Whether the module's memory is shared: threads may allocate and free in it at once. */
+export function hasSharedMemory(mod: binaryen.Module): boolean {
+  return mod.hasMemory() && mod.getMemoryInfo().shared;
+}
+
+export function addRuntimeImports(mod: binaryen.Module, threaded = false): RuntimeImports {
   const { i32, none } = binaryen;
   const names: RuntimeImports = {
     alloc: uniqueName(mod, 'wasm-tracemalloc$alloc'),
@@ -98,6 +109,12 @@ export function addRuntimeImports(mod: binaryen.Module): RuntimeImports {
   mod.addFunctionImport(names.alloc, RUNTIME_MODULE, 'alloc', binaryen.createType([i32, i32, i32, i32]), none);
   mod.addFunctionImport(names.free, RUNTIME_MODULE, 'free', binaryen.createType([i32, i32, i32]), none);
   mod.addFunctionImport(names.realloc, RUNTIME_MODULE, 'realloc', binaryen.createType([i32, i32, i32, i32, i32]), none);
+  if (threaded) {
+    names.reallocBegin = uniqueName(mod, 'wasm-tracemalloc$realloc_begin');
+    names.reallocUndo = uniqueName(mod, 'wasm-tracemalloc$realloc_undo');
+    mod.addFunctionImport(names.reallocBegin, RUNTIME_MODULE, 'realloc_begin', binaryen.createType([i32, i32, i32]), none);
+    mod.addFunctionImport(names.reallocUndo, RUNTIME_MODULE, 'realloc_undo', binaryen.createType([i32, i32]), none);
+  }
   mod.addGlobalImport(names.domain, RUNTIME_MODULE, 'domain', i32, false);
   mod.addGlobal(names.depth, i32, true, mod.i32.const(0));
   return names;
@@ -293,6 +310,21 @@ function wrapperBody(
     case 'realloc': {
       const old = () => arg(spec.ptr!);
       const size = () => arg(spec.size!);
+      if (rt.reallocBegin && rt.reallocUndo) {
+        // Shared memory: once the allocator has the old block back, another thread may
+        // get its address and record it; the old trace must be gone before that.
+        // So: the old half first, the call, then the new block as an alloc, or the old
+        // trace back if the realloc failed (realloc(p, 0) with zeroFrees freed p).
+        const failed = spec.zeroFrees ? mod.i32.and(old(), mod.i32.ne(size(), mod.i32.const(0))) : old();
+        const begin = mod.if(old(), mod.call(rt.reallocBegin, [domain(), adjusted(old()), siteLocal()], none));
+        return mod.block(null, [
+          ...(guard ? [mod.if(depth(), mod.return(callOrig()))] : []),
+          begin,
+          ...callOrigAs(DEPTH_FREE),
+          mod.if(p(), recordAlloc(p(), sized(size())), mod.if(failed, mod.call(rt.reallocUndo, [domain(), adjusted(old())], none))),
+          p(),
+        ], i32);
+      }
       const onNull = spec.zeroFrees
         ? mod.if(mod.i32.and(mod.i32.eqz(size()), mod.i32.ne(old(), mod.i32.const(0))), mod.call(rt.free, [domain(), adjusted(old()), siteLocal()], none))
         : mod.nop();
@@ -311,7 +343,20 @@ function wrapperBody(
       const SAVED = n + 1;
       const ptr = () => arg(spec.ptr!);
       const recordFree = () => unlessZeroSize(mod.if(ptr(), mod.call(rt.free, [domain(), adjusted(ptr()), siteLocal()], none)));
-      if (!guard) return mod.block(null, [callOrig(), recordFree()], none);
+      // Shared memory: the free is recorded before the block goes back to the
+      // allocator, which may hand its address to another thread at once.
+      const first = rt.reallocBegin !== undefined;
+      if (!guard) return mod.block(null, first ? [recordFree(), callOrig()] : [callOrig(), recordFree()], none);
+      if (first) {
+        return mod.block(null, [
+          mod.if(spec.nestedPasses ? depth() : mod.i32.eq(depth(), mod.i32.const(DEPTH_FREE)), mod.block(null, [callOrig(), mod.return()])),
+          recordFree(),
+          mod.local.set(SAVED, depth()),
+          setDepth(DEPTH_FREE),
+          guarded(callOrig(), mod.global.set(rt.depth, mod.local.get(SAVED, i32))),
+          mod.global.set(rt.depth, mod.local.get(SAVED, i32)),
+        ], none);
+      }
       return mod.block(null, [
         // A block-level free (TLSF's insertBlock) also takes the space an allocation
         // splits off or grows into: inside any allocator call it is that call's own.

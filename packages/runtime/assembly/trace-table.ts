@@ -210,6 +210,55 @@ const STATIC: usize = memory.data(<i32>STATIC_BYTES, 16);
 // @ts-ignore: decorator
 @inline const MARK_REALLOC_IN_PLACE: u32 = 0xFFFF_FFFD;
 
+// ---- threads ---------------------------------------------------------------------
+//
+// This file is built twice. trace-table.wasm (this file as the entry) owns its memory
+// and serves one thread. trace-table-shared.wasm (entry trace-table-shared.ts, with
+// Wasm threads) imports a shared memory: every thread runs its own instance on it,
+// and that entry takes a lock around each export and keeps the state below (the
+// module's globals) in a header of the shared memory while the lock is free
+// (saveState/loadState). Per thread stay: `sp`, `nframe`, the shadow stack's ring
+// (stackBase), threadTag and a realloc's stash. THREADED is a compile-time constant,
+// so the single-threaded build carries none of it.
+//
+// A traceback record's domain word holds the domain in its low 12 bits and, in the
+// threaded build, the number of the thread that allocated above them (threadTag): a
+// trace's key is still (domain, ptr), as a block freed by another thread is the same
+// block, while statistics can group by thread.
+
+// @ts-ignore: decorator
+@inline const THREADED: bool = ASC_FEATURE_THREADS;
+// @ts-ignore: decorator
+@inline const DOMAIN_MASK: u32 = 0xFFF;
+// @ts-ignore: decorator
+@inline const THREAD_SHIFT: u32 = 12;
+
+/** This thread's number << THREAD_SHIFT (threaded build). */
+let threadTag: u32 = 0;
+/** This thread's shadow-stack ring (threaded build; else STACK). */
+let stackBase: usize = 0;
+
+// @ts-ignore: decorator
+@inline function stackAt(): usize {
+  return THREADED ? stackBase : STACK;
+}
+
+// @ts-ignore: decorator
+@inline function domainPart(domainWord: u32): u32 {
+  return THREADED ? domainWord & DOMAIN_MASK : domainWord;
+}
+
+// @ts-ignore: decorator
+@inline function withThread(domain: u32): u32 {
+  return THREADED ? domain | threadTag : domain;
+}
+
+/** Threaded build: this instance is thread `thread`, its ring at `stack`. */
+export function setThread(thread: u32, stack: usize): void {
+  threadTag = thread << THREAD_SHIFT;
+  stackBase = stack;
+}
+
 // ---- shadow stack ---------------------------------------------------------------
 //
 // Modules instrumented with a shadow stack (maxFrames > 1) import `sp`, `nframe` and
@@ -231,7 +280,7 @@ export let nframe: u32 = 1;
 
 /** The call at `site` of `domain` is at `depth` of the chain. */
 export function put(depth: u32, domain: u32, site: u32): void {
-  store<u32>(STACK + (<usize>(depth & STACK_MASK) << 2), packFrame(domain, site));
+  store<u32>(stackAt() + (<usize>(depth & STACK_MASK) << 2), packFrame(domain, site));
 }
 
 // What the hot path does with an event: nothing (OFF), record it (EXACT), or
@@ -369,7 +418,7 @@ function layout(): bool {
 
 // @ts-ignore: decorator
 @inline function domainOf(tb: u32): u32 {
-  return load<u32>(recordOf(tb), 4);
+  return domainPart(load<u32>(recordOf(tb), 4));
 }
 
 // @ts-ignore: decorator
@@ -479,9 +528,9 @@ function deepTraceback(domain: u32, site: u32, total: u32): u32 {
   let n = min(min(maxNframe, total), STACK_LENGTH);
   let first = total - n + 1; // depth of the oldest frame kept from the stack
   for (let i: u32 = 0; i + 1 < n; i++) {
-    store<u32>(FRAMES + (<usize>i << 2), load<u32>(STACK + (<usize>((first + i) & STACK_MASK) << 2)));
+    store<u32>(FRAMES + (<usize>i << 2), load<u32>(stackAt() + (<usize>((first + i) & STACK_MASK) << 2)));
   }
-  store<u32>(FRAMES + (<usize>(n - 1) << 2), packFrame(domain, site));
+  store<u32>(FRAMES + (<usize>(n - 1) << 2), packFrame(domainPart(domain), site));
   return intern(domain, FRAMES, n, total);
 }
 
@@ -502,7 +551,7 @@ function deepTraceback(domain: u32, site: u32, total: u32): u32 {
 
 /** Interns the one-frame traceback and caches it at SITES entry `c`. */
 function oneFrameMiss(c: usize, domain: u32, site: u32, total: u32): u32 {
-  store<u32>(FRAMES, packFrame(domain, site));
+  store<u32>(FRAMES, packFrame(domainPart(domain), site));
   let tb = intern(domain, FRAMES, 1, total);
   if (tb == 0) return 0; // memory: not cached, tried again next time
   store<u32>(c, site);
@@ -844,8 +893,9 @@ export function alloc(domain: u32, ptr: u32, size: u32, site: u32): void {
     return;
   }
   if (ptr == 0) return;
-  if ((sp == 0) & (site < SITE_EVENT)) logEvent(ptr, size, SITE_EVENT | site, domain);
-  else logEvent(ptr, size, tracebackOfSite(domain, site), domain);
+  let dw = withThread(domain);
+  if ((sp == 0) & (site < SITE_EVENT)) logEvent(ptr, size, SITE_EVENT | site, dw);
+  else logEvent(ptr, size, tracebackOfSite(dw, site), dw);
 }
 
 /** The block at `ptr` was freed by a call at `site`. */
@@ -911,9 +961,10 @@ function flushEvents(): void {
     let ptr = load<u32>(p);
     let word = load<u32>(p, 4);
     let tbOrMark = load<u32>(p, 8);
-    let domain = load<u32>(p, 12);
+    let dw = load<u32>(p, 12);
+    let domain = domainPart(dw);
     if (tbOrMark < SITE_EVENT) applyAlloc(domain, ptr, word, tbOrMark);
-    else if (tbOrMark < MARK_REALLOC_IN_PLACE) applyAlloc(domain, ptr, word, oneFrameTraceback(domain, tbOrMark ^ SITE_EVENT, 1));
+    else if (tbOrMark < MARK_REALLOC_IN_PLACE) applyAlloc(domain, ptr, word, oneFrameTraceback(dw, tbOrMark ^ SITE_EVENT, 1));
     else if (tbOrMark == MARK_FREE) applyFree(domain, ptr, word);
     else applyReallocFrom(domain, ptr, word, tbOrMark == MARK_REALLOC_IN_PLACE);
   }
@@ -1061,7 +1112,7 @@ function bytesOf(size: u32): u64 {
 function traceSample(domain: u32, ptr: u32, size: u32, site: u32): void {
   untilSample = drawInterval();
   let before = live; // an alloc may replace a trace, a lost one drop it
-  let tb = tracebackOfSite(domain, site);
+  let tb = tracebackOfSite(withThread(domain), site);
   if (tb == 0 || !addTrace(domain, ptr, size, tb, bytesOf(size))) traceLost(domain, ptr);
   filterUpdate(filterSlot(domain, ptr), <i32>live - <i32>before);
 }
@@ -1277,7 +1328,12 @@ export function snapshot(): usize {
 }
 
 export function tbDomain(tb: u32): u32 {
-  return inStore(tb) ? load<u32>(<usize>tb << 2, 4) : 0;
+  return inStore(tb) ? domainPart(load<u32>(<usize>tb << 2, 4)) : 0;
+}
+
+/** The thread number of the allocations of traceback tb (0 outside the threaded build). */
+export function tbThread(tb: u32): u32 {
+  return inStore(tb) ? load<u32>(<usize>tb << 2, 4) >>> THREAD_SHIFT : 0;
 }
 
 export function tbNframe(tb: u32): u32 {
@@ -1322,4 +1378,124 @@ export function freeLogEntry(i: u32): usize {
 export function setMemoryLimitPages(pages: u32): void {
   flushEvents();
   memoryLimit = min(pages, MAX_PAGES);
+}
+
+// ---- threaded build: state and realloc ------------------------------------------
+
+// saveState writes 160 bytes.
+
+/** Threaded build: writes the shared state (the globals above, but sp, nframe and the thread's own) at h. */
+export function saveState(h: usize): void {
+  store<u32>(h, mode, 0);
+  store<u32>(h, maxNframe, 4);
+  store<u32>(h, memoryLimit, 8);
+  store<u32>(h, storeBase, 12);
+  store<u32>(h, storeEnd, 16);
+  store<u32>(h, storeCap, 20);
+  store<u32>(h, tracebacks, 24);
+  store<u32>(h, setBase, 28);
+  store<u32>(h, setMask, 32);
+  store<u32>(h, setShift, 36);
+  store<u32>(h, setLimit, 40);
+  store<u32>(h, escBase, 44);
+  store<u32>(h, escCap, 48);
+  store<u32>(h, escEnd, 52);
+  store<u32>(h, escFree, 56);
+  store<u32>(h, tableBase, 60);
+  store<u32>(h, lineMask, 64);
+  store<u32>(h, lineShift, 68);
+  store<u32>(h, tableLimit, 72);
+  store<u32>(h, live, 76);
+  store<u32>(h, top, 80);
+  store<u32>(h, eventEnd, 84);
+  store<u32>(h, lost, 88);
+  store<u32>(h, untracedFreeCount, 92);
+  store<u32>(h, doubleFreeCount, 96);
+  store<u32>(h, logTotal, 100);
+  store<u64>(h, current, 104);
+  store<u64>(h, peak, 112);
+  store<u64>(h, windowPeak, 120);
+  store<u64>(h, windowCarry, 128);
+  store<u64>(h, randomState, 136);
+  store<f64>(h, sampleInterval, 144);
+  store<f64>(h, untilSample, 152);
+}
+
+/** Threaded build: reads the shared state that saveState wrote at h. */
+export function loadState(h: usize): void {
+  mode = load<u32>(h, 0);
+  maxNframe = load<u32>(h, 4);
+  memoryLimit = load<u32>(h, 8);
+  storeBase = load<u32>(h, 12);
+  storeEnd = load<u32>(h, 16);
+  storeCap = load<u32>(h, 20);
+  tracebacks = load<u32>(h, 24);
+  setBase = load<u32>(h, 28);
+  setMask = load<u32>(h, 32);
+  setShift = load<u32>(h, 36);
+  setLimit = load<u32>(h, 40);
+  escBase = load<u32>(h, 44);
+  escCap = load<u32>(h, 48);
+  escEnd = load<u32>(h, 52);
+  escFree = load<u32>(h, 56);
+  tableBase = load<u32>(h, 60);
+  lineMask = load<u32>(h, 64);
+  lineShift = load<u32>(h, 68);
+  tableLimit = load<u32>(h, 72);
+  live = load<u32>(h, 76);
+  top = load<u32>(h, 80);
+  eventEnd = load<u32>(h, 84);
+  lost = load<u32>(h, 88);
+  untracedFreeCount = load<u32>(h, 92);
+  doubleFreeCount = load<u32>(h, 96);
+  logTotal = load<u32>(h, 100);
+  current = load<u64>(h, 104);
+  peak = load<u64>(h, 112);
+  windowPeak = load<u64>(h, 120);
+  windowCarry = load<u64>(h, 128);
+  randomState = load<u64>(h, 136);
+  sampleInterval = load<f64>(h, 144);
+  untilSample = load<f64>(h, 152);
+  nframe = mode != OFF ? maxNframe : 1;
+}
+
+// A realloc in a module on shared memory comes in two halves around the real one.
+// Once the allocator has the old block back, another thread may be given its address
+// and record an allocation there; a record of the old half made after that would
+// delete the new block's trace. So the old trace goes before the call (reallocBegin),
+// is put back if the realloc failed (reallocUndo), and the new block is an alloc().
+// The stash is this thread's: the lock is not held across the call.
+let stashSize: u32 = 0;
+let stashTb: u32 = 0;
+
+/** The old half of a realloc of oldPtr, before the real realloc runs. */
+export function reallocBegin(domain: u32, oldPtr: u32, site: u32): void {
+  stashTb = 0;
+  if (mode == OFF || oldPtr == 0) return;
+  flushEvents();
+  let e = findTrace(domain, oldPtr);
+  if (e == 0) {
+    // Unknown: allocated before start(), or not traced. Recently freed: a double free.
+    if (mode == EXACT) {
+      let tb = recentlyFreed(domain, oldPtr);
+      if (tb != 0) invalidFree(domain, oldPtr, site, KIND_DOUBLE, tb);
+    }
+    return;
+  }
+  stashSize = entrySize(e);
+  stashTb = entryTb(e);
+  current -= entryBytes(e);
+  dropTrace(e);
+  if (mode == SAMPLING) filterUpdate(filterSlot(domain, oldPtr), -1);
+}
+
+/** The realloc after reallocBegin failed: the old block is still there, with its trace. */
+export function reallocUndo(domain: u32, oldPtr: u32): void {
+  let tb = stashTb;
+  stashTb = 0;
+  if (mode == OFF || tb == 0) return;
+  flushEvents();
+  let before = live;
+  if (!addTrace(domain, oldPtr, stashSize, tb, bytesOf(stashSize))) traceLost(domain, oldPtr);
+  if (mode == SAMPLING) filterUpdate(filterSlot(domain, oldPtr), <i32>live - <i32>before);
 }

@@ -13,6 +13,9 @@ import type { FrameData } from './model/index.js';
 import { MAX_DOMAIN_ID } from './core/abi.js';
 import { TraceTable } from './core/trace-table.js';
 
+/** The name of a module that arrives compiled, with no name (a Module posted to a worker). */
+export const UNNAMED_MODULE = 'module.wasm';
+
 export interface Domain {
   /** 0 when the instance runs untraced (no id was free). */
   id: number;
@@ -107,6 +110,9 @@ export class DomainRegistry {
   private readonly warn: (message: string) => void;
   private readonly now: () => number;
   private readonly collected = new FinalizationRegistry<number>((id) => this.retire(id));
+  /** With threads (threads.ts): new ids come from the process's registry, and domains of other threads are looked up there. */
+  private idSource?: () => number | undefined;
+  private resolver?: (id: number) => Domain | undefined;
 
   constructor(options: DomainRegistryOptions = {}) {
     this.maxId = options.maxId ?? MAX_DOMAIN_ID;
@@ -124,7 +130,8 @@ export class DomainRegistry {
     const n = (this.instances.get(moduleName) ?? 0) + 1;
     this.instances.set(moduleName, n);
     const name = n === 1 ? moduleName : `${moduleName}#${n}`;
-    const id = this.next <= this.maxId ? this.next++ : (this.reusable.pop() ?? this.reclaim());
+    const fresh = this.idSource ? this.idSource() : this.next <= this.maxId ? this.next++ : undefined;
+    const id = fresh ?? this.reusable.pop() ?? this.reclaim();
     if (id === undefined) {
       this.refuse(name);
       return { id: 0, name, sites };
@@ -132,6 +139,26 @@ export class DomainRegistry {
     const domain: Domain = { id, name, sites };
     this.byId.set(id, domain);
     registryOf.set(domain, this);
+    return domain;
+  }
+
+  /** The next id this registry would give out by itself (threads.ts starts the process's count there). */
+  get nextFreshId(): number {
+    return this.next;
+  }
+
+  /**
+   * Threads: fresh ids come from `source` (shared by every thread), and an id this
+   * registry does not know is looked up with `resolve` (a domain another thread made).
+   */
+  shareIds(source: () => number | undefined, resolve: (id: number) => Domain | undefined): void {
+    this.idSource = source;
+    this.resolver = resolve;
+  }
+
+  /** A domain whose id was given out elsewhere (a module on shared memory, the same on every thread). */
+  adopt(domain: Domain): Domain {
+    this.byId.set(domain.id, domain);
     return domain;
   }
 
@@ -167,6 +194,12 @@ export class DomainRegistry {
     return this.reusable.pop();
   }
 
+  /** A domain for an instance that must run untraced: no id was left (warns once). */
+  refused(moduleName: string, sites: SiteTable): Domain {
+    this.refuse(moduleName);
+    return { id: 0, name: moduleName, sites };
+  }
+
   private refuse(name: string): void {
     if (this.warned) return;
     this.warned = true;
@@ -178,7 +211,11 @@ export class DomainRegistry {
   }
 
   get(id: number): Domain | undefined {
-    return this.byId.get(id);
+    const d = this.byId.get(id);
+    if (d || !this.resolver) return d;
+    const found = this.resolver(id);
+    if (found) this.byId.set(id, found);
+    return found;
   }
 
   all(): Domain[] {
@@ -192,7 +229,7 @@ export class DomainRegistry {
 
   /** All frames of a site, outermost first (see siteFrames). */
   frames(domainId: number, siteId: number): FrameData[] {
-    const d = this.byId.get(domainId);
+    const d = this.get(domainId);
     if (!d) return [{ filename: '<unknown>', lineno: 0 }];
     return siteFrames(d.name, d.sites.sites[siteId], siteId);
   }

@@ -21,6 +21,9 @@ export {
   getSamples,
   onSample,
   getDomains,
+  shareTracer,
+  joinTracer,
+  leaveTracer,
   siteTableOf,
   traceImports,
   MAX_NFRAME,
@@ -29,6 +32,7 @@ export {
 } from './tracemalloc.js';
 export { instantiateTraced, prepareModule, IMPORT_NAMESPACE, type InstrumentHook, type TracedInstance, type SideTable } from './link.js';
 export { install, type InstallOptions } from './install.js';
+export { isTracerHandle, type TracerHandle } from './threads.js';
 export { SampleRing, SAMPLE_CAPACITY, DEFAULT_SAMPLE_INTERVAL_MS, type MemorySample } from './samples.js';
 export { SITE_SECTION, decodeSiteTable, encodeSiteTable, withSideTable, type SiteRecord, type SiteTable, type SourceFrame } from './site-table.js';
 export * from './model/index.js';

@@ -5,8 +5,9 @@
 // instrument hook is given, and left alone otherwise.
 
 import { originals } from './core/wasm-originals.js';
-import { linkableSiteTable, linkImports, prepareModule, toBytes, UNREADABLE_SITE_TABLE, type InstrumentHook, type LinkedImports, type SideTable } from './link.js';
+import { linkableSiteTable, linkImports, prepareModule, toBytes, UNNAMED_MODULE, UNREADABLE_SITE_TABLE, type InstrumentHook, type LinkedImports, type SideTable } from './link.js';
 import type { SiteTable } from './site-table.js';
+import { nameModuleForThreads } from './tracemalloc.js';
 
 export interface InstallOptions {
   instrument?: InstrumentHook;
@@ -49,14 +50,15 @@ export function install(options: InstallOptions = {}): () => void {
     const n = name ?? options.nameOf?.(bytes);
     const p = prepareModule(bytes, n, options.instrument, n === undefined ? undefined : options.sideTable?.(n));
     options.onModule?.({ name: p.name, traced: !!p.sites && p.sites !== UNREADABLE_SITE_TABLE });
+    if (p.sites && p.sites !== UNREADABLE_SITE_TABLE) nameModuleForThreads(p.sites, p.name);
     return p;
   };
   const infoOf = (module: WebAssembly.Module): TracedModuleInfo | null => {
     let info = traced.get(module);
     if (info === undefined) {
       // Compiled before install, or elsewhere: it is traced if it carries a site table.
-      const sites = linkableSiteTable(module, 'module.wasm');
-      info = sites ? { sites, name: 'module.wasm' } : null;
+      const sites = linkableSiteTable(module, UNNAMED_MODULE);
+      info = sites ? { sites, name: UNNAMED_MODULE } : null;
       traced.set(module, info);
     }
     return info;

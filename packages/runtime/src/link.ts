@@ -8,12 +8,13 @@
 import { originals } from './core/wasm-originals.js';
 import { IMPORT_NAMESPACE } from './core/abi.js';
 import { entryGuard, importedTables, needsEntryGuard } from './core/shadow-stack.js';
-import { releaseNow, releaseWhenCollected, type Domain } from './domains.js';
+import { releaseNow, releaseWhenCollected, UNNAMED_MODULE, type Domain } from './domains.js';
 import { siteTableOf, traceImports } from './tracemalloc.js';
 import { decodeSiteTable, withSideTable, type SiteTable } from './site-table.js';
 import { moduleNameOf } from './wasm-sections.js';
 
 export { IMPORT_NAMESPACE } from './core/abi.js';
+export { UNNAMED_MODULE } from './domains.js';
 
 /**
  * Instruments bytes that are not instrumented yet (Node: the instrument package). It
@@ -122,6 +123,8 @@ function untracedImports(): WebAssembly.ModuleImports {
     alloc: nothing,
     free: nothing,
     realloc: nothing,
+    realloc_begin: nothing,
+    realloc_undo: nothing,
     put: nothing,
     sp: new WebAssembly.Global({ value: 'i32', mutable: true }, 0),
     nframe: new WebAssembly.Global({ value: 'i32', mutable: true }, 1),
@@ -129,9 +132,20 @@ function untracedImports(): WebAssembly.ModuleImports {
   };
 }
 
+/** Whether the import object gives the module a shared memory: it runs on threads. */
+export function importsSharedMemory(imports: Imports): boolean {
+  for (const namespace of Object.values(imports ?? {})) {
+    if (typeof namespace !== 'object' || namespace === null) continue;
+    for (const value of Object.values(namespace)) {
+      if (value instanceof WebAssembly.Memory && typeof SharedArrayBuffer !== 'undefined' && value.buffer instanceof SharedArrayBuffer) return true;
+    }
+  }
+  return false;
+}
+
 /** The import object with the trace namespace added, the new domain, and what to do with the instance. */
 export function linkImports(sites: SiteTable, name: string, imports: Imports): LinkedImports {
-  const t = sites === UNREADABLE_SITE_TABLE ? undefined : traceImports(sites, name);
+  const t = sites === UNREADABLE_SITE_TABLE ? undefined : traceImports(sites, name, { sharedMemory: importsSharedMemory(imports) });
   const domain: Domain = t ? t.domain : ({ id: 0, name } as Domain);
   const namespace = !t || domain.id === 0 ? untracedImports() : (t.imports as unknown as WebAssembly.ModuleImports);
   const guard = entryGuard(namespace.sp as WebAssembly.Global);
@@ -183,7 +197,7 @@ export async function instantiateTraced(
   options: { name?: string; instrument?: InstrumentHook; sites?: SideTable } = {},
 ): Promise<TracedInstance> {
   if (source instanceof originals.Module) {
-    const name = options.name ?? 'module.wasm';
+    const name = options.name ?? UNNAMED_MODULE;
     let sites = linkableSiteTable(source, name);
     if (sites && sites !== UNREADABLE_SITE_TABLE && options.sites !== undefined) sites = withSideTable(sites, sideTableOf(options.sites, name), name, `side table of ${name}`);
     if (!sites) {

@@ -3,30 +3,105 @@
 // its state into the model's Snapshot, Traceback and numbers.
 
 import { TraceTable } from './core/trace-table.js';
-import { DomainRegistry, type Domain } from './domains.js';
+import { DomainRegistry, UNNAMED_MODULE, type Domain } from './domains.js';
 import { decodeSiteTable, SITE_SECTION, type SiteTable } from './site-table.js';
 import { customSections } from './wasm-sections.js';
 import { Snapshot, Traceback, Frame, isSamplingInterval, type FrameData, type SampleSeries, type TracebackData } from './model/index.js';
 import { Sampler, type MemorySample } from './samples.js';
+import { newTracerHandle, ThreadRegistry, type TracerHandle } from './threads.js';
 
 /** tracemalloc's limit; modules keep at most 128 frames of shadow stack (MAX_SHADOW_FRAMES). */
 export const MAX_NFRAME = 65535;
 
 let table: TraceTable | undefined;
 let tracebackLimit = 1;
+let samplingInterval = 0;
 const registry = new DomainRegistry();
 
+/**
+ * Threads (threads.ts): the threaded core this thread traces into, shared with the
+ * others. On the main thread it takes the modules on shared memory; in a worker, every
+ * traced module.
+ */
+let threads: { registry: ThreadRegistry; table: TraceTable; worker: boolean } | undefined;
+
+/** This thread's single-threaded core. */
 function core(): TraceTable {
   table ??= TraceTable.create();
   return table;
 }
 
+/** Every core this thread reads: its own (not in a worker that joined a tracer) and the threaded one. */
+function cores(): TraceTable[] {
+  if (!threads) return [core()];
+  return threads.worker ? [threads.table] : [core(), threads.table];
+}
+
+function sum(read: (t: TraceTable) => number): number {
+  let total = 0;
+  for (const t of cores()) total += read(t);
+  return total;
+}
+
 const sampler = new Sampler({
   read() {
-    const e = core().exports;
-    return [e.currentBytes(), e.takeWindowPeak(), e.traceCount() >>> 0];
+    return [sum((t) => t.exports.currentBytes()), sum((t) => t.exports.takeWindowPeak()), sum((t) => t.exports.traceCount() >>> 0)];
   },
 });
+
+/**
+ * The main thread's tracer for threads, made on first use: pass the handle to every
+ * worker (Node: worker_threads.setEnvironmentData; a page: postMessage), which calls
+ * joinTracer with it. Modules on a shared memory trace into it from then on.
+ */
+export function shareTracer(): TracerHandle {
+  if (threads) return threads.registry.handle;
+  const handle = newTracerHandle(registry.nextFreshId);
+  const shared = TraceTable.attachShared(handle.core, 0)!;
+  const reg = new ThreadRegistry(handle);
+  registry.shareIds(() => reg.allocateDomainId(), (id) => {
+    const d = reg.domain(id);
+    return d && { id, name: d.name, sites: d.sites };
+  });
+  threads = { registry: reg, table: shared, worker: false };
+  if (isTracing()) startCore(shared);
+  return handle;
+}
+
+/**
+ * In a worker: trace into the main thread's tracer (shareTracer), as thread number
+ * `thread` (Node: worker_threads.threadId). False when it cannot take this thread
+ * (256 threads at once): modules then trace into this thread's own table, which the
+ * main thread does not report.
+ */
+export function joinTracer(handle: TracerHandle, thread?: number): boolean {
+  if (threads) return true;
+  const reg = new ThreadRegistry(handle);
+  const shared = TraceTable.attachShared(handle.core, thread ?? reg.nextThreadNumber());
+  if (!shared) return false;
+  registry.shareIds(() => reg.allocateDomainId(), (id) => {
+    const d = reg.domain(id);
+    return d && { id, name: d.name, sites: d.sites };
+  });
+  threads = { registry: reg, table: shared, worker: true };
+  const e = shared.exports;
+  if (e.isTracing()) {
+    // Tracing already (the main thread started): the same limit and sampling here.
+    tracebackLimit = e.nframe.value as number;
+    samplingInterval = e.samplingInterval();
+  }
+  return true;
+}
+
+/** This worker is ending: its slot of the threaded core goes back (its traces stay). */
+export function leaveTracer(): void {
+  if (threads?.worker) threads.table.detach();
+}
+
+function startCore(t: TraceTable): void {
+  const seed = (Math.random() * 0x1_0000_0000) >>> 0;
+  if (!t.exports.start(tracebackLimit, samplingInterval, seed)) throw new Error('wasm-tracemalloc: the trace table could not allocate its first page of memory');
+}
 
 export interface StartOptions {
   /**
@@ -63,14 +138,14 @@ export function start(nframe = 1, options: StartOptions = {}): void {
   }
   if (isTracing()) return; // as tracemalloc: a second start() keeps the first limit
   tracebackLimit = nframe;
-  const seed = (Math.random() * 0x1_0000_0000) >>> 0;
-  if (!core().exports.start(nframe, interval, seed)) throw new Error('wasm-tracemalloc: the trace table could not allocate its first page of memory');
+  samplingInterval = interval;
+  for (const t of cores()) if (!t.exports.isTracing()) startCore(t);
   sampler.begin();
 }
 
 /** start()'s samplingIntervalBytes while tracing: 0 when every allocation is traced, or when not tracing. */
 export function getSamplingIntervalBytes(): number {
-  return core().exports.samplingInterval();
+  return cores()[0]!.exports.samplingInterval();
 }
 
 /**
@@ -81,7 +156,7 @@ export function getSamplingIntervalBytes(): number {
 export function stop(): void {
   if (isTracing()) {
     sampler.sample();
-    core().exports.stop();
+    for (const t of cores()) t.exports.stop();
     sampler.sample();
   }
   sampler.end();
@@ -125,11 +200,11 @@ export function onSample(listener: (sample: MemorySample) => void): () => void {
 }
 
 export function isTracing(): boolean {
-  return !!core().exports.isTracing();
+  return cores().some((t) => !!t.exports.isTracing());
 }
 
 export function clearTraces(): void {
-  core().exports.clearTraces();
+  for (const t of cores()) t.exports.clearTraces();
 }
 
 export function getTracebackLimit(): number {
@@ -138,29 +213,29 @@ export function getTracebackLimit(): number {
 
 /** [current, peak] size of traced blocks, in bytes. */
 export function getTracedMemory(): [number, number] {
-  const e = core().exports;
-  return [e.currentBytes(), e.peakBytes()];
+  // With two cores (threads), the peak is the sum of theirs: an upper bound of the
+  // process's, exact when one of them holds nothing (the usual case).
+  return [sum((t) => t.exports.currentBytes()), sum((t) => t.exports.peakBytes())];
 }
 
 export function resetPeak(): void {
-  core().exports.resetPeak();
+  for (const t of cores()) t.exports.resetPeak();
 }
 
 /** Bytes the tracer's own structures use (trace table, tracebacks, logs). */
 export function getTracemallocMemory(): number {
-  return core().exports.tracerBytes() >>> 0;
+  return sum((t) => t.exports.tracerBytes() >>> 0);
 }
 
 /** Health counters tracemalloc has no equivalent for: what could not be traced exactly. */
 export function getTracerStats(): { traces: number; lostTraces: number; untracedFrees: number; doubleFrees: number; tracerBytes: number } {
-  const e = core().exports;
   // u32 results arrive as i32.
   return {
-    traces: e.traceCount() >>> 0,
-    lostTraces: e.lostTraces() >>> 0,
-    untracedFrees: e.untracedFrees() >>> 0,
-    doubleFrees: e.doubleFrees() >>> 0,
-    tracerBytes: e.tracerBytes() >>> 0,
+    traces: sum((t) => t.exports.traceCount() >>> 0),
+    lostTraces: sum((t) => t.exports.lostTraces() >>> 0),
+    untracedFrees: sum((t) => t.exports.untracedFrees() >>> 0),
+    doubleFrees: sum((t) => t.exports.doubleFrees() >>> 0),
+    tracerBytes: sum((t) => t.exports.tracerBytes() >>> 0),
   };
 }
 
@@ -180,15 +255,16 @@ export interface FreeError {
  * allocated) and double frees, up to 256.
  */
 export function getFreeErrors(): FreeError[] {
-  const t = core();
-  return t.freeLog().map((e) => ({
-    kind: e.kind,
-    domain: e.domain,
-    module: registry.get(e.domain)?.name ?? '<unknown>',
-    address: e.ptr,
-    site: frameOf(registry.frame(e.domain, e.site)),
-    allocatedAt: e.traceback === null ? null : tracebackOf(e.traceback),
-  }));
+  return cores().flatMap((t) =>
+    t.freeLog().map((e) => ({
+      kind: e.kind,
+      domain: e.domain,
+      module: registry.get(e.domain)?.name ?? '<unknown>',
+      address: e.ptr,
+      site: frameOf(registry.frame(e.domain, e.site)),
+      allocatedAt: e.traceback === null ? null : tracebackOf(t, e.traceback),
+    })),
+  );
 }
 
 function frameOf(d: FrameData): Frame {
@@ -200,8 +276,8 @@ function frameOf(d: FrameData): Frame {
  * site has one per inlined call). totalNframe counts frames: those of the recorded
  * sites, plus one for each site beyond the limit (their inlining is not known).
  */
-function tracebackOf(tb: number): Traceback {
-  const t = core().traceback(tb);
+function tracebackOf(table: TraceTable, tb: number): Traceback {
+  const t = table.traceback(tb);
   const frames = t.frames.flatMap((f) => registry.frames(f.domain, f.site).map(frameOf));
   return new Traceback(frames, t.totalNframe - t.frames.length + frames.length);
 }
@@ -210,8 +286,10 @@ function tracebackOf(tb: number): Traceback {
 export function getObjectTraceback(ptr: number, domain?: number): Traceback | null {
   const ids = domain === undefined ? registry.all().map((d) => d.id) : [domain];
   for (const id of ids) {
-    const tb = core().exports.lookup(id, ptr >>> 0);
-    if (tb >= 0) return tracebackOf(tb);
+    for (const t of cores()) {
+      const tb = t.exports.lookup(id, ptr >>> 0);
+      if (tb >= 0) return tracebackOf(t, tb);
+    }
   }
   return null;
 }
@@ -223,37 +301,45 @@ export function takeSnapshot(): Snapshot {
   // A sample at the snapshot, kept exactly: the snapshot's marker sits on the curve.
   sampler.sample(true);
   const samples = sampler.series();
-  const t = core();
-  const raw = t.readSnapshot();
-  const n = raw.size.length;
+  const raws = cores().map((t) => ({ t, raw: t.readSnapshot() }));
+  const n = raws.reduce((total, { raw }) => total + raw.size.length, 0);
   const frames: FrameData[] = [];
   const siteFrameIndex = new Map<string, number[]>();
   const tracebacks: TracebackData[] = [];
-  const tbIndex = new Map<number, number>();
   const tbDomain: number[] = [];
   const domainCol = new Uint32Array(n);
   const tbCol = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    const tb = raw.traceback[i]!;
-    let idx = tbIndex.get(tb);
-    if (idx === undefined) {
-      const info = t.traceback(tb);
-      const fidx = info.frames.flatMap(({ domain, site }) => {
-        const key = `${domain}:${site}`;
-        let f = siteFrameIndex.get(key);
-        if (f === undefined) {
-          f = registry.frames(domain, site).map((frame) => frames.push(frame) - 1);
-          siteFrameIndex.set(key, f);
-        }
-        return f;
-      });
-      idx = tracebacks.length;
-      tracebacks.push({ frames: fidx, totalNframe: info.totalNframe - info.frames.length + fidx.length });
-      tbDomain.push(info.domain);
-      tbIndex.set(tb, idx);
+  const sizeCol = new Float64Array(n);
+  let i = 0;
+  for (const { t, raw } of raws) {
+    sizeCol.set(raw.size, i);
+    // Traceback ids are per core.
+    const tbIndex = new Map<number, number>();
+    for (let j = 0; j < raw.size.length; j++, i++) {
+      const tb = raw.traceback[j]!;
+      let idx = tbIndex.get(tb);
+      if (idx === undefined) {
+        const info = t.traceback(tb);
+        const fidx = info.frames.flatMap(({ domain, site }) => {
+          const key = `${domain}:${site}`;
+          let f = siteFrameIndex.get(key);
+          if (f === undefined) {
+            f = registry.frames(domain, site).map((frame) => frames.push(frame) - 1);
+            siteFrameIndex.set(key, f);
+          }
+          return f;
+        });
+        idx = tracebacks.length;
+        const data: TracebackData = { frames: fidx, totalNframe: info.totalNframe - info.frames.length + fidx.length };
+        // Traced through the threaded core: a program on threads (or a worker's module).
+        if (t.shared) data.thread = info.thread;
+        tracebacks.push(data);
+        tbDomain.push(info.domain);
+        tbIndex.set(tb, idx);
+      }
+      tbCol[i] = idx;
+      domainCol[i] = tbDomain[idx]!;
     }
-    tbCol[i] = idx;
-    domainCol[i] = tbDomain[idx]!;
   }
   const [current, peak] = getTracedMemory();
   const stats = getTracerStats();
@@ -262,9 +348,19 @@ export function takeSnapshot(): Snapshot {
     tracebackLimit,
     frames,
     tracebacks,
-    traces: { domain: domainCol, size: raw.size, traceback: tbCol },
+    traces: { domain: domainCol, size: sizeCol, traceback: tbCol },
     domains: registry.all().map((d) => ({ id: d.id, name: d.name })),
-    meta: { timestamp: Date.now(), current, peak, tracerBytes: stats.tracerBytes, lostTraces: stats.lostTraces, untracedFrees: stats.untracedFrees, doubleFrees: stats.doubleFrees },
+    meta: {
+      timestamp: Date.now(),
+      current,
+      peak,
+      tracerBytes: stats.tracerBytes,
+      lostTraces: stats.lostTraces,
+      untracedFrees: stats.untracedFrees,
+      doubleFrees: stats.doubleFrees,
+      // A thread died holding the threaded core's lock (a terminated worker): its last event may be half-applied.
+      ...(threads?.table.stolen && { lockTakenOver: 1 }),
+    },
     samples,
     ...(samplingIntervalBytes > 0 && { samplingIntervalBytes }),
   });
@@ -275,7 +371,7 @@ export function takeSnapshot(): Snapshot {
 export interface TraceImports {
   domain: Domain;
   /** Add this under the key `wasm-tracemalloc` of the module's import object. */
-  imports: { alloc: unknown; free: unknown; realloc: unknown; put: unknown; sp: WebAssembly.Global; nframe: WebAssembly.Global; domain: WebAssembly.Global };
+  imports: { alloc: unknown; free: unknown; realloc: unknown; realloc_begin: unknown; realloc_undo: unknown; put: unknown; sp: WebAssembly.Global; nframe: WebAssembly.Global; domain: WebAssembly.Global };
 }
 
 /** The site table of an instrumented module, or undefined if it was not instrumented. */
@@ -287,17 +383,42 @@ export function siteTableOf(source: Uint8Array | WebAssembly.Module, name = 'mod
   return section ? decodeSiteTable(section, name) : undefined;
 }
 
-/** Registers a new domain for one instance of a traced module and returns its imports. */
-export function traceImports(sites: SiteTable, moduleName: string): TraceImports {
-  const t = core();
-  const domain = registry.register(moduleName, sites);
-  const hot = t.hotImports;
+/**
+ * A traced module was compiled under `name`: with threads, a worker that receives it
+ * compiled (and so without a name) shows the same name in frames.
+ */
+export function nameModuleForThreads(sites: SiteTable, name: string): void {
+  if (threads && !threads.worker && name !== UNNAMED_MODULE) threads.registry.nameModule(sites, name);
+}
+
+/**
+ * Registers a new domain for one instance of a traced module and returns its imports.
+ * `sharedMemory`: the instance runs on a shared memory (threads): it traces into the
+ * threaded core, under the one domain all instances of the module on every thread share.
+ */
+export function traceImports(sites: SiteTable, moduleName: string, options: { sharedMemory?: boolean } = {}): TraceImports {
+  if (options.sharedMemory && !threads) shareTracer();
+  const t = threads && (threads.worker || options.sharedMemory) ? threads : undefined;
+  // A compiled module posted to a worker has no name here: take the one the main thread gave it.
+  if (threads && moduleName === UNNAMED_MODULE) moduleName = threads.registry.nameOf(sites) ?? moduleName;
+  let domain: Domain;
+  if (t && options.sharedMemory) {
+    const found = t.registry.sharedDomain(moduleName, sites);
+    domain = found ? registry.adopt({ id: found.id, name: found.name, sites }) : registry.refused(moduleName, sites);
+  } else {
+    domain = registry.register(moduleName, sites);
+    // Published so that the main thread can name a worker's frames, and a worker a module the main thread named.
+    if (threads && domain.id !== 0) threads.registry.publish(domain.id, domain.name, sites);
+  }
+  const hot = (t ? t.table : core()).hotImports;
   return {
     domain,
     imports: {
       alloc: hot.alloc,
       free: hot.free,
       realloc: hot.realloc,
+      realloc_begin: hot.realloc_begin,
+      realloc_undo: hot.realloc_undo,
       put: hot.put,
       sp: hot.sp,
       nframe: hot.nframe,

@@ -988,7 +988,7 @@ describe('TraceTable sampling', () => {
     e.put(1, 7, 1);
     e.put(2, 7, 2);
     e.alloc(7, 4096, 1 << 20, 9);
-    expect(t.traceback(e.lookup(7, 4096))).toEqual({ domain: 7, frames: [{ domain: 7, site: 1 }, { domain: 7, site: 2 }, { domain: 7, site: 9 }], totalNframe: 3 });
+    expect(t.traceback(e.lookup(7, 4096))).toEqual({ domain: 7, thread: 0, frames: [{ domain: 7, site: 1 }, { domain: 7, site: 2 }, { domain: 7, site: 9 }], totalNframe: 3 });
     e.sp.value = 0;
   });
 

@@ -3,7 +3,7 @@
 // here is on the hot path: instrumented modules call the core's exports directly.
 
 import { originals } from './wasm-originals.js';
-import { traceTableWasm } from './trace-table-wasm.generated.js';
+import { traceTableSharedWasm, traceTableWasm } from './trace-table-wasm.generated.js';
 import { unpackFrame } from './abi.js';
 
 export { unpackFrame } from './abi.js';
@@ -16,6 +16,9 @@ export interface TraceTableExports {
   alloc(domain: number, ptr: number, size: number, site: number): void;
   free(domain: number, ptr: number, site: number): void;
   realloc(domain: number, oldPtr: number, newPtr: number, size: number, site: number): void;
+  /** The halves of a realloc in a module on shared memory: before the call, and after it failed. */
+  reallocBegin(domain: number, oldPtr: number, site: number): void;
+  reallocUndo(domain: number, oldPtr: number): void;
 
   // Control.
   /**
@@ -46,6 +49,8 @@ export interface TraceTableExports {
   /** Address of [count][(tb, size) × count], or 0 if memory could not grow. */
   snapshot(): number;
   tbDomain(tb: number): number;
+  /** The number of the thread that allocated with traceback tb (0: the main thread, or the core is not threaded). */
+  tbThread(tb: number): number;
   tbNframe(tb: number): number;
   tbTotalNframe(tb: number): number;
   tbFrame(tb: number, i: number): number;
@@ -62,11 +67,37 @@ export interface TraceTableExports {
   put(depth: number, domain: number, site: number): void;
 }
 
+/** The threaded core's further exports (assembly/trace-table-shared.ts). */
+export interface SharedTraceTableExports extends TraceTableExports {
+  /** Makes this instance thread `thread`; its slot + 1, or 0 when all 256 slots are taken. */
+  attach(thread: number): number;
+  detach(): void;
+  /** Takes the lock across several calls (reentrant); release() lets it go. */
+  hold(): void;
+  release(): void;
+  /** 1 once a lock was taken over from a thread that never let go of it (a terminated worker). */
+  stolen(): number;
+}
+
+/**
+ * What a thread needs to run its own instance of the threaded core: the compiled core
+ * and the shared memory the trace table lives in. Both can be posted to a worker.
+ */
+export interface SharedCoreHandle {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+}
+
+/** Pages of the threaded core's memory: it must be reserved up front, and 1 GiB holds tens of millions of traces. */
+const SHARED_MAX_PAGES = 16384;
+
 /** What an instrumented module imports from "wasm-tracemalloc" (all but its domain). */
 export interface HotImports {
   alloc: TraceTableExports['alloc'];
   free: TraceTableExports['free'];
   realloc: TraceTableExports['realloc'];
+  realloc_begin: TraceTableExports['reallocBegin'];
+  realloc_undo: TraceTableExports['reallocUndo'];
   put: TraceTableExports['put'];
   sp: WebAssembly.Global;
   nframe: WebAssembly.Global;
@@ -80,6 +111,8 @@ export interface CoreFrame {
 export interface CoreTraceback {
   /** The domain of the traced block. */
   domain: number;
+  /** The thread that allocated (0: the main thread). */
+  thread: number;
   /** Oldest → most recent; a chain may cross domains (A → JS → B). */
   frames: CoreFrame[];
   totalNframe: number;
@@ -98,11 +131,16 @@ const FREE_LOG_KIND: Record<number, InvalidFree['kind']> = { 1: 'untraced', 2: '
 const NO_TRACEBACK = 0xffffffff;
 
 let compiled: WebAssembly.Module | undefined;
+let compiledShared: WebAssembly.Module | undefined;
 /** Every core made, so that a domain id is reused only when none refers to it. */
 const cores = new Set<WeakRef<TraceTable>>();
 
 export class TraceTable {
-  private constructor(readonly exports: TraceTableExports) {}
+  private constructor(
+    readonly exports: TraceTableExports,
+    /** The threaded core's handle, to pass to other threads; undefined for a core of one thread. */
+    readonly shared?: SharedCoreHandle,
+  ) {}
 
   /** A new, independent core with its own memory, built synchronously. */
   static create(): TraceTable {
@@ -111,6 +149,47 @@ export class TraceTable {
     const table = new TraceTable(instance.exports as unknown as TraceTableExports);
     cores.add(new WeakRef(table));
     return table;
+  }
+
+  /** A handle for a new threaded core: the compiled core and a new shared memory. */
+  static newSharedHandle(): SharedCoreHandle {
+    compiledShared ??= new originals.Module(traceTableSharedWasm());
+    return { module: compiledShared, memory: new WebAssembly.Memory({ initial: 4, maximum: SHARED_MAX_PAGES, shared: true }) };
+  }
+
+  /**
+   * This thread's instance of the threaded core of `handle`, as thread number
+   * `thread`; undefined when the core has no slot left (256 threads at once).
+   */
+  static attachShared(handle: SharedCoreHandle, thread: number): TraceTable | undefined {
+    const instance = new originals.Instance(handle.module, { env: { memory: handle.memory } });
+    const exports = instance.exports as unknown as SharedTraceTableExports;
+    if (!exports.attach(thread >>> 0)) return undefined;
+    const table = new TraceTable(exports, handle);
+    cores.add(new WeakRef(table));
+    return table;
+  }
+
+  /** Runs `read` with the lock held, so that what it copies out of core memory is consistent. */
+  locked<T>(read: () => T): T {
+    if (!this.shared) return read();
+    const e = this.exports as SharedTraceTableExports;
+    e.hold();
+    try {
+      return read();
+    } finally {
+      e.release();
+    }
+  }
+
+  /** This thread is ending: its slot of the threaded core may be reused. */
+  detach(): void {
+    if (this.shared) (this.exports as SharedTraceTableExports).detach();
+  }
+
+  /** True once a thread died holding the threaded core's lock: the numbers may be off by its last event. */
+  get stolen(): boolean {
+    return !!this.shared && (this.exports as SharedTraceTableExports).stolen() !== 0;
   }
 
   /** The domains that a live trace of any core refers to (see domainsReferenced). */
@@ -148,12 +227,16 @@ export class TraceTable {
    * each call stays Wasm-to-Wasm.
    */
   get hotImports(): HotImports {
-    const { alloc, free, realloc, put, sp, nframe } = this.exports;
-    return { alloc, free, realloc, put, sp, nframe };
+    const { alloc, free, realloc, reallocBegin, reallocUndo, put, sp, nframe } = this.exports;
+    return { alloc, free, realloc, realloc_begin: reallocBegin, realloc_undo: reallocUndo, put, sp, nframe };
   }
 
   /** Every live trace, copied out of core memory. */
   readSnapshot(): { traceback: Uint32Array; size: Float64Array } {
+    return this.locked(() => this.copySnapshot());
+  }
+
+  private copySnapshot(): { traceback: Uint32Array; size: Float64Array } {
     const address = this.exports.snapshot() >>> 0;
     if (address === 0) {
       throw new Error(
@@ -174,16 +257,24 @@ export class TraceTable {
 
   /** The interned traceback `tb` (valid until the next clearTraces or stop). */
   traceback(tb: number): CoreTraceback {
+    return this.locked(() => this.readTraceback(tb));
+  }
+
+  private readTraceback(tb: number): CoreTraceback {
     const e = this.exports;
     const nframe = e.tbNframe(tb) >>> 0;
     if (nframe === 0) throw new RangeError(`${tb} is not a traceback id of this trace table (cleared or stopped since?)`);
     const frames = new Array<CoreFrame>(nframe);
     for (let i = 0; i < nframe; i++) frames[i] = unpackFrame(e.tbFrame(tb, i) >>> 0);
-    return { domain: e.tbDomain(tb) >>> 0, frames, totalNframe: e.tbTotalNframe(tb) >>> 0 };
+    return { domain: e.tbDomain(tb) >>> 0, thread: e.tbThread(tb) >>> 0, frames, totalNframe: e.tbTotalNframe(tb) >>> 0 };
   }
 
   /** The invalid-free log, oldest first (the last 256 at most). */
   freeLog(): InvalidFree[] {
+    return this.locked(() => this.readFreeLog());
+  }
+
+  private readFreeLog(): InvalidFree[] {
     const e = this.exports;
     const n = e.freeLogCount() >>> 0;
     const out: InvalidFree[] = [];

@@ -29,6 +29,22 @@ export interface TracebackData {
   frames: number[];
   /** Depth of the stack before it was truncated to the traceback limit. */
   totalNframe: number;
+  /** The thread that allocated (0: the main thread), in a program on threads; absent otherwise. */
+  thread?: number;
+  /** Cumulative since start() or clear_traces(), at the moment of the snapshot:
+   *  blocks allocated with this traceback and their bytes, and how many of those
+   *  blocks were freed (a free counts for the traceback of the block's allocation)
+   *  and their bytes. A realloc counts as a free of the old block and an allocation
+   *  of the new one. Sampled snapshots: estimates, scaled like sizes (sample-weight.ts).
+   *  Absent in snapshots taken before these counters existed. */
+  allocCount?: number;
+  allocSize?: number;
+  freeCount?: number;
+  freeSize?: number;
+  /** Live blocks and bytes with this traceback at the traced peak (SnapshotMeta.peak):
+   *  the composition of the high-water mark. Absent when unknown. */
+  peakCount?: number;
+  peakSize?: number;
 }
 
 export interface DomainInfo {
@@ -64,6 +80,11 @@ export interface SampleSeries {
   current: number[];
   peak: number[];
   traces: number[];
+  /** Traced bytes over time of the sites that held the most memory. traceback[k]
+   *  indexes SnapshotData.tracebacks; size[k][i] is the live bytes of that traceback
+   *  at sample i (0 when it held nothing or was not among the tracked ones then).
+   *  current[i] − Σk size[k][i] is "other". */
+  sites?: { traceback: number[]; size: number[][] };
 }
 
 export interface SnapshotData {

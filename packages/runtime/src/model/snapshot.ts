@@ -184,6 +184,34 @@ export class Snapshot {
     return { size: bytes, count: blocks };
   }
 
+  /**
+   * Bytes and blocks by the thread that allocated them (a program on threads: see
+   * TracebackData.thread; 0 is the main thread), largest first. One entry, thread 0,
+   * for a snapshot without threads.
+   */
+  threads(): Array<{ thread: number; size: number; count: number }> {
+    const { size, count } = this.tracebackTotals();
+    const tracebacks = this.data.tracebacks;
+    const by = new Map<number, { thread: number; size: number; count: number }>();
+    for (let t = 0; t < size.length; t++) {
+      if (count[t] === 0) continue;
+      const thread = tracebacks[t]?.thread ?? 0;
+      let e = by.get(thread);
+      if (!e) by.set(thread, (e = { thread, size: 0, count: 0 }));
+      e.size += size[t];
+      e.count += count[t];
+    }
+    return [...by.values()].sort((a, b) => b.size - a.size || a.thread - b.thread);
+  }
+
+  /** A new snapshot of the traces allocated by thread `thread` (see threads()). */
+  filterThread(thread: number): Snapshot {
+    const tracebacks = this.data.tracebacks;
+    const mask = new Uint8Array(tracebacks.length);
+    for (let t = 0; t < mask.length; t++) mask[t] = (tracebacks[t]!.thread ?? 0) === thread ? 1 : 0;
+    return this.selectTraces(mask, null);
+  }
+
   /** Bytes and blocks per traceback index (into data.tracebacks), computed once. Treat as read-only. */
   tracebackTotals(): TracebackTotals {
     return (this.#totals ??= totalsPerTraceback(this.data.traces, this.#table.tracebackCount, this.samplingIntervalBytes));

@@ -1,0 +1,312 @@
+// The threaded build of the core: trace-table.ts with a lock around every export,
+// on a shared memory that every thread's instance imports (see the threads section
+// of trace-table.ts). Built with Wasm threads and --importMemory --sharedMemory.
+//
+// The lock is a word of the shared memory, taken with compare-and-exchange; the
+// holder's number is in it. A thread that takes it loads the shared state into its
+// globals, unless it was the last to store them, and stores them back before it
+// lets go. An event costs one uncontended lock (about 5 ns) and the stores; memray
+// and heaptrack also take a lock per event. The program's own threaded allocator
+// takes one on every call, so contention is no worse than the program's.
+//
+// A thread that dies holding the lock (a terminated worker) must not hang the
+// others: after STEAL_SPINS spins the lock is taken over, and stolen() says that
+// the state may be inconsistent.
+//
+// Memory layout, the static part (the rest as in trace-table.ts):
+//   HEADER  512 B   [lock][last saver][stolen][…] [thread slots, u8 × 256] [state]
+//   STACKS  256 × 512 B   one shadow-stack ring per thread slot
+
+import * as core from './trace-table';
+export { sp, nframe, put, tbDomain, tbThread, tbNframe, tbTotalNframe, tbFrame } from './trace-table';
+
+// @ts-ignore: decorator
+@inline const MAX_THREADS: u32 = 256;
+// @ts-ignore: decorator
+@inline const RING_BYTES: usize = 512;
+// @ts-ignore: decorator
+@inline const STEAL_SPINS: u32 = 1 << 30;
+
+const HEADER: usize = memory.data(512, 64);
+const STACKS: usize = memory.data(<i32>(<usize>MAX_THREADS * RING_BYTES), 64);
+// @ts-ignore: decorator
+@inline const LOCK: usize = HEADER;
+// @ts-ignore: decorator
+@inline const SAVER: usize = HEADER + 4;
+// @ts-ignore: decorator
+@inline const STOLEN: usize = HEADER + 8;
+// Nonzero once a state was stored: before, the state is every instance's initial globals.
+// @ts-ignore: decorator
+@inline const STORED: usize = HEADER + 12;
+// @ts-ignore: decorator
+@inline const SLOTS: usize = HEADER + 64;
+// @ts-ignore: decorator
+@inline const STATE: usize = HEADER + 320;
+
+/** This instance's lock word: its thread slot + 1; 0 until attach(). */
+let me: u32 = 0;
+/** How many holds of this instance are open (JS may hold across several calls). */
+let holds: u32 = 0;
+
+function lock(): void {
+  if (holds++ != 0) return;
+  let spins: u32 = 0;
+  while (atomic.cmpxchg<u32>(LOCK, 0, me) != 0) {
+    while (atomic.load<u32>(LOCK) != 0) {
+      if (++spins >= STEAL_SPINS) {
+        // The holder is gone (or stuck): take over, and say so.
+        atomic.store<u32>(LOCK, me);
+        atomic.store<u32>(STOLEN, 1);
+        atomic.store<u32>(SAVER, 0);
+        if (load<u32>(STORED) != 0) core.loadState(STATE);
+        return;
+      }
+    }
+  }
+  if (load<u32>(SAVER) != me && load<u32>(STORED) != 0) core.loadState(STATE);
+}
+
+function unlock(): void {
+  if (--holds != 0) return;
+  core.saveState(STATE);
+  store<u32>(SAVER, me);
+  store<u32>(STORED, 1);
+  atomic.store<u32>(LOCK, 0);
+}
+
+/**
+ * Makes this instance thread `thread` (a number the JS side gives, shown in reports)
+ * and gives it a shadow-stack ring. Returns its slot + 1, or 0 when all are taken
+ * (the thread must then run untraced).
+ */
+export function attach(thread: u32): u32 {
+  if (me != 0) return me;
+  // A temporary lock word that no slot uses, until the slot is known.
+  me = 0xFFFF_FFFF;
+  lock();
+  let slot: u32 = 0;
+  while (slot < MAX_THREADS && load<u8>(SLOTS + slot) != 0) slot++;
+  if (slot < MAX_THREADS) store<u8>(SLOTS + slot, 1);
+  // Another thread's globals were loaded under the temporary word: store them as
+  // they are, and load them again as this slot.
+  core.saveState(STATE);
+  store<u32>(SAVER, 0);
+  store<u32>(STORED, 1);
+  holds = 0;
+  atomic.store<u32>(LOCK, 0);
+  if (slot == MAX_THREADS) {
+    me = 0;
+    return 0;
+  }
+  me = slot + 1;
+  core.setThread(thread, STACKS + <usize>slot * RING_BYTES);
+  lock();
+  unlock();
+  return me;
+}
+
+/** The thread is ending: its slot may be reused. */
+export function detach(): void {
+  if (me == 0) return;
+  lock();
+  store<u8>(SLOTS + (me - 1), 0);
+  unlock();
+  me = 0;
+}
+
+/** JS takes the lock across several calls (reading a snapshot out of memory). */
+export function hold(): void {
+  lock();
+}
+
+export function release(): void {
+  unlock();
+}
+
+/** 1 if a lock was ever taken over from a thread that did not let go of it. */
+export function stolen(): u32 {
+  return atomic.load<u32>(STOLEN);
+}
+
+// ---- the exports of trace-table.ts, each under the lock ---------------------------
+
+export function alloc(domain: u32, ptr: u32, size: u32, site: u32): void {
+  lock();
+  core.alloc(domain, ptr, size, site);
+  unlock();
+}
+
+export function free(domain: u32, ptr: u32, site: u32): void {
+  lock();
+  core.free(domain, ptr, site);
+  unlock();
+}
+
+export function realloc(domain: u32, oldPtr: u32, newPtr: u32, size: u32, site: u32): void {
+  lock();
+  core.realloc(domain, oldPtr, newPtr, size, site);
+  unlock();
+}
+
+export function reallocBegin(domain: u32, oldPtr: u32, site: u32): void {
+  lock();
+  core.reallocBegin(domain, oldPtr, site);
+  unlock();
+}
+
+export function reallocUndo(domain: u32, oldPtr: u32): void {
+  lock();
+  core.reallocUndo(domain, oldPtr);
+  unlock();
+}
+
+export function start(limit: u32, interval: f64, seed: u32): bool {
+  lock();
+  let r = core.start(limit, interval, seed);
+  unlock();
+  return r;
+}
+
+export function samplingInterval(): f64 {
+  lock();
+  let r = core.samplingInterval();
+  unlock();
+  return r;
+}
+
+export function stop(): void {
+  lock();
+  core.stop();
+  unlock();
+}
+
+export function isTracing(): bool {
+  lock();
+  let r = core.isTracing();
+  unlock();
+  return r;
+}
+
+export function clearTraces(): void {
+  lock();
+  core.clearTraces();
+  unlock();
+}
+
+export function resetPeak(): void {
+  lock();
+  core.resetPeak();
+  unlock();
+}
+
+export function takeWindowPeak(): f64 {
+  lock();
+  let r = core.takeWindowPeak();
+  unlock();
+  return r;
+}
+
+export function currentBytes(): f64 {
+  lock();
+  let r = core.currentBytes();
+  unlock();
+  return r;
+}
+
+export function peakBytes(): f64 {
+  lock();
+  let r = core.peakBytes();
+  unlock();
+  return r;
+}
+
+export function traceCount(): u32 {
+  lock();
+  let r = core.traceCount();
+  unlock();
+  return r;
+}
+
+export function tracebackCount(): u32 {
+  lock();
+  let r = core.tracebackCount();
+  unlock();
+  return r;
+}
+
+export function lostTraces(): u32 {
+  lock();
+  let r = core.lostTraces();
+  unlock();
+  return r;
+}
+
+export function untracedFrees(): u32 {
+  lock();
+  let r = core.untracedFrees();
+  unlock();
+  return r;
+}
+
+export function doubleFrees(): u32 {
+  lock();
+  let r = core.doubleFrees();
+  unlock();
+  return r;
+}
+
+export function tracerBytes(): u32 {
+  lock();
+  let r = core.tracerBytes();
+  unlock();
+  return r;
+}
+
+export function memoryBytes(): f64 {
+  lock();
+  let r = core.memoryBytes();
+  unlock();
+  return r;
+}
+
+export function lookup(domain: u32, ptr: u32): i32 {
+  lock();
+  let r = core.lookup(domain, ptr);
+  unlock();
+  return r;
+}
+
+/** As in trace-table.ts; the address stays valid only while JS holds the lock (hold()). */
+export function snapshot(): usize {
+  lock();
+  let r = core.snapshot();
+  unlock();
+  return r;
+}
+
+export function freeLogCount(): u32 {
+  lock();
+  let r = core.freeLogCount();
+  unlock();
+  return r;
+}
+
+export function freeLogTotal(): u32 {
+  lock();
+  let r = core.freeLogTotal();
+  unlock();
+  return r;
+}
+
+export function freeLogEntry(i: u32): usize {
+  lock();
+  let r = core.freeLogEntry(i);
+  unlock();
+  return r;
+}
+
+export function setMemoryLimitPages(pages: u32): void {
+  lock();
+  core.setMemoryLimitPages(pages);
+  unlock();
+}
