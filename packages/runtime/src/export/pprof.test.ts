@@ -76,6 +76,21 @@ describe('snapshotToPprof', () => {
     ]);
   });
 
+  it('labels each sample of a program on threads with the thread that allocated', () => {
+    // Two tracebacks with the same frames, one per thread: one sample each.
+    const snapshot = new Snapshot({
+      tracebackLimit: 1,
+      frames: [nodeNew],
+      tracebacks: [{ frames: [0], totalNframe: 1, thread: 0 }, { frames: [0], totalNframe: 1, thread: 3 }],
+      traces: { domain: new Uint32Array([1, 1, 1]), size: new Float64Array([10, 20, 30]), traceback: new Uint32Array([0, 1, 1]) },
+      domains: [{ id: 1, name: 'app.wasm' }],
+    });
+    expect(readable(snapshotToPprof(snapshot)).samples).toEqual([
+      { values: [2, 50], domain: 'domain=app.wasm,thread=3', stack: ['node_new node.c:5'] },
+      { values: [1, 10], domain: 'domain=app.wasm,thread=main', stack: ['node_new node.c:5'] },
+    ]);
+  });
+
   it('writes a sampled snapshot’s estimates, with the sampling interval as the period', () => {
     const exact = multiFrameSnapshot();
     const sampled = new Snapshot({ ...exact.data, samplingIntervalBytes: 4096 });

@@ -22,6 +22,7 @@
  * here carry no domain of their own (a shadow-stack traceback can cross modules;
  * each frame's filename already names its module). A label keeps the blocks of two
  * instances of one module apart under the same locations (`-tagfocus domain=NAME`).
+ * In a program on threads, the thread that allocated is a label too (`thread=main`, `thread=3`).
  * Every Location points at one Mapping marked as symbolized, so that pprof does not
  * look for a binary to symbolize the addresses against (`go tool pprof` otherwise
  * prints "Main binary filename not available").
@@ -82,17 +83,23 @@ export function snapshotToPprof(snapshot: Snapshot, options: PprofOptions = {}):
   };
 
   const domainKey = strings.dedup('domain');
+  const threadKey = strings.dedup('thread');
   const samples: Sample[] = [];
   const domains = domainsOf(snapshot);
+  // A program on threads: a label per thread too (`-tagfocus thread=3`, `-tags`).
+  const threads = snapshot.data.tracebacks.some((t) => t.thread !== undefined) ? snapshot.threads().map((t) => t.thread) : [];
   for (const domain of domains) {
     const name = snapshot.domains.find((d) => d.id === domain)?.name ?? String(domain);
     const label = new Label({ key: domainKey, str: strings.dedup(name) });
     const traces = domains.length === 1 ? snapshot : snapshot.filterTraces([new DomainFilter(true, domain)]);
-    for (const stat of traces.statistics('traceback')) {
-      const frames = stat.traceback.frames;
-      const locationId: number[] = [];
-      for (let i = frames.length - 1; i >= 0; i--) locationId.push(locationOf(frames[i]).id as number);
-      samples.push(new Sample({ locationId, value: [stat.count, stat.size], label: [label] }));
+    const parts = threads.length === 0 ? [{ traces, labels: [label] }] : threads.map((thread) => ({ traces: traces.filterThread(thread), labels: [label, new Label({ key: threadKey, str: strings.dedup(thread === 0 ? 'main' : String(thread)) })] }));
+    for (const part of parts) {
+      for (const stat of part.traces.statistics('traceback')) {
+        const frames = stat.traceback.frames;
+        const locationId: number[] = [];
+        for (let i = frames.length - 1; i >= 0; i--) locationId.push(locationOf(frames[i]).id as number);
+        samples.push(new Sample({ locationId, value: [stat.count, stat.size], label: part.labels }));
+      }
     }
   }
 

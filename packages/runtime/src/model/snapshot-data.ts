@@ -229,6 +229,7 @@ function validateTraceback(tb: TracebackData, t: number, frameCount: number): vo
   if (!isCount(tb.totalNframe) || tb.totalNframe < frames.length) {
     fail(`tracebacks[${t}].totalNframe must be an integer >= its ${frames.length} frames, got ${describeValue(tb.totalNframe)}`);
   }
+  if (tb.thread !== undefined && !isCount(tb.thread)) fail(`tracebacks[${t}].thread must be a non-negative integer, got ${describeValue(tb.thread)}`);
 }
 
 function validateTraces(data: SnapshotData): void {

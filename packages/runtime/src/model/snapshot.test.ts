@@ -344,6 +344,39 @@ describe('Snapshot.filterTraces', () => {
   });
 });
 
+describe('Snapshot threads', () => {
+  const frames = [{ filename: 'a.c', lineno: 1 }, { filename: 'b.c', lineno: 2 }];
+  const onThreads = () =>
+    new Snapshot({
+      tracebackLimit: 1,
+      frames,
+      tracebacks: [{ frames: [0], totalNframe: 1, thread: 0 }, { frames: [0], totalNframe: 1, thread: 7 }, { frames: [1], totalNframe: 1, thread: 7 }],
+      traces: { domain: new Uint32Array(5).fill(1), size: new Float64Array([1, 2, 3, 4, 100]), traceback: new Uint32Array([0, 1, 1, 2, 0]) },
+    });
+
+  it('sums bytes and blocks by the thread that allocated, largest first', () => {
+    expect(onThreads().threads()).toEqual([
+      { thread: 0, size: 101, count: 2 },
+      { thread: 7, size: 9, count: 3 },
+    ]);
+  });
+
+  it('keeps the traces of one thread, whose lines group as usual', () => {
+    const seven = onThreads().filterThread(7);
+    expect(seven.statistics('lineno').map((s) => `${s.traceback.frames[0]!.filename} ${s.size} ${s.count}`)).toEqual(['a.c 5 2', 'b.c 4 1']);
+    expect(onThreads().filterThread(3).total()).toEqual({ size: 0, count: 0 });
+  });
+
+  it('is one thread, 0, for a snapshot without threads', () => {
+    const s = new Snapshot({ tracebackLimit: 1, frames, tracebacks: [{ frames: [0], totalNframe: 1 }], traces: { domain: new Uint32Array([1]), size: new Float64Array([8]), traceback: new Uint32Array([0]) } });
+    expect(s.threads()).toEqual([{ thread: 0, size: 8, count: 1 }]);
+  });
+
+  it('refuses a thread that is not a count', () => {
+    expect(() => new Snapshot({ tracebackLimit: 1, frames, tracebacks: [{ frames: [0], totalNframe: 1, thread: -1 }], traces: { domain: new Uint32Array(0), size: new Float64Array(0), traceback: new Uint32Array(0) } })).toThrow(/tracebacks\[0\]\.thread must be a non-negative integer, got -1/);
+  });
+});
+
 describe('Snapshot construction', () => {
   it('rejects data that breaks an invariant, naming it', () => {
     const bad = (change: (d: SnapshotData) => void): (() => Snapshot) => {
