@@ -14,7 +14,7 @@
 // the state may be inconsistent.
 //
 // Memory layout, the static part (the rest as in trace-table.ts):
-//   HEADER  512 B   [lock][last saver][stolen][…] [thread slots, u8 × 256] [state]
+//   HEADER  512 B   [lock][last saver][stolen][stored] [state, 160 B] [thread slots, u8 × 256]
 //   STACKS  256 × 512 B   one shadow-stack ring per thread slot
 
 import * as core from './trace-table';
@@ -26,6 +26,15 @@ export { sp, nframe, put, tbDomain, tbThread, tbNframe, tbTotalNframe, tbFrame }
 @inline const RING_BYTES: usize = 512;
 // @ts-ignore: decorator
 @inline const STEAL_SPINS: u32 = 1 << 30;
+// A thread that may block (not a page's main thread) sleeps after this many spins, so
+// that more threads than cores do not spin away the holder's time slice...
+// @ts-ignore: decorator
+@inline const SPINS_BEFORE_WAIT: u32 = 1 << 10;
+// ...for at most this long at a time (ns), and takes the lock over after this many waits.
+// @ts-ignore: decorator
+@inline const WAIT_NS: i64 = 1_000_000;
+// @ts-ignore: decorator
+@inline const STEAL_WAITS: u32 = 1000;
 
 const HEADER: usize = memory.data(512, 64);
 const STACKS: usize = memory.data(<i32>(<usize>MAX_THREADS * RING_BYTES), 64);
@@ -38,32 +47,76 @@ const STACKS: usize = memory.data(<i32>(<usize>MAX_THREADS * RING_BYTES), 64);
 // Nonzero once a state was stored: before, the state is every instance's initial globals.
 // @ts-ignore: decorator
 @inline const STORED: usize = HEADER + 12;
+// The state right after the lock word, so that the quick paths' `mode` and `eventEnd`
+// share its cache line.
 // @ts-ignore: decorator
-@inline const SLOTS: usize = HEADER + 64;
+@inline const STATE: usize = HEADER + 16;
+// Threads asleep on the lock word (see SPINS_BEFORE_WAIT).
 // @ts-ignore: decorator
-@inline const STATE: usize = HEADER + 320;
+@inline const WAITERS: usize = HEADER + 176;
+// @ts-ignore: decorator
+@inline const SLOTS: usize = HEADER + 192;
 
 /** This instance's lock word: its thread slot + 1; 0 until attach(). */
 let me: u32 = 0;
 /** How many holds of this instance are open (JS may hold across several calls). */
 let holds: u32 = 0;
+/** Whether this thread may block in memory.atomic.wait (a page's main thread may not). */
+let canWait: bool = false;
 
 function lock(): void {
-  if (holds++ != 0) return;
+  if (acquire()) loadShared();
+}
+
+/** Loads the shared state into this instance's globals, unless they are it already. */
+function loadShared(): void {
+  if (load<u32>(SAVER) != me && load<u32>(STORED) != 0) core.loadState(STATE);
+}
+
+/** Takes the lock; true if this is the outermost hold (the state is then not loaded yet). */
+function acquire(): bool {
+  if (holds++ != 0) return false;
   let spins: u32 = 0;
+  let waits: u32 = 0;
   while (atomic.cmpxchg<u32>(LOCK, 0, me) != 0) {
-    while (atomic.load<u32>(LOCK) != 0) {
-      if (++spins >= STEAL_SPINS) {
+    let holder = atomic.load<u32>(LOCK);
+    while (holder != 0) {
+      if (canWait && ++spins >= SPINS_BEFORE_WAIT) {
+        atomic.add<u32>(WAITERS, 1);
+        atomic.wait<u32>(LOCK, holder, WAIT_NS);
+        atomic.sub<u32>(WAITERS, 1);
+        waits++;
+        spins = 0;
+      } else if (!canWait) {
+        spins++;
+      }
+      if (waits >= STEAL_WAITS || spins >= STEAL_SPINS) {
         // The holder is gone (or stuck): take over, and say so.
         atomic.store<u32>(LOCK, me);
         atomic.store<u32>(STOLEN, 1);
         atomic.store<u32>(SAVER, 0);
-        if (load<u32>(STORED) != 0) core.loadState(STATE);
-        return;
+        return true;
       }
+      holder = atomic.load<u32>(LOCK);
     }
   }
-  if (load<u32>(SAVER) != me && load<u32>(STORED) != 0) core.loadState(STATE);
+  return true;
+}
+
+/** Lets the lock go, waking one sleeper if there is one. */
+function letGo(): void {
+  atomic.store<u32>(LOCK, 0);
+  if (atomic.load<u32>(WAITERS) != 0) atomic.notify(LOCK, 1);
+}
+
+/**
+ * Lets go after a quick path, which changed the state in place: no instance's
+ * globals are the state any more.
+ */
+function releaseQuick(): void {
+  holds = 0;
+  store<u32>(SAVER, 0);
+  letGo();
 }
 
 function unlock(): void {
@@ -71,16 +124,17 @@ function unlock(): void {
   core.saveState(STATE);
   store<u32>(SAVER, me);
   store<u32>(STORED, 1);
-  atomic.store<u32>(LOCK, 0);
+  letGo();
 }
 
 /**
  * Makes this instance thread `thread` (a number the JS side gives, shown in reports)
- * and gives it a shadow-stack ring. Returns its slot + 1, or 0 when all are taken
+ * and gives it a shadow-stack ring. `mayWait`: the thread may block (see SPINS_BEFORE_WAIT). Returns its slot + 1, or 0 when all are taken
  * (the thread must then run untraced).
  */
-export function attach(thread: u32): u32 {
+export function attach(thread: u32, mayWait: bool): u32 {
   if (me != 0) return me;
+  canWait = mayWait;
   // A temporary lock word that no slot uses, until the slot is known.
   me = 0xFFFF_FFFF;
   lock();
@@ -93,7 +147,7 @@ export function attach(thread: u32): u32 {
   store<u32>(SAVER, 0);
   store<u32>(STORED, 1);
   holds = 0;
-  atomic.store<u32>(LOCK, 0);
+  letGo();
   if (slot == MAX_THREADS) {
     me = 0;
     return 0;
@@ -130,14 +184,22 @@ export function stolen(): u32 {
 
 // ---- the exports of trace-table.ts, each under the lock ---------------------------
 
+// The hot path: most events only append to the batch, with the state left in memory
+// (allocQuick); the rest load it.
 export function alloc(domain: u32, ptr: u32, size: u32, site: u32): void {
-  lock();
+  if (acquire()) {
+    if (load<u32>(STORED) != 0 && core.allocQuick(STATE, domain, ptr, size, site)) return releaseQuick();
+    loadShared();
+  }
   core.alloc(domain, ptr, size, site);
   unlock();
 }
 
 export function free(domain: u32, ptr: u32, site: u32): void {
-  lock();
+  if (acquire()) {
+    if (load<u32>(STORED) != 0 && core.freeQuick(STATE, domain, ptr, site)) return releaseQuick();
+    loadShared();
+  }
   core.free(domain, ptr, site);
   unlock();
 }

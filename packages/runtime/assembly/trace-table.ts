@@ -1382,32 +1382,32 @@ export function setMemoryLimitPages(pages: u32): void {
 
 // ---- threaded build: state and realloc ------------------------------------------
 
-// saveState writes 160 bytes.
+// saveState writes 160 bytes; `mode` and `eventEnd` first, which the quick paths use in place.
 
 /** Threaded build: writes the shared state (the globals above, but sp, nframe and the thread's own) at h. */
 export function saveState(h: usize): void {
   store<u32>(h, mode, 0);
-  store<u32>(h, maxNframe, 4);
-  store<u32>(h, memoryLimit, 8);
-  store<u32>(h, storeBase, 12);
-  store<u32>(h, storeEnd, 16);
-  store<u32>(h, storeCap, 20);
-  store<u32>(h, tracebacks, 24);
-  store<u32>(h, setBase, 28);
-  store<u32>(h, setMask, 32);
-  store<u32>(h, setShift, 36);
-  store<u32>(h, setLimit, 40);
-  store<u32>(h, escBase, 44);
-  store<u32>(h, escCap, 48);
-  store<u32>(h, escEnd, 52);
-  store<u32>(h, escFree, 56);
-  store<u32>(h, tableBase, 60);
-  store<u32>(h, lineMask, 64);
-  store<u32>(h, lineShift, 68);
-  store<u32>(h, tableLimit, 72);
-  store<u32>(h, live, 76);
-  store<u32>(h, top, 80);
-  store<u32>(h, eventEnd, 84);
+  store<u32>(h, eventEnd, 4);
+  store<u32>(h, maxNframe, 8);
+  store<u32>(h, memoryLimit, 12);
+  store<u32>(h, storeBase, 16);
+  store<u32>(h, storeEnd, 20);
+  store<u32>(h, storeCap, 24);
+  store<u32>(h, tracebacks, 28);
+  store<u32>(h, setBase, 32);
+  store<u32>(h, setMask, 36);
+  store<u32>(h, setShift, 40);
+  store<u32>(h, setLimit, 44);
+  store<u32>(h, escBase, 48);
+  store<u32>(h, escCap, 52);
+  store<u32>(h, escEnd, 56);
+  store<u32>(h, escFree, 60);
+  store<u32>(h, tableBase, 64);
+  store<u32>(h, lineMask, 68);
+  store<u32>(h, lineShift, 72);
+  store<u32>(h, tableLimit, 76);
+  store<u32>(h, live, 80);
+  store<u32>(h, top, 84);
   store<u32>(h, lost, 88);
   store<u32>(h, untracedFreeCount, 92);
   store<u32>(h, doubleFreeCount, 96);
@@ -1424,27 +1424,27 @@ export function saveState(h: usize): void {
 /** Threaded build: reads the shared state that saveState wrote at h. */
 export function loadState(h: usize): void {
   mode = load<u32>(h, 0);
-  maxNframe = load<u32>(h, 4);
-  memoryLimit = load<u32>(h, 8);
-  storeBase = load<u32>(h, 12);
-  storeEnd = load<u32>(h, 16);
-  storeCap = load<u32>(h, 20);
-  tracebacks = load<u32>(h, 24);
-  setBase = load<u32>(h, 28);
-  setMask = load<u32>(h, 32);
-  setShift = load<u32>(h, 36);
-  setLimit = load<u32>(h, 40);
-  escBase = load<u32>(h, 44);
-  escCap = load<u32>(h, 48);
-  escEnd = load<u32>(h, 52);
-  escFree = load<u32>(h, 56);
-  tableBase = load<u32>(h, 60);
-  lineMask = load<u32>(h, 64);
-  lineShift = load<u32>(h, 68);
-  tableLimit = load<u32>(h, 72);
-  live = load<u32>(h, 76);
-  top = load<u32>(h, 80);
-  eventEnd = load<u32>(h, 84);
+  eventEnd = load<u32>(h, 4);
+  maxNframe = load<u32>(h, 8);
+  memoryLimit = load<u32>(h, 12);
+  storeBase = load<u32>(h, 16);
+  storeEnd = load<u32>(h, 20);
+  storeCap = load<u32>(h, 24);
+  tracebacks = load<u32>(h, 28);
+  setBase = load<u32>(h, 32);
+  setMask = load<u32>(h, 36);
+  setShift = load<u32>(h, 40);
+  setLimit = load<u32>(h, 44);
+  escBase = load<u32>(h, 48);
+  escCap = load<u32>(h, 52);
+  escEnd = load<u32>(h, 56);
+  escFree = load<u32>(h, 60);
+  tableBase = load<u32>(h, 64);
+  lineMask = load<u32>(h, 68);
+  lineShift = load<u32>(h, 72);
+  tableLimit = load<u32>(h, 76);
+  live = load<u32>(h, 80);
+  top = load<u32>(h, 84);
   lost = load<u32>(h, 88);
   untracedFreeCount = load<u32>(h, 92);
   doubleFreeCount = load<u32>(h, 96);
@@ -1457,6 +1457,44 @@ export function loadState(h: usize): void {
   sampleInterval = load<f64>(h, 144);
   untilSample = load<f64>(h, 152);
   nframe = mode != OFF ? maxNframe : 1;
+}
+
+// Where saveState keeps `mode` and `eventEnd`: the quick paths below use them in place.
+// @ts-ignore: decorator
+@inline const STATE_MODE: usize = 0;
+// @ts-ignore: decorator
+@inline const STATE_EVENT_END: usize = 4;
+
+/**
+ * Threaded build: the common alloc (exact, no shadow stack frames) without the shared
+ * state in globals: the event is appended at the eventEnd kept in the state at
+ * `state`. False when it needs the whole state (another mode, a deep traceback, a
+ * full buffer): the caller loads it and calls alloc().
+ */
+export function allocQuick(state: usize, domain: u32, ptr: u32, size: u32, site: u32): bool {
+  if ((load<u32>(state, STATE_MODE) != EXACT) | (sp != 0) | (site >= SITE_EVENT)) return false;
+  if (ptr == 0) return true;
+  return appendQuick(state, ptr, size, SITE_EVENT | site, withThread(domain));
+}
+
+/** Threaded build: free() as allocQuick does alloc(). */
+export function freeQuick(state: usize, domain: u32, ptr: u32, site: u32): bool {
+  if (load<u32>(state, STATE_MODE) != EXACT) return false;
+  if (ptr == 0) return true;
+  return appendQuick(state, ptr, site, MARK_FREE, domain);
+}
+
+// @ts-ignore: decorator
+@inline function appendQuick(state: usize, ptr: u32, word: u32, tbOrMark: u32, domainWord: u32): bool {
+  let p = <usize>load<u32>(state, STATE_EVENT_END);
+  // The last slot takes the slow path, which applies the batch.
+  if (p + EVENT_BYTES >= EVENTS_END) return false;
+  store<u32>(p, ptr);
+  store<u32>(p, word, 4);
+  store<u32>(p, tbOrMark, 8);
+  store<u32>(p, domainWord, 12);
+  store<u32>(state, <u32>(p + EVENT_BYTES), STATE_EVENT_END);
+  return true;
 }
 
 // A realloc in a module on shared memory comes in two halves around the real one.

@@ -54,8 +54,9 @@ describe('the threaded core', () => {
   it('shares start, the peak and clearing; each instance keeps its own shadow stack', () => {
     const [main, a] = threads(2).tables as [TraceTable, TraceTable];
     main.exports.start(4, 0, 0);
-    // a's module reads nframe to decide whether to keep frames: the limit reached it.
-    a.exports.free(1, 0, 0);
+    // a's module reads nframe to decide whether to keep frames: the limit reaches it
+    // with the state, on its first call that loads it.
+    a.exports.isTracing();
     expect(a.exports.nframe.value).toBe(4);
     a.exports.sp.value = 2;
     a.exports.put(1, 1, 10);

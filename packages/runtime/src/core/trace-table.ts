@@ -70,7 +70,7 @@ export interface TraceTableExports {
 /** The threaded core's further exports (assembly/trace-table-shared.ts). */
 export interface SharedTraceTableExports extends TraceTableExports {
   /** Makes this instance thread `thread`; its slot + 1, or 0 when all 256 slots are taken. */
-  attach(thread: number): number;
+  attach(thread: number, mayWait: number): number;
   detach(): void;
   /** Takes the lock across several calls (reentrant); release() lets it go. */
   hold(): void;
@@ -86,6 +86,21 @@ export interface SharedTraceTableExports extends TraceTableExports {
 export interface SharedCoreHandle {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
+}
+
+let blocking: boolean | undefined;
+
+/** Whether this thread may block in Atomics.wait: a page's main thread may not. */
+function mayBlock(): boolean {
+  if (blocking === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      blocking = true;
+    } catch {
+      blocking = false;
+    }
+  }
+  return blocking;
 }
 
 /** Pages of the threaded core's memory: it must be reserved up front, and 1 GiB holds tens of millions of traces. */
@@ -164,7 +179,7 @@ export class TraceTable {
   static attachShared(handle: SharedCoreHandle, thread: number): TraceTable | undefined {
     const instance = new originals.Instance(handle.module, { env: { memory: handle.memory } });
     const exports = instance.exports as unknown as SharedTraceTableExports;
-    if (!exports.attach(thread >>> 0)) return undefined;
+    if (!exports.attach(thread >>> 0, mayBlock() ? 1 : 0)) return undefined;
     const table = new TraceTable(exports, handle);
     cores.add(new WeakRef(table));
     return table;
