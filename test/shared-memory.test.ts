@@ -84,4 +84,22 @@ describe('a program on threads (shared memory)', () => {
       expect(r.threads.map((t) => [t.size, t.count])).toEqual(report.threads.map((t) => [t.size, t.count]));
     }
   });
+
+  it('terminates workers in the middle of their churn without a half-changed table', () => {
+    // Two workers churn nonstop and are terminated: the CLI's Worker fences each out of
+    // the tracer's lock first, so no lock is ever taken over and nothing is dropped.
+    for (let run = 0; run < 4; run++) {
+      const reportFile = join(tmp, `terminate-${run}.json`);
+      const r = cli(['node', '--key', 'lineno', '--report', 'json', '--report-file', reportFile, join(here, 'terminate.mjs'), wasm]);
+      expect(r.stdout).toBe('main done\n');
+      expect(r.status).toBe(0);
+      const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report & { lockTakenOver?: number };
+      const mainThread = report.threads.find((t) => t.thread === 0)!;
+      expect(shape(mainThread.sites)).toEqual([`mt.c:${lineOf('make')} 10 blocks 320 B`, `mt.c:${lineOf('slots')} 1 blocks 40 B`].sort());
+      // A worker killed between a malloc and its free holds that block (at most one each).
+      expect(report.blocks - 11).toBeLessThanOrEqual(2);
+      expect(report.doubleFrees + report.untracedFrees + report.lostTraces).toBe(0);
+      expect(report.lockTakenOver).toBeUndefined();
+    }
+  });
 });

@@ -101,6 +101,8 @@ export function reportJson(snapshot: Snapshot, opts: Pick<ExitReportOptions, 'ke
     ...(typeof m.doubleFrees === 'number' && { doubleFrees: m.doubleFrees }),
     ...(typeof m.untracedFrees === 'number' && { untracedFrees: m.untracedFrees }),
     ...(typeof m.lostTraces === 'number' && { lostTraces: m.lostTraces }),
+    // A worker died inside the tracer's lock: 1, numbers may be off by its last event; 2, traces before it were dropped.
+    ...(typeof m.lockTakenOver === 'number' && { lockTakenOver: m.lockTakenOver }),
     key,
     sites: stats.slice(0, opts.top).map(siteJson),
     otherSites: Math.max(0, stats.length - opts.top),

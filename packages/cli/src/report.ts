@@ -93,7 +93,8 @@ export function formatSummary(snapshot: Snapshot, label: string): string[] {
         `and double or untraced frees are not detected`,
     );
   }
-  if (m.lockTakenOver) lines.push('warning: a thread ended while it held the tracer\'s lock (a worker terminated inside an allocation); the numbers may be off by its last allocation or free');
+  if (m.lockTakenOver === 1) lines.push('warning: a thread ended while it held the tracer\'s lock (a worker terminated inside an allocation); the numbers may be off by its last allocation or free');
+  if (m.lockTakenOver === 2) lines.push('warning: a thread ended while the tracer was changing its table (a worker terminated inside an allocation); the traces from before that moment were dropped, and these numbers count from then on');
   if (m.lostTraces) lines.push(`warning: ${m.lostTraces} allocations could not be traced because the tracer ran out of memory; numbers are low by those blocks`);
   if (m.doubleFrees) lines.push(`warning: ${m.doubleFrees} double frees`);
   if (m.untracedFrees) lines.push(`note: ${m.untracedFrees} frees of blocks that were not traced (allocated before tracing started, or invalid pointers)`);

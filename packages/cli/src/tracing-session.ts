@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
-import { install, isTracerHandle, joinTracer, leaveTracer, shareTracer, start, takeSnapshot, isTracing } from '@wasm-tracemalloc/runtime';
+import { install, isTracerHandle, joinTracer, leaveTracer, shareTracer, start, takeSnapshot, isTracing, terminateTracedThread } from '@wasm-tracemalloc/runtime';
+import { terminateWorkersWith } from './worker-preload.js';
 import { maxFramesFor } from './args.js';
 import { cacheDir, ModuleCache } from './cache/module-cache.js';
 import { writeExitReport } from './exit-report.js';
@@ -24,6 +25,7 @@ const TRACER_KEY = 'wasm-tracemalloc:tracer';
 
 /** Main thread: share the tracer with every worker made from now on. A worker: join it. */
 function shareWithThreads(): void {
+  terminateWorkersWith(terminateTracedThread);
   if (isMainThread) {
     setEnvironmentData(TRACER_KEY, shareTracer());
     return;

@@ -45,6 +45,12 @@ export function isInstrumentWorker(): boolean {
 export const UntracedWorker = workerThreads.Worker;
 
 let patched = false;
+let onTerminate: ((thread: number, terminate: () => Promise<number>) => Promise<number>) | undefined;
+
+/** How workers are terminated once the tracer is loaded (the runtime's terminateTracedThread). */
+export function terminateWorkersWith(f: (thread: number, terminate: () => Promise<number>) => Promise<number>): void {
+  onTerminate = f;
+}
 
 /** Wraps worker_threads.Worker (also for `import { Worker }`); idempotent. */
 export function preloadEveryWorker(preload: string, env: Record<string, string>): void {
@@ -55,6 +61,12 @@ export function preloadEveryWorker(preload: string, env: Record<string, string>)
     constructor(script: string | URL, options?: WorkerOptions) {
       // A worker started without options inherits execArgv, preload included.
       super(...withPreload(script, options, preload, env));
+    }
+
+    // A worker terminated inside the tracer would leave its table half-changed: it is
+    // fenced out of the tracer first (threads, in the runtime).
+    override terminate(): Promise<number> {
+      return onTerminate ? onTerminate(this.threadId, () => super.terminate()) : super.terminate();
     }
   }
   Object.defineProperty(Worker, 'name', { value: 'Worker' });

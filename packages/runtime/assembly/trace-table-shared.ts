@@ -38,6 +38,15 @@ export { sp, nframe, put, tbDomain, tbThread, tbNframe, tbTotalNframe, tbFrame }
 
 const HEADER: usize = memory.data(512, 64);
 const STACKS: usize = memory.data(<i32>(<usize>MAX_THREADS * RING_BYTES), 64);
+// The thread number of each slot (attach()), so that fence() can find it.
+const SLOT_THREAD: usize = memory.data(<i32>(<usize>MAX_THREADS * 4), 64);
+// SLOTS values: free, taken, and fenced (its thread is about to be terminated).
+// @ts-ignore: decorator
+@inline const SLOT_FREE: u8 = 0;
+// @ts-ignore: decorator
+@inline const SLOT_TAKEN: u8 = 1;
+// @ts-ignore: decorator
+@inline const SLOT_FENCED: u8 = 2;
 // @ts-ignore: decorator
 @inline const LOCK: usize = HEADER;
 // @ts-ignore: decorator
@@ -54,6 +63,10 @@ const STACKS: usize = memory.data(<i32>(<usize>MAX_THREADS * RING_BYTES), 64);
 // Threads asleep on the lock word (see SPINS_BEFORE_WAIT).
 // @ts-ignore: decorator
 @inline const WAITERS: usize = HEADER + 176;
+// 1 while a holder has the state in its globals and may be changing the table: a
+// holder that dies then leaves the table half-changed and the header's state stale.
+// @ts-ignore: decorator
+@inline const DIRTY: usize = HEADER + 180;
 // @ts-ignore: decorator
 @inline const SLOTS: usize = HEADER + 192;
 
@@ -71,6 +84,7 @@ function lock(): void {
 /** Loads the shared state into this instance's globals, unless they are it already. */
 function loadShared(): void {
   if (load<u32>(SAVER) != me && load<u32>(STORED) != 0) core.loadState(STATE);
+  store<u32>(DIRTY, 1);
 }
 
 /** Takes the lock; true if this is the outermost hold (the state is then not loaded yet). */
@@ -78,7 +92,7 @@ function acquire(): bool {
   if (holds++ != 0) return false;
   let spins: u32 = 0;
   let waits: u32 = 0;
-  while (atomic.cmpxchg<u32>(LOCK, 0, me) != 0) {
+  while (atomic.cmpxchg<u32>(LOCK, 0, me) != 0 || fenced()) {
     let holder = atomic.load<u32>(LOCK);
     while (holder != 0) {
       if (canWait && ++spins >= SPINS_BEFORE_WAIT) {
@@ -91,14 +105,50 @@ function acquire(): bool {
         spins++;
       }
       if (waits >= STEAL_WAITS || spins >= STEAL_SPINS) {
-        // The holder is gone (or stuck): take over, and say so.
-        atomic.store<u32>(LOCK, me);
-        atomic.store<u32>(STOLEN, 1);
-        atomic.store<u32>(SAVER, 0);
+        takeOver();
         return true;
       }
       holder = atomic.load<u32>(LOCK);
     }
+  }
+  return true;
+}
+
+/**
+ * The holder is gone (or stuck): take the lock over, and say so. A holder that died
+ * in the quick path left the state whole (an event is appended before eventEnd
+ * moves): at most its last event is missing (stolen() 1). One that died while it
+ * changed the table left it half-changed, with its state lost: the traces so far are
+ * dropped and tracing goes on from empty (stolen() 2), rather than give numbers that
+ * cannot be trusted.
+ */
+function takeOver(): void {
+  atomic.store<u32>(LOCK, me);
+  if (load<u32>(DIRTY) != 0 && load<u32>(STORED) != 0) {
+    core.loadState(STATE);
+    core.dropEverything();
+    core.saveState(STATE);
+    store<u32>(SAVER, me);
+    store<u32>(DIRTY, 0);
+    atomic.store<u32>(STOLEN, 2);
+  } else {
+    store<u32>(SAVER, 0);
+    if (atomic.load<u32>(STOLEN) == 0) atomic.store<u32>(STOLEN, 1);
+  }
+}
+
+/**
+ * Whether this thread was fenced (fence()): then it lets the lock go at once and never
+ * takes it again, so that its termination cannot catch it inside. Read with the lock
+ * held, where fence() wrote it.
+ */
+// @ts-ignore: decorator
+@inline function fenced(): bool {
+  if (load<u8>(SLOTS + (me - 1)) != SLOT_FENCED) return false;
+  letGo();
+  // Until the termination arrives (it interrupts a wait, or the next loop check).
+  while (true) {
+    if (canWait) atomic.wait<u32>(SLOT_THREAD, 0xFFFF_FFFF, WAIT_NS);
   }
   return true;
 }
@@ -124,6 +174,7 @@ function unlock(): void {
   core.saveState(STATE);
   store<u32>(SAVER, me);
   store<u32>(STORED, 1);
+  store<u32>(DIRTY, 0);
   letGo();
 }
 
@@ -139,8 +190,11 @@ export function attach(thread: u32, mayWait: bool): u32 {
   me = 0xFFFF_FFFF;
   lock();
   let slot: u32 = 0;
-  while (slot < MAX_THREADS && load<u8>(SLOTS + slot) != 0) slot++;
-  if (slot < MAX_THREADS) store<u8>(SLOTS + slot, 1);
+  while (slot < MAX_THREADS && load<u8>(SLOTS + slot) != SLOT_FREE) slot++;
+  if (slot < MAX_THREADS) {
+    store<u8>(SLOTS + slot, SLOT_TAKEN);
+    store<u32>(SLOT_THREAD + (<usize>slot << 2), thread);
+  }
   // Another thread's globals were loaded under the temporary word: store them as
   // they are, and load them again as this slot.
   core.saveState(STATE);
@@ -163,9 +217,36 @@ export function attach(thread: u32, mayWait: bool): u32 {
 export function detach(): void {
   if (me == 0) return;
   lock();
-  store<u8>(SLOTS + (me - 1), 0);
+  store<u8>(SLOTS + (me - 1), SLOT_FREE);
   unlock();
   me = 0;
+}
+
+/**
+ * Thread `thread` is about to be terminated: once this returns, it is not inside the
+ * lock (this call held it) and never takes it again, so a termination cannot leave
+ * the table half-changed. Returns 1 if the thread had a slot.
+ */
+export function fence(thread: u32): u32 {
+  lock();
+  let found: u32 = 0;
+  for (let slot: u32 = 0; slot < MAX_THREADS; slot++) {
+    if (load<u8>(SLOTS + slot) == SLOT_TAKEN && load<u32>(SLOT_THREAD + (<usize>slot << 2)) == thread && slot + 1 != me) {
+      store<u8>(SLOTS + slot, SLOT_FENCED);
+      found = 1;
+    }
+  }
+  unlock();
+  return found;
+}
+
+/** The fenced thread `thread` has ended: its slot may be reused. */
+export function forget(thread: u32): void {
+  lock();
+  for (let slot: u32 = 0; slot < MAX_THREADS; slot++) {
+    if (load<u8>(SLOTS + slot) == SLOT_FENCED && load<u32>(SLOT_THREAD + (<usize>slot << 2)) == thread) store<u8>(SLOTS + slot, SLOT_FREE);
+  }
+  unlock();
 }
 
 /** JS takes the lock across several calls (reading a snapshot out of memory). */
@@ -177,7 +258,10 @@ export function release(): void {
   unlock();
 }
 
-/** 1 if a lock was ever taken over from a thread that did not let go of it. */
+/**
+ * 0, or how a lock was taken over from a thread that died holding it: 1 with the
+ * state whole (off by its last event at most), 2 with the traces before it dropped.
+ */
 export function stolen(): u32 {
   return atomic.load<u32>(STOLEN);
 }

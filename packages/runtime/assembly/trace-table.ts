@@ -1382,6 +1382,17 @@ export function setMemoryLimitPages(pages: u32): void {
 
 // ---- threaded build: state and realloc ------------------------------------------
 
+/**
+ * Threaded build: a thread died while it changed the table (see takeOver in
+ * trace-table-shared.ts). Clears everything, as clearTraces() does, without applying
+ * the pending events, which may be half-applied already; tracing goes on.
+ */
+export function dropEverything(): void {
+  if (mode == OFF) return;
+  if (windowPeak > windowCarry) windowCarry = windowPeak;
+  layout();
+}
+
 // saveState writes 160 bytes; `mode` and `eventEnd` first, which the quick paths use in place.
 
 /** Threaded build: writes the shared state (the globals above, but sp, nframe and the thread's own) at h. */

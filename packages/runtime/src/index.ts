@@ -24,6 +24,7 @@ export {
   shareTracer,
   joinTracer,
   leaveTracer,
+  terminateTracedThread,
   siteTableOf,
   traceImports,
   MAX_NFRAME,

@@ -93,6 +93,15 @@ export function joinTracer(handle: TracerHandle, thread?: number): boolean {
   return true;
 }
 
+/**
+ * Terminates a worker (`terminate`, e.g. () => worker.terminate()) that may be inside
+ * the tracer: with threads, the worker numbered `thread` is first fenced out of the
+ * tracer's lock, so that its end cannot leave the table half-changed.
+ */
+export function terminateTracedThread<T>(thread: number, terminate: () => Promise<T>): Promise<T> {
+  return threads ? threads.table.terminating(thread, terminate) : terminate();
+}
+
 /** This worker is ending: its slot of the threaded core goes back (its traces stay). */
 export function leaveTracer(): void {
   if (threads?.worker) threads.table.detach();
@@ -358,8 +367,9 @@ export function takeSnapshot(): Snapshot {
       lostTraces: stats.lostTraces,
       untracedFrees: stats.untracedFrees,
       doubleFrees: stats.doubleFrees,
-      // A thread died holding the threaded core's lock (a terminated worker): its last event may be half-applied.
-      ...(threads?.table.stolen && { lockTakenOver: 1 }),
+      // A thread died holding the threaded core's lock (a terminated worker): 1, its last
+      // event may be missing; 2, it died changing the table and the traces before were dropped.
+      ...(threads?.table.stolen && { lockTakenOver: threads.table.stolen }),
     },
     samples,
     ...(samplingIntervalBytes > 0 && { samplingIntervalBytes }),

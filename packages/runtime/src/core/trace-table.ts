@@ -72,10 +72,18 @@ export interface SharedTraceTableExports extends TraceTableExports {
   /** Makes this instance thread `thread`; its slot + 1, or 0 when all 256 slots are taken. */
   attach(thread: number, mayWait: number): number;
   detach(): void;
+  /** Thread `thread` is about to be terminated: once this returns it is not inside the lock, and never enters it again. */
+  fence(thread: number): number;
+  /** The fenced thread has ended: its slot may be reused. */
+  forget(thread: number): void;
   /** Takes the lock across several calls (reentrant); release() lets it go. */
   hold(): void;
   release(): void;
-  /** 1 once a lock was taken over from a thread that never let go of it (a terminated worker). */
+  /**
+   * 0, or how the lock was taken over from a thread that died holding it (a terminated
+   * worker): 1 with the state whole (off by that thread's last event at most), 2 with
+   * every trace before it dropped (it died while changing the table).
+   */
   stolen(): number;
 }
 
@@ -197,14 +205,25 @@ export class TraceTable {
     }
   }
 
+  /**
+   * Runs `terminate` (ending the thread numbered `thread`) so that it cannot catch that
+   * thread inside the core's lock: the thread is fenced out of it first.
+   */
+  terminating<T>(thread: number, terminate: () => Promise<T>): Promise<T> {
+    if (!this.shared) return terminate();
+    const e = this.exports as SharedTraceTableExports;
+    e.fence(thread >>> 0);
+    return terminate().finally(() => e.forget(thread >>> 0));
+  }
+
   /** This thread is ending: its slot of the threaded core may be reused. */
   detach(): void {
     if (this.shared) (this.exports as SharedTraceTableExports).detach();
   }
 
-  /** True once a thread died holding the threaded core's lock: the numbers may be off by its last event. */
-  get stolen(): boolean {
-    return !!this.shared && (this.exports as SharedTraceTableExports).stolen() !== 0;
+  /** 0, or how a thread that died holding the threaded core's lock was dealt with (SharedTraceTableExports.stolen). */
+  get stolen(): number {
+    return this.shared ? (this.exports as SharedTraceTableExports).stolen() : 0;
   }
 
   /** The domains that a live trace of any core refers to (see domainsReferenced). */
