@@ -1,8 +1,16 @@
 // The threaded churn: N threads each run malloc/free pairs at once on one shared
-// memory (test/shared-memory/mt.c, a locked size-class allocator, as a threaded
-// program's is), traced and untraced. Issue 18's target: traced ≤ 2× at 2 threads.
+// memory, traced and untraced. Issue 18's target: traced ≤ 2× at 2 threads.
 //
-//   node bench/threads.mjs [--rounds 10] [--pairs 1000000] [--threads 1,2] [--eager]
+//   node bench/threads.mjs [--program emscripten|mt] [--rounds 10] [--pairs 1000000] [--threads 1,2] [--eager]
+//
+//   emscripten (default): test/threads/src/churn-mt.c built with Emscripten -pthread
+//     -O2 (test/threads/build.sh): its dlmalloc with its lock, each thread keeping 1,000
+//     live blocks and replacing a random one per pair; the program times its own
+//     window, from a barrier to the last join. Both modes run with bench/
+//     threads-preload.mjs (the runtime's hook, the tracer shared with every worker,
+//     start()); the traced mode's .wasm is instrumented here beforehand.
+//   mt: test/shared-memory/mt.c, a minimal locked size-class allocator (about 12 ns a
+//     pair), which shows the tracer's own cost per pair; timed here around barriers.
 //
 // The protocol of bench/README: the instrumented bytes are made here, before any
 // measured process; both modes load the runtime, share the tracer with their workers
@@ -24,6 +32,7 @@ import { importBuilt } from './common.mjs';
 import { compareRounds, formatComparison, median } from './stats.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+const CHURN_MT = `${here}../test/threads/build/release/`;
 const OUT = `${here}out/threads/`;
 const SOURCE = `${here}../test/shared-memory/mt.c`;
 const WARMUP = 2;
@@ -45,6 +54,36 @@ async function prepare() {
   const r = instrument(readFileSync(`${OUT}original.wasm`), { source: 'mt.wasm', maxFrames: 1 });
   if (r.status !== 'instrumented') fail(`the instrumenter found no allocator in mt.wasm (${r.status}): a traced run would trace nothing`);
   writeFileSync(`${OUT}traced.wasm`, r.bytes);
+}
+
+/** The Emscripten churn's directory, its .wasm instrumented: the glue and worker file are the same. */
+async function prepareEmscripten() {
+  for (const f of ['churn-mt.js', 'churn-mt.worker.js', 'churn-mt.wasm']) {
+    try {
+      readFileSync(`${CHURN_MT}${f}`);
+    } catch {
+      fail(`no ${CHURN_MT}${f}: build it with bash test/threads/build.sh (needs Debian's emscripten; scripts/setup.sh installs it)`);
+    }
+  }
+  mkdirSync(`${OUT}emscripten/`, { recursive: true });
+  for (const f of ['churn-mt.js', 'churn-mt.worker.js']) writeFileSync(`${OUT}emscripten/${f}`, readFileSync(`${CHURN_MT}${f}`));
+  writeFileSync(`${OUT}emscripten/package.json`, '{ "type": "commonjs" }\n');
+  const { instrument } = await importBuilt('../packages/instrument/dist/index.js', '@wasm-tracemalloc/instrument');
+  const r = instrument(readFileSync(`${CHURN_MT}churn-mt.wasm`), { source: 'churn-mt.wasm', maxFrames: 1, glue: [{ name: 'churn-mt.js', text: readFileSync(`${CHURN_MT}churn-mt.js`, 'utf8') }] });
+  if (r.status !== 'instrumented') fail(`the instrumenter found no allocator in churn-mt.wasm (${r.status}): a traced run would trace nothing`);
+  writeFileSync(`${OUT}emscripten/churn-mt.wasm`, r.bytes);
+}
+
+/** One process of the Emscripten churn; its own measure of the window, in ms. */
+function runEmscripten(mode, threads, pairs, flags) {
+  const dir = mode === 'traced' ? `${OUT}emscripten/` : CHURN_MT;
+  const env = { ...process.env, NODE_OPTIONS: '--no-experimental-fetch' };
+  if (mode === 'traced') env.BENCH_EXPECT_TRACES = String(threads * 1000);
+  const p = spawnSync(process.execPath, [...flags, '--import', `${here}threads-preload.mjs`, `${dir}churn-mt.js`, String(threads), String(pairs)], { encoding: 'utf8', env });
+  if (p.status !== 0) fail(`${mode} churn-mt at ${threads} threads failed:\n${p.stderr}`);
+  const m = /^total: \d+ threads, \d+ pairs in ([\d.]+) ms$/m.exec(p.stdout);
+  if (!m) fail(`unexpected output of churn-mt:\n${p.stdout}`);
+  return Number(m[1]);
 }
 
 /** One measured process: prints { ms: [per timed barrier] }. */
@@ -104,19 +143,27 @@ function worker() {
 
 async function main() {
   const { values } = parseArgs({
-    options: { rounds: { type: 'string', default: '10' }, pairs: { type: 'string', default: '1000000' }, threads: { type: 'string', default: '1,2' }, eager: { type: 'boolean', default: false } },
+    options: { program: { type: 'string', default: 'emscripten' }, rounds: { type: 'string', default: '10' }, pairs: { type: 'string', default: '1000000' }, threads: { type: 'string', default: '1,2' }, eager: { type: 'boolean', default: false } },
   });
   const rounds = Number(values.rounds);
   const pairs = Number(values.pairs);
   const counts = values.threads.split(',').map(Number);
   if (!(rounds >= 1 && pairs >= 1 && counts.every((n) => n >= 1 && n <= 64))) fail('--rounds, --pairs and --threads take positive whole numbers');
-  await prepare();
+  const program = values.program;
+  if (program !== 'emscripten' && program !== 'mt') fail(`--program ${program}: emscripten or mt`);
+  if (program === 'emscripten' && counts.some((n) => n > 8)) fail('the Emscripten churn has a pool of 8 workers: --threads up to 8');
+  if (program === 'mt') await prepare();
+  else await prepareEmscripten();
   const flags = ['--expose-gc', ...(values.eager ? ['--no-liftoff', '--no-wasm-lazy-compilation'] : [])];
   const results = Object.fromEntries(counts.map((n) => [n, { original: [], traced: [] }]));
   for (let r = 0; r < rounds; r++) {
     for (const n of counts) {
       const order = r % 2 === 0 ? ['original', 'traced'] : ['traced', 'original'];
       for (const mode of order) {
+        if (program === 'emscripten') {
+          results[n][mode].push(runEmscripten(mode, n, pairs, flags));
+          continue;
+        }
         const p = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), '--process', mode, String(n), String(pairs)], { encoding: 'utf8' });
         if (p.status !== 0) fail(`${mode} at ${n} threads failed:\n${p.stderr}`);
         results[n][mode].push(median(JSON.parse(p.stdout).ms));
@@ -125,7 +172,7 @@ async function main() {
     process.stderr.write(`round ${r + 1}/${rounds}\n`);
   }
   const cpus = (await import('node:os')).cpus();
-  console.log(`threaded churn: ${pairs.toLocaleString('en-US')} malloc/free pairs per thread per barrier, ${rounds} rounds, Node ${process.versions.node}${values.eager ? ', eager TurboFan' : ''}, ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}`);
+  console.log(`threaded churn (${program === 'emscripten' ? 'Emscripten -pthread, dlmalloc' : 'mt.c'}): ${pairs.toLocaleString('en-US')} malloc/free pairs per thread${program === 'mt' ? ' per barrier' : ''}, ${rounds} rounds, Node ${process.versions.node}${values.eager ? ', eager TurboFan' : ''}, ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}`);
   console.log('| threads | original ms (median) | traced ms (median) | traced / original [95% CI] | ns per pair added |');
   console.log('|---|---|---|---|---|');
   for (const n of counts) {
