@@ -15,6 +15,13 @@
 // - free, when only malloc is known, is the (i32) → () function that shares the most
 //   fixed-address heap state with malloc (dlmalloc's `_gm_`, its bins, the top chunk)
 //   and writes memory. Of several, the most called one.
+// - memalign, once malloc is known: dlmalloc's `internal_memalign([m,] alignment,
+//   bytes)`, behind aligned_alloc, memalign and posix_memalign. It returns
+//   malloc(bytes) as it is when the alignment is small, and otherwise mallocs a padded
+//   request and gives back the unaligned ends itself. Untraced, every block Rust or C
+//   allocates with a large alignment (argon2's 1 MiB memory) is missing, and its free
+//   reads as an untraced free, or, once the address held a traced block, as a double
+//   free that never happened.
 //
 // Each is a guess from structure, and says so in the report. A wrong guess can only
 // change numbers, never what the program does: the wrappers call the original.
@@ -155,6 +162,51 @@ function tlsfFree(info: ModuleInfo, known: AllocatorMatch[], flows: (index: numb
   };
 }
 
+/**
+ * dlmalloc's internal_memalign (see the top of this file): an (i32, i32) → i32
+ * function, not yet known, that calls malloc once, with a padded request it computes,
+ * and does not return that block (it returns an aligned pointer inside it). Its
+ * constants are dlmalloc's: the request limit (−64) and the chunk rounding
+ * (`+ 11 & −8`, or `+ 19 & −16`). posix_memalign calls it with its size, and calls
+ * malloc itself for a small alignment (that block is malloc's, traced as such). Of
+ * several, the one posix_memalign calls, else the most called.
+ */
+function memalignByShape(
+  info: ModuleInfo,
+  known: AllocatorMatch[],
+  taken: Set<number>,
+  scans: ReadonlyMap<number, BodyScan | null>,
+  flows: (index: number) => Flow | undefined,
+  calls: CallCounts,
+): { index: number; spec: AllocatorMatch['spec']; detail: string } | undefined {
+  if (known.some((a) => (a.spec.kind === 'alloc' && a.spec.params === 2 && a.spec.size === 1) || a.spec.kind === 'posix_memalign')) return undefined;
+  const mallocs = new Set(known.filter((a) => a.spec.kind === 'alloc' && a.spec.params === 1 && !a.spec.adjust).map((a) => a.func.index));
+  if (mallocs.size === 0) return undefined;
+  const candidates: number[] = [];
+  for (const f of info.functions) {
+    if (!f.body || taken.has(f.index) || !isSig(info, f.index, 2, 1)) continue;
+    const flow = flows(f.index);
+    if (!flow) continue;
+    const toMalloc = flow.calls.filter((c) => mallocs.has(c.callee));
+    if (toMalloc.length !== 1 || toMalloc[0]!.returned !== undefined || /^p\d+$/.test(only(toMalloc[0]!.args[0]) ?? '')) continue;
+    const k = flow.constants;
+    const rounds = (k.has(11) && k.has(-8)) || (k.has(19) && k.has(-16));
+    if (rounds && (k.has(-64) || k.has(-65))) candidates.push(f.index);
+  }
+  if (candidates.length === 0) return undefined;
+  // posix_memalign(out, alignment, size): (i32, i32, i32) → i32, calling malloc(size) and the candidate (…, size).
+  const viaPosix = candidates.filter((c) =>
+    [...scans.keys()].some((caller) => {
+      if (!isSig(info, caller, 3, 1)) return false;
+      const fcalls = flows(caller)?.calls ?? [];
+      return fcalls.some((x) => x.callee === c && only(x.args[1]) === 'p2') && fcalls.some((x) => mallocs.has(x.callee) && only(x.args[0]) === 'p2');
+    }),
+  );
+  const pick = calls.mostCalled(viaPosix.length ? viaPosix : candidates)!;
+  const how = viaPosix.includes(pick) ? ', called by posix_memalign' : '';
+  return { index: pick, spec: alloc(2, 1), detail: `dlmalloc's internal_memalign (alignment, size) → i32: mallocs a padded request and returns an aligned pointer inside it${how}; called from ${calls.of(pick)} places` };
+}
+
 export function findByStructure(
   info: ModuleInfo,
   known: AllocatorMatch[],
@@ -251,6 +303,8 @@ export function findByStructure(
       found.push(match(pick, spec, `(i32, i32) → i32 allocating as ${mallocs[0]!.matchedBy} does and freeing its first argument as ${frees[0]!.matchedBy} does${header}, called from ${calls.of(pick)} places`));
     }
   }
+  const memalign = memalignByShape(info, found.concat(known), taken, scans, flows, calls);
+  if (memalign) found.push(match(memalign.index, memalign.spec, memalign.detail));
   // Found from nothing but its shape, a malloc is only taken with its free: half a
   // family would report every block as a leak.
   if (anchorless && !found.some((a) => a.spec.kind === 'free')) return [];

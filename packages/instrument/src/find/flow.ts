@@ -7,7 +7,7 @@
 // A single forward pass over the bytes with an abstract stack: each value is the set
 // of its possible origins. It understands the instructions that shims, thunks and
 // allocators are made of (locals, constants, i32/i64/float arithmetic, loads, stores,
-// blocks, branches, calls). Anything else (SIMD, GC, exceptions, multi-value blocks)
+// blocks, branches, calls, the atomics of threaded allocators). Anything else (SIMD, GC, exceptions, multi-value blocks)
 // ends the analysis with `undefined`: no forwarding is claimed for such a function.
 //
 // Origins: `pN` (parameter N unchanged), `pN+K` (parameter N plus a constant),
@@ -337,6 +337,24 @@ export function analyzeFlow(info: ModuleInfo, f: FunctionEntry, maxBytes = 1 << 
             pop(); pop(); pop();
             if (sub === 11) flow.fills++;
           } else return undefined;
+          break;
+        }
+        case 0xfe: { // threads: what a threaded allocator's lock is made of
+          const sub = r.u32();
+          if (sub === 0x03) { // atomic.fence
+            r.u8();
+            break;
+          }
+          if (sub > 0x4e) return undefined;
+          const offset = memarg();
+          // notify: 2 operands; wait: 3; loads: 1; stores and read-modify-writes: 2; cmpxchg: 3.
+          const pops = sub === 0x00 ? 2 : sub <= 0x02 ? 3 : sub <= 0x16 ? 1 : sub <= 0x47 ? 2 : 3;
+          const values: Origins[] = [];
+          for (let n = pops; n > 0; n--) values.unshift(pop());
+          const o = only(values[0]);
+          if (sub >= 0x10 && o?.startsWith('#')) flow.constAddresses.add((Number(o.slice(1)) + offset) >>> 0);
+          if (sub >= 0x17) flow.stores++;
+          if (sub <= 0x16 || sub >= 0x1e) push(ANY);
           break;
         }
         default:
