@@ -13,6 +13,7 @@ APT_PACKAGES=(
   firefox-esr                                            # the same tracebacks in SpiderMonkey (test/engines.test.ts)
   webkit2gtk-driver xvfb xauth                           # ... and in JavaScriptCore, WebKitGTK under Xvfb
   golang-go                                              # go tool pprof reads our pprof export (test/pprof.test.ts)
+  emscripten                                             # -pthread test programs (test/threads); 3.1.6 with a frozen cache
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -42,17 +43,18 @@ inputs_stamp() {
     node --version
     pnpm --version
     # The fixtures' compilers: an upgrade rebuilds them (build.sh compares their times).
-    for t in clang-19 clang++-19 /usr/bin/rustc; do stat -L -c '%n %s %Y' "$(command -v "$t")" 2>/dev/null || echo "no $t"; done
+    for t in clang-19 clang++-19 /usr/bin/rustc /usr/share/emscripten/emcc.py; do stat -L -c '%n %s %Y' "$(command -v "$t")" 2>/dev/null || echo "no $t"; done
     find package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig*.json scripts \
          packages/*/package.json packages/*/tsconfig*.json packages/*/src packages/*/index.html \
          packages/*/vite.config.ts packages/runtime/assembly packages/runtime/scripts \
          test/package.json bench/package.json demo/package.json \
          test/fixtures/build.sh test/fixtures/build-as.mjs test/fixtures/src \
+         test/threads/build.sh test/threads/src \
          -type f ! -name '*.generated.ts' -printf '%p %s %T@\n' 2>/dev/null | LC_ALL=C sort || true  # a path that is gone is no error
   } | sha256sum | cut -d' ' -f1
 }
 outputs_exist() {
-  [ -f node_modules/.modules.yaml ] && [ -d test/fixtures/build ] || return 1
+  [ -f node_modules/.modules.yaml ] && [ -d test/fixtures/build ] && [ -d test/threads/build ] || return 1
   local p
   for p in packages/*/package.json; do
     # Every package with a build script has its dist/.
@@ -67,5 +69,6 @@ fi
 pnpm install --frozen-lockfile --reporter=silent
 pnpm run -s build
 bash test/fixtures/build.sh
+bash test/threads/build.sh
 mkdir -p "$(dirname "$STAMP")"
 echo "$stamp" > "$STAMP"
