@@ -8,7 +8,7 @@ import { Snapshot } from '@wasm-tracemalloc/runtime/model';
 import { snapshotToPprof } from '@wasm-tracemalloc/runtime/pprof';
 import { parse, intOption, keyOption, UsageError } from '../args.js';
 import { checkOutput, readInput } from '../input-files.js';
-import { formatDiff, formatSummary, formatTop } from '../report.js';
+import { formatDiff, formatSummary, formatThreads, formatTop } from '../report.js';
 
 const SHOW_USAGE = 'usage: wasm-tracemalloc show SNAPSHOT [--compare OLD] [--key lineno|filename|traceback] [--top N] [--cumulative] [--pprof OUT.pb.gz], or show --web [--port N] [OLD] NEW';
 
@@ -35,7 +35,7 @@ export async function showCommand(argv: string[], out: (line: string) => void): 
   const snapshot = load(file);
   const lines = formatSummary(snapshot, file);
   if (values.compare) lines.push(...formatDiff(snapshot, load(values.compare), opts));
-  else lines.push(...formatTop(snapshot, opts));
+  else lines.push(...formatTop(snapshot, opts), ...formatThreads(snapshot, opts));
   if (values.pprof !== undefined) {
     // pprof files are gzip-compressed protobuf; snapshotToPprof stays free of Node APIs.
     const profile = snapshotToPprof(snapshot, { comments: [`wasm-tracemalloc snapshot ${basename(file)}`] });
