@@ -486,7 +486,7 @@ describe('vite plugin', () => {
 
     it('samplingIntervalBytes: every page starts sampled, and its 1000 × 100 B leak is estimated within 8%', async () => {
       expect(() => wasmTracemalloc({ samplingInterval: 4096 } as never)).toThrow(
-        'wasmTracemalloc(): unknown option "samplingInterval"; the options are include, exclude, alloc, maxFrames, samplingIntervalBytes, build',
+        'wasmTracemalloc(): unknown option "samplingInterval"; the options are include, exclude, alloc, maxFrames, samplingIntervalBytes, build, crossOriginIsolated',
       );
       expect(() => wasmTracemalloc({ samplingIntervalBytes: -1 })).toThrow(
         'wasmTracemalloc({ samplingIntervalBytes }): must be 0 (trace every allocation) or a number of bytes of at least 1, such as 4096; got -1',

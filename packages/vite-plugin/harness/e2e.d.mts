@@ -2,12 +2,13 @@ import type { Browser } from 'puppeteer-core';
 import type { Snapshot } from '@wasm-tracemalloc/runtime/model';
 import type { PuppeteerBrowser } from '../../viewer/harness/browser.mjs';
 import type { SnapshotInfo, TabInfo } from '../dist/protocol.js';
-import type { InlineConfig, ViteDevServer, build as viteBuild, createServer as viteCreateServer } from 'vite';
+import type { InlineConfig, ViteDevServer, build as viteBuild, createServer as viteCreateServer, preview as vitePreview } from 'vite';
 
 export type { Browser, Page } from 'puppeteer-core';
 export type { Logger } from 'vite';
 export declare const build: typeof viteBuild;
 export declare const createServer: typeof viteCreateServer;
+export declare const preview: typeof vitePreview;
 export declare const PLUGIN_DIR: string;
 export declare const DEMO_DIR: string;
 export declare const CHROMIUM: string;

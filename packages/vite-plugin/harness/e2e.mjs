@@ -10,9 +10,9 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Snapshot } from '@wasm-tracemalloc/runtime/model';
 import { BROWSERS as VIEWER_BROWSERS, launchChromium as launchViewerChromium } from '../../viewer/harness/browser.mjs';
-import { build, createServer } from 'vite';
+import { build, createServer, preview } from 'vite';
 
-export { build, createServer };
+export { build, createServer, preview };
 export const PLUGIN_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const DEMO_DIR = fileURLToPath(new URL('../../../demo/', import.meta.url));
 export { CHROMIUM } from '../../viewer/harness/browser.mjs';

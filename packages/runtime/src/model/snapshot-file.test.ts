@@ -435,3 +435,45 @@ describe('known bugs, fixed', () => {
     }
   });
 });
+
+describe('threads in the file', () => {
+  /** Three tracebacks: two traced on threads 3 and 0 (the threaded core), one without a thread (the main thread's own table). */
+  function threaded(): SnapshotData {
+    const data = new SnapshotBuilder(2).addMany(500, 0, 64, [LEAK]).addMany(50, 0, 256, [SITE]).addMany(10, 0, 32, [MAIN]).build();
+    data.tracebacks[0]!.thread = 3;
+    data.tracebacks[1]!.thread = 0;
+    return data;
+  }
+
+  it('dump and load keep the thread of each traceback, so Snapshot.threads() reads the same from a file', () => {
+    const original = new Snapshot(threaded());
+    expect(original.threads()).toEqual([
+      { thread: 3, size: 32000, count: 500 },
+      { thread: 0, size: 12800 + 320, count: 60 },
+    ]);
+    for (const version of [1, 2] as const) {
+      const loaded = Snapshot.load(encodeSnapshot(threaded(), { version }));
+      expect(loaded.data.tracebacks.map((tb) => tb.thread)).toEqual([3, 0, undefined]);
+      expect(loaded.threads()).toEqual(original.threads());
+      expect(loaded.filterThread(3).statistics('lineno').map(String)).toEqual(['leak.c:14: size=31.2 KiB, count=500, average=64 B']);
+    }
+    // A snapshot without threads writes no such member.
+    expect(new TextDecoder().decode(encodeSnapshot(leaky()))).not.toContain('tracebackThreads');
+  });
+
+  it('rejects a tracebackThreads member of the wrong length or with a bad thread', () => {
+    const file = encodeSnapshot(threaded());
+    const text = new TextDecoder().decode(file);
+    expect(text).toContain('"tracebackThreads":[3,0,null]');
+    const edit = (from: string, to: string) => {
+      const header = new TextEncoder().encode(new TextDecoder().decode(file.subarray(40, 40 + u32(file, 12))).replace(from, to));
+      expect(header.length).toBe(u32(file, 12)); // same length: the layout stays
+      const out = file.slice();
+      out.set(header, 40);
+      return resign(out);
+    };
+    expect(loadError(edit('[3,0,null]', '[3,0]     ')).message).toContain('tracebackThreads is an array of 2, not one thread (or null) for each of its 3 tracebacks');
+    expect(loadError(edit('[3,0,null]', '[3,-1,nul ')).message).toMatch(/not valid JSON/);
+    expect(loadError(edit('[3,0,null]', '[3,-1,  0]')).message).toContain('tracebacks[1].thread must be a non-negative integer, got -1');
+  });
+});

@@ -16,8 +16,10 @@
  *                     traceback frame count (1, 2 or 4), traceback totalNframe
  *                     (1, 2 or 4), frame reference (1, 2 or 4); then two 0 bytes
  *       40  H         header: UTF-8 JSON {tracebackLimit, traceCount, tracebackCount,
- *                     frames, domains?, meta?, samples?} (traceCount and tracebackCount repeat
- *                     N and T; readers ignore members they do not know)
+ *                     frames, domains?, meta?, samples?, tracebackThreads?} (traceCount and
+ *                     tracebackCount repeat N and T; tracebackThreads, in a program on
+ *                     threads: the thread of each traceback, or null; readers ignore
+ *                     members they do not know)
  *                     every section below starts at a multiple of 8 (zero padding)
  *           T         frame count of each traceback
  *           T         totalNframe of each traceback
@@ -165,7 +167,7 @@ export function encodeSnapshot(data: SnapshotData, options: EncodeOptions = {}):
     samples: data.samples && { start: data.samples.start, time: data.samples.time, current: data.samples.current, peak: data.samples.peak, traces: data.samples.traces },
   };
   if (version === 1) {
-    const tracebacks = data.tracebacks.map(({ frames, totalNframe }) => ({ frames, totalNframe }));
+    const tracebacks = data.tracebacks.map(({ frames, totalNframe, thread }) => ({ frames, totalNframe, ...(thread !== undefined && { thread }) }));
     // JSON.stringify escapes lone surrogates, so any string survives UTF-8 unchanged.
     const headerBytes = new TextEncoder().encode(JSON.stringify({ tracebackLimit: data.tracebackLimit, traceCount, frames, tracebacks, ...tail }));
     const at = layoutV1(headerBytes.length, traceCount);
@@ -226,7 +228,9 @@ export function encodeSnapshot(data: SnapshotData, options: EncodeOptions = {}):
     totalNframe: uintWidth(maxTotal),
     frame: uintWidth(maxFrame),
   };
-  const header = { tracebackLimit: data.tracebackLimit, traceCount, tracebackCount, frames, ...tail, ...(version === 3 && { samplingIntervalBytes: interval }) };
+  // A program on threads: the thread of each traceback (null for those traced without one).
+  const tracebackThreads = data.tracebacks.some((tb) => tb.thread !== undefined) ? data.tracebacks.map((tb) => tb.thread ?? null) : undefined;
+  const header = { tracebackLimit: data.tracebackLimit, traceCount, tracebackCount, frames, ...tail, ...(tracebackThreads && { tracebackThreads }), ...(version === 3 && { samplingIntervalBytes: interval }) };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const at = layoutV2(headerBytes.length, traceCount, tracebackCount, frameRefs, w);
   const out = new Uint8Array(at.total);
@@ -373,6 +377,12 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): Snapshot
       const tbFrames = new Array<number>(n);
       for (let i = 0; i < n; i++) tbFrames[i] = frames[k++];
       list[t] = { frames: tbFrames, totalNframe: totalNframe[t] };
+    }
+    const threads = h.tracebackThreads as unknown[] | undefined;
+    if (threads !== undefined) {
+      if (!Array.isArray(threads) || threads.length !== tracebackCount) malformed(`tracebackThreads is ${describeValue(threads)}, not one thread (or null) for each of its ${tracebackCount} tracebacks`);
+      // Each is checked as TracebackData.thread below.
+      for (let t = 0; t < tracebackCount; t++) if (threads[t] !== null) list[t]!.thread = threads[t] as number;
     }
     tracebacks = list;
   }

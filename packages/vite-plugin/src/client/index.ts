@@ -9,9 +9,9 @@
  * ```
  */
 
-import { isLive, isTraced, publishSnapshot, type TabSnapshot } from './tracing.js';
+import { isJoined, isLive, isTraced, publishSnapshot, type TabSnapshot } from './tracing.js';
 
-export { isLive, isTraced, type TabSnapshot };
+export { isJoined, isLive, isTraced, type TabSnapshot };
 export { viewerUrl } from '../protocol.js';
 export type { SnapshotInfo, TabInfo, MemorySample } from '../protocol.js';
 
@@ -19,6 +19,9 @@ export type { SnapshotInfo, TabInfo, MemorySample } from '../protocol.js';
  * Takes a snapshot of this page's (or worker's) traces. Under the dev server it is
  * also sent to the viewer, and `info` says where it is stored; in a build traced
  * with `build: true` only `snapshot` is set. Rejects if the plugin is not active.
+ * In a worker that joined its page's tracer (isJoined()), the snapshot holds every
+ * thread's traces in that tracer (not the page's modules on a memory of their own)
+ * and is not sent to the viewer: the page's snapshots hold the worker's blocks.
  */
 export function takeSnapshot(): Promise<TabSnapshot> {
   return publishSnapshot('app');

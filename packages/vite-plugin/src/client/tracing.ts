@@ -3,11 +3,14 @@
  * global hook (modules arrive already instrumented, so it only links them to the
  * trace table), start(), and, under the dev server, the tab's side of the live
  * protocol (protocol.ts): who it is, its memory over time, and snapshots on request.
+ * In a cross-origin isolated page, the page's module workers trace into the page's
+ * tracer (threads.ts), and such a worker is not a tab of its own.
  * No tracing logic of its own: everything it reports comes from the runtime's API.
  */
 
-import { getDomains, getSamples, getSamplingIntervalBytes, install, isTracing, onSample, start, takeSnapshot as runtimeSnapshot, type Snapshot } from '@wasm-tracemalloc/runtime';
+import { getDomains, getSamples, getSamplingIntervalBytes, install, isTracing, onSample, shareTracer, start, takeSnapshot as runtimeSnapshot, type Snapshot, type TracerHandle } from '@wasm-tracemalloc/runtime';
 import { CLIENT_EVENT, SAMPLE_BATCH_MS, SERVER_EVENT, type ClientMessage, type MemorySample, type ServerMessage, type SnapshotInfo, type TabKind } from '../protocol.js';
+import { awaitTracer, shareWithWorkers, type TracerWait } from './threads.js';
 
 /** The part of Vite's `import.meta.hot` used here (undefined in a build). */
 export interface HotChannel {
@@ -38,14 +41,62 @@ const tabId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 
 let kind: TabKind = 'page';
 const pending = new Map<string, (info: SnapshotInfo | undefined) => void>();
 let uploads = 0;
+/** In a worker of a cross-origin isolated page: waiting for the page's tracer (threads.ts). */
+let waiting: TracerWait | undefined;
+/** The tracer this thread traces into with the others, handed on to the workers it makes. */
+let shared: TracerHandle | undefined;
 
 /** Called once per page or worker by the module the plugin injects. */
 export function startTracing(channel: HotChannel | undefined, options: TracingOptions): void {
   if (started) return;
   started = true;
   kind = options.kind;
-  install({ onModule: () => setTimeout(announce, 0) });
+  install({
+    onModule: () => {
+      waiting?.moduleSeen();
+      setTimeout(announce, 0);
+    },
+  });
   start(options.nframe, { samplingIntervalBytes: options.samplingIntervalBytes ?? 0 });
+  // Threads need SharedArrayBuffer, hence a cross-origin isolated page (the plugin's
+  // crossOriginIsolated option); elsewhere each page and worker has its own table.
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== true) return connect(channel);
+  shareWithWorkers(globalThis, location.href, () => (kind === 'page' ? pageTracer() : shared));
+  if (kind === 'page') return connect(channel);
+  // A worker: its tab waits until it knows whether it joined the page's tracer.
+  waiting = awaitTracer(globalThis, (result) => {
+    waiting = undefined;
+    if (result.joined) {
+      // Its blocks are in the page's snapshots and samples: a tab of its own would count them twice.
+      shared = result.handle;
+      return;
+    }
+    if (result.why) console.warn(`wasm-tracemalloc: ${label()} traces into a table of its own, not the page's (${result.why}): its blocks are not in the page's snapshots`);
+    connect(channel);
+  });
+}
+
+let sharingFailed = false;
+/** The page's tracer, made when its first worker the plugin reaches is (a page without workers never needs one). */
+function pageTracer(): TracerHandle | undefined {
+  if (shared || sharingFailed) return shared;
+  try {
+    shared = shareTracer();
+  } catch (error) {
+    sharingFailed = true;
+    // Tracing must not break the app: the workers then trace on their own, as without threads.
+    console.warn(`wasm-tracemalloc: could not share the page's tracer with its workers (${error instanceof Error ? error.message : String(error)}): each worker traces into a table of its own`);
+  }
+  return shared;
+}
+
+/** True in a worker that traces into its page's tracer (its blocks are in the page's snapshots). */
+export function isJoined(): boolean {
+  return kind === 'worker' && shared !== undefined;
+}
+
+/** The tab's side of the live protocol, under the dev server. */
+function connect(channel: HotChannel | undefined): void {
   hot = channel;
   if (!hot) return;
   hot.on(SERVER_EVENT, onServerMessage);

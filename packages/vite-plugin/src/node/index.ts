@@ -53,11 +53,33 @@ export interface WasmTracemallocOptions {
   samplingIntervalBytes?: number;
   /** Also trace `vite build` output (instrumented Wasm, the runtime in every page). Default false. */
   build?: boolean;
+  /**
+   * Make every page cross-origin isolated: the dev server and `vite preview` send
+   * `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy:
+   * require-corp` on every response (the viewer's too), so that SharedArrayBuffer
+   * and shared WebAssembly.Memory work. A program on threads then traces as one: each
+   * page shares its tracer with the module workers it starts, whose blocks are in the
+   * page's snapshots. Cross-origin resources the app loads must then allow it (CORP or
+   * CORS). Default false: headers as the app's own config says.
+   */
+  crossOriginIsolated?: boolean;
 }
 
 export type { SnapshotInfo, TabInfo, MemorySample, UntracedModule, LiveChannel, ServerMessage, ClientMessage } from '../protocol.js';
 
-const OPTION_NAMES: ReadonlyArray<keyof WasmTracemallocOptions> = ['include', 'exclude', 'alloc', 'maxFrames', 'samplingIntervalBytes', 'build'];
+const OPTION_NAMES: ReadonlyArray<keyof WasmTracemallocOptions> = ['include', 'exclude', 'alloc', 'maxFrames', 'samplingIntervalBytes', 'build', 'crossOriginIsolated'];
+
+/** What makes a page cross-origin isolated (`crossOriginIsolated === true`), hence SharedArrayBuffer. */
+export const CROSS_ORIGIN_ISOLATION_HEADERS: Readonly<Record<string, string>> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+/** A middleware that sets the isolation headers on every response, before anyone writes one. */
+function isolate(req: unknown, res: { setHeader(name: string, value: string): unknown }, next: () => void): void {
+  for (const [name, value] of Object.entries(CROSS_ORIGIN_ISOLATION_HEADERS)) res.setHeader(name, value);
+  next();
+}
 
 export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): Plugin {
   // A misspelt option would silently do nothing (samplingInterval: every allocation traced).
@@ -70,6 +92,9 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
   const samplingIntervalBytes = options.samplingIntervalBytes ?? 0;
   if (samplingIntervalBytes !== 0 && !isSamplingInterval(samplingIntervalBytes)) {
     throw new RangeError(`wasmTracemalloc({ samplingIntervalBytes }): must be 0 (trace every allocation) or a number of bytes of at least 1, such as 4096; got ${String(samplingIntervalBytes)}`);
+  }
+  if (options.crossOriginIsolated !== undefined && typeof options.crossOriginIsolated !== 'boolean') {
+    throw new TypeError(`wasmTracemalloc({ crossOriginIsolated }): must be true or false, got ${JSON.stringify(options.crossOriginIsolated)}`);
   }
   const startWith = { nframe: maxFrames, samplingIntervalBytes };
   let config: ResolvedConfig;
@@ -217,6 +242,8 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
     },
 
     configureServer(server) {
+      // First of all middlewares (Vite's own come after the plugins'), so every response has them.
+      if (options.crossOriginIsolated) server.middlewares.use(isolate);
       const live = new LiveHub(server.ws, `${config.base}${MOUNT}snapshots/`, (m) => config.logger.warn(m, { timestamp: true }));
       hub = live;
       server.middlewares.use(endpoints({ base: config.base, https: !!config.server.https, hub: live, viewerDist: viewerDist() }));
@@ -235,6 +262,10 @@ export default function wasmTracemalloc(options: WasmTracemallocOptions = {}): P
         res.end(req.method === 'HEAD' ? undefined : out);
       });
       printViewerUrl(server);
+    },
+
+    configurePreviewServer(server) {
+      if (options.crossOriginIsolated) server.middlewares.use(isolate);
     },
 
     generateBundle: {
