@@ -54,7 +54,7 @@ describe('a program on threads (shared memory)', () => {
     const reports: Report[] = [];
     for (let run = 0; run < 3; run++) {
       const reportFile = join(tmp, `report-${run}.json`);
-      const r = cli(['node', '--key', 'lineno', '--report', 'json', '--report-file', reportFile, driver, wasm]);
+      const r = cli(['node', '--key', 'lineno', '--report', 'json', '--report-file', reportFile, '--snapshot', join(tmp, `run-${run}.wtmsnap`), driver, wasm]);
       expect(r.stdout).toBe(untraced.stdout);
       expect(r.status).toBe(0);
       expect(r.stderr).not.toMatch(/untraced|warning/);
@@ -78,6 +78,12 @@ describe('a program on threads (shared memory)', () => {
       { size: 12800, count: 50, main: false, sites: [`mt.c:${lineOf('grow')} 50 blocks 12800 B`] },
       { size: 5200 + 40 + 320, count: 12, main: true, sites: [`mt.c:${lineOf('make')} 10 blocks 320 B`, `mt.c:${lineOf('slots')} 2 blocks 5240 B`].sort() },
     ]);
+    // The snapshot file keeps each block's thread: show prints the same by-thread section.
+    const shown = cli(['show', join(tmp, 'run-0.wtmsnap')]);
+    expect(shown.status).toBe(0);
+    const section = shown.stdout.slice(shown.stdout.indexOf('By thread (3 threads)'));
+    expect(section).toMatch(/^By thread \(3 threads\)\nthread \d+: size=33\.2 KiB, count=501\n/);
+    expect(section).toMatch(/\nthread \d+: size=12\.5 KiB, count=50\n {4}\S*mt\.c:\d+: size=12\.5 KiB, count=50, average=256 B\nmain thread: size=5560 B, count=12\n/);
     // The same numbers every run, whatever the scheduling.
     for (const r of reports.slice(1)) {
       expect(shape(r.sites)).toEqual(shape(report.sites));
