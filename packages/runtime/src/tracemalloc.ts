@@ -233,8 +233,7 @@ export function takeSnapshot(): Snapshot {
   const tbDomain: number[] = [];
   const domainCol = new Uint32Array(n);
   const tbCol = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    const tb = raw.traceback[i]!;
+  const indexOf = (tb: number): number => {
     let idx = tbIndex.get(tb);
     if (idx === undefined) {
       const info = t.traceback(tb);
@@ -252,8 +251,24 @@ export function takeSnapshot(): Snapshot {
       tbDomain.push(info.domain);
       tbIndex.set(tb, idx);
     }
+    return idx;
+  };
+  for (let i = 0; i < n; i++) {
+    const idx = indexOf(raw.traceback[i]!);
     tbCol[i] = idx;
     domainCol[i] = tbDomain[idx]!;
+  }
+  // Every traceback's counters, those whose blocks were all freed included. Sampled,
+  // the core's counts are sums of weights: rounded per traceback, as statistics round.
+  for (const c of t.readTracebackCounters()) {
+    if (c.allocCount === 0 && !tbIndex.has(c.tb)) continue; // interned, but its alloc was lost
+    const data = tracebacks[indexOf(c.tb)]!;
+    data.allocCount = Math.round(c.allocCount);
+    data.allocSize = c.allocBytes;
+    data.freeCount = Math.round(c.freeCount);
+    data.freeSize = c.freeBytes;
+    data.peakCount = Math.round(c.peakCount);
+    data.peakSize = c.peakBytes;
   }
   const [current, peak] = getTracedMemory();
   const stats = getTracerStats();
