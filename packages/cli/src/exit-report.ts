@@ -65,7 +65,8 @@ function verdictLine(v: LimitVerdict): string {
 /** The JSON report: totals, peak, the top sites with their tracebacks, and the limits. */
 export function reportJson(snapshot: Snapshot, opts: Pick<ExitReportOptions, 'key' | 'top' | 'cumulative' | 'limits'>, exitCode: number | undefined): object {
   const key = opts.key ?? 'traceback';
-  const stats = snapshot.statistics(key, opts.cumulative);
+  // What is live at exit: sites whose blocks were all freed (counters only) are left out.
+  const stats = snapshot.statistics(key, opts.cumulative).filter((s) => s.count > 0);
   const verdicts = judgeLimits(snapshot, opts.limits);
   const m = snapshot.meta ?? {};
   return {
@@ -84,6 +85,8 @@ export function reportJson(snapshot: Snapshot, opts: Pick<ExitReportOptions, 'ke
     sites: stats.slice(0, opts.top).map((s) => ({
       size: s.size,
       count: s.count,
+      // Since start(): blocks allocated at the site and their bytes, and how many of them were freed.
+      ...(s.allocCount !== undefined && { allocCount: s.allocCount, allocSize: s.allocSize, freeCount: s.freeCount, freeSize: s.freeSize }),
       totalNframe: s.traceback.totalNframe,
       // Most recent call first: traceback[0] is where the block was allocated.
       traceback: [...s.traceback.frames].reverse().map((f) => ({
