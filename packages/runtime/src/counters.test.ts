@@ -113,6 +113,32 @@ describe('per-traceback counters in snapshots', () => {
     expect(keys(s.filterTraces([]))).toEqual(['peak.c:5', 'churn.c:14']);
   });
 
+  it('per-site samples: A grows then shrinks, B grows; the snapshot names them by its own traceback indices', () => {
+    tracemalloc.stopSampling(); // only the samples taken here
+    const m = traced();
+    for (let i = 0; i < 4; i++) m.alloc(0x1000 + i * 256, 256, A);
+    tracemalloc.takeSample(); // sample 1: A 1024
+    for (let i = 0; i < 4; i++) m.alloc(0x8000 + i * 512, 512, B);
+    tracemalloc.takeSample(); // sample 2: A 1024, B 2048
+    for (let i = 0; i < 3; i++) m.free(0x1000 + i * 256);
+    const s = tracemalloc.takeSnapshot(); // sample 3 (the snapshot's): A 256, B 2048
+    const series = s.samples!;
+    expect(series.current).toEqual([0, 1024, 3072, 2304]);
+    const names = series.sites!.traceback.map((t) => {
+      const frame = s.data.frames[s.data.tracebacks[t]!.frames.at(-1)!]!;
+      return `${frame.filename}:${frame.lineno}`;
+    });
+    expect(names).toEqual(['peak.c:5', 'peak.c:9']);
+    expect(series.sites!.size).toEqual([
+      [0, 1024, 1024, 256],
+      [0, 0, 2048, 2048],
+    ]);
+    expect(tracemalloc.getSamples().sites).toBeUndefined();
+    // The series survives the snapshot file.
+    expect(Snapshot.load(s.dump()).samples!.sites).toEqual(series.sites);
+    tracemalloc.startSampling();
+  });
+
   it('a diff against a snapshot without counters (an older file) has no counter fields', () => {
     const old = new Snapshot(new SnapshotBuilder().add(0, 64, [{ filename: 'churn.c', lineno: 14 }]).build());
     const m = traced();

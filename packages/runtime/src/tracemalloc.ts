@@ -26,6 +26,9 @@ const sampler = new Sampler({
     const e = core().exports;
     return [e.currentBytes(), e.takeWindowPeak(), e.traceCount() >>> 0];
   },
+  liveBytes() {
+    return core().liveBytesByTraceback();
+  },
 });
 
 export interface StartOptions {
@@ -116,7 +119,9 @@ export function takeSample(): MemorySample {
  * its older samples merged pairwise, keeping every peak.
  */
 export function getSamples(): SampleSeries {
-  return sampler.series();
+  // Per-site values name the core's traceback ids, which mean nothing outside a snapshot.
+  const { sites: _, ...series } = sampler.series();
+  return series;
 }
 
 /** Calls `listener` with every sample recorded from now on (timer, takeSample, takeSnapshot); returns the unsubscribe. */
@@ -130,6 +135,8 @@ export function isTracing(): boolean {
 
 export function clearTraces(): void {
   core().exports.clearTraces();
+  // The tracebacks the per-site samples named are gone (their ids will be reused).
+  sampler.forgetSites();
 }
 
 export function getTracebackLimit(): number {
@@ -270,6 +277,8 @@ export function takeSnapshot(): Snapshot {
     data.peakCount = Math.round(c.peakCount);
     data.peakSize = c.peakBytes;
   }
+  // The per-site samples name core ids: the snapshot's traceback indices instead.
+  if (samples.sites !== undefined) samples.sites.traceback = samples.sites.traceback.map(indexOf);
   const [current, peak] = getTracedMemory();
   const stats = getTracerStats();
   const samplingIntervalBytes = getSamplingIntervalBytes();

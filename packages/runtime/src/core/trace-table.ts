@@ -225,6 +225,23 @@ export class TraceTable {
     return out;
   }
 
+  /** Live bytes (allocated − freed) of every traceback, by id: what the sampler reads per site. */
+  liveBytesByTraceback(): { traceback: Uint32Array; size: Float64Array } {
+    const address = this.exports.tracebackCounters() >>> 0;
+    if (address === 0) return { traceback: new Uint32Array(0), size: new Float64Array(0) };
+    const buffer = this.exports.memory.buffer;
+    const count = new Uint32Array(buffer, address, 1)[0]!;
+    const words = new Uint32Array(buffer, address + 8, count * 14);
+    const values = new Float64Array(buffer, address + 8, count * 7);
+    const traceback = new Uint32Array(count);
+    const size = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      traceback[i] = words[i * 14]!;
+      size[i] = values[i * 7 + 2]! - values[i * 7 + 4]!;
+    }
+    return { traceback, size };
+  }
+
   /** The interned traceback `tb` (valid until the next clearTraces or stop). */
   traceback(tb: number): CoreTraceback {
     const e = this.exports;
