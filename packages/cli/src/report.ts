@@ -48,11 +48,14 @@ function estimated(snapshot: Snapshot): string {
 }
 
 export function formatDiff(snapshot: Snapshot, old: Snapshot, opts: ReportOptions): string[] {
-  const diffs = snapshot.compareTo(old, opts.key, opts.cumulative);
+  const all = snapshot.compareTo(old, opts.key, opts.cumulative);
+  const counted = countersComparable(snapshot, old, all);
+  // Without comparable counters, a group of counters only (nothing live in either snapshot) says nothing.
+  const diffs = counted ? all : all.filter((d) => d.size > 0 || d.count > 0 || d.sizeDiff !== 0 || d.countDiff !== 0);
   const lines = [`Top ${Math.min(opts.top, diffs.length)} differences`];
   diffs.slice(0, opts.top).forEach((d, i) => {
     const row = statLines(i + 1, d, opts.key);
-    row[0] += churn(d);
+    if (counted) row[0] += churn(d);
     lines.push(...row);
   });
   const net = diffs.reduce((n, d) => n + d.sizeDiff, 0);
@@ -68,6 +71,19 @@ export function formatDiff(snapshot: Snapshot, old: Snapshot, opts: ReportOption
 function churn(d: StatisticDiff): string {
   if (d.allocCountDiff === undefined) return '';
   return `, ${signedCount(d.allocCountDiff)} allocs (${formatSize(d.allocSizeDiff ?? 0, true)}), ${signedCount(d.freeCountDiff ?? 0)} frees (${formatSize(d.freeSizeDiff ?? 0, true)})`;
+}
+
+/**
+ * Whether the counters of the two snapshots can be subtracted: both have them,
+ * from the same tracing session (their sample series began together), and none
+ * went down (clearTraces() restarts them).
+ */
+function countersComparable(snapshot: Snapshot, old: Snapshot, diffs: readonly StatisticDiff[]): boolean {
+  if (!snapshot.hasCounters || !old.hasCounters) return false;
+  const a = snapshot.samples?.start;
+  const b = old.samples?.start;
+  if (a !== undefined && b !== undefined && a !== b) return false;
+  return diffs.every((d) => (d.allocCountDiff ?? 0) >= 0 && (d.freeCountDiff ?? 0) >= 0);
 }
 
 /** "+1,000", "-3", "+0". */
