@@ -46,7 +46,7 @@
 //                                [hash][domain][nframe][total_nframe] (u32 each),
 //                                [alloc count][alloc bytes][free count][free bytes]
 //                                [peak count][peak bytes] (f64 each, see the counters
-//                                section), [stamp] (u64), [frames…] (u32 each, oldest →
+//                                section), [epoch] (u64), [frames…] (u32 each, oldest →
 //                                most recent), bump-allocated, never moved, walked in
 //                                order by tbFirst/tbNext. A traceback id (tb) is a
 //                                record's address / 4.
@@ -305,10 +305,9 @@ let peak: u64 = 0;
 // value in windowCarry instead.
 let windowPeak: u64 = 0;
 let windowCarry: u64 = 0;
-// Counts the changes to tracebacks' counters; lastPeakAt is its value when peak
-// last rose or was reset (see the counters section).
-let clock: u64 = 0;
-let lastPeakAt: u64 = 0;
+// Goes up when peak rises or is reset: a record stamped with an older epoch has not
+// changed since the peak (see the per-traceback counters section).
+let peakEpoch: u64 = 1;
 let lost: u32 = 0;
 let untracedFreeCount: u32 = 0;
 let doubleFreeCount: u32 = 0;
@@ -366,8 +365,7 @@ function layout(): bool {
   current = 0;
   peak = 0;
   windowPeak = 0;
-  clock = 0;
-  lastPeakAt = 0;
+  peakEpoch = 1;
   lost = 0;
   untracedFreeCount = 0;
   doubleFreeCount = 0;
@@ -810,7 +808,7 @@ function dropTrace(e: usize): void {
     windowPeak = c;
     if (c > peak) {
       peak = c;
-      lastPeakAt = clock;
+      peakEpoch++;
     }
   }
   return true;
@@ -1152,11 +1150,14 @@ function freeSampled(domain: u32, ptr: u32, i: u32): void {
 // still traced, a lost event's stale trace), so that alloc − free is always the
 // traceback's share of the live traces and of `current`.
 //
-// The peak's composition, lazily: `peak` rising (or resetPeak) only stamps
-// lastPeakAt = clock, and a record copies its live blocks and bytes into its peak
-// words just before its first change after that stamp. So a record whose stamp is
-// ≤ lastPeakAt has not changed since the peak and reads its live values; the others
-// read their copies. No pass over the tracebacks at a new peak, one compare per event.
+// The peak's composition, lazily: `peak` rising (or resetPeak) only moves on
+// peakEpoch, and a record copies its live blocks and bytes into its peak words
+// just before its first change in a new epoch, stamping it with the epoch. So a
+// record stamped with an older epoch has not changed since the peak and reads its
+// live values; the others read their copies. The change that raises the peak is
+// counted before the epoch moves, so it is part of the peak. No pass over the
+// tracebacks at a new peak; one load and compare per event, and no store to the
+// stamp while the peak stays.
 //
 // When sampling, the counters are estimates like `current`: a traced block counts
 // as 1/p(size) blocks and bytesOf(size) bytes (model/sample-weight.ts), so the
@@ -1175,13 +1176,12 @@ function freeSampled(domain: u32, ptr: u32, i: u32): void {
 /** Before record r changes: if it has not changed since the peak, its live values are the peak's. */
 // @ts-ignore: decorator
 @inline function touchRecord(r: usize): void {
-  if (load<u64>(r, REC_STAMP) <= lastPeakAt) {
+  let epoch = peakEpoch;
+  if (load<u64>(r, REC_STAMP) != epoch) {
     store<f64>(r, load<f64>(r, REC_ALLOC_COUNT) - load<f64>(r, REC_FREE_COUNT), REC_PEAK_COUNT);
     store<f64>(r, load<f64>(r, REC_ALLOC_BYTES) - load<f64>(r, REC_FREE_BYTES), REC_PEAK_BYTES);
+    store<u64>(r, epoch, REC_STAMP);
   }
-  let c = clock + 1;
-  clock = c;
-  store<u64>(r, c, REC_STAMP);
 }
 
 /** A block of `size` (standing for `bytes`) was traced with traceback tb. */
@@ -1269,7 +1269,7 @@ export function resetPeak(): void {
   if (windowPeak > windowCarry) windowCarry = windowPeak;
   peak = current;
   windowPeak = current;
-  lastPeakAt = clock;
+  peakEpoch++;
 }
 
 /**
@@ -1429,7 +1429,7 @@ export function tbLiveBytes(tb: u32): f64 {
 /** Whether tb has not changed since the peak (then its live values are the peak's). */
 // @ts-ignore: decorator
 @inline function unchangedSincePeak(tb: u32): bool {
-  return load<u64>(<usize>tb << 2, REC_STAMP) <= lastPeakAt;
+  return load<u64>(<usize>tb << 2, REC_STAMP) != peakEpoch;
 }
 
 /** Live blocks of tb when `peak` was reached (or last reset). */
