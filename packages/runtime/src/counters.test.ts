@@ -139,6 +139,23 @@ describe('per-traceback counters in snapshots', () => {
     tracemalloc.startSampling();
   });
 
+  it('sampled: the counters are estimates like sizes, rounded per traceback, and a site of blocks above the interval counts exactly', () => {
+    tracemalloc.start(1, { samplingIntervalBytes: 4096 });
+    const { domain, imports } = tracemalloc.traceImports(SITES, 'sampled.wasm');
+    const hot = imports as unknown as { alloc(...a: number[]): void; free(...a: number[]): void };
+    for (let i = 0; i < 20; i++) hot.alloc(domain.id, 0x100000 * (i + 1), 1 << 20, A); // always sampled (p = 1 − e^−256)
+    for (let i = 0; i < 5; i++) hot.free(domain.id, 0x100000 * (i + 1), FREE);
+    for (let i = 0; i < 10_000; i++) hot.alloc(domain.id, 0x4000_0000 + i * 128, 100, B);
+    const s = tracemalloc.takeSnapshot();
+    const by = Object.fromEntries(s.statistics('lineno').map((x) => [String(x.traceback), x]));
+    expect([by['peak.c:5']!.allocCount, by['peak.c:5']!.allocSize, by['peak.c:5']!.freeCount, by['peak.c:5']!.size]).toEqual([20, 20 << 20, 5, 15 << 20]);
+    // B: the estimate of 10,000 × 100 B equals the snapshot's own estimate of its live bytes.
+    const b = by['peak.c:9']!;
+    expect(b.allocSize).toBe(b.size);
+    expect(b.allocCount).toBe(b.count);
+    expect(Number.isInteger(b.allocCount)).toBe(true);
+  });
+
   it('a diff against a snapshot without counters (an older file) has no counter fields', () => {
     const old = new Snapshot(new SnapshotBuilder().add(0, 64, [{ filename: 'churn.c', lineno: 14 }]).build());
     const m = traced();
