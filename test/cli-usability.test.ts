@@ -33,7 +33,7 @@ describe('wasm-tracemalloc: mistakes on the command line', () => {
     const line = oneLine(r.stderr);
     expect(line).toMatch(/^wasm-tracemalloc run: unknown option --nframes; the options are --symbols, --symbols-from, --nframe, /);
     expect(line).toContain('--limit-leaks, --limit-memory, --report, --report-file, --no-cache, --source-map');
-    expect(oneLine(cli(['show', '-x', 'a.wtmsnap']).stderr)).toBe('wasm-tracemalloc show: unknown option -x; the options are --compare, --key, --top, --cumulative, --pprof, --web, --port');
+    expect(oneLine(cli(['show', '-x', 'a.wtmsnap']).stderr)).toBe('wasm-tracemalloc show: unknown option -x; the options are --compare, --key, --top, --cumulative, --peak, --pprof, --web, --port');
     expect(oneLine(cli(['run', buildPath('leak_cli.wasm'), '--top']).stderr)).toBe('wasm-tracemalloc run: --top needs a value');
   });
 

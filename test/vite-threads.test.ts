@@ -27,10 +27,11 @@ const PUBLIC = join(tmp, 'public');
 /** The line of the `site:NAME` marker in mt.c. */
 const lineOf = (name: string) => readFileSync(SOURCE, 'utf8').split('\n').findIndex((l) => l.includes(`/* site:${name} */`)) + 1;
 
-/** "mt.c:line: count blocks size B" of each site (most recent frame), sorted. */
+/** "mt.c:line: count blocks size B" of each site holding blocks (most recent frame), sorted. */
 const shape = (snapshot: Snapshot) =>
   snapshot
     .statistics('lineno')
+    .filter((s) => s.count > 0)
     .map((s) => `${s.traceback.mostRecent.filename.split('/').pop()}:${s.traceback.mostRecent.lineno} ${s.count} blocks ${s.size} B`)
     .sort();
 
@@ -151,6 +152,15 @@ describe('vite plugin: a program on threads', () => {
         // 500 × 64 + 10 × 32 at make_blocks, 50 × 256 at the realloc, and the three arrays (1300 + 500 + 10 pointers).
         expect(shape(snapshot)).toEqual([`${make} 510 blocks 32320 B`, `${grow} 50 blocks 12800 B`, `${slots} 3 blocks 7240 B`].sort());
         expect(snapshot.meta.current).toBe(32320 + 12800 + 7240);
+        // Allocated and freed since start(), over every thread: A's 1,300 blocks at make_blocks
+        // were all freed (1,250) or moved (50) by B; the churners' 2 × 100,000 pairs of
+        // 16…72 B are all freed, a site that holds nothing.
+        const counters = (line: string) => {
+          const st = snapshot.statistics('lineno').find((x) => `${x.traceback.mostRecent.filename.split('/').pop()}:${x.traceback.mostRecent.lineno}` === line)!;
+          return [st.size, st.count, st.allocCount, st.freeCount, st.allocSize, st.freeSize];
+        };
+        expect(counters(make)).toEqual([32320, 510, 1810, 1300, 1300 * 24 + 500 * 64 + 10 * 32, 1300 * 24]);
+        expect(counters(`mt.c:${lineOf('churn')}`)).toEqual([0, 0, 200_000, 200_000, 8_800_000, 8_800_000]);
         expect(snapshot.meta).toMatchObject({ untracedFrees: 0, doubleFrees: 0, lostTraces: 0 });
         // By thread: W, B and the page hold blocks; A's were all freed or moved by B; the churners hold nothing.
         const threads = snapshot.threads();

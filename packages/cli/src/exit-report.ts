@@ -72,6 +72,8 @@ function siteJson(s: Statistic): object {
   return {
     size: s.size,
     count: s.count,
+    // Since start(): blocks allocated at the site and their bytes, and how many of them were freed.
+    ...(s.allocCount !== undefined && { allocCount: s.allocCount, allocSize: s.allocSize, freeCount: s.freeCount, freeSize: s.freeSize }),
     totalNframe: s.traceback.totalNframe,
     // Most recent call first: traceback[0] is where the block was allocated.
     traceback: [...s.traceback.frames].reverse().map((f) => ({
@@ -86,7 +88,8 @@ function siteJson(s: Statistic): object {
 
 export function reportJson(snapshot: Snapshot, opts: Pick<ExitReportOptions, 'key' | 'top' | 'cumulative' | 'limits'>, exitCode: number | undefined): object {
   const key = opts.key ?? 'traceback';
-  const stats = snapshot.statistics(key, opts.cumulative);
+  // What is live at exit: sites whose blocks were all freed (counters only) are left out.
+  const stats = snapshot.statistics(key, opts.cumulative).filter((s) => s.count > 0);
   const verdicts = judgeLimits(snapshot, opts.limits);
   const m = snapshot.meta ?? {};
   return {
@@ -111,7 +114,7 @@ export function reportJson(snapshot: Snapshot, opts: Pick<ExitReportOptions, 'ke
       thread: t.thread,
       size: t.size,
       count: t.count,
-      sites: snapshot.filterThread(t.thread).statistics(key, opts.cumulative).slice(0, opts.top).map(siteJson),
+      sites: snapshot.filterThread(t.thread).statistics(key, opts.cumulative).filter((s) => s.count > 0).slice(0, opts.top).map(siteJson),
     })) }),
     limits: verdicts,
     limitsExceeded: verdicts.some((v) => v.exceeded),

@@ -22,7 +22,8 @@ function statLines(rank: number, stat: Statistic | StatisticDiff, key: KeyType):
 }
 
 export function formatTop(snapshot: Snapshot, opts: ReportOptions): string[] {
-  const stats = snapshot.statistics(opts.key, opts.cumulative);
+  // What is live: groups whose blocks were all freed (counters only) are for diffs.
+  const stats = snapshot.statistics(opts.key, opts.cumulative).filter((s) => s.count > 0);
   const lines = [`Top ${Math.min(opts.top, stats.length)} ${HEADINGS[opts.key]}`];
   stats.slice(0, opts.top).forEach((s, i) => lines.push(...statLines(i + 1, s, opts.key)));
   const rest = stats.slice(opts.top);
@@ -52,7 +53,7 @@ export function formatThreads(snapshot: Snapshot, opts: ReportOptions): string[]
   const lines = [`By thread (${threads.length} threads)`];
   for (const t of threads) {
     lines.push(`${threadName(t.thread)}: size=${formatSize(t.size)}, count=${t.count}`);
-    const stats = snapshot.filterThread(t.thread).statistics(opts.key === 'traceback' ? 'lineno' : opts.key, opts.cumulative);
+    const stats = snapshot.filterThread(t.thread).statistics(opts.key === 'traceback' ? 'lineno' : opts.key, opts.cumulative).filter((s) => s.count > 0);
     for (const s of stats.slice(0, Math.min(opts.top, 3))) lines.push(`    ${s.toString()}`);
   }
   return lines;
@@ -68,11 +69,61 @@ function estimated(snapshot: Snapshot): string {
 }
 
 export function formatDiff(snapshot: Snapshot, old: Snapshot, opts: ReportOptions): string[] {
-  const diffs = snapshot.compareTo(old, opts.key, opts.cumulative);
+  const all = snapshot.compareTo(old, opts.key, opts.cumulative);
+  const counted = countersComparable(snapshot, old, all);
+  // Without comparable counters, a group of counters only (nothing live in either snapshot) says nothing.
+  const diffs = counted ? all : all.filter((d) => d.size > 0 || d.count > 0 || d.sizeDiff !== 0 || d.countDiff !== 0);
   const lines = [`Top ${Math.min(opts.top, diffs.length)} differences`];
-  diffs.slice(0, opts.top).forEach((d, i) => lines.push(...statLines(i + 1, d, opts.key)));
+  diffs.slice(0, opts.top).forEach((d, i) => {
+    const row = statLines(i + 1, d, opts.key);
+    if (counted) row[0] += churn(d);
+    lines.push(...row);
+  });
   const net = diffs.reduce((n, d) => n + d.sizeDiff, 0);
   lines.push(`Net change${estimated(snapshot) || estimated(old)}: ${formatSize(net, true)}`);
+  return lines;
+}
+
+/**
+ * `, +1,000 allocs (+62.5 KiB), +1,000 frees (+62.5 KiB)`: what was allocated and
+ * freed between the snapshots (a net Δ of 0 can hide that churn), when both have
+ * counters; else nothing.
+ */
+function churn(d: StatisticDiff): string {
+  if (d.allocCountDiff === undefined) return '';
+  return `, ${signedCount(d.allocCountDiff)} allocs (${formatSize(d.allocSizeDiff ?? 0, true)}), ${signedCount(d.freeCountDiff ?? 0)} frees (${formatSize(d.freeSizeDiff ?? 0, true)})`;
+}
+
+/**
+ * Whether the counters of the two snapshots can be subtracted: both have them,
+ * from the same tracing session (their sample series began together), and none
+ * went down (clearTraces() restarts them).
+ */
+function countersComparable(snapshot: Snapshot, old: Snapshot, diffs: readonly StatisticDiff[]): boolean {
+  if (!snapshot.hasCounters || !old.hasCounters) return false;
+  const a = snapshot.samples?.start;
+  const b = old.samples?.start;
+  if (a !== undefined && b !== undefined && a !== b) return false;
+  return diffs.every((d) => (d.allocCountDiff ?? 0) >= 0 && (d.freeCountDiff ?? 0) >= 0);
+}
+
+/** "+1,000", "-3", "+0". */
+export function signedCount(n: number): string {
+  return `${n < 0 ? '-' : '+'}${Math.abs(n).toLocaleString('en-US')}`;
+}
+
+/**
+ * The composition of the traced peak (show --peak): the live bytes and blocks of
+ * each key when the peak was reached, largest first.
+ */
+export function formatPeak(snapshot: Snapshot, opts: ReportOptions): string[] {
+  if (!snapshot.hasCounters) return ['The peak composition is not in this snapshot: it was taken before wasm-tracemalloc recorded it (format version 4).'];
+  const stats = snapshot.peakStatistics(opts.key, opts.cumulative);
+  const peak = snapshot.meta.peak;
+  const lines = [`Top ${Math.min(opts.top, stats.length)} ${HEADINGS[opts.key]} at the peak${typeof peak === 'number' ? ` (${formatSize(peak)})` : ''}`];
+  stats.slice(0, opts.top).forEach((s, i) => lines.push(...statLines(i + 1, s, opts.key)));
+  const rest = stats.slice(opts.top);
+  if (rest.length) lines.push(`${rest.length} other: size=${formatSize(rest.reduce((n, s) => n + s.size, 0))}, count=${rest.reduce((n, s) => n + s.count, 0)}`);
   return lines;
 }
 

@@ -14,11 +14,32 @@
 // the state may be inconsistent.
 //
 // Memory layout, the static part (the rest as in trace-table.ts):
-//   HEADER  512 B   [lock][last saver][stolen][stored] [state, 160 B] [thread slots, u8 × 256]
+//   HEADER  512 B   [lock][last saver][stolen][stored] [state, 168 B] [thread slots, u8 × 256] [waiters][dirty]
 //   STACKS  256 × 512 B   one shadow-stack ring per thread slot
 
 import * as core from './trace-table';
-export { sp, nframe, put, tbDomain, tbThread, tbNframe, tbTotalNframe, tbFrame } from './trace-table';
+// Read by JS with the lock held (hold()/release(): TraceTable.locked), as the
+// addresses and records they read stay put only while it is.
+export {
+  sp,
+  nframe,
+  put,
+  tbDomain,
+  tbThread,
+  tbNframe,
+  tbTotalNframe,
+  tbFrame,
+  tbAllocCount,
+  tbAllocBytes,
+  tbFreeCount,
+  tbFreeBytes,
+  tbLiveCount,
+  tbLiveBytes,
+  tbPeakCount,
+  tbPeakBytes,
+  tbFirst,
+  tbNext,
+} from './trace-table';
 
 // @ts-ignore: decorator
 @inline const MAX_THREADS: u32 = 256;
@@ -62,11 +83,11 @@ const SLOT_THREAD: usize = memory.data(<i32>(<usize>MAX_THREADS * 4), 64);
 @inline const STATE: usize = HEADER + 16;
 // Threads asleep on the lock word (see SPINS_BEFORE_WAIT).
 // @ts-ignore: decorator
-@inline const WAITERS: usize = HEADER + 176;
+@inline const WAITERS: usize = HEADER + 448;
 // 1 while a holder has the state in its globals and may be changing the table: a
 // holder that dies then leaves the table half-changed and the header's state stale.
 // @ts-ignore: decorator
-@inline const DIRTY: usize = HEADER + 180;
+@inline const DIRTY: usize = HEADER + 452;
 // @ts-ignore: decorator
 @inline const SLOTS: usize = HEADER + 192;
 
@@ -455,4 +476,12 @@ export function setMemoryLimitPages(pages: u32): void {
   lock();
   core.setMemoryLimitPages(pages);
   unlock();
+}
+
+/** As in trace-table.ts; the address stays valid only while JS holds the lock (hold()). */
+export function tracebackCounters(): usize {
+  lock();
+  let r = core.tracebackCounters();
+  unlock();
+  return r;
 }

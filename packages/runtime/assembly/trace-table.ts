@@ -43,9 +43,13 @@
 //                                bits i, so that most frees skip the table (see sampleFree)
 //   FILTER_COUNT 32768 × u8      how many (saturated at 255: then never decremented)
 //   storeBase   storeCap B       traceback store: records
-//                                [hash][domain][nframe][total_nframe][frames…] (u32 each,
-//                                frames oldest → most recent), bump-allocated, never
-//                                moved. A traceback id (tb) is a record's address / 4.
+//                                [hash][domain][nframe][total_nframe] (u32 each),
+//                                [alloc count][alloc bytes][free count][free bytes]
+//                                [peak count][peak bytes] (f64 each, see the counters
+//                                section), [epoch] (u64), [frames…] (u32 each, oldest →
+//                                most recent), bump-allocated, never moved, walked in
+//                                order by tbFirst/tbNext. A traceback id (tb) is a
+//                                record's address / 4.
 //   setBase     setCap × 4 B     traceback set: tb ids, 0 = empty slot; open addressing,
 //                                linear probing on the record hash.
 //   escBase     escCap × 8 B     escape records [size][tb] of entries whose meta word
@@ -97,7 +101,22 @@
 // @ts-ignore: decorator
 @inline const ENTRY_BYTES: usize = 8;
 // @ts-ignore: decorator
-@inline const RECORD_HEADER_BYTES: usize = 16;
+@inline const RECORD_HEADER_BYTES: usize = 72;
+// Offsets in a record of its counters (see the counters section).
+// @ts-ignore: decorator
+@inline const REC_ALLOC_COUNT: usize = 16;
+// @ts-ignore: decorator
+@inline const REC_ALLOC_BYTES: usize = 24;
+// @ts-ignore: decorator
+@inline const REC_FREE_COUNT: usize = 32;
+// @ts-ignore: decorator
+@inline const REC_FREE_BYTES: usize = 40;
+// @ts-ignore: decorator
+@inline const REC_PEAK_COUNT: usize = 48;
+// @ts-ignore: decorator
+@inline const REC_PEAK_BYTES: usize = 56;
+// @ts-ignore: decorator
+@inline const REC_STAMP: usize = 64;
 // @ts-ignore: decorator
 @inline const LINE_BYTES: usize = 64;
 // @ts-ignore: decorator
@@ -335,6 +354,9 @@ let peak: u64 = 0;
 // value in windowCarry instead.
 let windowPeak: u64 = 0;
 let windowCarry: u64 = 0;
+// Goes up when peak rises or is reset: a record stamped with an older epoch has not
+// changed since the peak (see the per-traceback counters section).
+let peakEpoch: u64 = 1;
 let lost: u32 = 0;
 let untracedFreeCount: u32 = 0;
 let doubleFreeCount: u32 = 0;
@@ -392,6 +414,7 @@ function layout(): bool {
   current = 0;
   peak = 0;
   windowPeak = 0;
+  peakEpoch = 1;
   lost = 0;
   untracedFreeCount = 0;
   doubleFreeCount = 0;
@@ -481,6 +504,7 @@ function addTraceback(hash: u32, domain: u32, frames: usize, nframe: u32, total:
   store<u32>(r, domain, 4);
   store<u32>(r, nframe, 8);
   store<u32>(r, total, 12);
+  memory.fill(r + REC_ALLOC_COUNT, 0, RECORD_HEADER_BYTES - REC_ALLOC_COUNT);
   memory.copy(r + RECORD_HEADER_BYTES, frames, <usize>nframe << 2);
   storeEnd = r + bytes;
   tracebacks++;
@@ -825,12 +849,16 @@ function dropTrace(e: usize): void {
     }
   }
   store<u32>(e, meta, 4);
+  countAlloc(tb, size, bytes);
   let c = current + bytes;
   current = c;
   // One compare when memory stays below the window's highest point (the common case).
   if (c > windowPeak) {
     windowPeak = c;
-    if (c > peak) peak = c;
+    if (c > peak) {
+      peak = c;
+      peakEpoch++;
+    }
   }
   return true;
 }
@@ -842,6 +870,7 @@ function dropTrace(e: usize): void {
 function entryForAlloc(domain: u32, ptr: u32): usize {
   let e = findTrace(domain, ptr);
   if (e != 0) {
+    countFree(entryTb(e), entrySize(e), entryBytes(e));
     current -= entryBytes(e);
     releaseMeta(load<u32>(e, 4));
     return e;
@@ -858,6 +887,7 @@ function traceLost(domain: u32, ptr: u32): void {
   lost++;
   let e = findTrace(domain, ptr);
   if (e != 0) {
+    countFree(entryTb(e), entrySize(e), entryBytes(e));
     current -= entryBytes(e);
     dropTrace(e);
   }
@@ -985,7 +1015,9 @@ function flushEvents(): void {
   if (e != 0) {
     let tb = entryTb(e);
     if (domainOf(tb) == domain) {
-      current -= entrySize(e);
+      let size = entrySize(e);
+      countFree(tb, size, size);
+      current -= size;
       removeEntry(e, hash, ptr, tb);
       return;
     }
@@ -997,6 +1029,7 @@ function flushEvents(): void {
 function freeElsewhere(domain: u32, ptr: u32, site: u32): void {
   let e = findTrace(domain, ptr);
   if (e != 0) {
+    countFree(entryTb(e), entrySize(e), entrySize(e));
     current -= entrySize(e);
     dropTrace(e);
   } else {
@@ -1025,6 +1058,7 @@ function applyReallocFrom(domain: u32, oldPtr: u32, site: u32, inPlace: bool): v
     let tb = recentlyFreed(domain, oldPtr);
     if (tb != 0) invalidFree(domain, oldPtr, site, KIND_DOUBLE, tb);
   } else if (!inPlace) {
+    countFree(entryTb(e), entrySize(e), entrySize(e));
     current -= entrySize(e);
     dropTrace(e);
   }
@@ -1151,9 +1185,72 @@ function filterUpdate(i: u32, delta: i32): void {
 function freeSampled(domain: u32, ptr: u32, i: u32): void {
   let e = findTrace(domain, ptr);
   if (e == 0) return;
+  countFree(entryTb(e), entrySize(e), entryBytes(e));
   current -= entryBytes(e);
   dropTrace(e);
   filterUpdate(i, -1);
+}
+
+// ---- per-traceback counters -----------------------------------------------------
+//
+// Each traceback record counts, since start() or clearTraces(), the blocks
+// allocated with it and their bytes, and the frees of those blocks (a free counts
+// for the traceback of the block's allocation, read from its entry) and their
+// bytes: a net change of 0 can hide a churn of thousands of blocks. Every removal
+// of a live entry counts as a free (a realloc's old block, an alloc over a pointer
+// still traced, a lost event's stale trace), so that alloc − free is always the
+// traceback's share of the live traces and of `current`.
+//
+// The peak's composition, lazily: `peak` rising (or resetPeak) only moves on
+// peakEpoch, and a record copies its live blocks and bytes into its peak words
+// just before its first change in a new epoch, stamping it with the epoch. So a
+// record stamped with an older epoch has not changed since the peak and reads its
+// live values; the others read their copies. The change that raises the peak is
+// counted before the epoch moves, so it is part of the peak. No pass over the
+// tracebacks at a new peak; one load and compare per event, and no store to the
+// stamp while the peak stays.
+//
+// When sampling, the counters are estimates like `current`: a traced block counts
+// as 1/p(size) blocks and bytesOf(size) bytes (model/sample-weight.ts), so the
+// model reads them as they are, without weighting them again.
+//
+// Counters are f64: exact for integers up to 2^53, and the fractional weights of
+// sampling need no other type.
+
+/** How many blocks a traced block of `size` stands for: 1, or 1/p(size) when sampling. */
+// @ts-ignore: decorator
+@inline function countOf(size: u32): f64 {
+  if (mode != SAMPLING) return 1;
+  return 1 / (1 - Math.exp(-<f64>max(size, 1) / sampleInterval));
+}
+
+/** Before record r changes: if it has not changed since the peak, its live values are the peak's. */
+// @ts-ignore: decorator
+@inline function touchRecord(r: usize): void {
+  let epoch = peakEpoch;
+  if (load<u64>(r, REC_STAMP) != epoch) {
+    store<f64>(r, load<f64>(r, REC_ALLOC_COUNT) - load<f64>(r, REC_FREE_COUNT), REC_PEAK_COUNT);
+    store<f64>(r, load<f64>(r, REC_ALLOC_BYTES) - load<f64>(r, REC_FREE_BYTES), REC_PEAK_BYTES);
+    store<u64>(r, epoch, REC_STAMP);
+  }
+}
+
+/** A block of `size` (standing for `bytes`) was traced with traceback tb. */
+// @ts-ignore: decorator
+@inline function countAlloc(tb: u32, size: u32, bytes: u64): void {
+  let r = recordOf(tb);
+  touchRecord(r);
+  store<f64>(r, load<f64>(r, REC_ALLOC_COUNT) + countOf(size), REC_ALLOC_COUNT);
+  store<f64>(r, load<f64>(r, REC_ALLOC_BYTES) + <f64>bytes, REC_ALLOC_BYTES);
+}
+
+/** A traced block of `size` (standing for `bytes`) allocated with traceback tb went. */
+// @ts-ignore: decorator
+@inline function countFree(tb: u32, size: u32, bytes: u64): void {
+  let r = recordOf(tb);
+  touchRecord(r);
+  store<f64>(r, load<f64>(r, REC_FREE_COUNT) + countOf(size), REC_FREE_COUNT);
+  store<f64>(r, load<f64>(r, REC_FREE_BYTES) + <f64>bytes, REC_FREE_BYTES);
 }
 
 // ---- control -------------------------------------------------------------------
@@ -1223,6 +1320,7 @@ export function resetPeak(): void {
   if (windowPeak > windowCarry) windowCarry = windowPeak;
   peak = current;
   windowPeak = current;
+  peakEpoch++;
 }
 
 /**
@@ -1350,6 +1448,104 @@ export function tbFrame(tb: u32, i: u32): u32 {
   return load<u32>((<usize>tb << 2) + RECORD_HEADER_BYTES + (<usize>i << 2));
 }
 
+// Counters of traceback tb (see the per-traceback counters section); 0 for an id
+// outside the store.
+
+// @ts-ignore: decorator
+@inline function tbCounter(tb: u32, offset: usize): f64 {
+  flushEvents();
+  return inStore(tb) ? load<f64>((<usize>tb << 2) + offset) : 0;
+}
+
+export function tbAllocCount(tb: u32): f64 {
+  return tbCounter(tb, REC_ALLOC_COUNT);
+}
+
+export function tbAllocBytes(tb: u32): f64 {
+  return tbCounter(tb, REC_ALLOC_BYTES);
+}
+
+export function tbFreeCount(tb: u32): f64 {
+  return tbCounter(tb, REC_FREE_COUNT);
+}
+
+export function tbFreeBytes(tb: u32): f64 {
+  return tbCounter(tb, REC_FREE_BYTES);
+}
+
+/** Live blocks of tb: allocated − freed. */
+export function tbLiveCount(tb: u32): f64 {
+  return tbAllocCount(tb) - tbFreeCount(tb);
+}
+
+export function tbLiveBytes(tb: u32): f64 {
+  return tbAllocBytes(tb) - tbFreeBytes(tb);
+}
+
+/** Whether tb has not changed since the peak (then its live values are the peak's). */
+// @ts-ignore: decorator
+@inline function unchangedSincePeak(tb: u32): bool {
+  return load<u64>(<usize>tb << 2, REC_STAMP) != peakEpoch;
+}
+
+/** Live blocks of tb when `peak` was reached (or last reset). */
+export function tbPeakCount(tb: u32): f64 {
+  flushEvents();
+  if (!inStore(tb)) return 0;
+  return unchangedSincePeak(tb) ? tbLiveCount(tb) : load<f64>(<usize>tb << 2, REC_PEAK_COUNT);
+}
+
+export function tbPeakBytes(tb: u32): f64 {
+  flushEvents();
+  if (!inStore(tb)) return 0;
+  return unchangedSincePeak(tb) ? tbLiveBytes(tb) : load<f64>(<usize>tb << 2, REC_PEAK_BYTES);
+}
+
+/** The first traceback interned since start() or clearTraces(), or 0: with tbNext, a walk of them all. */
+export function tbFirst(): u32 {
+  flushEvents();
+  return mode != OFF && storeEnd > storeBase ? <u32>(storeBase >> 2) : 0;
+}
+
+/** The traceback interned after tb, or 0 after the last. */
+export function tbNext(tb: u32): u32 {
+  if (!inStore(tb)) return 0;
+  let next = (<usize>tb << 2) + recordBytes(load<u32>(<usize>tb << 2, 8));
+  return next < storeEnd ? <u32>(next >> 2) : 0;
+}
+
+/**
+ * Writes [count u32][(tb u32, alloc count, alloc bytes, free count, free bytes,
+ * peak count, peak bytes f64) × count] for every traceback into scratch (8-byte
+ * aligned, 56 B a row) and returns its address, valid until the next call into the
+ * core; 0 if memory cannot grow enough. One walk of the store: what a snapshot reads.
+ */
+export function tracebackCounters(): usize {
+  if (mode == OFF) return EMPTY;
+  flushEvents();
+  let out = (top + 7) & ~(<usize>7);
+  if (!reserve(<u64>out + 8 + <u64>tracebacks * 56)) return 0;
+  store<u32>(out, tracebacks);
+  let w = out + 8;
+  for (let r = storeBase; r < storeEnd; r += recordBytes(load<u32>(r, 8))) {
+    let tb = <u32>(r >> 2);
+    let unchanged = unchangedSincePeak(tb);
+    let allocCount = load<f64>(r, REC_ALLOC_COUNT);
+    let allocBytes = load<f64>(r, REC_ALLOC_BYTES);
+    let freeCount = load<f64>(r, REC_FREE_COUNT);
+    let freeBytes = load<f64>(r, REC_FREE_BYTES);
+    store<u32>(w, tb);
+    store<f64>(w, allocCount, 8);
+    store<f64>(w, allocBytes, 16);
+    store<f64>(w, freeCount, 24);
+    store<f64>(w, freeBytes, 32);
+    store<f64>(w, unchanged ? allocCount - freeCount : load<f64>(r, REC_PEAK_COUNT), 40);
+    store<f64>(w, unchanged ? allocBytes - freeBytes : load<f64>(r, REC_PEAK_BYTES), 48);
+    w += 56;
+  }
+  return out;
+}
+
 /** Entries in the invalid-free log (the last 256 at most). */
 export function freeLogCount(): u32 {
   flushEvents();
@@ -1393,7 +1589,7 @@ export function dropEverything(): void {
   layout();
 }
 
-// saveState writes 160 bytes; `mode` and `eventEnd` first, which the quick paths use in place.
+// saveState writes 168 bytes; `mode` and `eventEnd` first, which the quick paths use in place.
 
 /** Threaded build: writes the shared state (the globals above, but sp, nframe and the thread's own) at h. */
 export function saveState(h: usize): void {
@@ -1430,6 +1626,7 @@ export function saveState(h: usize): void {
   store<u64>(h, randomState, 136);
   store<f64>(h, sampleInterval, 144);
   store<f64>(h, untilSample, 152);
+  store<u64>(h, peakEpoch, 160);
 }
 
 /** Threaded build: reads the shared state that saveState wrote at h. */
@@ -1467,6 +1664,7 @@ export function loadState(h: usize): void {
   randomState = load<u64>(h, 136);
   sampleInterval = load<f64>(h, 144);
   untilSample = load<f64>(h, 152);
+  peakEpoch = load<u64>(h, 160);
   nframe = mode != OFF ? maxNframe : 1;
 }
 
@@ -1533,6 +1731,9 @@ export function reallocBegin(domain: u32, oldPtr: u32, site: u32): void {
   }
   stashSize = entrySize(e);
   stashTb = entryTb(e);
+  // As applyReallocFrom: the old block counts as freed (a failed realloc's undo then
+  // counts it allocated again).
+  countFree(stashTb, stashSize, entryBytes(e));
   current -= entryBytes(e);
   dropTrace(e);
   if (mode == SAMPLING) filterUpdate(filterSlot(domain, oldPtr), -1);

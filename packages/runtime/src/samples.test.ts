@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SampleRing, Sampler, type MemorySample } from './samples.js';
+import { MAX_SITES, SampleRing, Sampler, type MemorySample } from './samples.js';
 import { InvalidSnapshotError, Snapshot, encodeSnapshot, type SampleSeries, type SnapshotData } from './model/index.js';
 
 const s = (time: number, current: number, peak = current, traces = 1): MemorySample => ({ time, current, peak, traces });
@@ -127,5 +127,64 @@ describe('samples in a snapshot file', () => {
       expect(() => Snapshot.load(bytes, 'bad.wtmsnap')).toThrow(InvalidSnapshotError);
       expect(() => Snapshot.load(bytes, 'bad.wtmsnap')).toThrow(new RegExp(`^bad\\.wtmsnap is inconsistent: ${message.source}`));
     }
+  });
+});
+
+describe('per-site samples', () => {
+  /** A source whose tracebacks' live bytes are set by the test before each sample. */
+  function source() {
+    const live = new Map<number, number>();
+    const total = () => [...live.values()].reduce((a, b) => a + b, 0);
+    const sampler = new Sampler({ read: () => [total(), total(), live.size], liveBytes: () => ({ traceback: [...live.keys()], size: [...live.values()] }) }, 16);
+    sampler.setInterval(0);
+    return { live, sampler };
+  }
+
+  it('site A grows then shrinks, site B grows: both tracked with their bytes at each sample, 0 where they held nothing', () => {
+    const { live, sampler } = source();
+    const A = 101;
+    const B = 202;
+    sampler.begin(); // sample 0: nothing
+    for (const [a, b] of [[1000, 0], [5000, 0], [5000, 2000], [1000, 6000], [0, 9000]]) {
+      live.set(A, a);
+      live.set(B, b);
+      sampler.sample(); // samples 1-5
+    }
+    const series = sampler.series();
+    expect(series.current).toEqual([0, 1000, 5000, 7000, 7000, 9000]);
+    expect(series.sites).toEqual({
+      traceback: [A, B],
+      size: [
+        [0, 1000, 5000, 5000, 1000, 0],
+        [0, 0, 0, 2000, 6000, 9000],
+      ],
+    });
+  });
+
+  it('keeps the 8 largest and any site with 1% of current; a small site stays in "other"', () => {
+    const { live, sampler } = source();
+    for (let tb = 1; tb <= 12; tb++) live.set(tb, tb * 1000); // 78,000 B in all: 1% is 780 B
+    live.set(50, 900); // small, but ≥ 1%
+    live.set(60, 500); // < 1%, not among the 8 largest
+    sampler.begin();
+    const { sites, current } = sampler.series();
+    expect(current).toEqual([79_400]);
+    expect(sites!.traceback.slice().sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 50]);
+    const other = current[0]! - sites!.size.reduce((n, column) => n + column[0]!, 0);
+    expect(other).toBe(500);
+  });
+
+  it('a merge keeps the later sample’s values; a series tracks at most 32 tracebacks', () => {
+    const ring = new SampleRing(4);
+    ring.push({ ...s(0, 10), sites: { traceback: [7], size: [10] } });
+    ring.push({ ...s(1, 30), sites: { traceback: [7, 8], size: [20, 10] } });
+    ring.push({ ...s(2, 5), sites: { traceback: [8], size: [5] } });
+    ring.push({ ...s(3, 40), sites: { traceback: [7], size: [40] } }); // full: pairs merge
+    expect(ring.series(0)).toMatchObject({ time: [1, 3], current: [30, 40], sites: { traceback: [7, 8], size: [[20, 40], [10, 0]] } });
+    const big = new SampleRing(8);
+    big.push({ ...s(0, 0), sites: { traceback: Array.from({ length: 40 }, (_, i) => i + 1), size: Array.from({ length: 40 }, () => 1) } });
+    expect(big.series(0).sites!.traceback).toHaveLength(MAX_SITES);
+    big.forgetSites();
+    expect(big.series(0).sites).toBeUndefined();
   });
 });

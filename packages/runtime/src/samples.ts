@@ -12,6 +12,13 @@
 // the session, and each merge keeps the later time and current and the higher peak,
 // so the peak envelope stays exact. Samples taken by takeSnapshot() are *marks*: they
 // are never merged into a later sample, so a snapshot's point stays on the curve.
+//
+// Per site: when the source can list the live bytes of every traceback, each sample
+// also keeps those of the sites that hold the most (the top SITES_PER_SAMPLE, and
+// any with at least 1% of current), and of every site tracked before, up to
+// MAX_SITES distinct tracebacks per series (later ones are left in "other"). A
+// sample stores them sparse: (slot, bytes) pairs, a slot per tracked traceback. A
+// merge keeps the later sample's values, as it keeps its current.
 
 import type { SampleSeries } from './model/snapshot-data.js';
 
@@ -25,7 +32,14 @@ export interface MemorySample {
   peak: number;
   /** Live traced blocks at `time`. */
   traces: number;
+  /** Live bytes of the sites that held the most (traceback ids of the source), when it lists them. */
+  sites?: { traceback: number[]; size: number[] };
 }
+
+/** Sites each sample adds at most (beyond those already tracked): the largest, then any ≥ 1% of current. */
+export const SITES_PER_SAMPLE = 8;
+/** Distinct tracebacks a series tracks at most. */
+export const MAX_SITES = 32;
 
 /** How many samples a series keeps before it merges its samples pairwise. */
 export const SAMPLE_CAPACITY = 10_000;
@@ -42,6 +56,11 @@ export class SampleRing {
   readonly #weight: number[] = [];
   /** 1 for a sample that must keep its own time and current (a snapshot's). */
   readonly #mark: number[] = [];
+  /** Per sample, its sites' (slot, bytes) pairs, flat; undefined when it has none. */
+  readonly #sites: Array<number[] | undefined> = [];
+  /** The traceback id of each slot. */
+  readonly #slots: number[] = [];
+  readonly #slotOf = new Map<number, number>();
   #stride = 1;
 
   constructor(readonly capacity = SAMPLE_CAPACITY) {
@@ -58,8 +77,38 @@ export class SampleRing {
   }
 
   clear(): void {
-    for (const column of [this.#time, this.#current, this.#peak, this.#traces, this.#weight, this.#mark]) column.length = 0;
+    for (const column of [this.#time, this.#current, this.#peak, this.#traces, this.#weight, this.#mark, this.#sites]) column.length = 0;
+    this.forgetSites();
     this.#stride = 1;
+  }
+
+  /** Drops every per-site value (the traceback ids they name are no longer valid: clearTraces). */
+  forgetSites(): void {
+    this.#sites.fill(undefined);
+    this.#slots.length = 0;
+    this.#slotOf.clear();
+  }
+
+  /** The traceback ids tracked so far, by slot. */
+  get trackedSites(): readonly number[] {
+    return this.#slots;
+  }
+
+  /** (slot, bytes) pairs of a sample's sites, new tracebacks given slots while there is room. */
+  #sparse(sites: MemorySample['sites']): number[] | undefined {
+    if (sites === undefined) return undefined;
+    const out: number[] = [];
+    for (let i = 0; i < sites.traceback.length; i++) {
+      const tb = sites.traceback[i]!;
+      let slot = this.#slotOf.get(tb);
+      if (slot === undefined) {
+        if (this.#slots.length >= MAX_SITES) continue;
+        slot = this.#slots.push(tb) - 1;
+        this.#slotOf.set(tb, slot);
+      }
+      out.push(slot, sites.size[i]!);
+    }
+    return out;
   }
 
   push(sample: MemorySample, mark = false): void {
@@ -72,6 +121,7 @@ export class SampleRing {
       this.#traces[last] = sample.traces;
       this.#weight[last]!++;
       this.#mark[last] = mark ? 1 : 0;
+      this.#sites[last] = this.#sparse(sample.sites);
       return;
     }
     this.#time.push(sample.time);
@@ -80,6 +130,7 @@ export class SampleRing {
     this.#traces.push(sample.traces);
     this.#weight.push(1);
     this.#mark.push(mark ? 1 : 0);
+    this.#sites.push(this.#sparse(sample.sites));
     if (this.#time.length >= this.capacity) this.#compact();
   }
 
@@ -97,6 +148,7 @@ export class SampleRing {
         this.#traces[into] = this.#traces[r]!;
         this.#weight[into] = this.#weight[into]! + this.#weight[r]!;
         this.#mark[into] = this.#mark[r]!;
+        this.#sites[into] = this.#sites[r];
         continue;
       }
       this.#time[w] = this.#time[r]!;
@@ -105,19 +157,35 @@ export class SampleRing {
       this.#traces[w] = this.#traces[r]!;
       this.#weight[w] = this.#weight[r]!;
       this.#mark[w] = this.#mark[r]!;
+      this.#sites[w] = this.#sites[r];
       w++;
     }
     // Nearly all marks (thousands of snapshots): the oldest go.
     const keep = Math.min(w, this.capacity - Math.ceil(this.capacity / 4));
-    for (const column of [this.#time, this.#current, this.#peak, this.#traces, this.#weight, this.#mark]) {
+    for (const column of [this.#time, this.#current, this.#peak, this.#traces, this.#weight, this.#mark, this.#sites]) {
       column.length = w;
       if (keep < w) column.splice(0, w - keep);
     }
   }
 
-  /** A copy of the series as the snapshot file stores it. */
+  /**
+   * A copy of the series as the snapshot file stores it. Its `sites` (when any
+   * sample has some) name tracebacks by the source's ids: takeSnapshot() maps
+   * them to the snapshot's traceback indices.
+   */
   series(start: number): SampleSeries {
-    return { start, time: this.#time.slice(), current: this.#current.slice(), peak: this.#peak.slice(), traces: this.#traces.slice() };
+    const series: SampleSeries = { start, time: this.#time.slice(), current: this.#current.slice(), peak: this.#peak.slice(), traces: this.#traces.slice() };
+    if (this.#slots.length > 0) {
+      const n = this.#time.length;
+      const size = this.#slots.map(() => new Array<number>(n).fill(0));
+      for (let i = 0; i < n; i++) {
+        const pairs = this.#sites[i];
+        if (pairs === undefined) continue;
+        for (let j = 0; j < pairs.length; j += 2) size[pairs[j]!]![i] = pairs[j + 1]!;
+      }
+      series.sites = { traceback: this.#slots.slice(), size };
+    }
+    return series;
   }
 }
 
@@ -125,6 +193,8 @@ export class SampleRing {
 export interface SampleSource {
   /** [current bytes, highest bytes since the previous read, live traces]; resets the window. */
   read(): [current: number, windowPeak: number, traces: number];
+  /** The live bytes of every traceback, by id (optional: then samples have no sites). */
+  liveBytes?(): { traceback: ArrayLike<number>; size: ArrayLike<number> };
 }
 
 type Timer = { unref?: () => void } | number;
@@ -185,6 +255,8 @@ export class Sampler {
   sample(mark = false): MemorySample {
     const [current, peak, traces] = this.source.read();
     const sample: MemorySample = { time: Math.round((clock() - this.#clock0) * 10) / 10, current, peak: Math.max(peak, current), traces };
+    const live = this.source.liveBytes?.();
+    if (live !== undefined) sample.sites = this.#topSites(live, current);
     this.ring.push(sample, mark);
     for (const listener of this.#listeners) {
       try {
@@ -199,6 +271,45 @@ export class Sampler {
   series(): SampleSeries {
     return this.ring.series(this.#start);
   }
+
+  /** The tracebacks that clearTraces() invalidated: their per-site values go. */
+  forgetSites(): void {
+    this.ring.forgetSites();
+  }
+
+  /**
+   * The sites a sample keeps: those already tracked, the SITES_PER_SAMPLE largest,
+   * and any with at least 1% of `current`; each with its live bytes (> 0).
+   */
+  #topSites(live: { traceback: ArrayLike<number>; size: ArrayLike<number> }, current: number): { traceback: number[]; size: number[] } {
+    const tracked = new Set(this.ring.trackedSites);
+    // The SITES_PER_SAMPLE largest, in one pass (a sort of every traceback at each tick costs more).
+    const top: number[] = [];
+    for (let i = 0; i < live.traceback.length; i++) {
+      const v = live.size[i]!;
+      if (v <= 0 || (top.length === SITES_PER_SAMPLE && v <= live.size[top[top.length - 1]!]!)) continue;
+      let j = top.length === SITES_PER_SAMPLE ? top.length - 1 : top.length;
+      while (j > 0 && live.size[top[j - 1]!]! < v) {
+        top[j] = top[j - 1]!;
+        j--;
+      }
+      top[j] = i;
+    }
+    const largest = new Set(top);
+    const traceback: number[] = [];
+    const size: number[] = [];
+    for (let i = 0; i < live.traceback.length; i++) {
+      const v = live.size[i]!;
+      if (v <= 0) continue;
+      const tb = live.traceback[i]!;
+      if (largest.has(i) || v * 100 >= current || tracked.has(tb)) {
+        traceback.push(tb);
+        size.push(v);
+      }
+    }
+    return { traceback, size };
+  }
+
 
   /** Calls `listener` with every sample from now on; returns the unsubscribe. */
   listen(listener: (sample: MemorySample) => void): () => void {

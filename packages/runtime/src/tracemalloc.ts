@@ -25,6 +25,9 @@ const registry = new DomainRegistry();
  */
 let threads: { registry: ThreadRegistry; table: TraceTable; worker: boolean } | undefined;
 
+/** Per-site samples key a traceback by its core (the index in cores()) and its id there. */
+const SITE_KEY_CORE = 2 ** 32;
+
 /** This thread's single-threaded core. */
 function core(): TraceTable {
   table ??= TraceTable.create();
@@ -46,6 +49,15 @@ function sum(read: (t: TraceTable) => number): number {
 const sampler = new Sampler({
   read() {
     return [sum((t) => t.exports.currentBytes()), sum((t) => t.exports.takeWindowPeak()), sum((t) => t.exports.traceCount() >>> 0)];
+  },
+  liveBytes() {
+    // One key space for every core (siteKey), as the series may track tracebacks of both.
+    const all = cores().map((t, c) => {
+      const live = t.liveBytesByTraceback();
+      return { traceback: Array.from(live.traceback, (tb) => c * SITE_KEY_CORE + tb), size: live.size };
+    });
+    if (all.length === 1) return all[0]!;
+    return { traceback: all.flatMap((x) => x.traceback), size: all.flatMap((x) => Array.from(x.size)) };
   },
 });
 
@@ -200,7 +212,9 @@ export function takeSample(): MemorySample {
  * its older samples merged pairwise, keeping every peak.
  */
 export function getSamples(): SampleSeries {
-  return sampler.series();
+  // Per-site values name the core's traceback ids, which mean nothing outside a snapshot.
+  const { sites: _, ...series } = sampler.series();
+  return series;
 }
 
 /** Calls `listener` with every sample recorded from now on (timer, takeSample, takeSnapshot); returns the unsubscribe. */
@@ -214,6 +228,8 @@ export function isTracing(): boolean {
 
 export function clearTraces(): void {
   for (const t of cores()) t.exports.clearTraces();
+  // The tracebacks the per-site samples named are gone (their ids will be reused).
+  sampler.forgetSites();
 }
 
 export function getTracebackLimit(): number {
@@ -319,13 +335,10 @@ export function takeSnapshot(): Snapshot {
   const domainCol = new Uint32Array(n);
   const tbCol = new Uint32Array(n);
   const sizeCol = new Float64Array(n);
-  let i = 0;
-  for (const { t, raw } of raws) {
-    sizeCol.set(raw.size, i);
-    // Traceback ids are per core.
+  // Traceback ids are per core: each core's are mapped to the snapshot's indices.
+  const indexers = raws.map(({ t }) => {
     const tbIndex = new Map<number, number>();
-    for (let j = 0; j < raw.size.length; j++, i++) {
-      const tb = raw.traceback[j]!;
+    const indexOf = (tb: number): number => {
       let idx = tbIndex.get(tb);
       if (idx === undefined) {
         const info = t.traceback(tb);
@@ -346,9 +359,39 @@ export function takeSnapshot(): Snapshot {
         tbDomain.push(info.domain);
         tbIndex.set(tb, idx);
       }
+      return idx;
+    };
+    return { tbIndex, indexOf };
+  });
+  let i = 0;
+  raws.forEach(({ raw }, k) => {
+    sizeCol.set(raw.size, i);
+    for (let j = 0; j < raw.size.length; j++, i++) {
+      const idx = indexers[k]!.indexOf(raw.traceback[j]!);
       tbCol[i] = idx;
       domainCol[i] = tbDomain[idx]!;
     }
+  });
+  // Every traceback's counters, those whose blocks were all freed included. Sampled,
+  // the core's counts are sums of weights: rounded per traceback, as statistics round.
+  raws.forEach(({ t }, k) => {
+    const { tbIndex, indexOf } = indexers[k]!;
+    for (const c of t.readTracebackCounters()) {
+      if (c.allocCount === 0 && !tbIndex.has(c.tb)) continue; // interned, but its alloc was lost
+      const data = tracebacks[indexOf(c.tb)]!;
+      data.allocCount = Math.round(c.allocCount);
+      data.allocSize = c.allocBytes;
+      data.freeCount = Math.round(c.freeCount);
+      data.freeSize = c.freeBytes;
+      data.peakCount = Math.round(c.peakCount);
+      data.peakSize = c.peakBytes;
+    }
+  });
+  // The per-site samples name core ids (siteKey): the snapshot's traceback indices instead.
+  if (samples.sites !== undefined) {
+    samples.sites.traceback = samples.sites.traceback.map((key) => {
+      return indexers[Math.floor(key / SITE_KEY_CORE)]!.indexOf(key % SITE_KEY_CORE);
+    });
   }
   const [current, peak] = getTracedMemory();
   const stats = getTracerStats();

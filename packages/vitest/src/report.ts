@@ -10,7 +10,8 @@ import { formatSize, type Snapshot } from '@wasm-tracemalloc/runtime';
 
 /** The top `top` tracebacks of `snapshot`, largest first, and a line for the rest. */
 export function formatTopTracebacks(snapshot: Snapshot, top: number): string[] {
-  const stats = snapshot.statistics('traceback');
+  // What is live: tracebacks whose blocks were all freed (counters only) are left out.
+  const stats = snapshot.statistics('traceback').filter((s) => s.count > 0);
   const lines = [`Top ${Math.min(top, stats.length)} tracebacks`];
   stats.slice(0, top).forEach((stat, i) => lines.push(`#${i + 1}: ${stat}`, ...stat.traceback.format()));
   const rest = stats.slice(top);

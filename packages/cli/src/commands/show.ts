@@ -1,4 +1,4 @@
-// wasm-tracemalloc show SNAPSHOT [--compare OLD] [--key K] [--top N] [--cumulative] [--pprof OUT.pb.gz]
+// wasm-tracemalloc show SNAPSHOT [--compare OLD | --peak] [--key K] [--top N] [--cumulative] [--pprof OUT.pb.gz]
 // wasm-tracemalloc show --web [--port N] [OLD.wtmsnap] NEW.wtmsnap
 
 import { existsSync, writeFileSync } from 'node:fs';
@@ -8,9 +8,9 @@ import { Snapshot } from '@wasm-tracemalloc/runtime/model';
 import { snapshotToPprof } from '@wasm-tracemalloc/runtime/pprof';
 import { parse, intOption, keyOption, UsageError } from '../args.js';
 import { checkOutput, readInput } from '../input-files.js';
-import { formatDiff, formatSummary, formatThreads, formatTop } from '../report.js';
+import { formatDiff, formatPeak, formatSummary, formatThreads, formatTop } from '../report.js';
 
-const SHOW_USAGE = 'usage: wasm-tracemalloc show SNAPSHOT [--compare OLD] [--key lineno|filename|traceback] [--top N] [--cumulative] [--pprof OUT.pb.gz], or show --web [--port N] [OLD] NEW';
+const SHOW_USAGE = 'usage: wasm-tracemalloc show SNAPSHOT [--compare OLD | --peak] [--key lineno|filename|traceback] [--top N] [--cumulative] [--pprof OUT.pb.gz], or show --web [--port N] [OLD] NEW';
 
 function load(file: string): Snapshot {
   return Snapshot.load(new Uint8Array(readInput(file)), file);
@@ -22,12 +22,14 @@ export async function showCommand(argv: string[], out: (line: string) => void): 
     key: { type: 'string' },
     top: { type: 'string' },
     cumulative: { type: 'boolean' },
+    peak: { type: 'boolean' },
     pprof: { type: 'string' },
     web: { type: 'boolean' },
     port: { type: 'string' },
   });
   if (values.web) return showWeb(values.compare === undefined ? positionals : [values.compare, ...positionals], values.port, out);
   if (values.port !== undefined) throw new UsageError('--port goes with --web');
+  if (values.peak && values.compare !== undefined) throw new UsageError('--peak shows one snapshot\'s peak composition; leave out --compare');
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError(SHOW_USAGE);
   const opts = { key: keyOption(values.key), top: intOption(values.top, 'top', 10), cumulative: !!values.cumulative };
@@ -35,6 +37,7 @@ export async function showCommand(argv: string[], out: (line: string) => void): 
   const snapshot = load(file);
   const lines = formatSummary(snapshot, file);
   if (values.compare) lines.push(...formatDiff(snapshot, load(values.compare), opts));
+  else if (values.peak) lines.push(...formatPeak(snapshot, opts));
   else lines.push(...formatTop(snapshot, opts), ...formatThreads(snapshot, opts));
   if (values.pprof !== undefined) {
     // pprof files are gzip-compressed protobuf; snapshotToPprof stays free of Node APIs.

@@ -1029,3 +1029,159 @@ describe('TraceTable sampling', () => {
     }
   });
 });
+
+describe('TraceTable per-traceback counters', () => {
+  /** tb → [allocCount, allocBytes, freeCount, freeBytes, peakCount, peakBytes] of every traceback. */
+  function counters(t: TraceTable): Map<number, number[]> {
+    return new Map(t.readTracebackCounters().map((c) => [c.tb, [c.allocCount, c.allocBytes, c.freeCount, c.freeBytes, c.peakCount, c.peakBytes]]));
+  }
+
+  it('1,000 allocs and 1,000 frees of 64 B at one site: +1,000 allocated, +1,000 freed, nothing live, and the traceback stays', () => {
+    const { t, e } = started();
+    e.alloc(1, 0x10, 8, 3); // another site, live throughout
+    for (let i = 0; i < 1000; i++) e.alloc(1, 0x1000 + i * 64, 64, 7);
+    for (let i = 0; i < 1000; i++) e.free(1, 0x1000 + i * 64, 9);
+    expect(e.traceCount()).toBe(1);
+    const tb7 = t.readTracebackCounters().find((c) => siteOf(t, c.tb).site === 7)!;
+    expect(tb7).toEqual({ tb: tb7.tb, allocCount: 1000, allocBytes: 64_000, freeCount: 1000, freeBytes: 64_000, peakCount: 1000, peakBytes: 64_000 });
+    expect([e.tbLiveCount(tb7.tb), e.tbLiveBytes(tb7.tb), e.tbAllocCount(tb7.tb), e.tbFreeBytes(tb7.tb)]).toEqual([0, 0, 1000, 64_000]);
+    const tb3 = e.lookup(1, 0x10);
+    expect(counters(t).get(tb3)).toEqual([1, 8, 0, 0, 1, 8]);
+    // The walk visits both, in the order they were interned.
+    expect([e.tbFirst() >>> 0, e.tbNext(e.tbFirst()) >>> 0, e.tbNext(tb7.tb)]).toEqual([tb3, tb7.tb, 0]);
+  });
+
+  it('a free counts at the traceback of the block’s allocation, not of the free; a realloc counts a free and an alloc', () => {
+    const { t, e } = started();
+    e.alloc(1, 0x100, 100, 1); // site X
+    e.free(1, 0x100, 2); // freed from site 2
+    const x = counters(t);
+    expect(x.size).toBe(1); // the free's site is no traceback
+    expect([...x.values()][0]).toEqual([1, 100, 1, 100, 1, 100]);
+    e.alloc(1, 0x200, 100, 1);
+    const tbX = e.lookup(1, 0x200);
+    e.realloc(1, 0x200, 0x200, 300, 4); // in place, new site 4
+    const tb4 = e.lookup(1, 0x200);
+    expect(counters(t).get(tbX)!.slice(0, 4)).toEqual([2, 200, 2, 200]);
+    expect(counters(t).get(tb4)!.slice(0, 4)).toEqual([1, 300, 0, 0]);
+    e.realloc(1, 0x200, 0x900, 50, 4); // moves: the old block of site 4 is freed, a new one allocated at 4
+    expect(counters(t).get(tb4)!.slice(0, 4)).toEqual([2, 350, 1, 300]);
+    e.realloc(1, 0x900, 0, 0, 5); // realloc(p, 0) frees p
+    expect(counters(t).get(tb4)!.slice(0, 4)).toEqual([2, 350, 2, 350]);
+    e.free(1, 0x900, 5); // a double free counts nowhere
+    e.free(1, 0x12345, 5); // nor an untraced one
+    expect(counters(t).get(tb4)!.slice(0, 4)).toEqual([2, 350, 2, 350]);
+    e.alloc(1, 0x300, 10, 6);
+    e.alloc(1, 0x300, 20, 6); // an alloc over a live trace replaces it: its block counts as freed
+    expect(counters(t).get(e.lookup(1, 0x300))!.slice(0, 4)).toEqual([2, 30, 1, 10]);
+  });
+
+  it('peak composition: 100 × 1 KiB at A freed, 10 × 1 KiB at B live: the peak is A’s 100 blocks, B none; a higher peak of B moves it', () => {
+    const { t, e } = started();
+    for (let i = 0; i < 100; i++) e.alloc(1, 0x10000 + i * 1024, 1024, 1); // A
+    for (let i = 0; i < 100; i++) e.free(1, 0x10000 + i * 1024, 9);
+    for (let i = 0; i < 10; i++) e.alloc(1, 0x100000 + i * 1024, 1024, 2); // B
+    const a = t.readTracebackCounters()[0]!.tb;
+    const b = e.lookup(1, 0x100000);
+    expect(e.peakBytes()).toBe(102_400);
+    expect([e.tbPeakCount(a), e.tbPeakBytes(a), e.tbPeakCount(b), e.tbPeakBytes(b)]).toEqual([100, 102_400, 0, 0]);
+    expect([e.tbLiveCount(a), e.tbLiveCount(b)]).toEqual([0, 10]);
+    expect(counters(t).get(a)!.slice(4)).toEqual([100, 102_400]);
+    expect(counters(t).get(b)!.slice(4)).toEqual([0, 0]);
+    // B grows past the old peak: the peak is now B's 101 blocks, A none.
+    for (let i = 10; i < 101; i++) e.alloc(1, 0x100000 + i * 1024, 1024, 2);
+    expect(e.peakBytes()).toBe(101 * 1024);
+    expect([e.tbPeakCount(a), e.tbPeakBytes(a), e.tbPeakCount(b), e.tbPeakBytes(b)]).toEqual([0, 0, 101, 101 * 1024]);
+    // Frees after the peak leave its composition.
+    for (let i = 0; i < 50; i++) e.free(1, 0x100000 + i * 1024, 9);
+    expect([e.tbPeakCount(b), e.tbPeakBytes(b), e.tbLiveCount(b)]).toEqual([101, 101 * 1024, 51]);
+    // resetPeak: the current state is the peak's composition.
+    e.resetPeak();
+    expect([e.tbPeakCount(a), e.tbPeakCount(b), e.tbPeakBytes(b)]).toEqual([0, 51, 51 * 1024]);
+    e.free(1, 0x100000 + 50 * 1024, 9);
+    e.alloc(1, 0x500, 10, 1);
+    expect([e.tbPeakCount(a), e.tbPeakCount(b), e.tbLiveCount(a), e.tbLiveCount(b)]).toEqual([0, 51, 1, 50]);
+    // clearTraces starts everything again.
+    e.clearTraces();
+    expect(t.readTracebackCounters()).toEqual([]);
+    expect(e.tbFirst()).toBe(0);
+  });
+
+  it('agree with a plain model over 200k random events: live = alloc − free per traceback, and the composition at every new peak', () => {
+    const { t, e } = started();
+    const int = random(19);
+    const rnd = () => int(1 << 30) / (1 << 30);
+    const blocks = new Map<number, { site: number; size: number }>();
+    const alloc = new Map<number, number[]>(); // site → [count, bytes, freeCount, freeBytes]
+    let current = 0;
+    let peak = 0;
+    let atPeak = new Map<number, number[]>(); // site → [count, bytes] when peak last rose
+    const liveOf = () => new Map([...alloc].map(([s, c]) => [s, [c[0]! - c[2]!, c[1]! - c[3]!]]));
+    for (let i = 0; i < 200_000; i++) {
+      const ptr = 16 * (1 + Math.floor(rnd() * 4000));
+      const site = 1 + Math.floor(rnd() * 40);
+      const old = blocks.get(ptr);
+      const c = (s: number) => {
+        let v = alloc.get(s);
+        if (!v) alloc.set(s, (v = [0, 0, 0, 0]));
+        return v;
+      };
+      if (old && rnd() < 0.6) {
+        e.free(1, ptr, 99);
+        c(old.site)[2]! += 1;
+        c(old.site)[3]! += old.size;
+        current -= old.size;
+        blocks.delete(ptr);
+      } else {
+        const size = Math.floor(rnd() * 3000);
+        if (old) {
+          if (rnd() < 0.5) {
+            e.realloc(1, ptr, ptr, size, site);
+          } else {
+            e.alloc(1, ptr, size, site);
+          }
+          c(old.site)[2]! += 1;
+          c(old.site)[3]! += old.size;
+          current -= old.size;
+        } else {
+          e.alloc(1, ptr, size, site);
+        }
+        blocks.set(ptr, { site, size });
+        c(site)[0]! += 1;
+        c(site)[1]! += size;
+        current += size;
+        if (current > peak) {
+          peak = current;
+          atPeak = liveOf();
+        }
+      }
+      if (i % 50_000 === 49_999) {
+        const got = new Map(t.readTracebackCounters().map((x) => [siteOf(t, x.tb).site, x]));
+        expect(got.size).toBe(alloc.size);
+        for (const [s, v] of alloc) {
+          const x = got.get(s)!;
+          expect([x.allocCount, x.allocBytes, x.freeCount, x.freeBytes]).toEqual(v);
+          expect([x.peakCount, x.peakBytes]).toEqual(atPeak.get(s) ?? [0, 0]);
+        }
+        expect(e.peakBytes()).toBe(peak);
+      }
+    }
+  });
+
+  it('when sampling, counters are estimates like current: a traced block counts 1/p(size) blocks and its estimated bytes', () => {
+    const t = TraceTable.create();
+    const e = t.exports;
+    expect(e.start(1, 4096, 7)).toBe(1);
+    for (let i = 0; i < 20_000; i++) e.alloc(1, 0x100 + i * 128, 100, 5);
+    const [c] = t.readTracebackCounters();
+    const traced = e.traceCount();
+    expect(c!.allocCount).toBeCloseTo(traced / sampleProbability(100, 4096), 6);
+    expect(c!.allocBytes).toBe(traced * estimatedBytes(100, 4096));
+    expect(c!.allocBytes).toBe(e.currentBytes());
+    for (let i = 0; i < 20_000; i++) e.free(1, 0x100 + i * 128, 6);
+    const [d] = t.readTracebackCounters();
+    expect(d!.freeBytes).toBe(d!.allocBytes);
+    expect(d!.freeCount).toBeCloseTo(d!.allocCount, 6);
+    expect(d!.peakBytes).toBe(d!.allocBytes);
+  });
+});

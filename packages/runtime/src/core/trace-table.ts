@@ -54,6 +54,21 @@ export interface TraceTableExports {
   tbNframe(tb: number): number;
   tbTotalNframe(tb: number): number;
   tbFrame(tb: number, i: number): number;
+  // Per-traceback counters since start() or clearTraces() (estimates when sampling).
+  tbAllocCount(tb: number): number;
+  tbAllocBytes(tb: number): number;
+  tbFreeCount(tb: number): number;
+  tbFreeBytes(tb: number): number;
+  tbLiveCount(tb: number): number;
+  tbLiveBytes(tb: number): number;
+  /** Live blocks and bytes of tb when peakBytes() was reached (or last reset). */
+  tbPeakCount(tb: number): number;
+  tbPeakBytes(tb: number): number;
+  /** The first traceback id, or 0; tbNext walks them all in the order they were interned. */
+  tbFirst(): number;
+  tbNext(tb: number): number;
+  /** Address of [count u32, pad][(tb, allocCount, allocBytes, freeCount, freeBytes, peakCount, peakBytes) × count], or 0. */
+  tracebackCounters(): number;
   freeLogCount(): number;
   freeLogTotal(): number;
   freeLogEntry(i: number): number;
@@ -139,6 +154,18 @@ export interface CoreTraceback {
   /** Oldest → most recent; a chain may cross domains (A → JS → B). */
   frames: CoreFrame[];
   totalNframe: number;
+}
+
+/** A traceback's counters in the core (see assembly/trace-table.ts, per-traceback counters). */
+export interface TracebackCounters {
+  tb: number;
+  allocCount: number;
+  allocBytes: number;
+  freeCount: number;
+  freeBytes: number;
+  /** Live blocks and bytes of tb at the traced peak. */
+  peakCount: number;
+  peakBytes: number;
 }
 
 export interface InvalidFree {
@@ -285,6 +312,57 @@ export class TraceTable {
     for (let i = 0; i < count; i++) {
       traceback[i] = words[1 + 2 * i]!;
       size[i] = words[2 + 2 * i]!;
+    }
+    return { traceback, size };
+  }
+
+  /** Every traceback's counters (one walk of the core's store), in the order they were interned. */
+  readTracebackCounters(): TracebackCounters[] {
+    return this.locked(() => this.copyTracebackCounters());
+  }
+
+  private copyTracebackCounters(): TracebackCounters[] {
+    const address = this.exports.tracebackCounters() >>> 0;
+    if (address === 0) {
+      throw new Error(`the trace table could not grow its memory to copy out the counters of ${this.exports.tracebackCount() >>> 0} tracebacks`);
+    }
+    const buffer = this.exports.memory.buffer;
+    const count = new Uint32Array(buffer, address, 1)[0]!;
+    const words = new Uint32Array(buffer, address + 8, count * 14);
+    const values = new Float64Array(buffer, address + 8, count * 7);
+    const out = new Array<TracebackCounters>(count);
+    for (let i = 0; i < count; i++) {
+      const v = i * 7;
+      out[i] = {
+        tb: words[i * 14]!,
+        allocCount: values[v + 1]!,
+        allocBytes: values[v + 2]!,
+        freeCount: values[v + 3]!,
+        freeBytes: values[v + 4]!,
+        peakCount: values[v + 5]!,
+        peakBytes: values[v + 6]!,
+      };
+    }
+    return out;
+  }
+
+  /** Live bytes (allocated − freed) of every traceback, by id: what the sampler reads per site. */
+  liveBytesByTraceback(): { traceback: Uint32Array; size: Float64Array } {
+    return this.locked(() => this.copyLiveBytes());
+  }
+
+  private copyLiveBytes(): { traceback: Uint32Array; size: Float64Array } {
+    const address = this.exports.tracebackCounters() >>> 0;
+    if (address === 0) return { traceback: new Uint32Array(0), size: new Float64Array(0) };
+    const buffer = this.exports.memory.buffer;
+    const count = new Uint32Array(buffer, address, 1)[0]!;
+    const words = new Uint32Array(buffer, address + 8, count * 14);
+    const values = new Float64Array(buffer, address + 8, count * 7);
+    const traceback = new Uint32Array(count);
+    const size = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      traceback[i] = words[i * 14]!;
+      size[i] = values[i * 7 + 2]! - values[i * 7 + 4]!;
     }
     return { traceback, size };
   }

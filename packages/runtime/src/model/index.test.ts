@@ -16,6 +16,7 @@ describe('model index', () => {
       'SnapshotBuilder',
       'Statistic',
       'StatisticDiff',
+      'TRACEBACK_COUNTERS',
       'Trace',
       'Traceback',
       'UNKNOWN_FRAME',

@@ -16,11 +16,12 @@ export { Frame, UNKNOWN_FRAME, compareCodePoints, frameKey } from './frame.js';
 export type { KeyType } from './group-by.js';
 export { Snapshot } from './snapshot.js';
 export { estimatedBytes, isSamplingInterval, sampleProbability, sampleWeight } from './sample-weight.js';
-export type { GroupSource, RowTracebacks, StatisticTable } from './statistic-table.js';
-export type { TracebackTotals } from './group-by.js';
+export type { CounterRows, GroupSource, RowTracebacks, StatisticTable } from './statistic-table.js';
+export type { TracebackCounterColumns, TracebackTotals } from './group-by.js';
 export { SnapshotBuilder } from './snapshot-builder.js';
 export {
   InvalidSnapshotError,
+  TRACEBACK_COUNTERS,
   findSnapshotDataProblem,
   validateSnapshotData,
   type DomainInfo,
@@ -32,6 +33,6 @@ export {
   type ValidateOptions,
 } from './snapshot-data.js';
 export { SNAPSHOT_FORMAT_VERSION, SNAPSHOT_MAGIC, decodeSnapshot, encodeSnapshot } from './snapshot-file.js';
-export { Statistic, StatisticDiff } from './statistic.js';
+export { Statistic, StatisticDiff, type Counters } from './statistic.js';
 export { Trace } from './trace.js';
 export { Traceback, type GetLine } from './traceback.js';

@@ -31,21 +31,27 @@ export interface TracebackData {
   totalNframe: number;
   /** The thread that allocated (0: the main thread), in a program on threads; absent otherwise. */
   thread?: number;
-  /** Cumulative since start() or clear_traces(), at the moment of the snapshot:
-   *  blocks allocated with this traceback and their bytes, and how many of those
-   *  blocks were freed (a free counts for the traceback of the block's allocation)
-   *  and their bytes. A realloc counts as a free of the old block and an allocation
-   *  of the new one. Sampled snapshots: estimates, scaled like sizes (sample-weight.ts).
-   *  Absent in snapshots taken before these counters existed. */
+  /**
+   * Cumulative since start() or clear_traces(), at the moment of the snapshot:
+   * blocks allocated with this traceback and their bytes, and how many of those
+   * blocks were freed (a free counts for the traceback of the block's allocation)
+   * and their bytes. A realloc counts as a free of the old block and an allocation
+   * of the new one. Sampled snapshots: estimates, scaled like sizes (sample-weight.ts;
+   * the core scales them, so they are read as they are). Absent in snapshots taken
+   * before these counters existed. A traceback with counters may have no trace
+   * (all its blocks were freed): churn stays visible.
+   */
   allocCount?: number;
   allocSize?: number;
   freeCount?: number;
   freeSize?: number;
-  /** Live blocks and bytes with this traceback at the traced peak (SnapshotMeta.peak):
-   *  the composition of the high-water mark. Absent when unknown. */
+  /** Live blocks and bytes with this traceback at the traced peak (SnapshotMeta.peak): the composition of the high-water mark. Absent when unknown. */
   peakCount?: number;
   peakSize?: number;
 }
+
+/** The optional counters of a TracebackData, in the order the file format stores them. */
+export const TRACEBACK_COUNTERS = ['allocCount', 'allocSize', 'freeCount', 'freeSize', 'peakCount', 'peakSize'] as const;
 
 export interface DomainInfo {
   id: number;
@@ -80,10 +86,12 @@ export interface SampleSeries {
   current: number[];
   peak: number[];
   traces: number[];
-  /** Traced bytes over time of the sites that held the most memory. traceback[k]
-   *  indexes SnapshotData.tracebacks; size[k][i] is the live bytes of that traceback
-   *  at sample i (0 when it held nothing or was not among the tracked ones then).
-   *  current[i] − Σk size[k][i] is "other". */
+  /**
+   * Traced bytes over time of the sites that held the most memory. traceback[k]
+   * indexes SnapshotData.tracebacks; size[k][i] is the live bytes of that traceback
+   * at sample i (0 when it held nothing or was not among the tracked ones then).
+   * current[i] − Σk size[k][i] is "other".
+   */
   sites?: { traceback: number[]; size: number[][] };
 }
 
@@ -181,7 +189,10 @@ function check(data: SnapshotData, options: ValidateOptions): void {
       fail(`meta.${key} must be a string or a finite number, got ${describeValue(value)}`);
     }
   }
-  if (data.samples !== undefined) validateSamples(data.samples);
+  if (data.samples !== undefined) {
+    validateSamples(data.samples);
+    if (data.samples.sites !== undefined) validateSites(data.samples.sites, data.samples.time.length, data.tracebacks.length);
+  }
   const interval = data.samplingIntervalBytes;
   if (interval !== undefined && interval !== 0 && !isSamplingInterval(interval)) {
     fail(`samplingIntervalBytes must be 0 (exact) or a finite number of bytes of at least 1, got ${describeValue(interval)}`);
@@ -207,6 +218,17 @@ function validateSamples(samples: SampleSeries): void {
   }
 }
 
+function validateSites(sites: NonNullable<SampleSeries['sites']>, n: number, tracebackCount: number): void {
+  if (typeof sites !== 'object' || sites === null || !Array.isArray(sites.traceback) || !Array.isArray(sites.size)) fail(`samples.sites must be { traceback: number[], size: number[][] }, got ${describeValue(sites)}`);
+  if (sites.size.length !== sites.traceback.length) fail(`samples.sites has ${sites.traceback.length} tracebacks but ${sites.size.length} size columns`);
+  sites.traceback.forEach((t, k) => {
+    if (!isCount(t) || t >= tracebackCount) fail(`samples.sites.traceback[${k}] is ${describeValue(t)}, not a traceback index: there are ${tracebackCount} tracebacks`);
+    const column = sites.size[k];
+    if (!Array.isArray(column) || column.length !== n) fail(`samples.sites.size[${k}] must be an array of ${n} sizes (one per sample), got ${describeValue(column)}`);
+    for (let i = 0; i < n; i++) if (!isCount(column[i])) fail(`samples.sites.size[${k}][${i}] must be a non-negative integer (bytes), got ${describeValue(column[i])}`);
+  });
+}
+
 function validateFrame(frame: FrameData, f: number): void {
   if (typeof frame !== 'object' || frame === null) fail(`frames[${f}] must be an object, got ${describeValue(frame)}`);
   if (typeof frame.filename !== 'string') fail(`frames[${f}].filename must be a string, got ${describeValue(frame.filename)}`);
@@ -230,6 +252,10 @@ function validateTraceback(tb: TracebackData, t: number, frameCount: number): vo
     fail(`tracebacks[${t}].totalNframe must be an integer >= its ${frames.length} frames, got ${describeValue(tb.totalNframe)}`);
   }
   if (tb.thread !== undefined && !isCount(tb.thread)) fail(`tracebacks[${t}].thread must be a non-negative integer, got ${describeValue(tb.thread)}`);
+  for (const key of TRACEBACK_COUNTERS) {
+    const v = tb[key];
+    if (v !== undefined && !isCount(v)) fail(`tracebacks[${t}].${key} must be a non-negative integer, got ${describeValue(v)}`);
+  }
 }
 
 function validateTraces(data: SnapshotData): void {

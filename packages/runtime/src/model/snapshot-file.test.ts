@@ -164,15 +164,15 @@ describe('Snapshot.load rejects damaged files', () => {
   });
 
   it('rejects an unsupported version', () => {
-    const v4 = bytes.slice();
-    v4[8] = 4;
-    expect(loadError(v4).message).toBe(
-      'heap.wtmsnap is a wasm-tracemalloc snapshot of format version 4, but this build reads versions 1 to 3 only. ' +
+    const v5 = bytes.slice();
+    v5[8] = 5;
+    expect(loadError(v5).message).toBe(
+      'heap.wtmsnap is a wasm-tracemalloc snapshot of format version 5, but this build reads versions 1 to 4 only. ' +
         'Load it with the wasm-tracemalloc release that wrote it, or take the snapshot again with this one.',
     );
     const v0 = bytes.slice();
     v0[8] = 0;
-    expect(loadError(v0).message).toMatch(/format version 0, but this build reads versions 1 to 3 only/);
+    expect(loadError(v0).message).toMatch(/format version 0, but this build reads versions 1 to 4 only/);
   });
 
   it('rejects a file truncated anywhere, with expected and actual lengths', () => {
@@ -287,7 +287,7 @@ describe('snapshot file, version 2', () => {
   const header2 = (b: Uint8Array): Record<string, unknown> => JSON.parse(new TextDecoder().decode(b.subarray(40, 40 + u32(b, 12))));
 
   it('is what dump() writes: counts in the prefix, narrow columns, frames in the header, tracebacks as columns', () => {
-    expect(SNAPSHOT_FORMAT_VERSION).toBe(3);
+    expect(SNAPSHOT_FORMAT_VERSION).toBe(4);
     expect(new Snapshot(leaky()).dump()).toEqual(v2);
     expect(new TextDecoder().decode(v2.subarray(0, 8))).toBe(SNAPSHOT_MAGIC);
     expect(u32(v2, 8)).toBe(2);
@@ -476,4 +476,87 @@ describe('threads in the file', () => {
     expect(loadError(edit('[3,0,null]', '[3,-1,nul ')).message).toMatch(/not valid JSON/);
     expect(loadError(edit('[3,0,null]', '[3,-1,  0]')).message).toContain('tracebacks[1].thread must be a non-negative integer, got -1');
   });
+});
+
+describe('snapshot file, version 4: counters and per-site samples', () => {
+  /** leaky() with counters on its first three tracebacks (the fourth has none), a counter-only traceback, and per-site samples. */
+  function counted(): SnapshotData {
+    const data = new SnapshotBuilder(4).addMany(1000, 0, 100, [MAIN, LEAK], 7).add(1, 4000, [MAIN]).addMany(3, 1, 24, [MAIN, SITE]).add(0, 8, []).build({ meta: { peak: 200_000 } });
+    const churn = { frames: [data.frames.push({ filename: 'churn.c', lineno: 14 }) - 1], totalNframe: 1 };
+    data.tracebacks.push(churn);
+    Object.assign(data.tracebacks[0], { allocCount: 1500, allocSize: 150_000, freeCount: 500, freeSize: 50_000, peakCount: 1200, peakSize: 120_000 });
+    Object.assign(data.tracebacks[1], { allocCount: 1, allocSize: 4000, freeCount: 0, freeSize: 0, peakCount: 1, peakSize: 4000 });
+    Object.assign(data.tracebacks[2], { allocCount: 3, allocSize: 72, freeCount: 0, freeSize: 0, peakCount: 0, peakSize: 0 });
+    Object.assign(churn, { allocCount: 1000, allocSize: 64_000, freeCount: 1000, freeSize: 64_000, peakCount: 0, peakSize: 0 });
+    data.samples = { start: 1_700_000_000_000, time: [0, 10, 20], current: [0, 100_000, 104_080], peak: [0, 120_000, 104_080], traces: [0, 1000, 1005], sites: { traceback: [0, 4], size: [[0, 100_000, 100_000], [0, 64, 0]] } };
+    return data;
+  }
+  const v4 = encodeSnapshot(counted());
+  const tracebackCount = 5;
+  /** Offset of the counter section: just before the checksum. */
+  const countersAt = v4.length - 4 - 48 * tracebackCount;
+
+  it('round-trips the counters, their absence and the per-site samples; dump() writes version 4', () => {
+    expect(u32(v4, 8)).toBe(4);
+    expect(new Snapshot(counted()).dump()).toEqual(v4);
+    const back = decodeSnapshot(v4, 'counted.wtmsnap');
+    expect(back.tracebacks).toEqual(counted().tracebacks);
+    expect(back.tracebacks[3]).toEqual({ frames: [], totalNframe: 0 }); // no counters: none read back
+    expect(back.samples).toEqual(counted().samples);
+    const s = Snapshot.load(v4);
+    expect(s.statistics('lineno').map((x) => [String(x.traceback), x.size, x.allocCount, x.freeCount])).toEqual([
+      ['leak.c:14', 100_000, 1500, 500],
+      ['main.c:30', 4000, 1, 0],
+      ['app.wasm:make_nodes+0x1a2', 72, 3, 0],
+      ['<unknown>:0', 8, 0, 0],
+      ['churn.c:14', 0, 1000, 1000],
+    ]);
+    expect(s.peakStatistics('lineno').map((x) => [String(x.traceback), x.size, x.count])).toEqual([
+      ['leak.c:14', 120_000, 1200],
+      ['main.c:30', 4000, 1],
+    ]);
+  });
+
+  it('a sampled snapshot with counters is version 4 with its interval', () => {
+    const data = { ...counted(), samplingIntervalBytes: 4096 };
+    const back = decodeSnapshot(encodeSnapshot(data));
+    expect(back.samplingIntervalBytes).toBe(4096);
+    expect(back.tracebacks[4]!.allocCount).toBe(1000);
+  });
+
+  it('older versions leave counters and sites out, and still load', () => {
+    for (const version of [1, 2] as const) {
+      const back = decodeSnapshot(encodeSnapshot(counted(), { version }));
+      expect(back.tracebacks.every((t) => t.allocCount === undefined)).toBe(true);
+      expect(back.samples!.sites).toBeUndefined();
+      expect(new Snapshot(back).statistics('lineno').length).toBe(4); // the counter-only line is gone with its counters
+    }
+  });
+
+  it('a corrupt counter (negative, fractional) is an InvalidSnapshotError naming the traceback and the counter', () => {
+    const bad = v4.slice();
+    new DataView(bad.buffer).setFloat64(countersAt + 2 * 8 * tracebackCount + 8 * 4, -3, true); // freeCount of traceback 4
+    expect(loadError(resign(bad)).message).toBe(
+      'heap.wtmsnap has a malformed header: traceback 4 has freeCount -3 in the counters section; counters are non-negative integers. ' +
+        'Its checksum is right, so a faulty or foreign writer made it; take a new snapshot with Snapshot.dump().',
+    );
+    const frac = v4.slice();
+    new DataView(frac.buffer).setFloat64(countersAt + 5 * 8 * tracebackCount, 0.5, true); // peakSize of traceback 0
+    expect(loadError(resign(frac)).message).toMatch(/traceback 0 has peakSize 0\.5 in the counters section/);
+    // A cut counter section is a truncated file.
+    expect(loadError(v4.subarray(0, v4.length - 8)).message).toMatch(/^heap\.wtmsnap is truncated: with 1005 traces, 5 tracebacks/);
+  });
+
+  it('corrupt per-site samples are an InvalidSnapshotError naming the problem', () => {
+    const wrongLength = counted();
+    wrongLength.samples!.sites!.size[1] = [0, 64];
+    expect(() => encodeAndLoad(wrongLength)).toThrow('samples.sites.size[1] must be an array of 3 sizes (one per sample), got an array of 2');
+    const wrongIndex = counted();
+    wrongIndex.samples!.sites!.traceback[1] = 9;
+    expect(() => encodeAndLoad(wrongIndex)).toThrow('samples.sites.traceback[1] is 9, not a traceback index: there are 5 tracebacks');
+  });
+
+  function encodeAndLoad(data: SnapshotData): Snapshot {
+    return Snapshot.load(encodeSnapshot(data), 'sites.wtmsnap');
+  }
 });

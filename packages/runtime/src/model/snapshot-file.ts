@@ -41,6 +41,16 @@
  * version 2 would ignore the member and print the sample as exact sizes and
  * counts, so a sampled snapshot gets a version such readers refuse, with advice.
  *
+ * Version 4 adds what version 3 readers would drop: the tracebacks' cumulative
+ * counters (TracebackData allocCount … peakSize) and the per-site series
+ * (SampleSeries.sites, in the header's samples). Written when a snapshot has
+ * either, exact or sampled (then the header has samplingIntervalBytes, as in
+ * version 3). The layout is version 2's, with one more section after the
+ * traceback column:
+ *
+ *           6 × 8T    f64 columns of T values each: allocCount, allocSize,
+ *                     freeCount, freeSize, peakCount, peakSize (NaN: absent)
+ *
  * Version 1 (still read; `encodeSnapshot(data, { version: 1 })` writes it):
  *
  *        0  8         magic "WTMSNAP\0"
@@ -65,14 +75,15 @@
 
 import { crc32 } from './crc32.js';
 import { isSamplingInterval } from './sample-weight.js';
-import { InvalidSnapshotError, describeValue, findSnapshotDataProblem, type SnapshotData, type TracebackData } from './snapshot-data.js';
+import { InvalidSnapshotError, TRACEBACK_COUNTERS, describeValue, findSnapshotDataProblem, type SnapshotData, type TracebackData } from './snapshot-data.js';
 
 export const SNAPSHOT_MAGIC = 'WTMSNAP\0';
 /**
- * The newest version: encodeSnapshot writes it for sampled snapshots and 2 for
- * exact ones (which every reader since version 2 reads); decodeSnapshot reads all.
+ * The newest version: encodeSnapshot writes it for snapshots with counters or
+ * per-site samples, else 3 for sampled snapshots and 2 for exact ones (which
+ * every reader since version 2 reads); decodeSnapshot reads all.
  */
-export const SNAPSHOT_FORMAT_VERSION = 3;
+export const SNAPSHOT_FORMAT_VERSION = 4;
 
 const MAGIC = new TextEncoder().encode(SNAPSHOT_MAGIC);
 const PREFIX_BYTES_V1 = 24;
@@ -83,10 +94,11 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Options of encodeSnapshot. */
 export interface EncodeOptions {
   /**
-   * Format version to write: by default 2, or 3 for a sampled snapshot (the only
-   * version that can hold one); 1 for readers older than version 2.
+   * Format version to write: by default 4 for a snapshot with counters or
+   * per-site samples, else 2, or 3 for a sampled snapshot; 1, 2 or 3 for older
+   * readers (those versions leave the counters and per-site samples out).
    */
-  version?: 1 | 2 | 3;
+  version?: 1 | 2 | 3 | 4;
 }
 
 type Width = 1 | 2 | 4 | 8;
@@ -110,9 +122,13 @@ interface Layout {
   domain: number;
   size: number;
   traceback: number;
+  /** Version 4: the counter columns (== crc when there are none). */
+  counters: number;
   crc: number;
   total: number;
 }
+
+const COUNTER_BYTES_PER_TRACEBACK = 8 * TRACEBACK_COUNTERS.length;
 
 function layoutV1(headerBytes: number, traceCount: number): Layout {
   const header = PREFIX_BYTES_V1;
@@ -121,10 +137,10 @@ function layoutV1(headerBytes: number, traceCount: number): Layout {
   const traceback = size + 8 * traceCount;
   const crc = traceback + 4 * traceCount;
   const none = align8(header + headerBytes);
-  return { header, nframe: none, totalNframe: none, frames: none, domain, size, traceback, crc, total: crc + CRC_BYTES };
+  return { header, nframe: none, totalNframe: none, frames: none, domain, size, traceback, counters: crc, crc, total: crc + CRC_BYTES };
 }
 
-function layoutV2(headerBytes: number, traceCount: number, tracebackCount: number, frameRefs: number, w: Widths): Layout {
+function layoutV2(headerBytes: number, traceCount: number, tracebackCount: number, frameRefs: number, w: Widths, counters = false): Layout {
   const header = PREFIX_BYTES_V2;
   const nframe = align8(header + headerBytes);
   const totalNframe = align8(nframe + w.nframe * tracebackCount);
@@ -132,8 +148,9 @@ function layoutV2(headerBytes: number, traceCount: number, tracebackCount: numbe
   const domain = align8(frames + w.frame * frameRefs);
   const size = align8(domain + w.domain * traceCount);
   const traceback = align8(size + w.size * traceCount);
-  const crc = align8(traceback + w.traceback * traceCount);
-  return { header, nframe, totalNframe, frames, domain, size, traceback, crc, total: crc + CRC_BYTES };
+  const countersAt = align8(traceback + w.traceback * traceCount);
+  const crc = countersAt + (counters ? COUNTER_BYTES_PER_TRACEBACK * tracebackCount : 0);
+  return { header, nframe, totalNframe, frames, domain, size, traceback, counters: countersAt, crc, total: crc + CRC_BYTES };
 }
 
 function align8(n: number): number {
@@ -148,9 +165,10 @@ function uintWidth(max: number): Width {
 /** The bytes of a snapshot file. `data` must be valid (a Snapshot's data is). */
 export function encodeSnapshot(data: SnapshotData, options: EncodeOptions = {}): Uint8Array {
   const interval = data.samplingIntervalBytes ?? 0;
-  const version = options.version ?? (interval > 0 ? 3 : 2);
-  if (version !== 1 && version !== 2 && version !== 3) throw new RangeError(`encodeSnapshot: cannot write format version ${describeValue(version)}; use 1, 2 or 3`);
-  if ((version === 3) !== interval > 0) {
+  const hasCounters = data.tracebacks.some((t) => TRACEBACK_COUNTERS.some((c) => t[c] !== undefined));
+  const version = options.version ?? (hasCounters || data.samples?.sites !== undefined ? 4 : interval > 0 ? 3 : 2);
+  if (version !== 1 && version !== 2 && version !== 3 && version !== 4) throw new RangeError(`encodeSnapshot: cannot write format version ${describeValue(version)}; use 1, 2, 3 or 4`);
+  if (version !== 4 && (version === 3) !== interval > 0) {
     throw new RangeError(
       interval > 0
         ? `encodeSnapshot: a sampled snapshot (one trace per ${interval} bytes) needs format version 3; readers of version ${version} would print its sample as exact sizes and counts`
@@ -164,7 +182,14 @@ export function encodeSnapshot(data: SnapshotData, options: EncodeOptions = {}):
     domains: data.domains?.map(({ id, name }) => ({ id, name })),
     meta: data.meta,
     // Memory over time (optional: files without it load, and readers before it ignore it).
-    samples: data.samples && { start: data.samples.start, time: data.samples.time, current: data.samples.current, peak: data.samples.peak, traces: data.samples.traces },
+    samples: data.samples && {
+      start: data.samples.start,
+      time: data.samples.time,
+      current: data.samples.current,
+      peak: data.samples.peak,
+      traces: data.samples.traces,
+      ...(version === 4 && data.samples.sites && { sites: { traceback: data.samples.sites.traceback, size: data.samples.sites.size } }),
+    },
   };
   if (version === 1) {
     const tracebacks = data.tracebacks.map(({ frames, totalNframe, thread }) => ({ frames, totalNframe, ...(thread !== undefined && { thread }) }));
@@ -228,11 +253,20 @@ export function encodeSnapshot(data: SnapshotData, options: EncodeOptions = {}):
     totalNframe: uintWidth(maxTotal),
     frame: uintWidth(maxFrame),
   };
+  const counters = version === 4;
   // A program on threads: the thread of each traceback (null for those traced without one).
   const tracebackThreads = data.tracebacks.some((tb) => tb.thread !== undefined) ? data.tracebacks.map((tb) => tb.thread ?? null) : undefined;
-  const header = { tracebackLimit: data.tracebackLimit, traceCount, tracebackCount, frames, ...tail, ...(tracebackThreads && { tracebackThreads }), ...(version === 3 && { samplingIntervalBytes: interval }) };
+  const header = {
+    tracebackLimit: data.tracebackLimit,
+    traceCount,
+    tracebackCount,
+    frames,
+    ...tail,
+    ...(tracebackThreads && { tracebackThreads }),
+    ...((version === 3 || (version === 4 && interval > 0)) && { samplingIntervalBytes: interval }),
+  };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
-  const at = layoutV2(headerBytes.length, traceCount, tracebackCount, frameRefs, w);
+  const at = layoutV2(headerBytes.length, traceCount, tracebackCount, frameRefs, w, counters);
   const out = new Uint8Array(at.total);
   const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
@@ -250,6 +284,11 @@ export function encodeSnapshot(data: SnapshotData, options: EncodeOptions = {}):
   writeColumn(out, at.domain, domain, w.domain);
   writeColumn(out, at.size, size, w.size);
   writeColumn(out, at.traceback, traceback, w.traceback);
+  if (counters) {
+    TRACEBACK_COUNTERS.forEach((c, j) => {
+      writeColumn(out, at.counters + j * 8 * tracebackCount, Float64Array.from(data.tracebacks, (t) => t[c] ?? NaN), 8);
+    });
+  }
   view.setUint32(at.crc, crc32(out.subarray(0, at.crc)), true);
   return out;
 }
@@ -275,7 +314,7 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): Snapshot
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== 1 && version !== 2 && version !== 3) {
+  if (version !== 1 && version !== 2 && version !== 3 && version !== 4) {
     fail(
       `${source} is a wasm-tracemalloc snapshot of format version ${version}, but this build reads versions 1 to ${SNAPSHOT_FORMAT_VERSION} only. ` +
         `Load it with the wasm-tracemalloc release that wrote it, or take the snapshot again with this one.`,
@@ -303,7 +342,7 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): Snapshot
       fail(`${source} is corrupt: its column widths (bytes 32-39) are ${stored.join(' ')}, which no writer of this format uses. ${again}`);
     }
     widths = Object.fromEntries(WIDTH_NAMES.map((name, i) => [name, stored[i]])) as unknown as Widths;
-    at = layoutV2(headerLength, traceCount, tracebackCount, frameRefs, widths);
+    at = layoutV2(headerLength, traceCount, tracebackCount, frameRefs, widths, version === 4);
     counts = `${traceCount} traces, ${tracebackCount} tracebacks, ${frameRefs} frame references and a ${headerLength}-byte header`;
   }
   if (bytes.length < at.total) {
@@ -338,7 +377,7 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): Snapshot
           [at.frames + widths.frame * frameRefs, at.domain],
           [at.domain + widths.domain * traceCount, at.size],
           [at.size + widths.size * traceCount, at.traceback],
-          [at.traceback + widths.traceback * traceCount, at.crc],
+          [at.traceback + widths.traceback * traceCount, at.counters],
         ];
   for (const [from, to] of sections) {
     for (let i = from; i < to; i++) if (bytes[i] !== 0) malformed(`padding byte ${i} is not 0`);
@@ -384,6 +423,17 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): Snapshot
       // Each is checked as TracebackData.thread below.
       for (let t = 0; t < tracebackCount; t++) if (threads[t] !== null) list[t]!.thread = threads[t] as number;
     }
+    if (version === 4) {
+      TRACEBACK_COUNTERS.forEach((c, j) => {
+        const column = readF64(bytes, at.counters + j * 8 * tracebackCount, tracebackCount);
+        for (let t = 0; t < tracebackCount; t++) {
+          const v = column[t];
+          if (Number.isNaN(v)) continue; // absent
+          if (!(v >= 0 && Number.isInteger(v))) malformed(`traceback ${t} has ${c} ${describeValue(v)} in the counters section; counters are non-negative integers`);
+          list[t][c] = v;
+        }
+      });
+    }
     tracebacks = list;
   }
   const sizes = widths === undefined || widths.size === 8 ? readF64(bytes, at.size, traceCount) : widen(readUint(bytes, at.size, traceCount, widths.size));
@@ -399,9 +449,9 @@ export function decodeSnapshot(bytes: Uint8Array, source = 'snapshot'): Snapshot
     ...(h.domains !== undefined && { domains: h.domains }),
     ...(h.meta !== undefined && { meta: h.meta }),
     ...(h.samples !== undefined && { samples: h.samples }),
-    ...(version === 3 && { samplingIntervalBytes: h.samplingIntervalBytes }),
+    ...((version === 3 || (version === 4 && h.samplingIntervalBytes !== undefined)) && { samplingIntervalBytes: h.samplingIntervalBytes }),
   } as SnapshotData;
-  if (version === 3 && !isSamplingInterval(h.samplingIntervalBytes)) {
+  if ((version === 3 || (version === 4 && h.samplingIntervalBytes !== undefined)) && !isSamplingInterval(h.samplingIntervalBytes)) {
     malformed(`a version 3 snapshot is sampled, but its samplingIntervalBytes is ${describeValue(h.samplingIntervalBytes)}`);
   }
   const problem = findSnapshotDataProblem(data);

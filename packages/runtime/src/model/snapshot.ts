@@ -8,7 +8,7 @@
  */
 
 import { DomainFilter, Filter, type TraceFilter } from './filter.js';
-import { checkKeyType, groupColumns, totalsPerTraceback, type GroupColumns, type KeyType, type TracebackTotals } from './group-by.js';
+import { checkKeyType, counterColumns, groupColumns, maskCounters, totalsPerTraceback, type GroupColumns, type KeyType, type TracebackTotals } from './group-by.js';
 import type { DomainInfo, SampleSeries, SnapshotData, SnapshotMeta } from './snapshot-data.js';
 import { describeValue, validateSnapshotData } from './snapshot-data.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-file.js';
@@ -212,9 +212,37 @@ export class Snapshot {
     return this.selectTraces(mask, null);
   }
 
-  /** Bytes and blocks per traceback index (into data.tracebacks), computed once. Treat as read-only. */
+  /**
+   * Bytes and blocks per traceback index (into data.tracebacks), and the
+   * tracebacks' counters when they have them, computed once. Treat as read-only.
+   */
   tracebackTotals(): TracebackTotals {
-    return (this.#totals ??= totalsPerTraceback(this.data.traces, this.#table.tracebackCount, this.samplingIntervalBytes));
+    if (this.#totals === undefined) {
+      const totals = totalsPerTraceback(this.data.traces, this.#table.tracebackCount, this.samplingIntervalBytes);
+      const counters = counterColumns(this.data.tracebacks);
+      this.#totals = counters ? { ...totals, counters } : totals;
+    }
+    return this.#totals;
+  }
+
+  /** Whether the tracebacks carry cumulative counters (allocated, freed, the peak's composition). */
+  get hasCounters(): boolean {
+    return this.tracebackTotals().counters !== undefined;
+  }
+
+  /**
+   * The composition of the traced peak (meta.peak), grouped by `keyType`: a
+   * Statistic per key with size and count the live bytes and blocks its
+   * tracebacks held at the peak, sorted like statistics(). Empty when the
+   * snapshot has no counters (taken before they existed).
+   */
+  peakStatistics(keyType: KeyType, cumulative = false): Statistic[] {
+    checkKeyType(keyType, cumulative);
+    const counters = this.tracebackTotals().counters;
+    if (counters === undefined) return [];
+    const totals: TracebackTotals = { size: counters.peakSize, count: counters.peakCount };
+    const source: GroupSource = { table: this.#table, totals, groups: (k, c) => groupColumns(this.#table, totals, k, c) };
+    return StatisticTable.statistics(source, keyType, Boolean(cumulative)).toArray() as Statistic[];
   }
 
   /**
@@ -234,7 +262,7 @@ export class Snapshot {
     }
     const { domain, size, traceback } = this.data.traces;
     if (list.length === 0) {
-      return this.#derived({ domain: domain.slice(), size: size.slice(), traceback: traceback.slice() }, this.#totals && { size: this.#totals.size.slice(), count: this.#totals.count.slice() });
+      return this.#derived({ domain: domain.slice(), size: size.slice(), traceback: traceback.slice() }, this.#totals && { size: this.#totals.size.slice(), count: this.#totals.count.slice(), ...(this.#totals.counters && { counters: maskCounters(this.#totals.counters, new Uint8Array(this.#totals.size.length).fill(1)) }) });
     }
     if (list.every((f) => f instanceof Filter && f.domain === null)) return this.selectTraces(this.tracebackMask(list as Filter[]), null);
     const passes = this.#passing(list.filter((f) => f.inclusive), list.filter((f) => !f.inclusive));
@@ -247,7 +275,35 @@ export class Snapshot {
       columns.size[j] = size[i];
       columns.traceback[j++] = traceback[i];
     }
-    return this.#derived(columns);
+    const counters = this.tracebackTotals().counters;
+    if (counters === undefined) return this.#derived(columns);
+    const totals = totalsPerTraceback(columns, this.#table.tracebackCount, this.samplingIntervalBytes);
+    return this.#derived(columns, { ...totals, counters: maskCounters(counters, this.#counterVerdicts(list, passes)) });
+  }
+
+  /**
+   * Which tracebacks keep their counters through filters that look at domains:
+   * those with a trace that passed, and those with no trace at all (churn whose
+   * blocks were all freed) that pass the filters as a trace of no domain would
+   * (a counter-only traceback's domain is not known: an inclusive domain filter
+   * drops it, an exclusive one keeps it).
+   */
+  #counterVerdicts(filters: TraceFilter[], passes: Uint8Array): Uint8Array {
+    const n = this.#table.tracebackCount;
+    const keep = new Uint8Array(n);
+    const { traceback } = this.data.traces;
+    for (let i = 0; i < passes.length; i++) if (passes[i] === 1) keep[traceback[i]] = 1;
+    const count = this.tracebackTotals().count;
+    const include = filters.filter((f) => f.inclusive);
+    const exclude = filters.filter((f) => !f.inclusive);
+    const verdicts = new Map(filters.filter((f): f is Filter => f instanceof Filter).map((f) => [f, tracebackVerdicts(this.#table, f)]));
+    const pass = (f: TraceFilter, t: number): boolean => (f instanceof Filter ? f.matchDomain(-1, verdicts.get(f)![t] === 1) : f.matchDomain(-1));
+    for (let t = 0; t < n; t++) {
+      if (count[t] > 0) continue;
+      if (include.length > 0 && !include.some((f) => pass(f, t))) continue;
+      if (exclude.every((f) => pass(f, t))) keep[t] = 1;
+    }
+    return keep;
   }
 
   /**
@@ -305,7 +361,7 @@ export class Snapshot {
     let passes: Uint8Array | undefined;
     if (wanted === null) {
       const all = this.tracebackTotals();
-      totals = { size: new Float64Array(count), count: new Float64Array(count) };
+      totals = { size: new Float64Array(count), count: new Float64Array(count), ...(all.counters && { counters: maskCounters(all.counters, keep) }) };
       for (let t = 0; t < count; t++) {
         if (keep[t] === 0) continue;
         totals.size[t] = all.size[t];
@@ -332,6 +388,9 @@ export class Snapshot {
         kept++;
       }
       totals = totalsPerTraceback(this.data.traces, count, this.samplingIntervalBytes, passes);
+      // Counters go with the tracebacks that kept a trace: one of no trace has no known domain.
+      const all = this.tracebackTotals().counters;
+      if (all !== undefined) totals = { ...totals, counters: maskCounters(all, totals.count.map((c) => (c > 0 ? 1 : 0))) };
     }
     const columns = (): SnapshotData['traces'] => {
       const out = { domain: new Uint32Array(kept), size: new Float64Array(kept), traceback: new Uint32Array(kept) };

@@ -14,9 +14,9 @@
  * a radix sort per column, without a comparator.
  */
 
-import { checkKeyType, type GroupColumns, type KeyType, type TracebackTotals } from './group-by.js';
+import { checkKeyType, tracebackPresent, type GroupColumns, type KeyType, type TracebackTotals } from './group-by.js';
 import { columnFloat64, columnInt32, columnUint32, columnUint8, reserveColumns, reserveScratch, scratchFloat64, scratchInt32, scratchUint8 } from './scratch.js';
-import { Statistic, StatisticDiff } from './statistic.js';
+import { Statistic, StatisticDiff, type Counters } from './statistic.js';
 import type { Traceback } from './traceback.js';
 import type { TracebackTable } from './traceback-table.js';
 import { radixSortDescendingBy } from './radix-sort.js';
@@ -47,6 +47,10 @@ export class StatisticTable {
   readonly sizeDiff: Float64Array | undefined;
   /** For a diff: count - old count per row; else undefined. */
   readonly countDiff: Float64Array | undefined;
+  /** The groups' cumulative counters per row (the new snapshot's, for a diff), when the snapshots have them. */
+  readonly counters: CounterRows | undefined;
+  /** For a diff of snapshots with counters: new − old counters per row. */
+  readonly countersDiff: CounterRows | undefined;
   readonly #key: Int32Array;
   /** For a diff: 1 where the row's key is only in the old snapshot. */
   readonly #old: Uint8Array | undefined;
@@ -56,7 +60,7 @@ export class StatisticTable {
     readonly keyType: KeyType,
     readonly cumulative: boolean,
     sources: readonly GroupSource[],
-    rows: { key: Int32Array; size: Float64Array; count: Float64Array; sizeDiff?: Float64Array; countDiff?: Float64Array; old?: Uint8Array },
+    rows: { key: Int32Array; size: Float64Array; count: Float64Array; sizeDiff?: Float64Array; countDiff?: Float64Array; old?: Uint8Array; counters?: CounterRows; countersDiff?: CounterRows },
   ) {
     this.#sources = sources;
     this.#key = rows.key;
@@ -66,6 +70,8 @@ export class StatisticTable {
     this.count = rows.count;
     this.sizeDiff = rows.sizeDiff;
     this.countDiff = rows.countDiff;
+    this.counters = rows.counters;
+    this.countersDiff = rows.countersDiff;
   }
 
   /** Snapshot.statistics as columns. */
@@ -78,10 +84,13 @@ export class StatisticTable {
     const order = identity(id.length);
     sortRows(order, [size, count, tie], (a, b) => size[b] - size[a] || count[b] - count[a] || tie[b] - tie[a]);
     const n = id.length;
+    const key = permuteInt32(id, order, new Int32Array(n));
+    const byKey = source.groups(keyType, cumulative).countersByKey;
     return new StatisticTable(keyType, cumulative, [source], {
-      key: permuteInt32(id, order, new Int32Array(n)),
+      key,
       size: permuteFloat64(size, order, new Float64Array(n)),
       count: permuteFloat64(count, order, new Float64Array(n)),
+      ...(byKey && { counters: gatherCounters(key, byKey) }),
     });
   }
 
@@ -95,7 +104,7 @@ export class StatisticTable {
     const before = old.groups(keyType, false);
     const map = current.table.keyMapFrom(old.table, keyType);
     // compare()'s first step, for its count of rows only in the old snapshot.
-    const n = now.id.length + oldByCurrentKey(map, before.id, before.size, before.count, now.countByKey, scratchFloat64(0, now.sizeByKey.length), scratchFloat64(1, now.sizeByKey.length));
+    const n = now.id.length + oldByCurrentKey(map, before.id, before.size, before.count, now.presentByKey, scratchFloat64(0, now.sizeByKey.length), scratchFloat64(1, now.sizeByKey.length));
     reserveScratch(Math.max(n, now.sizeByKey.length), FLOAT_SLOTS, INT_SLOTS, BYTE_SLOTS);
     // The table's columns (key, old, size, count, sizeDiff, countDiff) and its keyTexts' entries.
     reserveColumns([4 * n, n, 8 * n, 8 * n, 8 * n, 8 * n, 4 * n]);
@@ -112,7 +121,7 @@ export class StatisticTable {
     const map = current.table.keyMapFrom(old.table, keyType);
     const oldSize = scratchFloat64(0, now.sizeByKey.length);
     const oldCount = scratchFloat64(1, now.sizeByKey.length);
-    const onlyOld = oldByCurrentKey(map, before.id, before.size, before.count, now.countByKey, oldSize, oldCount);
+    const onlyOld = oldByCurrentKey(map, before.id, before.size, before.count, now.presentByKey, oldSize, oldCount);
     const n = now.id.length + onlyOld;
     // Unsorted rows in scratch arrays, the current keys' first; the sorted
     // copies are the table's own.
@@ -128,7 +137,7 @@ export class StatisticTable {
       tie: scratchFloat64(8, n),
     };
     const r = currentRows(now.id, now.sizeByKey, now.countByKey, oldSize, oldCount, rows.key, rows.size, rows.count, rows.sizeDiff, rows.countDiff);
-    oldOnlyRows(before.id, map, now.countByKey, before.sizeByKey, before.countByKey, r, rows.key, rows.isOld, rows.sizeDiff, rows.countDiff);
+    oldOnlyRows(before.id, map, now.presentByKey, before.sizeByKey, before.countByKey, r, rows.key, rows.isOld, rows.sizeDiff, rows.countDiff);
     absolute(rows.sizeDiff, rows.absSize);
     absolute(rows.countDiff, rows.absCount);
     // Ties by the keys' ranks, each in its own table. Rows of the two tables
@@ -139,9 +148,13 @@ export class StatisticTable {
     const order = identity(n);
     sortRows(order, [absSize, size, absCount, count, tie], (a, b) => absSize[b] - absSize[a] || size[b] - size[a] || absCount[b] - absCount[a] || count[b] - count[a] || tie[b] - tie[a]);
     // The table's columns, in memory prepareCompare paged in when it did.
+    const key = permuteInt32(rows.key, order, columnInt32(n));
+    const isOld = permuteUint8(rows.isOld, order, columnUint8(n));
+    const counters = now.countersByKey && before.countersByKey && diffCounters(key, isOld, map, before.id, now.presentByKey, now.countersByKey, before.countersByKey);
     return new StatisticTable(keyType, cumulative, [current, old], {
-      key: permuteInt32(rows.key, order, columnInt32(n)),
-      old: permuteUint8(rows.isOld, order, columnUint8(n)),
+      key,
+      old: isOld,
+      ...counters,
       size: permuteFloat64(rows.size, order, columnFloat64(n)),
       count: permuteFloat64(rows.count, order, columnFloat64(n)),
       sizeDiff: permuteFloat64(rows.sizeDiff, order, columnFloat64(n)),
@@ -218,8 +231,9 @@ export class StatisticTable {
 
   /** Row i as Snapshot.statistics (or compareTo) returns it. */
   statistic(i: number): Statistic | StatisticDiff {
-    if (this.sizeDiff === undefined) return new Statistic(this.traceback(i), this.size[i], this.count[i]);
-    return new StatisticDiff(this.traceback(i), this.size[i], this.sizeDiff[i], this.count[i], this.countDiff![i]);
+    const counters = this.counters && counterRow(this.counters, i);
+    if (this.sizeDiff === undefined) return new Statistic(this.traceback(i), this.size[i], this.count[i], counters);
+    return new StatisticDiff(this.traceback(i), this.size[i], this.sizeDiff[i], this.count[i], this.countDiff![i], counters, this.countersDiff && counterRow(this.countersDiff, i));
   }
 
   /** Every row's Statistic (or StatisticDiff), in order. */
@@ -239,15 +253,17 @@ export class StatisticTable {
     const keyOf = table.ids(this.keyType).of;
     const tbCount = totals.count;
     const hits: number[] = [];
+    // With counters, a traceback whose blocks were all freed belongs to its row too.
+    const has = totals.counters === undefined ? (t: number) => tbCount[t] > 0 : (t: number) => tracebackPresent(totals, t);
     if (this.keyType === 'traceback') {
-      for (let t = 0; t < tbCount.length; t++) if (tbCount[t] > 0 && keyOf[t] === k) hits.push(t);
+      for (let t = 0; t < tbCount.length; t++) if (has(t) && keyOf[t] === k) hits.push(t);
     } else if (!this.cumulative) {
       const recent = table.mostRecentFrames();
-      for (let t = 0; t < tbCount.length; t++) if (tbCount[t] > 0 && keyOf[recent[t]] === k) hits.push(t);
+      for (let t = 0; t < tbCount.length; t++) if (has(t) && keyOf[recent[t]] === k) hits.push(t);
     } else {
       const { starts, flat } = table.frameColumns();
       for (let t = 0; t < tbCount.length; t++) {
-        if (tbCount[t] === 0) continue;
+        if (!has(t)) continue;
         for (let j = starts[t]; j < starts[t + 1]; j++) {
           if (keyOf[flat[j]] === k) {
             hits.push(t);
@@ -264,6 +280,76 @@ export class StatisticTable {
   #source(i: number): GroupSource {
     return this.#sources[this.#old === undefined ? 0 : this.#old[i]];
   }
+}
+
+/** Counters per row of a StatisticTable (see Counters). */
+export interface CounterRows {
+  readonly allocCount: Float64Array;
+  readonly allocSize: Float64Array;
+  readonly freeCount: Float64Array;
+  readonly freeSize: Float64Array;
+}
+
+type CountersByKey = NonNullable<GroupColumns['countersByKey']>;
+
+function counterRow(rows: CounterRows, i: number): Counters {
+  return { allocCount: rows.allocCount[i], allocSize: rows.allocSize[i], freeCount: rows.freeCount[i], freeSize: rows.freeSize[i] };
+}
+
+function emptyCounterRows(n: number): { allocCount: Float64Array; allocSize: Float64Array; freeCount: Float64Array; freeSize: Float64Array } {
+  return { allocCount: new Float64Array(n), allocSize: new Float64Array(n), freeCount: new Float64Array(n), freeSize: new Float64Array(n) };
+}
+
+/** The counters of the rows' keys. */
+function gatherCounters(key: Int32Array, byKey: CountersByKey): CounterRows {
+  const out = emptyCounterRows(key.length);
+  for (let i = 0; i < key.length; i++) {
+    const k = key[i];
+    out.allocCount[i] = byKey.allocCount[k];
+    out.allocSize[i] = byKey.allocSize[k];
+    out.freeCount[i] = byKey.freeCount[k];
+    out.freeSize[i] = byKey.freeSize[k];
+  }
+  return out;
+}
+
+/**
+ * A diff's counters (the new snapshot's) and their differences from the old
+ * one's, per sorted row: a row of the current table against the old group its
+ * key maps to (none: 0), a row only in the old snapshot against nothing.
+ */
+function diffCounters(
+  key: Int32Array,
+  isOld: Uint8Array,
+  map: Int32Array,
+  oldIds: Int32Array,
+  presentByKey: Float64Array,
+  now: CountersByKey,
+  before: CountersByKey,
+): { counters: CounterRows; countersDiff: CounterRows } {
+  const names = ['allocCount', 'allocSize', 'freeCount', 'freeSize'] as const;
+  // The old counters by current key id, for the old groups whose key has a group now.
+  const oldByKey = emptyCounterRows(presentByKey.length);
+  for (let j = 0; j < oldIds.length; j++) {
+    const b = oldIds[j];
+    const k = map[b];
+    if (k < 0 || presentByKey[k] === 0) continue;
+    for (const c of names) oldByKey[c][k] = before[c][b];
+  }
+  const counters = emptyCounterRows(key.length);
+  const countersDiff = emptyCounterRows(key.length);
+  for (let i = 0; i < key.length; i++) {
+    const k = key[i];
+    for (const c of names) {
+      if (isOld[i] === 1) {
+        countersDiff[c][i] = -before[c][k];
+      } else {
+        counters[c][i] = now[c][k];
+        countersDiff[c][i] = now[c][k] - oldByKey[c][k];
+      }
+    }
+  }
+  return { counters, countersDiff };
 }
 
 // The working columns of compare(), by scratch slot (see prepareCompare).

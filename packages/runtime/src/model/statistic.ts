@@ -6,15 +6,40 @@
 import { formatSize } from './format.js';
 import { Traceback } from './traceback.js';
 
+/**
+ * A group's cumulative counters (see TracebackData): blocks allocated with its
+ * tracebacks and their bytes, and how many of them were freed and their bytes.
+ */
+export interface Counters {
+  allocCount: number;
+  allocSize: number;
+  freeCount: number;
+  freeSize: number;
+}
+
 /** Memory of the traces that share a key (a file, a line or a whole traceback). */
 export class Statistic {
+  /** Counters summed over the group, when the snapshot has them (else absent). */
+  readonly allocCount?: number;
+  readonly allocSize?: number;
+  readonly freeCount?: number;
+  readonly freeSize?: number;
+
   constructor(
     readonly traceback: Traceback,
     /** Bytes. */
     readonly size: number,
     /** Number of blocks. */
     readonly count: number,
-  ) {}
+    counters?: Counters,
+  ) {
+    if (counters) {
+      this.allocCount = counters.allocCount;
+      this.allocSize = counters.allocSize;
+      this.freeCount = counters.freeCount;
+      this.freeSize = counters.freeSize;
+    }
+  }
 
   /** `f.c:12: size=576 KiB, count=10000, average=58 B` */
   toString(): string {
@@ -34,6 +59,17 @@ export class Statistic {
 
 /** A Statistic of a new snapshot next to the same key in an old one. */
 export class StatisticDiff {
+  /** The new snapshot's counters of the group, when both snapshots have them (else absent). */
+  readonly allocCount?: number;
+  readonly allocSize?: number;
+  readonly freeCount?: number;
+  readonly freeSize?: number;
+  /** New − old counters: the blocks allocated and freed between the two snapshots, and their bytes. */
+  readonly allocCountDiff?: number;
+  readonly allocSizeDiff?: number;
+  readonly freeCountDiff?: number;
+  readonly freeSizeDiff?: number;
+
   constructor(
     readonly traceback: Traceback,
     /** Bytes in the new snapshot (0 when the key is only in the old one). */
@@ -43,7 +79,20 @@ export class StatisticDiff {
     readonly count: number,
     /** count - old count. */
     readonly countDiff: number,
-  ) {}
+    counters?: Counters,
+    countersDiff?: Counters,
+  ) {
+    if (counters && countersDiff) {
+      this.allocCount = counters.allocCount;
+      this.allocSize = counters.allocSize;
+      this.freeCount = counters.freeCount;
+      this.freeSize = counters.freeSize;
+      this.allocCountDiff = countersDiff.allocCount;
+      this.allocSizeDiff = countersDiff.allocSize;
+      this.freeCountDiff = countersDiff.freeCount;
+      this.freeSizeDiff = countersDiff.freeSize;
+    }
+  }
 
   /** `f.c:12: size=576 KiB (+576 KiB), count=10000 (+10000), average=58 B` */
   toString(): string {
