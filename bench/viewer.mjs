@@ -4,6 +4,10 @@
 //
 //   pnpm run build && node bench/viewer.mjs [--traces 1000000] [--sites 50000] [--rounds 3] [--browser chromium|firefox]
 //
+// The snapshots carry issue 19's fields (per-site counters, the peak's composition,
+// 10,000 samples of the 32 hottest sites); when the file format drops them, the
+// views that need them are timed on the same snapshots opened as data in the page.
+//
 // Generates two such snapshots (the second one a later state of the first: some
 // sites grew, some were freed, some are new), serves the built viewer on
 // 127.0.0.1 and, in headless Chromium (Debian's, through puppeteer-core), opens
@@ -93,12 +97,45 @@
 // | flame graph of the diff, bottom-up | 178 ms | 178, 265, 166 |
 // | leak suspects over 3 snapshots (by line) | 142 ms | 114, 152, 142 |
 // | flame graph bottom-up (1,000,000 traces) | 133 ms | 132, 133, 219 |
+//
+// Issue 19's views (churn columns, the peak, memory over time by site): the
+// snapshots carry per-site counters (2,000 more sites only churned: rows of size
+// 0), the peak's composition and 10,000 samples of the 32 hottest sites. Until
+// the file format keeps those fields they were opened as data in the page
+// (App.openData). `--rounds 3` on the shared 2-core VM at a load average of 3-4
+// (other sessions' work); in the same run the diff by line took 82 ms and the
+// diff by traceback 64 ms, the file picker's open 204 ms:
+//
+// | operation | median of 3 | runs |
+// |---|---|---|
+// | churn: diff by line with the churn columns | 132 ms | 105, 134, 132 |
+// | churn: sort by # Frees | 15 ms | 15, 15, 13 |
+// | churn: diff by traceback with the churn columns | 128 ms | 128, 161, 120 |
+// | churn: table by line (no base) with the churn columns | 72 ms | 72, 73, 53 |
+// | flame graph of the diff, with counters in its nodes | 253 ms | 304, 242, 253 |
+// | peak: by line: table drawn | 99 ms | 111, 99, 88 |
+// | peak: by line: flame graph drawn | 182 ms | 182, 154, 191 |
+// | peak: regroup by file: table drawn | 56 ms | 86, 56, 46 |
+// | peak: regroup by file: flame graph drawn | 105 ms | 110, 92, 105 |
+// | peak: regroup by traceback: table drawn (50,000 rows) | 132 ms | 154, 116, 132 |
+// | peak: regroup by traceback: flame graph drawn | 165 ms | 197, 162, 165 |
+// | chart by site: regroup, chart redrawn | 24 ms | 24, 23, 25 |
+// | chart by site: hover (values at a time) | 3 ms | 3, 2, 10 |
+// | chart by site: brush to zoom (chart and timeline redrawn) | 16 ms | 15, 16, 16 |
+//
+// The counters are grouped on integer key ids shared by all snapshots (a first
+// version keyed Maps by frameKey strings: 411 ms for the diff by traceback at a
+// load of 10), and
+// each snapshot's groups are cached, so a diff reuses what each snapshot's own
+// table (warmed in idle time) computed; the peak's groups are ordered on
+// numbers only (with ties broken by key text, its table by traceback took
+// 173 ms). The flame graphs have no budget; the peak's is drawn after its table.
 
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { encodeSnapshot } from '../packages/runtime/dist/model/index.js';
+import { decodeSnapshot, encodeSnapshot } from '../packages/runtime/dist/model/index.js';
 import { ensureViewerBuilt, launchChromium, launchFirefox, serveViewer } from '../packages/viewer/harness/browser.mjs';
 import { median } from './common.mjs';
 
@@ -117,15 +154,6 @@ const ROUNDS = Number(args.rounds);
 const OUT = fileURLToPath(new URL('./out/viewer/', import.meta.url));
 let fileMB = '?';
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function random(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * SnapshotData with `traces` blocks over `sites` distinct tracebacks of 4-8
@@ -134,7 +162,17 @@ function random(seed) {
  * `variant` 1 is a later state: a tenth of the sites freed, a tenth grown, new sites added;
  * `variant` 2 a state later still, the same tenth grown again.
  */
-function makeSnapshot(variant) {
+function makeSnapshot(variant, TRACES, SITES) {
+  // Self-contained (the page runs its source when the file format lacks issue 19's fields).
+  /** A deterministic pseudo-random generator (mulberry32). */
+  function random(seed) {
+    return () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
   const rnd = random(42);
   const FILES = 40;
   const FRAMES = 8000;
@@ -166,14 +204,80 @@ function makeSnapshot(variant) {
   }
   let current = 0;
   for (let i = 0; i < TRACES; i++) current += size[i];
+  // Issue 19's fields. Counters: every site's live blocks were allocated, and every
+  // fifth site also churned (allocated and freed) 20 blocks per state; 2,000 more
+  // sites only churned (no live block: rows of size 0). The peak: the live blocks
+  // and, at every fiftieth site, 10 more. Samples: 10,000, with the 32 hottest sites.
+  const liveCount = new Float64Array(SITES);
+  const liveSize = new Float64Array(SITES);
+  for (let i = 0; i < TRACES; i++) {
+    liveCount[traceback[i]]++;
+    liveSize[traceback[i]] += size[i];
+  }
+  for (let t = 0; t < SITES; t++) {
+    const block = 8 * (1 + (t % 64));
+    const churn = t % 5 === 0 ? 20 * (1 + variant) : 0;
+    const spike = t % 50 === 7 ? 10 : 0;
+    Object.assign(tracebacks[t], {
+      allocCount: liveCount[t] + churn,
+      allocSize: liveSize[t] + churn * block,
+      freeCount: churn,
+      freeSize: churn * block,
+      peakCount: liveCount[t] + spike,
+      peakSize: liveSize[t] + spike * block,
+    });
+  }
+  for (let c = 0; c < 2000; c++) {
+    const n = 100 * (1 + variant);
+    tracebacks.push({ frames: [c % 50, (c * 7 + 3) % FRAMES, (c * 13 + 5) % FRAMES], totalNframe: 3, allocCount: n, allocSize: 64 * n, freeCount: n, freeSize: 64 * n });
+  }
+  const SAMPLES = 10_000;
+  const TRACKED = 32;
+  const t0 = Date.UTC(2025, 0, 1, 11, 59, 0);
+  const timestamp = Date.UTC(2025, 0, 1, 12, 0, variant * 5);
+  const last = timestamp - t0;
+  const time = [];
+  const sites = { traceback: [], size: [] };
+  for (let k = 0; k < TRACKED; k++) {
+    sites.traceback.push(k);
+    sites.size.push(new Array(SAMPLES));
+  }
+  const currentAt = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const f = i / (SAMPLES - 1);
+    time.push(Math.round(f * last));
+    let sum = 0;
+    for (let k = 0; k < TRACKED; k++) {
+      // Each site ramps up to its live bytes, with a wobble of its own.
+      const v = Math.round(liveSize[k] * f * (0.9 + 0.1 * Math.sin(i / (50 + k))));
+      sites.size[k][i] = v;
+      sum += v;
+    }
+    currentAt.push(Math.round(sum + (current - sum) * f));
+  }
+  currentAt[SAMPLES - 1] = current;
   return {
     tracebackLimit: 8,
     frames,
     tracebacks,
     traces: { domain, size, traceback },
     domains: [{ id: 0, name: 'app.wasm' }, { id: 1, name: 'plugin.wasm' }],
-    meta: { timestamp: Date.UTC(2025, 0, 1, 12, 0, variant * 5), current, peak: current * 1.2, tracerBytes: TRACES * 32, lostTraces: 0, untracedFrees: 0, doubleFrees: 0 },
+    meta: { timestamp, current, peak: current * 1.2, tracerBytes: TRACES * 32, lostTraces: 0, untracedFrees: 0, doubleFrees: 0 },
+    samples: { start: t0, time, current: currentAt, peak: currentAt.map((c, i) => (i === SAMPLES - 1 ? c : Math.round(c * 1.2))), traces: currentAt.map(() => 0), sites },
   };
+}
+
+/** Whether the installed file format keeps issue 19's fields (counters, peak, sites): a round trip of a tiny snapshot. */
+function formatKeepsIssue19Fields() {
+  const tiny = {
+    tracebackLimit: 1,
+    frames: [{ filename: 'a.c', lineno: 1 }],
+    tracebacks: [{ frames: [0], totalNframe: 1, allocCount: 7, allocSize: 70, freeCount: 7, freeSize: 70, peakCount: 3, peakSize: 30 }],
+    traces: { domain: new Uint32Array(0), size: new Float64Array(0), traceback: new Uint32Array(0) },
+    samples: { start: 1, time: [0], current: [0], peak: [30], traces: [0], sites: { traceback: [0], size: [[0]] } },
+  };
+  const back = decodeSnapshot(encodeSnapshot(tiny));
+  return back.tracebacks[0].allocCount === 7 && back.tracebacks[0].peakSize === 30 && back.samples?.sites !== undefined;
 }
 
 
@@ -198,7 +302,9 @@ async function timed(page, action) {
 async function main() {
   mkdirSync(OUT, { recursive: true });
   const t0 = Date.now();
-  for (const v of [0, 1, 2]) writeFileSync(join(OUT, `big-${v}.wtmsnap`), encodeSnapshot(makeSnapshot(v)));
+  for (const v of [0, 1, 2]) writeFileSync(join(OUT, `big-${v}.wtmsnap`), encodeSnapshot(makeSnapshot(v, TRACES, SITES)));
+  const rich = formatKeepsIssue19Fields();
+  console.error(rich ? 'the files carry counters, the peak and the sites' : 'the file format drops counters, the peak and the sites: their views are timed on snapshots opened as data (App.openData)');
   fileMB = (statSync(join(OUT, 'big-0.wtmsnap')).size / 1e6).toFixed(1);
   console.error(`generated 3 snapshots of ${TRACES} traces / ${SITES} sites in ${Date.now() - t0} ms`);
   ensureViewerBuilt();
@@ -283,6 +389,110 @@ async function main() {
       await page.evaluate(() => window.wtmViewer.app.settle());
       record('leak suspects over 3 snapshots (by line)', await viewTimed('#view-leaks', { view: 'leaks', snapshot: 2, base: null }));
       record('flame graph bottom-up (1,000,000 traces)', await viewTimed('#view-flame', { view: 'flame', bottomUp: true }));
+      await viewTimed('#view-flame', { bottomUp: false });
+      if (!rich) {
+        // The same three states opened as data in a fresh page: the files lack the fields.
+        await page.close();
+        page = await browser.newPage();
+        await page.goto(server.url, { waitUntil: 'domcontentloaded' });
+        await page.waitForFunction(() => window.wtmViewer !== undefined);
+        const opened = await page.evaluate(
+          async (source, traces, sites) => {
+            const make = new Function(`return ${source}`)();
+            const t0 = performance.now();
+            for (const v of [0, 1, 2]) window.wtmViewer.app.openData(make(v, traces, sites), `big-${v}.data`);
+            await new Promise((resolve) => {
+              const check = () => (window.wtmViewer.timings.filter((t) => t.op === 'worker-load').length === 3 ? resolve() : setTimeout(check, 16));
+              check();
+            });
+            return performance.now() - t0;
+          },
+          makeSnapshot.toString(),
+          TRACES,
+          SITES,
+        );
+        record('(as data) build 3 snapshots in the page and open them', opened);
+        await page.evaluate(() => window.wtmViewer.app.settle());
+        await timed(page, { state: { snapshot: 0, view: 'table' } });
+      }
+      record('churn: diff by line with the churn columns', await timed(page, { state: { snapshot: 1, base: 0, keyType: 'lineno', view: 'table' } }));
+      record('churn: sort by # Frees', await timed(page, { click: '#view-table .table-header .col-freeCount button' }));
+      record('churn: diff by traceback with the churn columns', await timed(page, { click: 'input[name=group][value=traceback]' }));
+      record('churn: table by line (no base) with the churn columns', await timed(page, { state: { base: null, keyType: 'lineno', sort: 'size' } }));
+      record('flame graph of the diff, with counters in its nodes', await viewTimed('#view-flame', { view: 'flame', snapshot: 1, base: 0 }));
+      /** ms from a state change to the peak view's table and to its flame graph drawn anew, next frame painted. */
+      const peakTimed = (state) =>
+        page.evaluate(async (state) => {
+          // The view is built when the peak tab first opens.
+          const before = document.querySelector('#view-peak');
+          const [tableGen, flameGen] = [before?.dataset.tableGeneration, before?.dataset.generation];
+          const t0 = performance.now();
+          window.wtmViewer.app.setState(state);
+          const el = document.querySelector('#view-peak');
+          const until = async (done) => {
+            await new Promise((resolve) => {
+              const check = () => (done() ? resolve() : requestAnimationFrame(check));
+              check();
+            });
+            await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+            return performance.now() - t0;
+          };
+          const table = await until(() => el.dataset.tableGeneration !== tableGen);
+          const flame = await until(() => el.dataset.generation !== flameGen);
+          return [table, flame];
+        }, state);
+      for (const [name, state] of [
+        ['by line', { view: 'peak', snapshot: 2, base: null }],
+        ['regroup by file', { keyType: 'filename' }],
+        ['regroup by traceback', { keyType: 'traceback' }],
+      ]) {
+        const [table, flame] = await peakTimed(state);
+        record(`peak: ${name}: table drawn`, table);
+        record(`peak: ${name}: flame graph drawn`, flame);
+      }
+      // The chart by site (32 sites × 10,000 samples): regrouping, hovering, brushing.
+      record(
+        'chart by site: regroup (by traceback → by line), chart redrawn',
+        await page.evaluate(async () => {
+          const t0 = performance.now();
+          window.wtmViewer.app.setState({ keyType: 'lineno', view: 'table' });
+          await new Promise((resolve) => {
+            const check = () => (document.querySelector('.site-title')?.textContent === 'Memory by site (by line)' ? resolve() : requestAnimationFrame(check));
+            check();
+          });
+          await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+          return performance.now() - t0;
+        }),
+      );
+      const area = await page.$('.site-plot .brush-area');
+      const box = await area.boundingBox();
+      record(
+        'chart by site: hover (values at a time)',
+        await page.evaluate(async (x, y) => {
+          const el = document.querySelector('.site-plot .brush-area');
+          const t0 = performance.now();
+          el.dispatchEvent(new PointerEvent('pointermove', { clientX: x, clientY: y, bubbles: true }));
+          await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+          if (document.querySelector('.site-tip').hidden) throw new Error('no tooltip');
+          return performance.now() - t0;
+        }, box.x + box.width * 0.6, box.y + box.height / 2),
+      );
+      // Brushing: from the mouse button's release to the chart and the timeline redrawn.
+      await page.evaluate(() => {
+        window.brushTimes = {};
+        document.addEventListener('pointerup', () => (window.brushTimes.up = performance.now()), { capture: true, once: true });
+        new MutationObserver((_, observer) => {
+          window.brushTimes.drawn = performance.now();
+          observer.disconnect();
+          requestAnimationFrame(() => (window.brushTimes.painted = performance.now()));
+        }).observe(document.querySelector('.site-plot'), { childList: true });
+      });
+      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 4 });
+      await page.mouse.up();
+      await page.waitForFunction(() => window.brushTimes.painted !== undefined, { timeout: 10_000, polling: 16 });
+      record('chart by site: brush to zoom (chart and timeline redrawn)', await page.evaluate(() => window.brushTimes.painted - window.brushTimes.up));
       await page.close();
     }
   } finally {

@@ -127,7 +127,11 @@ for (const engine of BROWSERS) describe.skipIf(!existsSync(engine.executable))(`
     const freed = await rows(page);
     const [b1, a3] = [fx.series[1], fx.series[3]].map(load);
     expect(freed.map((r) => r.text)).toEqual(a3.compareTo(b1, 'lineno').map(String));
-    expect(new Set(freed.map((r) => r.status))).toEqual(new Set(['freed']));
+    // Everything held was released; the other rows are sites that only churned in between
+    // (allocated and freed, Δ 0: DevTools' # New and # Deleted), after them.
+    const churned = freed.filter((r) => r.status === '=');
+    expect(new Set(freed.slice(0, freed.length - churned.length).map((r) => r.status))).toEqual(new Set(['freed']));
+    for (const r of churned) expect([r.size, r.sizeDiff]).toEqual(['0 B', '+0 B']);
     expect(freed[0]).toMatchObject({ size: '0 B', sizeDiff: '-97.7 KiB', countDiff: '-1,000' });
     expect(page.url()).toContain('snap=3&base=1');
 

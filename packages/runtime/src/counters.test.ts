@@ -19,6 +19,17 @@ const SITES: SiteTable = {
 };
 const [CHURN, FREE, A, B, GROW] = [0, 1, 2, 3, 4];
 
+/**
+ * A base with counters and nothing in it: a diff against it lists every group with
+ * counters, live or only churned (statistics() lists those that hold blocks).
+ */
+const EMPTY = new Snapshot({
+  tracebackLimit: 1,
+  frames: [],
+  tracebacks: [{ frames: [], totalNframe: 0, allocCount: 0, allocSize: 0, freeCount: 0, freeSize: 0 }],
+  traces: { domain: new Uint32Array(0), size: new Float64Array(0), traceback: new Uint32Array(0) },
+});
+
 function traced(): { domain: number; alloc(ptr: number, size: number, site: number): void; free(ptr: number): void; realloc(old: number, ptr: number, size: number): void } {
   tracemalloc.start(1);
   const { domain, imports } = tracemalloc.traceImports(SITES, 'counters.wasm');
@@ -55,12 +66,11 @@ describe('per-traceback counters in snapshots', () => {
     expect([churn.allocCountDiff, churn.allocSizeDiff, churn.freeCountDiff, churn.freeSizeDiff]).toEqual([1000, 64_000, 1000, 64_000]);
     const a = diff.find((d) => String(d.traceback) === 'peak.c:5')!;
     expect([a.sizeDiff, a.allocCountDiff, a.freeCountDiff, a.allocCount]).toEqual([0, 0, 0, 1]);
-    // statistics() lists the churned line too, with nothing live.
-    const stat = after.statistics('lineno').find((s) => String(s.traceback) === 'churn.c:14')!;
-    expect([stat.size, stat.count, stat.allocCount, stat.allocSize, stat.freeCount, stat.freeSize]).toEqual([0, 0, 1000, 64_000, 1000, 64_000]);
-    // filename statistics sum the counters per file; the free's site (churn.c:15) is no group.
-    expect(after.statistics('filename').map((s) => [String(s.traceback), s.allocCount, s.freeCount])).toEqual([
-      ['peak.c:0', 1, 0],
+    // statistics() lists what holds blocks, as tracemalloc's: not the churned line.
+    expect(after.statistics('lineno').map(String)).toEqual(['peak.c:5: size=100 B, count=1, average=100 B']);
+    // filename diffs sum the counters per file; the free's site (churn.c:15) is no group.
+    expect(after.compareTo(before, 'filename').map((s) => [String(s.traceback), s.allocCountDiff, s.freeCountDiff])).toEqual([
+      ['peak.c:0', 0, 0],
       ['churn.c:0', 1000, 1000],
     ]);
   });
@@ -71,7 +81,7 @@ describe('per-traceback counters in snapshots', () => {
     m.realloc(0x100, 0x200, 100); // moves: A's block freed, a new one at grow.c:3
     m.realloc(0x200, 0x200, 300); // in place: grow.c's block freed, a new one
     const s = tracemalloc.takeSnapshot();
-    const by = Object.fromEntries(s.statistics('lineno').map((x) => [String(x.traceback), [x.size, x.count, x.allocCount, x.allocSize, x.freeCount, x.freeSize]]));
+    const by = Object.fromEntries(s.compareTo(EMPTY, 'lineno').map((x) => [String(x.traceback), [x.size, x.count, x.allocCount, x.allocSize, x.freeCount, x.freeSize]]));
     expect(by).toEqual({ 'grow.c:3': [300, 1, 2, 400, 1, 100], 'peak.c:5': [0, 0, 1, 40, 1, 40] });
   });
 
@@ -83,7 +93,7 @@ describe('per-traceback counters in snapshots', () => {
     let s = tracemalloc.takeSnapshot();
     expect(s.meta.peak).toBe(102_400);
     expect(rows(s.peakStatistics('lineno'))).toEqual(['peak.c:5 102400 B 100']);
-    expect(rows(s.statistics('lineno'))).toEqual(['peak.c:9 10240 B 10', 'peak.c:5 0 B 0']);
+    expect(rows(s.statistics('lineno'))).toEqual(['peak.c:9 10240 B 10']);
     for (let i = 10; i < 150; i++) m.alloc(0x100000 + i * 1024, 1024, B);
     for (let i = 0; i < 20; i++) m.free(0x100000 + i * 1024);
     s = tracemalloc.takeSnapshot();
@@ -93,7 +103,7 @@ describe('per-traceback counters in snapshots', () => {
     m.free(0x100000 + 20 * 1024);
     s = tracemalloc.takeSnapshot();
     expect(rows(s.peakStatistics('lineno'))).toEqual(['peak.c:9 133120 B 130']);
-    expect(rows(s.statistics('lineno'))).toEqual(['peak.c:9 132096 B 129', 'peak.c:5 0 B 0']);
+    expect(rows(s.statistics('lineno'))).toEqual(['peak.c:9 132096 B 129']);
   });
 
   it('filters apply to tracebacks with counters but no trace, by filename as to the others', () => {
@@ -102,11 +112,12 @@ describe('per-traceback counters in snapshots', () => {
     for (let i = 0; i < 10; i++) m.alloc(0x1000 + i * 64, 64, CHURN);
     for (let i = 0; i < 10; i++) m.free(0x1000 + i * 64);
     const s = tracemalloc.takeSnapshot();
-    const keys = (x: Snapshot) => x.statistics('lineno').map((r) => String(r.traceback));
+    // Against an empty snapshot, a diff lists every group with counters, live or not.
+    const keys = (x: Snapshot) => x.compareTo(EMPTY, 'lineno').map((r) => String(r.traceback));
     expect(keys(s)).toEqual(['peak.c:5', 'churn.c:14']);
     expect(keys(s.filterTraces([new Filter(false, 'churn.c')]))).toEqual(['peak.c:5']);
     expect(keys(s.filterTraces([new Filter(true, 'churn.c')]))).toEqual(['churn.c:14']);
-    expect(s.filterTraces([new Filter(true, 'churn.c')]).statistics('lineno')[0]!.allocCount).toBe(10);
+    expect(s.filterTraces([new Filter(true, 'churn.c')]).compareTo(EMPTY, 'lineno')[0]!.allocCount).toBe(10);
     // A domain filter keeps the counters of the tracebacks whose traces pass; one of no trace has no known domain.
     expect(keys(s.filterTraces([new Filter(true, '*', null, false, m.domain)]))).toEqual(['peak.c:5']);
     expect(keys(s.filterTraces([new Filter(false, 'nothing.c', null, false, m.domain)]))).toEqual(['peak.c:5', 'churn.c:14']);

@@ -5,6 +5,7 @@
  * is redone (a new sort reorders rows locally, a new filter asks the worker).
  */
 
+import type { SnapshotData } from '@wasm-tracemalloc/runtime/model';
 import type { DataSink, MemorySample, SnapshotInput } from './import/data-source.js';
 import { DropSource, FilePickerSource } from './import/file-source.js';
 import { UrlSource } from './import/url-source.js';
@@ -19,10 +20,11 @@ import { DEFAULT_VIEW_STATE, defaultSort, normalizeViewState, selectionOf, type 
 import { download, h, isTyping } from './views/dom.js';
 import { emptyState } from './views/empty-state.js';
 import { FlameGraph } from './views/flame-graph.js';
-import { formatCount, formatMs, formatSize } from './views/format.js';
+import { formatCount, formatMs, formatSize, formatTime } from './views/format.js';
 import { Header, type Theme } from './views/header.js';
 import { snapshotLabels, type SnapshotLabel } from './views/snapshot-label.js';
 import { LeakView } from './views/leak-view.js';
+import { PeakView } from './views/peak-view.js';
 import { LiveBar } from './views/live-bar.js';
 import { StatsTable } from './views/stats-table.js';
 import { Summary } from './views/summary.js';
@@ -92,6 +94,12 @@ export class App {
   readonly #leakView: LeakView;
   #leakKey = '';
   #leakGen = 0;
+  /** Built when the peak tab first opens: a second table and flame graph cost nothing until then. */
+  #peakViewBuilt: PeakView | undefined;
+  #peakKey = '';
+  #peakGen = 0;
+  #peakTable: TableModel | undefined;
+  #peakSort: SortKey | undefined;
   readonly #tabs: Record<ViewName, HTMLButtonElement>;
   readonly #viewHost: HTMLElement;
   readonly #busy: HTMLElement;
@@ -139,7 +147,7 @@ export class App {
         attrs: { role: 'tab', id: `tab-${view}`, 'aria-controls': `view-${view}` },
         on: { click: () => this.setState({ view }) },
       });
-    this.#tabs = { table: tab('table', 'Statistics', 't'), flame: tab('flame', 'Flame graph', 'f'), leaks: tab('leaks', 'Leak suspects', 'l') };
+    this.#tabs = { table: tab('table', 'Statistics', 't'), flame: tab('flame', 'Flame graph', 'f'), leaks: tab('leaks', 'Leak suspects', 'l'), peak: tab('peak', 'Peak', 'p') };
     this.#leakView.el.id = 'view-leaks';
     this.#leakView.el.setAttribute('role', 'tabpanel');
     this.#statsTable.el.id = 'view-table';
@@ -151,7 +159,7 @@ export class App {
     const viewArea = h(
       'div',
       { class: 'view-area' },
-      h('div', { class: 'view-tabs' }, h('div', { class: 'tab-list', attrs: { role: 'tablist', 'aria-label': 'Views' } }, this.#tabs.table, this.#tabs.flame, this.#tabs.leaks), h('span', { class: 'spacer' }), ...this.#panelToggles(root)),
+      h('div', { class: 'view-tabs' }, h('div', { class: 'tab-list', attrs: { role: 'tablist', 'aria-label': 'Views' } }, this.#tabs.table, this.#tabs.flame, this.#tabs.leaks, this.#tabs.peak), h('span', { class: 'spacer' }), ...this.#panelToggles(root)),
       this.#viewHost,
     );
     this.#workspace = h(
@@ -258,6 +266,14 @@ export class App {
     connectLive();
   }
 
+  /**
+   * Opens SnapshotData built in the page (a converter, a test, the bench), as if
+   * it were a file: a snapshot file is its encoding (Snapshot.dump()).
+   */
+  openData(data: SnapshotData, name: string): void {
+    this.#sink().snapshot({ name, origin: 'file', data, read: () => Promise.reject(new Error(`${name} has no file: it was opened as data`)) });
+  }
+
   /** Resolves once the worker has finished its idle precomputation (bench). */
   settle(): Promise<void> {
     return this.#client.settle();
@@ -296,6 +312,10 @@ export class App {
       const row = this.#statsTable.selectedRow;
       if (row !== null) void this.#showDetail(row);
       else this.#panel.showHint();
+    } else if (this.#state.view === 'peak') {
+      const row = this.#peakViewBuilt?.table.selectedRow ?? null;
+      if (row !== null && this.#peakTable !== undefined) void this.#showDetail(row, true);
+      else this.#panel.showHint('Select a row of the peak to see its tracebacks here.');
     } else if (this.#flameGraph.selected >= 0) this.#showFlamePath(this.#flameGraph.selected);
     else this.#panel.showHint('Click a box to zoom to it and see its call path here.');
   }
@@ -360,10 +380,14 @@ export class App {
     this.#showLoading(`Opening ${input.name}…`);
     const t0 = performance.now();
     try {
-      const bytes = await input.read();
-      this.timings.push({ op: 'read', ms: performance.now() - t0 });
       const id = this.#nextId++;
-      const summary = await this.#client.load(id, bytes, input.name);
+      let summary: SnapshotSummary;
+      if (input.data !== undefined) summary = await this.#client.add(id, input.data, input.name);
+      else {
+        const bytes = await input.read();
+        this.timings.push({ op: 'read', ms: performance.now() - t0 });
+        summary = await this.#client.load(id, bytes, input.name);
+      }
       this.timings.push({ op: 'worker-load', ms: summary.loadMs });
       // Snapshots are kept in time order, so that #k is the same snapshot in the
       // pickers, the timeline and the Comparing chip whatever order they came in.
@@ -419,6 +443,8 @@ export class App {
     this.#flame = undefined;
     this.#flameKey = '';
     this.#leakKey = '';
+    this.#peakKey = '';
+    this.#peakTable = undefined;
     this.#showLoading('');
     const sink = this.#sink();
     for (const input of reload) sink.snapshot(input);
@@ -463,17 +489,23 @@ export class App {
     if (chromeChanged) this.#summary.update(current.summary, base?.summary);
     // Live series end at "now": they are redrawn on every render, as before.
     if (chromeChanged || this.#liveSeries.size > 0) this.#renderTimeline(labels);
+    this.#timeline.setKeyType(s.keyType);
     this.#renderLiveBar();
     this.#toolbar.update(s, current.summary.domains, s.base !== null);
-    for (const view of ['table', 'flame', 'leaks'] as const) {
+    for (const view of ['table', 'flame', 'leaks', 'peak'] as const) {
       this.#tabs[view].setAttribute('aria-selected', String(s.view === view));
       this.#tabs[view].tabIndex = s.view === view ? 0 : -1;
     }
     this.#statsTable.el.hidden = s.view !== 'table';
     this.#flameGraph.el.hidden = s.view !== 'flame';
     this.#leakView.el.hidden = s.view !== 'leaks';
+    if (this.#peakViewBuilt !== undefined) this.#peakViewBuilt.el.hidden = s.view !== 'peak';
     void this.#refreshTable();
     if (s.view === 'leaks') void this.#refreshLeaks();
+    if (s.view === 'peak') {
+      void this.#refreshPeak();
+      this.#peakView.flame.setSearch(s.search);
+    }
     if (s.view === 'flame') {
       void this.#refreshFlame();
       this.#flameGraph.setSearch(s.search);
@@ -499,6 +531,7 @@ export class App {
         // A snapshot of a tab still streaming sits on that tab's live line: its own samples are the same.
         samples: x.input.live !== undefined && this.#liveSeries.has(x.input.live.tab) ? undefined : x.summary.samples,
         label: x.summary.domains.map((d) => d.name).join(', '),
+        ...(x.summary.siteLabels !== undefined && { siteLabels: x.summary.siteLabels }),
       })),
       live.length > 0 ? live : this.#samples,
       s.snapshot,
@@ -683,11 +716,12 @@ export class App {
     this.#busyTimer = window.setTimeout(() => (this.#busy.hidden = false), BUSY_DELAY_MS);
   }
 
-  async #showDetail(row: number): Promise<void> {
+  /** `peak`: a row of the peak view's table. */
+  async #showDetail(row: number, peak = false): Promise<void> {
     const gen = ++this.#detailGen;
     this.#panel.showLoading();
     try {
-      const detail = await this.#client.detail(this.#query(), row);
+      const detail = await this.#client.detail(peak ? { ...this.#query(), peak } : this.#query(), row);
       if (gen === this.#detailGen) this.#panel.showDetail(detail, this.#state.focus);
     } catch (error) {
       if (gen === this.#detailGen) this.#panel.showHint(`Could not load the traceback: ${(error as Error).message}`);
@@ -770,6 +804,97 @@ export class App {
     }
   }
 
+  get #peakView(): PeakView {
+    if (this.#peakViewBuilt === undefined) {
+      const view = new PeakView({
+        table: { select: (row) => void this.#showDetail(row, true), sort: (key) => this.setState({ sort: key }) },
+        flame: {
+          select: (node) => this.#showFlamePath(node, view.flame),
+          search: (text) => this.setState({ search: text }),
+          measure: () => undefined,
+          invert: (bottomUp) => this.setState({ bottomUp }),
+        },
+      });
+      view.el.id = 'view-peak';
+      view.el.setAttribute('role', 'tabpanel');
+      view.el.hidden = this.#state.view !== 'peak';
+      this.#viewHost.insertBefore(view.el, this.#busy);
+      this.#peakViewBuilt = view;
+    }
+    return this.#peakViewBuilt;
+  }
+
+  /**
+   * The peak view: the selected snapshot's composition at its traced peak, as a
+   * table by the current key and a flame graph (width: bytes at the peak). The
+   * base of a diff is ignored: the peak is one snapshot's.
+   */
+  async #refreshPeak(): Promise<void> {
+    const s = this.#state;
+    const loaded = this.#snapshots[s.snapshot];
+    const query: TableQuery = { ...this.#query(), peak: true };
+    const key = JSON.stringify([query, s.bottomUp]);
+    if (key === this.#peakKey) {
+      if (this.#peakTable !== undefined && this.#peakSort !== s.sort) {
+        this.#peakSort = s.sort;
+        this.#peakView.setTable(this.#peakTable, s.sort, this.#peakView.table.selectedRow, 'No site was live at the peak.');
+      }
+      return;
+    }
+    this.#peakKey = key;
+    const gen = ++this.#peakGen;
+    const summary = loaded.summary;
+    const composition = summary.peakComposition;
+    const peak = num(summary.meta.peak);
+    if (composition === undefined) {
+      this.#peakView.showEmpty(
+        `This snapshot does not record what was live at its peak${peak !== undefined ? ` (${formatSize(peak)})` : ''}: it was taken by a tracer without per-site peak counts. Take a new snapshot with a current wasm-tracemalloc to see which sites made up the peak.`,
+      );
+      this.#peakView.el.dataset.generation = String(gen);
+      if (s.view === 'peak') this.#panel.showHint('The snapshot has no peak composition.');
+      return;
+    }
+    const groups = s.keyType === 'filename' ? 'file' : s.keyType === 'lineno' ? 'line' : 'traceback';
+    this.#peakView.setHeader(
+      `Peak: ${formatSize(peak ?? composition.size)}${peakTime(summary)}`,
+      ` · ${formatSize(composition.size)} in ${formatCount(composition.count)} blocks were live then, by ${groups}${s.cumulative ? ' (cumulative)' : ''}; the flame graph's width is bytes at the peak.${s.base !== null ? ' (The peak is the selected snapshot’s: the base is not used.)' : ''}`,
+    );
+    const t0 = performance.now();
+    this.#setBusy(true);
+    try {
+      // The table is drawn as soon as it is there; the flame graph (slower: a tree of every call path) after it.
+      const tableDone = this.#client.table(query);
+      const flameDone = this.#client.flame(this.#selection(), 'after', s.bottomUp, true);
+      flameDone.catch(() => undefined); // awaited below, after the table: its error is handled there
+      const table = await tableDone;
+      if (gen !== this.#peakGen) return;
+      const previous = this.#peakTable;
+      this.#peakTable = table;
+      this.#peakSort = s.sort;
+      const filtered = s.include.length > 0 || s.exclude.length > 0 || s.focus !== null;
+      const empty = filtered ? 'No site live at the peak matches the filters.' : 'No site was live at the peak.';
+      const order = this.#peakView.setTable(table, s.sort, null, empty);
+      this.#peakView.el.dataset.tableGeneration = String(gen);
+      this.timings.push({ op: 'peak-table', ms: performance.now() - t0 });
+      if (previous !== undefined && previous !== table) this.#client.recycle(previous);
+      if (s.view === 'peak') {
+        if (order.length > 0) this.#peakView.table.handlers.select(order[0]);
+        else this.#panel.showHint();
+      }
+      const flame = await flameDone;
+      if (gen !== this.#peakGen) return;
+      this.#peakView.setFlame(flame, s.search, empty);
+      this.#peakView.el.dataset.generation = String(gen);
+      this.timings.push({ op: 'peak', ms: performance.now() - t0 });
+    } catch (error) {
+      if (gen !== this.#peakGen) return;
+      this.#peakKey = '';
+      this.#error(`Could not compute the peak: ${(error as Error).message}`);
+    } finally {
+      if (gen === this.#peakGen) this.#setBusy(false);
+    }
+  }
+
   /** The worker id of the last snapshot the suspects were ranked over: their rows are of its table. */
   #leakSnapshot = 0;
 
@@ -785,10 +910,10 @@ export class App {
     }
   }
 
-  #showFlamePath(node: number): void {
-    const model = this.#flame;
+  #showFlamePath(node: number, graph = this.#flameGraph): void {
+    const model = graph.model;
     if (model === undefined || node < 0) return;
-    const path = this.#flameGraph.path(node).slice(1); // without the root
+    const path = graph.path(node).slice(1); // without the root
     const frames = path.map((n) => model.frames[model.frame[n]]).reverse();
     if (frames.length === 0) {
       this.#panel.showHint(`All memory: ${formatSize(model.value[0])} in ${formatCount(model.count[0])} blocks. Click a box to see its call path.`);
@@ -909,6 +1034,10 @@ export class App {
         if (!has) return;
         this.setState({ view: 'leaks' });
         break;
+      case 'p':
+        if (!has) return;
+        this.setState({ view: 'peak' });
+        break;
       case '1':
       case '2':
       case '3':
@@ -981,6 +1110,21 @@ function liveEmptyState(open: () => void): HTMLElement {
   );
 }
 
+/**
+ * When the traced peak was reached, from the samples: the first sample whose
+ * "highest since the previous sample" is the peak (it was reached after the
+ * previous sample and by this one).
+ */
+function peakTime(summary: SnapshotSummary): string {
+  const x = summary.samples;
+  const peak = num(summary.meta.peak);
+  if (x === undefined || peak === undefined) return '';
+  const i = x.peak.findIndex((p) => p >= peak);
+  if (i < 0) return '';
+  const by = `+${(x.time[i] / 1000).toFixed(2)} s`;
+  return i > 0 ? `, reached between +${(x.time[i - 1] / 1000).toFixed(2)} s and ${by} (${formatTime(x.start + x.time[i])})` : `, reached by ${by} (${formatTime(x.start + x.time[i])})`;
+}
+
 /** When a snapshot was taken: the dev server's time for one it holds (which its number follows), else its file's. */
 function timeOf(x: Loaded): number | undefined {
   return x.input.live?.timestamp ?? num(x.summary.meta.timestamp);
@@ -1007,7 +1151,7 @@ function num(v: number | string | undefined): number | undefined {
 function helpDialog(): HTMLDialogElement {
   const rows: Array<[string, string]> = [
     ['o', 'Open snapshot files'],
-    ['t / f / l', 'Statistics table / flame graph / leak suspects'],
+    ['t / f / l / p', 'Statistics table / flame graph / leak suspects / the peak'],
     ['1 2 3', 'Group by file, line, traceback'],
     ['c', 'Cumulative on / off'],
     ['s', 'Next sort order'],

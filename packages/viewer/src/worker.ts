@@ -6,6 +6,7 @@
 
 import { BufferPool } from '@wasm-tracemalloc/runtime/model';
 import { Analysis } from './model/analysis.js';
+import { CHURN_FIELDS } from './model/churn.js';
 import type { PackedStrings } from './model/packed-strings.js';
 import type { Envelope, Reply } from './model/protocol.js';
 import type { TableModel } from './model/table.js';
@@ -37,6 +38,13 @@ scope.onmessage = async (e) => {
       case 'load':
         value = analysis.load(m.snapshot, m.bytes, m.name);
         break;
+      case 'add': {
+        const t0 = performance.now();
+        const summary = analysis.add(m.snapshot, m.data, m.name);
+        summary.loadMs = performance.now() - t0;
+        value = summary;
+        break;
+      }
       case 'forget':
         analysis.forget(m.snapshot);
         break;
@@ -56,8 +64,8 @@ scope.onmessage = async (e) => {
         value = analysis.callers(m.query, m.rows);
         break;
       case 'flame': {
-        const flame = analysis.flame(m.selection, m.measure, m.inverted);
-        transfer = [flame.frame, flame.depth, flame.start, flame.value, flame.count, flame.other, flame.after, flame.before, flame.end].map((a) => a.buffer);
+        const flame = analysis.flame(m.selection, m.measure, m.inverted, m.peak === true);
+        transfer = [flame.frame, flame.depth, flame.start, flame.value, flame.count, flame.other, flame.after, flame.before, flame.end, ...(flame.churn ? [flame.churn] : [])].map((a) => a.buffer);
         value = flame;
         break;
       }
@@ -127,6 +135,7 @@ function tableCopy(model: TableModel): { model: TableModel; buffers: ArrayBuffer
   if (model.functions !== undefined) out.functions = packed(model.functions);
   if (model.sizeDiff !== undefined) out.sizeDiff = copy(model.sizeDiff);
   if (model.countDiff !== undefined) out.countDiff = copy(model.countDiff);
+  for (const f of CHURN_FIELDS) if (model[f] !== undefined) out[f] = copy(model[f]);
   return { model: out, buffers };
 }
 

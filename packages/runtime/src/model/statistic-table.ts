@@ -83,13 +83,18 @@ export class StatisticTable {
     gatherRanks(id, source.table.keyRanks(keyType), tie);
     const order = identity(id.length);
     sortRows(order, [size, count, tie], (a, b) => size[b] - size[a] || count[b] - count[a] || tie[b] - tie[a]);
-    const n = id.length;
-    const key = permuteInt32(id, order, new Int32Array(n));
+    // As tracemalloc's statistics: the groups that hold blocks. A group that only
+    // churned (its counters, no live block) sorts last and is left out; compare()
+    // keeps it, where its allocated and freed are the change.
+    let n = id.length;
+    while (n > 0 && count[order[n - 1]!] === 0 && size[order[n - 1]!] === 0) n--;
+    const kept = order.subarray(0, n);
+    const key = permuteInt32(id, kept, new Int32Array(n));
     const byKey = source.groups(keyType, cumulative).countersByKey;
     return new StatisticTable(keyType, cumulative, [source], {
       key,
-      size: permuteFloat64(size, order, new Float64Array(n)),
-      count: permuteFloat64(count, order, new Float64Array(n)),
+      size: permuteFloat64(size, kept, new Float64Array(n)),
+      count: permuteFloat64(count, kept, new Float64Array(n)),
       ...(byKey && { counters: gatherCounters(key, byKey) }),
     });
   }

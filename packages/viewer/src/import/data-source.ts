@@ -5,6 +5,8 @@
  * so the app decides when (and, after a cancelled load, whether again).
  */
 
+import type { SnapshotData } from '@wasm-tracemalloc/runtime/model';
+
 /** What the dev server says of a snapshot it holds (the plugin's SnapshotInfo, less where its bytes are). */
 export interface LiveSnapshotRef {
   /** The server's number for it, in time order. */
@@ -35,6 +37,8 @@ export interface SnapshotInput {
   live?: LiveSnapshotRef;
   /** The bytes of a `.wtmsnap` file (Snapshot.dump()). Rejects with a message naming the input. */
   read(): Promise<Uint8Array>;
+  /** SnapshotData built in the page (App.openData: a converter, a test): loaded as it is, without `read()`. */
+  data?: SnapshotData;
 }
 
 /** A point of memory over time, for the timeline. */

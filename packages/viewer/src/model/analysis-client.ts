@@ -4,8 +4,10 @@
  * rejects with a message, and `restart()` gives a fresh worker.
  */
 
+import type { SnapshotData } from '@wasm-tracemalloc/runtime/model';
 import type { FlameMeasure, FlameModel } from './flame-tree.js';
 import type { DetailModel, SnapshotSummary, TableQuery } from './analysis.js';
+import { CHURN_FIELDS } from './churn.js';
 import type { LeakModel } from './leaks.js';
 import { packedLength } from './packed-strings.js';
 import type { Envelope, Reply, Request } from './protocol.js';
@@ -39,6 +41,11 @@ export class AnalysisClient {
     return this.#call({ op: 'load', snapshot, bytes, name }, [bytes.buffer as ArrayBuffer]) as Promise<SnapshotSummary>;
   }
 
+  /** Loads SnapshotData (validated by the worker, as Snapshot's constructor does). */
+  add(snapshot: number, data: SnapshotData, name: string): Promise<SnapshotSummary> {
+    return this.#call({ op: 'add', snapshot, data, name }) as Promise<SnapshotSummary>;
+  }
+
   forget(snapshot: number): Promise<void> {
     return this.#call({ op: 'forget', snapshot }) as Promise<void>;
   }
@@ -61,7 +68,7 @@ export class AnalysisClient {
    */
   recycle(model: TableModel): void {
     const buffers = new Set<ArrayBuffer>();
-    for (const a of [model.size, model.count, model.sizeDiff, model.countDiff, model.keys.ends, model.keys.ids, model.callers?.ends, model.callers?.ids]) {
+    for (const a of [model.size, model.count, model.sizeDiff, model.countDiff, ...CHURN_FIELDS.map((f) => model[f]), model.keys.ends, model.keys.ids, model.callers?.ends, model.callers?.ids]) {
       if (a !== undefined && a.buffer.byteLength > 0) buffers.add(a.buffer as ArrayBuffer);
     }
     if (buffers.size === 0) return;
@@ -77,8 +84,9 @@ export class AnalysisClient {
     return this.#call({ op: 'detail', query, row }) as Promise<DetailModel>;
   }
 
-  flame(selection: TraceSelection, measure: FlameMeasure, inverted = false): Promise<FlameModel> {
-    return this.#call({ op: 'flame', selection, measure, inverted }) as Promise<FlameModel>;
+  /** `peak`: weighted by what was live at the traced peak (the selection's base is ignored). */
+  flame(selection: TraceSelection, measure: FlameMeasure, inverted = false, peak = false): Promise<FlameModel> {
+    return this.#call({ op: 'flame', selection, measure, inverted, ...(peak && { peak }) }) as Promise<FlameModel>;
   }
 
   exportJson(query: TableQuery, sort: SortKey): Promise<string> {

@@ -17,10 +17,11 @@
 
 import { Filter, Snapshot, frameKey, type SampleSeries, type SnapshotData, type SnapshotMeta, type StatisticTable } from '@wasm-tracemalloc/runtime/model';
 import { gzipPprof, snapshotToPprof } from '@wasm-tracemalloc/runtime/pprof';
+import { CHURN_FIELDS, churnByKey, churnShown, groupOf, hasCounters, keyIdOfFrames, peakByKey, tracebackKeyIds, tracebacksOfGroup, type CountedTraceback, type KeyedGroups } from './churn.js';
 import { leakSuspects, type LeakModel } from './leaks.js';
 import { buildFlameTree, type FlameMeasure, type FlameModel, type FlamePaths } from './flame-tree.js';
 import type { FrameView } from './frame-view.js';
-import { packStrings, stringAt, type PackedStrings } from './packed-strings.js';
+import { appendStrings, packStrings, stringAt, type PackedStrings } from './packed-strings.js';
 import { orderRows, rowStatus, rowText, type TableModel } from './table.js';
 import type { FrameRef, KeyType, SortKey, TraceSelection } from './view-state.js';
 
@@ -61,18 +62,45 @@ export interface SnapshotSummary {
   meta: SnapshotMeta;
   /** Memory over time up to the snapshot, when the runtime sampled it (for the timeline). */
   samples?: SampleSeries;
+  /** What each of samples.sites.traceback is, for the timeline's chart by site (same order). */
+  siteLabels?: SiteLabel[];
+  /** Bytes and blocks live at the traced peak, summed over the tracebacks; absent when the snapshot does not say. */
+  peakComposition?: { size: number; count: number };
   loadMs: number;
+}
+
+/** A traceback of SampleSeries.sites, as the timeline labels and groups it. */
+export interface SiteLabel {
+  /** Keys for grouping by line, file and traceback (churn.ts identities). */
+  lineno: string;
+  filename: string;
+  traceback: string;
+  /** `file.c:14`, the most recent frame's text, and its function ('' when unknown). */
+  text: string;
+  function: string;
+  /** The file of the most recent frame. */
+  file: string;
+  /** "← caller ← …" of the traceback, for its tooltip. */
+  callers: string;
 }
 
 export interface TableQuery {
   selection: TraceSelection;
   keyType: KeyType;
   cumulative: boolean;
+  /**
+   * The composition of the traced peak (TracebackData.peakSize and peakCount) of
+   * the selection's snapshot, instead of its live traces. The base is ignored, and
+   * so are domains (the counts at the peak are per traceback, not per domain).
+   */
+  peak?: boolean;
 }
 
 export interface DetailTraceback {
   size: number;
   count: number;
+  /** The traceback's cumulative counters, when the snapshot has them (since tracing started, not since a base). */
+  churn?: { allocCount: number; freeCount: number; allocSize: number; freeSize: number };
   totalNframe: number;
   /** Most recent first. */
   frames: FrameView[];
@@ -105,8 +133,32 @@ const WARM_STEPS: Array<[KeyType, boolean]> = [
 ];
 
 interface TableEntry {
-  stats: StatisticTable;
+  /** The model's table; null for a table of the peak, whose rows are all `extra`. */
+  stats: StatisticTable | null;
   model: TableModel;
+  /** Rows after the model's own: groups the model's table has no row for (sites with counters and no live block, the peak's groups). */
+  extra: ExtraRow[];
+  /** The snapshots rows are from: the selected one, and the base of a diff. */
+  sides: Snapshot[];
+}
+
+/** A row of a table that is not one of the model's: group `group` of `groups`, of the tracebacks of `sides[side]`. */
+interface ExtraRow {
+  side: number;
+  groups: KeyedGroups;
+  group: number;
+}
+
+/**
+ * An extra row's tracebacks, with their bytes and blocks as the row counts them:
+ * at the peak (heaviest first) for the peak's groups, 0 for a churn-only row.
+ */
+function extraTracebacks(data: SnapshotData, x: ExtraRow): { index: number[]; size: Float64Array; count: Float64Array } {
+  const index = tracebacksOfGroup(data, x.groups, x.group);
+  const tbs = data.tracebacks as CountedTraceback[];
+  if (x.groups.width !== 2) return { index, size: new Float64Array(index.length), count: new Float64Array(index.length) };
+  index.sort((a, b) => (tbs[b].peakSize ?? 0) - (tbs[a].peakSize ?? 0) || a - b);
+  return { index, size: Float64Array.from(index, (t) => tbs[t].peakSize ?? 0), count: Float64Array.from(index, (t) => tbs[t].peakCount ?? 0) };
 }
 
 export class Analysis {
@@ -116,6 +168,8 @@ export class Analysis {
   readonly #tables = new Map<string, TableEntry>();
   readonly #warmed = new Map<number, number>();
   readonly #matched = new Set<string>();
+  /** Per selected (filtered) snapshot, which tracebacks the filters keep; absent for an unfiltered one. */
+  readonly #masks = new WeakMap<Snapshot, Uint8Array>();
   #largestDiff = 0;
 
   /** Reads a snapshot file; throws InvalidSnapshotError naming `name` when it is not a valid one. */
@@ -143,38 +197,59 @@ export class Analysis {
 
   /** The callers text ("← a ← b") of each of `rows` of a 'traceback' table. */
   callers(q: TableQuery, rows: readonly number[]): string[] {
-    const { stats } = this.#table(q);
+    const entry = this.#table(q);
+    const { stats, extra, sides } = entry;
     if (q.keyType !== 'traceback') throw new RangeError(`callers: the table is grouped by ${q.keyType}, not by traceback`);
-    const after = this.#select(q.selection, q.selection.snapshot);
-    const before = q.selection.base === null ? undefined : this.#select(q.selection, q.selection.base);
+    const own = stats?.length ?? 0;
+    const length = own + extra.length;
     return rows.map((row) => {
-      if (!(Number.isInteger(row) && row >= 0 && row < stats.length)) throw new RangeError(`no row ${row}: the table has ${stats.length}`);
-      return callersOfRow(stats, row, after, before);
+      if (!(Number.isInteger(row) && row >= 0 && row < length)) throw new RangeError(`no row ${row}: the table has ${length}`);
+      if (row < own) return callersOfRow(stats!, row, sides[0], sides[1]);
+      const x = extra[row - own];
+      const data = sides[x.side].data;
+      const first = x.groups.first[x.group];
+      return (callersCache(data)[first] ??= callersOf(data, data.tracebacks[first].frames));
     });
   }
 
   detail(q: TableQuery, row: number): DetailModel {
-    const { stats, model } = this.#table(q);
-    if (!(Number.isInteger(row) && row >= 0 && row < stats.length)) throw new RangeError(`no row ${row}: the table has ${stats.length}`);
+    const { stats, model, extra, sides } = this.#table(q);
+    const own = stats?.length ?? 0;
+    const length = own + extra.length;
+    if (!(Number.isInteger(row) && row >= 0 && row < length)) throw new RangeError(`no row ${row}: the table has ${length}`);
     let from: DetailModel['from'] = 'snapshot';
-    let snapshot = this.#select(q.selection, q.selection.snapshot);
-    if (stats.fromOld(row) && q.selection.base !== null) {
-      from = 'base';
-      snapshot = this.#select(q.selection, q.selection.base);
+    let snapshot = sides[0];
+    let group: { index: ArrayLike<number>; size: ArrayLike<number>; count: ArrayLike<number> };
+    if (row < own) {
+      if (stats!.fromOld(row) && sides[1] !== undefined) {
+        from = 'base';
+        snapshot = sides[1];
+      }
+      group = stats!.tracebacksOf(row);
+    } else {
+      const x = extra[row - own];
+      if (x.side === 1) from = 'base';
+      snapshot = sides[x.side];
+      group = extraTracebacks(snapshot.data, x);
     }
-    const group = stats.tracebacksOf(row);
     const data = snapshot.data;
     const sources = sourcesOf(snapshot);
     const keys = frameKeys(data);
     const tracebacks: DetailTraceback[] = [];
-    for (let k = 0; k < group.index.length && k < DETAIL_LIMIT; k++) {
-      const tb = data.tracebacks[group.index[k]];
+    // The tracebacks that hold blocks; those that only churned when none does (a churn row).
+    const all = Array.from(group.index, (_, k) => k);
+    const holding = all.filter((k) => group.count[k]! > 0);
+    const shown = holding.length > 0 ? holding : all;
+    for (const k of shown.slice(0, DETAIL_LIMIT)) {
+      const tb = data.tracebacks[group.index[k]] as CountedTraceback;
       const list = tb.frames.length > 0 ? tb.frames : [data.frames.length];
       const frames = list.map((f) => frameViewOf(data, f, sources.get(f < keys.length ? keys[f] : UNKNOWN_KEY))).reverse();
-      tracebacks.push({ size: group.size[k], count: group.count[k], totalNframe: tb.totalNframe, frames });
+      const detail: DetailTraceback = { size: group.size[k], count: group.count[k], totalNframe: tb.totalNframe, frames };
+      if (tb.allocCount !== undefined) detail.churn = { allocCount: tb.allocCount, freeCount: tb.freeCount ?? 0, allocSize: tb.allocSize ?? 0, freeSize: tb.freeSize ?? 0 };
+      tracebacks.push(detail);
     }
     const interval = snapshot.samplingIntervalBytes;
-    return { line: rowText(model, row), from, tracebacks, tracebackCount: group.index.length, ...(interval > 0 && { samplingIntervalBytes: interval }) };
+    return { line: rowText(model, row), from, tracebacks, tracebackCount: shown.length, ...(interval > 0 && { samplingIntervalBytes: interval }) };
   }
 
   /**
@@ -183,26 +258,39 @@ export class Analysis {
    * tree merges equal call paths anyway, and this costs one pass over the traces
    * plus one trie insertion per traceback.
    */
-  flame(selection: TraceSelection, measure: FlameMeasure, inverted = false): FlameModel {
+  flame(selection: TraceSelection, measure: FlameMeasure, inverted = false, peak = false): FlameModel {
     const t0 = now();
     const after = this.#select(selection, selection.snapshot);
-    const before = selection.base === null ? undefined : this.#select(selection, selection.base);
+    const before = peak || selection.base === null ? undefined : this.#select(selection, selection.base);
     const compare = before !== undefined;
     const frames: FrameView[] = [];
     const ids = new Map<string, number>();
-    // The paths as columns (FlamePaths): one per traceback with traces, of each snapshot.
+    // The paths as columns (FlamePaths): one per traceback with traces (or blocks
+    // at the peak, or counters), of each snapshot.
     const sides = compare ? [after, before] : [after];
+    const counted = !peak && sides.some((x) => hasCounters(x.data));
+    const weights = sides.map((snapshot) => {
+      if (!peak) {
+        const { size, count } = snapshot.tracebackTotals();
+        if (!counted) return { size, count, take: (t: number) => count[t] > 0 };
+        const pass = this.#churnPass(selection, snapshot);
+        const tbs = snapshot.data.tracebacks as CountedTraceback[];
+        const take = (t: number) => count[t] > 0 || ((pass === undefined || pass[t] === 1) && tbs[t].allocCount !== undefined);
+        return { size, count, take };
+      }
+      return peakWeights(snapshot.data, this.#masks.get(snapshot));
+    });
     let pathCount = 0;
     let frameCount = 0;
-    for (const snapshot of sides) {
-      const { count } = snapshot.tracebackTotals();
+    sides.forEach((snapshot, side) => {
+      const { take } = weights[side];
       const tbs = snapshot.data.tracebacks;
-      for (let t = 0; t < count.length; t++) {
-        if (count[t] === 0) continue;
+      for (let t = 0; t < tbs.length; t++) {
+        if (!take(t)) continue;
         pathCount++;
         frameCount += tbs[t].frames.length || 1;
       }
-    }
+    });
     const paths: FlamePaths = {
       start: new Int32Array(pathCount + 1),
       frames: new Int32Array(frameCount),
@@ -210,6 +298,7 @@ export class Analysis {
       afterCount: new Float64Array(pathCount),
       before: new Float64Array(pathCount),
       beforeCount: new Float64Array(pathCount),
+      ...(counted && { churn: new Float64Array(4 * pathCount) }),
     };
     let p = 0;
     let k = 0;
@@ -233,7 +322,7 @@ export class Analysis {
         }
         return id;
       };
-      const { size, count } = snapshot.tracebackTotals();
+      const { size, count, take } = weights[side];
       const unknown = data.frames.length;
       // With a frame in focus the graph is rooted at it (speedscope's sandwich): its
       // callees top-down, its callers bottom-up. The selection holds only traces through it.
@@ -243,8 +332,9 @@ export class Analysis {
         pivot = new Uint8Array(data.frames.length + 1);
         for (let f = 0; f < keys.length; f++) pivot[f] = keys[f] === key ? 1 : 0;
       }
-      for (let t = 0; t < count.length; t++) {
-        if (count[t] === 0) continue;
+      const sign = side === 1 ? -1 : 1;
+      for (let t = 0; t < data.tracebacks.length; t++) {
+        if (!take(t)) continue;
         const tb = data.tracebacks[t].frames;
         let from = 0;
         let to = tb.length - 1;
@@ -267,11 +357,20 @@ export class Analysis {
           paths.before[p] = size[t];
           paths.beforeCount[p] = count[t];
         }
+        if (paths.churn !== undefined) {
+          // A diff's counters are the increase since the base: the base's paths count negatively.
+          const c = data.tracebacks[t] as CountedTraceback;
+          paths.churn[4 * p] = sign * (c.allocCount ?? 0);
+          paths.churn[4 * p + 1] = sign * (c.freeCount ?? 0);
+          paths.churn[4 * p + 2] = sign * (c.allocSize ?? 0);
+          paths.churn[4 * p + 3] = sign * (c.freeSize ?? 0);
+        }
         p++;
       }
     });
     const estimated = sides.some((s) => s.samplingIntervalBytes > 0);
-    return { ...buildFlameTree(frames, paths.start[pathCount] < frameCount ? { ...paths, frames: paths.frames.subarray(0, paths.start[pathCount]) } : paths, compare, compare ? measure : 'after'), estimated, inverted, rooted: selection.focus !== null, ms: now() - t0 };
+    const tree = buildFlameTree(frames, paths.start[pathCount] < frameCount ? { ...paths, frames: paths.frames.subarray(0, paths.start[pathCount]) } : paths, compare, compare ? measure : 'after');
+    return { ...tree, estimated, inverted, rooted: selection.focus !== null, ...(peak && { peak: true }), ms: now() - t0 };
   }
 
   /**
@@ -282,7 +381,7 @@ export class Analysis {
     const t0 = now();
     const queries = ids.map((id): TableQuery => ({ selection: { ...selection, snapshot: id, base: null }, keyType: 'lineno', cumulative: false }));
     const tables = queries.map((q) => {
-      const { stats } = this.#table(q);
+      const stats = this.#table(q).stats!;
       return { length: stats.length, key: (i: number) => stats.keyText(i), size: stats.size, count: stats.count };
     });
     const result = leakSuspects(tables);
@@ -295,14 +394,16 @@ export class Analysis {
   exportJson(q: TableQuery, sort: SortKey): string {
     const { stats, model } = this.#table(q);
     const order = orderRows(model, sort);
+    const own = stats?.length ?? 0;
     const rows = Array.from(order, (i) => {
-      const row: Record<string, unknown> = { key: stringAt(model.keys, i), size: stats.size[i], count: stats.count[i] };
-      if (stats.sizeDiff !== undefined) {
-        row.sizeDiff = stats.sizeDiff[i];
-        row.countDiff = stats.countDiff![i];
+      const row: Record<string, unknown> = { key: stringAt(model.keys, i), size: model.size[i], count: model.count[i] };
+      if (model.compare) {
+        row.sizeDiff = model.sizeDiff![i];
+        row.countDiff = model.countDiff![i];
         row.status = rowStatus(model, i);
       }
-      if (q.keyType === 'traceback') row.traceback = stats.traceback(i).format(null, true);
+      if (model.allocCount !== undefined) for (const f of CHURN_FIELDS) row[model.compare ? `${f}Diff` : f] = model[f]![i];
+      if (q.keyType === 'traceback' && i < own) row.traceback = stats!.traceback(i).format(null, true);
       row.text = rowText(model, i);
       return row;
     });
@@ -318,6 +419,7 @@ export class Analysis {
       base: sel.base === null ? null : this.#names.get(sel.base),
       keyType: q.keyType,
       cumulative: q.cumulative,
+      ...(q.peak && { peak: true }),
       sort,
       filters: { include: sel.include, exclude: sel.exclude, allFrames: sel.allFrames, domains: sel.domains, focus: sel.focus },
       total: model.total,
@@ -390,7 +492,7 @@ export class Analysis {
   }
 
   #table(q: TableQuery): TableEntry {
-    const key = JSON.stringify([q.selection, q.keyType, q.cumulative]);
+    const key = JSON.stringify([q.selection, q.keyType, q.cumulative, q.peak === true]);
     let entry = this.#tables.get(key);
     if (entry !== undefined) {
       this.#tables.delete(key); // most recently used last
@@ -400,20 +502,26 @@ export class Analysis {
     const t0 = now();
     const sel = q.selection;
     const after = this.#select(sel, sel.snapshot);
-    const total = totals(after);
-    let stats: StatisticTable;
-    let model: TableModel;
-    if (sel.base === null) {
-      stats = after.statisticTable(q.keyType, q.cumulative);
-      model = columns(stats, q, false, total, after);
-    } else {
-      const before = this.#select(sel, sel.base);
-      stats = after.compareTable(before, q.keyType, q.cumulative);
-      const base = totals(before);
-      model = columns(stats, q, true, { ...total, baseSize: base.size, baseCount: base.count }, after, before);
+    if (q.peak) entry = peakTable(after, q, this.#masks.get(after));
+    else {
+      const total = totals(after);
+      const before = sel.base === null ? undefined : this.#select(sel, sel.base);
+      let stats: StatisticTable;
+      let model: TableModel;
+      if (before === undefined) {
+        stats = after.statisticTable(q.keyType, q.cumulative);
+        model = columns(stats, q, false, total, after);
+      } else {
+        stats = after.compareTable(before, q.keyType, q.cumulative);
+        const base = totals(before);
+        model = columns(stats, q, true, { ...total, baseSize: base.size, baseCount: base.count }, after, before);
+      }
+      entry = { stats, model, extra: [], sides: before === undefined ? [after] : [after, before] };
+      if (hasCounters(after.data) || (before !== undefined && hasCounters(before.data))) {
+        addChurn(entry, q, this.#churnPass(sel, after), before === undefined ? undefined : this.#churnPass(sel, before));
+      }
     }
-    model.ms = now() - t0;
-    entry = { stats, model };
+    entry.model.ms = now() - t0;
     remember(this.#tables, key, entry, TABLE_CACHE);
     return entry;
   }
@@ -428,10 +536,30 @@ export class Analysis {
       const include = sel.include.map((g) => new Filter(true, g, null, sel.allFrames));
       const exclude = sel.exclude.map((g) => new Filter(false, g, null, sel.allFrames));
       const filtered = include.length > 0 || exclude.length > 0 || sel.domains !== null || sel.focus !== null;
-      selected = filtered ? keepTraces(snapshot, include, exclude, sel.domains, sel.focus) : snapshot;
+      if (filtered) {
+        const pass = passingTracebacks(snapshot, include, exclude, sel.focus);
+        // Shares frames and tracebacks with `snapshot`, so the model reuses its tables.
+        selected = snapshot.selectTraces(pass, sel.domains);
+        this.#masks.set(selected, pass);
+      } else selected = snapshot;
       remember(this.#selected, key, selected, SELECTION_CACHE);
     }
     return selected;
+  }
+
+  /**
+   * The tracebacks whose counters a selected snapshot counts: those the filters
+   * keep. Counters are per traceback, not per domain: with a domain selection,
+   * only tracebacks with live blocks in the kept domains count (a site whose
+   * blocks were all freed cannot be placed in a domain). Undefined: all of them.
+   */
+  #churnPass(sel: TraceSelection, selected: Snapshot): Uint8Array | undefined {
+    const mask = this.#masks.get(selected);
+    if (sel.domains === null) return mask;
+    const { count } = selected.tracebackTotals();
+    const out = new Uint8Array(count.length);
+    for (let t = 0; t < count.length; t++) out[t] = count[t] > 0 && (mask === undefined || mask[t] === 1) ? 1 : 0;
+    return out;
   }
 }
 
@@ -474,6 +602,14 @@ function summarize(snapshot: Snapshot, name: string): SnapshotSummary {
       d.count = own.count;
     }
   }
+  const sites = (snapshot.samples as (SampleSeries & { sites?: { traceback: number[]; size: number[][] } }) | undefined)?.sites;
+  let peak: { size: number; count: number } | undefined;
+  for (const tb of snapshot.data.tracebacks as CountedTraceback[]) {
+    if (tb.peakSize === undefined) continue;
+    peak ??= { size: 0, count: 0 };
+    peak.size += tb.peakSize;
+    peak.count += tb.peakCount ?? 0;
+  }
   return {
     name,
     traces: size.length,
@@ -485,6 +621,8 @@ function summarize(snapshot: Snapshot, name: string): SnapshotSummary {
     domains: [...byDomain.values()].sort((a, b) => a.id - b.id),
     meta: { ...snapshot.meta },
     ...(snapshot.samples !== undefined && { samples: snapshot.samples }),
+    ...(sites !== undefined && { siteLabels: siteLabelsOf(snapshot.data, sites.traceback) }),
+    ...(peak !== undefined && { peakComposition: peak }),
     loadMs: 0,
   };
 }
@@ -641,16 +779,17 @@ function frameViewOf(data: SnapshotData, f: number, source: string | undefined):
 }
 
 /**
- * The traces that pass the Filter globs (Snapshot.filterTraces' rule: at least
- * one inclusive filter, when there are any, and every exclusive one), belong to
- * `domains` (all when null) and pass through `focus` (any when null). Domains and
- * focus narrow what the globs keep (AND): as tracemalloc filters they would be
- * ORed with the inclusive globs. A Filter's verdict depends on the traceback
- * only, so it is computed once per traceback with the Filter's own matchFrames,
- * and the traces are copied in one pass (filterTraces and then a second pass
- * cost one more copy and validation of every column).
+ * The tracebacks whose traces pass the Filter globs (Snapshot.filterTraces'
+ * rule: at least one inclusive filter, when there are any, and every exclusive
+ * one) and pass through `focus` (any when null); the selection then keeps their
+ * traces of the selected domains (Snapshot.selectTraces). Domains and focus
+ * narrow what the globs keep (AND): as tracemalloc filters they would be ORed
+ * with the inclusive globs. A Filter's verdict depends on the traceback only, so
+ * it is computed once per traceback with the Filter's own matchFrames, and the
+ * traces are copied in one pass (filterTraces and then a second pass cost one
+ * more copy and validation of every column).
  */
-function keepTraces(snapshot: Snapshot, include: Filter[], exclude: Filter[], domains: number[] | null, focus: FrameRef | null): Snapshot {
+function passingTracebacks(snapshot: Snapshot, include: Filter[], exclude: Filter[], focus: FrameRef | null): Uint8Array {
   const data = snapshot.data;
   const pass = include.length > 0 || exclude.length > 0 ? snapshot.tracebackMask([...include, ...exclude]) : new Uint8Array(data.tracebacks.length).fill(1);
   if (focus !== null) {
@@ -668,8 +807,7 @@ function keepTraces(snapshot: Snapshot, include: Filter[], exclude: Filter[], do
       pass[t] = through;
     }
   }
-  // Shares frames and tracebacks with `snapshot`, so the model reuses its tables.
-  return snapshot.selectTraces(pass, domains);
+  return pass;
 }
 
 /** Frame.toString without building a Frame. */
@@ -678,3 +816,191 @@ function frameText(f: FrameView): string {
   return `${f.filename}:${f.function ?? '<unknown>'}+0x${f.offset.toString(16)}`;
 }
 
+
+/**
+ * The frame that a group of key `key` shows, of traceback `t`: its most recent
+ * frame, or with a cumulative grouping its most recent frame of that key.
+ */
+function keyFrameOf(data: SnapshotData, keyType: KeyType, cumulative: boolean, t: number, key: number): number {
+  const frames = data.tracebacks[t].frames;
+  if (frames.length === 0) return data.frames.length;
+  if (keyType === 'traceback' || !cumulative) return frames[frames.length - 1];
+  for (let i = frames.length - 1; i >= 0; i--) if (keyIdOfFrames(data, keyType, [frames[i]]) === key) return frames[i];
+  return frames[frames.length - 1];
+}
+
+/** A group's key as tracemalloc prints it (`churn.c:14`, `churn.c:0` for a file) and its frame's function. */
+function groupText(data: SnapshotData, groups: KeyedGroups, g: number): { text: string; fn: string } {
+  const keyType = groups.keyType;
+  const f = keyFrameOf(data, keyType, groups.cumulative, groups.first[g], groups.key[g]);
+  if (keyType === 'filename') return { text: `${f < data.frames.length ? data.frames[f].filename : '<unknown>'}:0`, fn: '' };
+  return { text: frameTexts(data)[f], fn: (f < data.frames.length ? data.frames[f].function : undefined) ?? '' };
+}
+
+/** frameText of every frame index (and of `<unknown>:0` at frames.length), once per frames array. */
+const frameTextCache = new WeakMap<object, string[]>();
+function frameTexts(data: SnapshotData): string[] {
+  let texts = frameTextCache.get(data.frames);
+  if (texts === undefined) {
+    texts = data.frames.map((fd) => frameText({ text: '', filename: fd.filename, lineno: fd.lineno, offset: fd.offset, function: fd.function }));
+    texts.push('<unknown>:0');
+    frameTextCache.set(data.frames, texts);
+  }
+  return texts;
+}
+
+/**
+ * Adds the churn columns to a table of the model (of live traces, or a diff):
+ * each row's counters (their increase since the base, in a diff), and a row of
+ * size 0 for each group with counters that the table lacks (a site whose blocks
+ * were all freed), after the model's rows, largest bytes allocated first.
+ */
+function addChurn(entry: TableEntry, q: TableQuery, passAfter: Uint8Array | undefined, passBefore: Uint8Array | undefined): void {
+  const stats = entry.stats!;
+  const [after, before] = entry.sides;
+  const now = churnByKey(after.data, q.keyType, q.cumulative, passAfter);
+  const then = before === undefined ? undefined : churnByKey(before.data, q.keyType, q.cumulative, passBefore);
+  const n = stats.length;
+  // Each row's key id: by traceback that of its first traceback, else of its frame (keyFirst).
+  const rowKeys = new Int32Array(n);
+  const afterIds = q.keyType === 'traceback' ? tracebackKeyIds(after.data, 'traceback') : undefined;
+  const beforeIds = q.keyType === 'traceback' && before !== undefined ? tracebackKeyIds(before.data, 'traceback') : undefined;
+  for (let i = 0; i < n; i++) {
+    const old = stats.fromOld(i);
+    const first = stats.keyFirst(i);
+    const ids = old ? beforeIds : afterIds;
+    rowKeys[i] = ids !== undefined ? ids[first] : keyIdOfFrames(old ? before!.data : after.data, q.keyType, [first]);
+  }
+  const seen = new Set<number>(rowKeys);
+  /** now − then of key `id`, into into[0 …]. */
+  const change = (id: number, into: Float64Array): Float64Array => {
+    const a = groupOf(now, id);
+    const b = then === undefined ? -1 : groupOf(then, id);
+    for (let k = 0; k < 4; k++) into[k] = (a >= 0 ? now.values[4 * a + k] : 0) - (b >= 0 ? then!.values[4 * b + k] : 0);
+    return into;
+  };
+  const extra: Array<{ row: ExtraRow; values: Float64Array; text: string; fn: string }> = [];
+  // One snapshot: the rows of what holds blocks (statistics()); a site that only churned
+  // is a row of a diff, where its allocated and freed are the change.
+  const sides = then === undefined ? [] : [now, then];
+  sides.forEach((groups, side) => {
+    for (let g = 0; g < groups.length; g++) {
+      const id = groups.key[g];
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const values = change(id, new Float64Array(4));
+      if (!churnShown(values)) continue;
+      extra.push({ row: { side, groups, group: g }, values, ...groupText(entry.sides[side].data, groups, g) });
+    }
+  });
+  // Largest bytes allocated first, then blocks, then the key text (a stable order for equal rows).
+  extra.sort((a, b) => b.values[2] - a.values[2] || b.values[0] - a.values[0] || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+  const m = n + extra.length;
+  const model = entry.model;
+  const cols = CHURN_FIELDS.map(() => new Float64Array(m));
+  const v = new Float64Array(4);
+  for (let i = 0; i < n; i++) {
+    change(rowKeys[i], v);
+    for (let k = 0; k < 4; k++) cols[k][i] = v[k];
+  }
+  extra.forEach((x, j) => {
+    for (let k = 0; k < 4; k++) cols[k][n + j] = x.values[k];
+  });
+  [model.allocCount, model.freeCount, model.allocSize, model.freeSize] = cols;
+  if (extra.length === 0) return;
+  const grow = (a: Float64Array): Float64Array => {
+    const out = new Float64Array(m);
+    out.set(a);
+    return out;
+  };
+  model.size = grow(model.size);
+  model.count = grow(model.count);
+  if (model.compare) {
+    model.sizeDiff = grow(model.sizeDiff!);
+    model.countDiff = grow(model.countDiff!);
+  }
+  model.keys = appendStrings(model.keys, extra.map((x) => x.text));
+  if (model.functions !== undefined) model.functions = appendStrings(model.functions, extra.map((x) => x.fn));
+  entry.extra = extra.map((x) => x.row);
+}
+
+/**
+ * The composition of the traced peak by the query's key: per group, the bytes
+ * and blocks its tracebacks held at the peak (peakSize, peakCount), largest
+ * first, then most blocks, then in the order of the tracebacks.
+ */
+function peakTable(snapshot: Snapshot, q: TableQuery, pass: Uint8Array | undefined): TableEntry {
+  const data = snapshot.data;
+  const groups = peakByKey(data, q.keyType, q.cumulative, pass);
+  const n = groups.length;
+  const texts = new Array<string>(n);
+  const fns = new Array<string>(n);
+  for (let g = 0; g < n; g++) ({ text: texts[g], fn: fns[g] } = groupText(data, groups, g));
+  const v = groups.values;
+  // Ties by the group's first traceback: numbers only (comparing texts took most of the time by traceback).
+  const first = groups.first;
+  const order = Array.from({ length: n }, (_, g) => g).sort((a, b) => v[2 * b] - v[2 * a] || v[2 * b + 1] - v[2 * a + 1] || first[a] - first[b]);
+  const size = Float64Array.from(order, (g) => v[2 * g]);
+  const count = Float64Array.from(order, (g) => v[2 * g + 1]);
+  // A block counts once in the total, though a cumulative grouping counts it under several keys.
+  let totalSize = 0;
+  let totalCount = 0;
+  const tbs = data.tracebacks as CountedTraceback[];
+  for (let t = 0; t < tbs.length; t++) {
+    if (pass !== undefined && pass[t] === 0) continue;
+    totalSize += tbs[t].peakSize ?? 0;
+    totalCount += tbs[t].peakCount ?? 0;
+  }
+  const model: TableModel = {
+    keyType: q.keyType,
+    cumulative: q.cumulative,
+    compare: false,
+    peak: true,
+    keys: packStrings(order.map((g) => texts[g])),
+    size,
+    count,
+    total: { size: totalSize, count: totalCount },
+    ms: 0,
+  };
+  if (q.keyType !== 'filename') model.functions = packStrings(order.map((g) => fns[g]));
+  if (q.keyType === 'traceback') {
+    const cache = callersCache(data);
+    model.callers = packStrings(order.slice(0, CALLERS_SENT).map((g) => (cache[groups.first[g]] ??= callersOf(data, data.tracebacks[groups.first[g]].frames))));
+  }
+  return { stats: null, model, extra: order.map((group) => ({ side: 0, groups, group })), sides: [snapshot] };
+}
+
+/** Flame graph weights at the peak: bytes and blocks per traceback, and which tracebacks count (the filters' and those with blocks then). */
+function peakWeights(data: SnapshotData, pass: Uint8Array | undefined): { size: Float64Array; count: Float64Array; take: (t: number) => boolean } {
+  const tbs = data.tracebacks as CountedTraceback[];
+  const size = new Float64Array(tbs.length);
+  const count = new Float64Array(tbs.length);
+  for (let t = 0; t < tbs.length; t++) {
+    if (pass !== undefined && pass[t] === 0) continue;
+    size[t] = tbs[t].peakSize ?? 0;
+    count[t] = tbs[t].peakCount ?? 0;
+  }
+  return { size, count, take: (t) => size[t] > 0 };
+}
+
+/** The labels of the sites a sample series tracks (SampleSeries.sites), for the timeline. */
+function siteLabelsOf(data: SnapshotData, sites: ArrayLike<number>): SiteLabel[] {
+  // Array.from: a typed array's map would make numbers of the labels.
+  return Array.from(sites, (t) => {
+    if (!(Number.isInteger(t) && t >= 0 && t < data.tracebacks.length)) {
+      return { lineno: `?${t}`, filename: `?${t}`, traceback: `?${t}`, text: `traceback ${t}`, function: '', file: '', callers: '' };
+    }
+    const frames = data.tracebacks[t].frames;
+    const recent = frames.length > 0 ? frames[frames.length - 1] : data.frames.length;
+    const view = frameViewOf(data, recent, undefined);
+    return {
+      lineno: String(keyIdOfFrames(data, 'lineno', [recent])),
+      filename: String(keyIdOfFrames(data, 'filename', [recent])),
+      traceback: String(keyIdOfFrames(data, 'traceback', frames.length > 0 ? frames : [recent])),
+      text: view.text,
+      function: view.function ?? '',
+      file: view.filename,
+      callers: callersOf(data, frames),
+    };
+  });
+}

@@ -51,6 +51,13 @@ export interface FlameModel {
   /** Bytes under this path in the snapshot and in the base (both equal to value when not comparing). */
   after: Float64Array;
   before: Float64Array;
+  /**
+   * When the tracebacks carry counters: per node, 4 values (allocCount, freeCount,
+   * allocSize, freeSize: churn.ts CHURN_FIELDS) summed under its call path; their
+   * increase since the base when comparing. Sites without live blocks add to
+   * their callers' counters though they have no box.
+   */
+  churn?: Float64Array;
   end: Uint32Array;
   length: number;
   maxDepth: number;
@@ -65,6 +72,8 @@ export interface FlameModel {
   rooted: boolean;
   /** A side is a sampled snapshot: bytes and blocks are estimates. */
   estimated: boolean;
+  /** Weighted by what was live at the traced peak (TracebackData.peakSize), not now. */
+  peak?: boolean;
   ms: number;
 }
 
@@ -81,6 +90,8 @@ export interface FlamePaths {
   afterCount: Float64Array;
   before: Float64Array;
   beforeCount: Float64Array;
+  /** Optional counters, 4 per path (FlameModel.churn's order). */
+  churn?: Float64Array;
 }
 
 /** WeightedPath objects as FlamePaths columns. */
@@ -100,7 +111,7 @@ export function flamePaths(paths: readonly WeightedPath[]): FlamePaths {
   return out;
 }
 
-export function buildFlameTree(frames: FrameView[], input: readonly WeightedPath[] | FlamePaths, compare: boolean, measure: FlameMeasure): Omit<FlameModel, 'ms' | 'estimated' | 'inverted' | 'rooted'> {
+export function buildFlameTree(frames: FrameView[], input: readonly WeightedPath[] | FlamePaths, compare: boolean, measure: FlameMeasure): Omit<FlameModel, 'ms' | 'estimated' | 'inverted' | 'rooted' | 'peak'> {
   const paths = Array.isArray(input) ? flamePaths(input) : (input as FlamePaths);
   // The trie, built one depth at a time: the paths still going at depth d are
   // grouped by their node at depth d (a counting sort: the nodes of one depth
@@ -191,6 +202,12 @@ export function buildFlameTree(frames: FrameView[], input: readonly WeightedPath
     before[p] += before[node];
     beforeCount[p] += beforeCount[node];
   }
+  let churn: Float64Array | undefined;
+  if (paths.churn !== undefined) {
+    churn = new Float64Array(4 * nodes);
+    for (let i = 0; i < n; i++) for (let k = 0; k < 4; k++) churn[4 * at[i] + k] += paths.churn[4 * i + k];
+    for (let node = nodes - 1; node > 0; node--) for (let k = 0; k < 4; k++) churn[4 * parent[node] + k] += churn[4 * node + k];
+  }
 
   let value: Float64Array;
   let count: Float64Array;
@@ -238,6 +255,7 @@ export function buildFlameTree(frames: FrameView[], input: readonly WeightedPath
     before: new Float64Array(total),
     end: new Uint32Array(total),
   };
+  const churnOut = churn === undefined ? undefined : new Float64Array(4 * total);
   // Iterative preorder. A node's output index i is known when it is popped; its
   // subtree ends at i + subtree size; its children start left to right from its start.
   const stackNode = scratchInt(10, total);
@@ -262,6 +280,7 @@ export function buildFlameTree(frames: FrameView[], input: readonly WeightedPath
     out.after[i] = after[node];
     out.before[i] = before[node];
     out.end[i] = i + subtree[node];
+    if (churnOut !== undefined) for (let k = 0; k < 4; k++) churnOut[4 * i + k] = churn![4 * node + k];
     if (depth > maxDepth) maxDepth = depth;
     // Push in reverse so the heaviest child is popped (written) first.
     let x = start;
@@ -276,7 +295,7 @@ export function buildFlameTree(frames: FrameView[], input: readonly WeightedPath
     }
   }
 
-  return { frames, ...out, length, maxDepth, compare, measure };
+  return { frames, ...out, ...(churnOut !== undefined && { churn: churnOut }), length, maxDepth, compare, measure };
 }
 
 const intPool: Int32Array[] = [];

@@ -38,6 +38,18 @@ export interface TableModel {
   sizeDiff?: Float64Array;
   countDiff?: Float64Array;
   /**
+   * When the snapshot's tracebacks carry counters (churn.ts): blocks allocated and
+   * freed per row since tracing started, and their bytes; when comparing, their
+   * increase since the base. Rows past the model's own (a site with counters and
+   * no live block) have size and count 0.
+   */
+  allocCount?: Float64Array;
+  freeCount?: Float64Array;
+  allocSize?: Float64Array;
+  freeSize?: Float64Array;
+  /** Rows are what was live at the traced peak (size and count at the peak), not now. */
+  peak?: boolean;
+  /**
    * Bytes and blocks of the selected traces (of the snapshot, and of the base when
    * comparing). `traces` is set when the snapshot is sampled: then its rows' and
    * total's sizes and counts are estimates, standing on this many sampled traces.
@@ -51,7 +63,8 @@ export type DiffStatus = 'new' | 'grown' | 'shrunk' | 'freed' | 'same';
 
 /** How a group changed: only in the new snapshot, only in the old one, bigger, smaller, or not at all. */
 export function diffStatus(size: number, sizeDiff: number, count: number, countDiff: number): DiffStatus {
-  if (count === 0) return 'freed';
+  // A site with no live block on either side (a churn-only row) did not change.
+  if (count === 0) return countDiff === 0 && sizeDiff === 0 ? 'same' : 'freed';
   if (count === countDiff) return 'new';
   if (sizeDiff > 0) return 'grown';
   if (sizeDiff < 0) return 'shrunk';
@@ -141,7 +154,18 @@ function sortColumn(t: TableModel, sort: SortKey): Float64Array | undefined {
       for (let i = 0; i < n; i++) abs[i] = Math.abs(t.countDiff![i]);
       return abs;
     }
+    // Largest first; in a diff, the largest increase (a counter reset by clear_traces can make it negative).
+    case 'allocCount':
+    case 'freeCount':
+    case 'allocSize':
+    case 'freeSize':
+      return t[sort];
   }
+}
+
+/** Whether the model has the churn columns. */
+export function hasChurnColumns(t: Pick<TableModel, 'allocCount'>): boolean {
+  return t.allocCount !== undefined;
 }
 
 /** A row as tracemalloc prints a Statistic, or a StatisticDiff when comparing. */
@@ -152,6 +176,7 @@ export function rowText(t: TableModel, i: number): string {
     ? `${stringAt(t.keys, i)}: size=${formatSize(size)} (${formatSize(t.sizeDiff![i], true)}), count=${count} (${signed(t.countDiff![i])})`
     : `${stringAt(t.keys, i)}: size=${formatSize(size)}, count=${count}`;
   if (count) text += `, average=${formatSize(size / count)}`;
+  // The churn columns (allocated, freed) have cells of their own: the text stays tracemalloc's.
   return text;
 }
 

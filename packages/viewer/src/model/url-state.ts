@@ -63,7 +63,7 @@ export function decodeUrlState(params: URLSearchParams): UrlState {
   }
   s.focus = frameRef(params.get('focus'));
   const view = params.get('view');
-  if (view === 'flame' || view === 'leaks') s.view = view;
+  if (view === 'flame' || view === 'leaks' || view === 'peak') s.view = view;
   s.search = params.get('q') ?? '';
   s.bottomUp = params.get('bu') === '1';
   return { state: s, urls: params.getAll('url').filter((u) => u !== '') };

@@ -8,9 +8,9 @@
 export type KeyType = 'filename' | 'lineno' | 'traceback';
 
 /** Table order. The diff keys only apply when comparing; descending always. */
-export type SortKey = 'size' | 'count' | 'average' | 'sizeDiff' | 'countDiff';
+export type SortKey = 'size' | 'count' | 'average' | 'sizeDiff' | 'countDiff' | 'allocCount' | 'freeCount' | 'allocSize' | 'freeSize';
 
-export type ViewName = 'table' | 'flame' | 'leaks';
+export type ViewName = 'table' | 'flame' | 'leaks' | 'peak';
 
 /** A frame as the traceback panel offers it for filtering ("traces through this frame"). */
 export interface FrameRef {
@@ -66,7 +66,7 @@ export const DEFAULT_VIEW_STATE: Readonly<ViewState> = Object.freeze({
 });
 
 export const KEY_TYPES: readonly KeyType[] = ['filename', 'lineno', 'traceback'];
-export const SORT_KEYS: readonly SortKey[] = ['size', 'count', 'average', 'sizeDiff', 'countDiff'];
+export const SORT_KEYS: readonly SortKey[] = ['size', 'count', 'average', 'sizeDiff', 'countDiff', 'allocCount', 'freeCount', 'allocSize', 'freeSize'];
 
 /**
  * The order a table opens in: a diff opens largest change first (|Δ size|, as

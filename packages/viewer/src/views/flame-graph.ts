@@ -12,7 +12,7 @@
 import { matchedBytes, nodeAt, pathTo, type FlameMeasure, type FlameModel } from '../model/flame-tree.js';
 import { frameLabel } from '../model/frame-view.js';
 import { cssVar, h } from './dom.js';
-import { formatCount, formatPercent, formatSize } from './format.js';
+import { formatCount, formatCountDiff, formatPercent, formatSize } from './format.js';
 
 const ROW = 20;
 const FONT = '11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
@@ -367,7 +367,14 @@ export class FlameGraph {
     const about = model.estimated ? '≈' : '';
     const bytes = model.compare ? model.after[node] : model.value[node];
     const lines = [`${about}${formatSize(bytes)} (${formatPercent(bytes, model.compare ? model.after[0] : model.value[0])}) in ${about}${formatCount(model.count[node])} blocks`];
+    if (model.peak) lines[0] += ' at the peak';
     if (model.compare) lines.push(`${formatSize(model.after[node] - model.before[node], true)} since the base (${formatSize(model.before[node])} → ${formatSize(model.after[node])})`);
+    if (model.churn !== undefined) {
+      const c = model.churn.subarray(4 * node, 4 * node + 4);
+      const n = (x: number) => (model.compare ? formatCountDiff(x) : formatCount(x));
+      const since = model.compare ? ' since the base' : '';
+      lines.push(`Allocated ${n(c[0])} blocks (${formatSize(c[2], model.compare)})${since}`, `Freed ${n(c[1])} blocks (${formatSize(c[3], model.compare)})${since}`);
+    }
     const tip = this.#tooltip;
     tip.replaceChildren(h('strong', { text: name }), where && where !== name ? h('div', { class: 'where', text: where }) : '', ...lines.map((l) => h('div', { text: l })));
     tip.hidden = false;

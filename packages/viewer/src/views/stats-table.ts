@@ -19,6 +19,10 @@ interface Column {
   sort?: SortKey;
   numeric?: boolean;
   compareOnly?: boolean;
+  /** Shown when the rows carry allocation counters (TableModel.allocCount). */
+  churnOnly?: boolean;
+  /** Tooltip of the column's sort button. */
+  about?: string;
 }
 
 const COLUMNS: Column[] = [
@@ -31,6 +35,11 @@ const COLUMNS: Column[] = [
   { id: 'count', title: 'Count', sort: 'count', numeric: true },
   { id: 'countDiff', title: 'Δ Count', sort: 'countDiff', numeric: true, compareOnly: true },
   { id: 'average', title: 'Average', sort: 'average', numeric: true },
+  // DevTools' comparison view: # New, # Deleted, Alloc. Size, Freed Size.
+  { id: 'allocCount', title: '# Allocs', sort: 'allocCount', numeric: true, churnOnly: true, about: 'blocks allocated' },
+  { id: 'freeCount', title: '# Frees', sort: 'freeCount', numeric: true, churnOnly: true, about: 'blocks freed' },
+  { id: 'allocSize', title: 'Alloc size', sort: 'allocSize', numeric: true, churnOnly: true, about: 'bytes allocated' },
+  { id: 'freeSize', title: 'Freed size', sort: 'freeSize', numeric: true, churnOnly: true, about: 'bytes freed' },
 ];
 
 const STATUS_TEXT: Record<DiffStatus, string> = { new: 'new', grown: 'grown', shrunk: 'shrunk', freed: 'freed', same: '=' };
@@ -129,8 +138,10 @@ export class StatsTable {
     this.el.classList.toggle('compare', model.compare);
     this.el.classList.toggle('by-traceback', model.keyType === 'traceback');
     this.el.classList.toggle('by-file', model.keyType === 'filename');
+    const churn = model.allocCount !== undefined;
+    this.el.classList.toggle('churn', churn);
     // The header shows the columns and the sort: rebuilt (new elements to lay out) only when they change.
-    const header = `${model.compare}/${sort}`;
+    const header = `${model.compare}/${churn}/${sort}`;
     if (header !== this.#headerShown) {
       this.#headerShown = header;
       this.#renderHeader();
@@ -161,8 +172,9 @@ export class StatsTable {
 
   #renderHeader(): void {
     const compare = this.#model?.compare ?? false;
+    const churn = this.#model?.allocCount !== undefined;
     this.#header.replaceChildren(
-      ...COLUMNS.filter((c) => compare || !c.compareOnly).map((c) => {
+      ...COLUMNS.filter((c) => (compare || !c.compareOnly) && (churn || !c.churnOnly)).map((c) => {
         const cls = `cell col-${c.id}${c.numeric ? ' num' : ''}`;
         if (c.sort === undefined) return h('div', { class: cls, text: c.title, attrs: { role: 'columnheader' } });
         const active = this.#sort === c.sort || (!compare && c.sort === 'sizeDiff' && this.#sort === 'size');
@@ -172,7 +184,14 @@ export class StatsTable {
           h('button', {
             class: `sort${active ? ' active' : ''}`,
             text: active ? `${c.title} ▾` : c.title,
-            title: c.sort === 'sizeDiff' || c.sort === 'countDiff' ? `Sort by |${c.title}|, largest first` : `Sort by ${c.title.toLowerCase()}, largest first`,
+            title:
+              c.about !== undefined
+                ? compare
+                  ? `${c.about} since the base (sort: largest increase first)`
+                  : `${c.about} since tracing started (sort: largest first)`
+                : c.sort === 'sizeDiff' || c.sort === 'countDiff'
+                  ? `Sort by |${c.title}|, largest first`
+                  : `Sort by ${c.title.toLowerCase()}, largest first`,
             on: { click: () => this.handlers.sort(c.sort!) },
           }),
         );
@@ -270,6 +289,13 @@ export class StatsTable {
       cells.countDiff.dataset.sign = sign(t.countDiff![i]);
     } else {
       delete row.dataset.status;
+    }
+    if (t.allocCount !== undefined) {
+      const n = (x: number) => (t.compare ? formatCountDiff(x) : formatCount(x));
+      cells.allocCount.textContent = n(t.allocCount[i]);
+      cells.freeCount.textContent = n(t.freeCount![i]);
+      cells.allocSize.textContent = formatSize(t.allocSize![i], t.compare);
+      cells.freeSize.textContent = formatSize(t.freeSize![i], t.compare);
     }
   }
 

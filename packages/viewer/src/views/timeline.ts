@@ -17,7 +17,10 @@
 
 import type { SampleSeries } from '@wasm-tracemalloc/runtime/model';
 import type { MemorySample } from '../import/data-source.js';
+import type { SiteLabel } from '../model/analysis.js';
+import type { KeyType } from '../model/view-state.js';
 import { h, svg } from './dom.js';
+import { SiteChart, stackSites, type SiteSeries, type SiteStack } from './site-chart.js';
 import { formatCount, formatSize, formatTime } from './format.js';
 
 export interface TimelineSnapshot {
@@ -33,6 +36,8 @@ export interface TimelineSnapshot {
   label?: string;
   /** Set when the snapshot is sampled: its samples count sampled traces, and their sizes are estimates. */
   samplingIntervalBytes?: number;
+  /** What each of samples.sites.traceback is (for the chart by site). */
+  siteLabels?: SiteLabel[];
 }
 
 /** A live tab's samples (streamed by a live DataSource), drawn as a series of its own. */
@@ -140,14 +145,54 @@ export class Timeline {
   #base: number | null = null;
   /** Time spans zoomed into (brushed), by lane. */
   readonly #zoom = new Map<string, [number, number]>();
+  /** Memory by site of the selected snapshot, on its lane's time axis. */
+  readonly #sites: SiteChart;
+  #keyType: KeyType = 'lineno';
+  /** The lane the selected snapshot is in, as last drawn: the chart by site shares its time axis and zoom. */
+  #siteLane: { key: string; x0: number; x1: number } | undefined;
+  #siteStack: { samples: SiteSeries; keyType: KeyType; stack: SiteStack | undefined } | undefined;
 
   constructor(readonly handlers: TimelineHandlers) {
     this.#plot = h('div', { class: 'timeline-plot' });
     this.#note = h('p', { class: 'timeline-note' });
     this.#tableHost = h('div', { class: 'timeline-table' });
     this.#details = h('details', { class: 'timeline-samples', on: { toggle: () => this.#renderTable() } }, h('summary', { text: 'Samples' }), this.#tableHost);
-    this.el = h('section', { class: 'timeline', attrs: { 'aria-label': 'Memory over time' } }, this.#plot, this.#note, this.#details);
+    this.#sites = new SiteChart({
+      zoom: (range) => {
+        const lane = this.#siteLane;
+        if (lane === undefined) return;
+        if (range === null) this.#zoom.delete(lane.key);
+        else this.#zoom.set(lane.key, range);
+        this.#render();
+      },
+    });
+    // Folded at first, as the samples are: open, it takes the table's room at 1280 × 800.
+    const bySite = h('details', { class: 'timeline-sites', on: { toggle: () => this.#renderSites() } }, h('summary', { text: 'Memory by site' }), this.#sites.el);
+    this.el = h('section', { class: 'timeline', attrs: { 'aria-label': 'Memory over time' } }, this.#plot, this.#note, bySite, this.#details);
     new ResizeObserver(() => this.#render()).observe(this.#plot);
+  }
+
+  /** Groups the chart by site by `keyType` (the table's key); redraws only that chart. */
+  setKeyType(keyType: KeyType): void {
+    if (keyType === this.#keyType) return;
+    this.#keyType = keyType;
+    this.#renderSites();
+  }
+
+  /** The chart by site of the selected snapshot's samples, on its lane's time axis. */
+  #renderSites(): void {
+    const s = this.#snapshots[this.#selected];
+    const samples = s?.samples as SiteSeries | undefined;
+    const lane = this.#siteLane;
+    if (samples?.sites === undefined || s.siteLabels === undefined || lane === undefined) {
+      this.#sites.update(undefined, 0, 0, false, this.#keyType);
+      return;
+    }
+    let cached = this.#siteStack;
+    if (cached === undefined || cached.samples !== samples || cached.keyType !== this.#keyType) {
+      cached = this.#siteStack = { samples, keyType: this.#keyType, stack: stackSites(samples, s.siteLabels, this.#keyType) };
+    }
+    this.#sites.update(cached.stack, lane.x0, lane.x1, this.#zoom.has(lane.key), this.#keyType);
   }
 
   /** `samples`: one live series, or one per live tab (named). */
@@ -207,6 +252,7 @@ export class Timeline {
     const root = svg('svg', { width, height: laneH * lanes.length, viewBox: `0 0 ${width} ${laneH * lanes.length}`, role: 'group', 'aria-label': 'Traced memory over time' });
     const plotW = width - PAD.left - PAD.right;
     const plotH = laneH - PAD.top - PAD.bottom;
+    this.#siteLane = undefined;
     lanes.forEach((lane, l) => {
       const top = l * laneH;
       const laneMarkers = lane.markers.map((i) => markers[i]);
@@ -220,6 +266,7 @@ export class Timeline {
         x0 -= 1;
         x1 += 1;
       }
+      if (timed && lane.markers.includes(this.#selected)) this.#siteLane = { key: lane.key, x0, x1 };
       const inView = (x: number) => x >= x0 && x <= x1;
       let yMax = 1;
       for (const x of laneSeries) for (let i = 0; i < x.time.length; i++) if (inView(x.time[i]) && x.peak[i] > yMax) yMax = x.peak[i];
@@ -269,6 +316,7 @@ export class Timeline {
       root.append(g);
     });
     this.#plot.replaceChildren(root);
+    this.#renderSites();
     const highest = (s: TimelineSeries) => s.peak.reduce((a, b) => Math.max(a, b), 0);
     const aboutOf = (s: TimelineSeries) => `${s.label}: ${formatCount(s.time.length)} samples over ${((s.time[s.time.length - 1] - s.time[0]) / 1000).toFixed(1)} s, highest ${formatSize(highest(s))}.`;
     // Several sessions: a legend line each (their numbers in its tooltips), not a sentence each.

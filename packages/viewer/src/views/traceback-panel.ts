@@ -88,7 +88,12 @@ export class TracebackPanel {
     const list = h('ol', { class: 'frames' });
     for (const f of tb.frames) list.append(h('li', {}, this.#frame(f, focus)));
     const truncated = tb.totalNframe > tb.frames.length ? h('p', { class: 'hint', text: `${tb.totalNframe - tb.frames.length} older frames not recorded (traceback limit).` }) : null;
-    return h('section', { class: 'tb' }, head, list, truncated);
+    const c = tb.churn;
+    const churn =
+      c === undefined
+        ? null
+        : h('p', { class: 'hint churn', text: `Since tracing started: ${formatCount(c.allocCount)} blocks allocated (${formatSize(c.allocSize)}), ${formatCount(c.freeCount)} freed (${formatSize(c.freeSize)}).` });
+    return h('section', { class: 'tb' }, head, churn, list, truncated);
   }
 
   #frame(f: FrameView, focus: FrameRef | null): HTMLElement {
