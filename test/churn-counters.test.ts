@@ -3,13 +3,15 @@
 // node`; `show --compare` prints +1,000 allocated and +1,000 freed with Δ 0, and
 // `show --peak` the sites live at the peak, not at the end.
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildPath, FIXTURES_DIR, srcPath } from './fixtures/facts.js';
 import { cliRunner, tempDir } from './cli-helpers.js';
+import { CHROMIUM, ensureViewerBuilt, launchChromium, serveViewer, type Browser } from '../packages/viewer/harness/browser.mjs';
+import { errors, waitForTable } from './viewer/page.js';
 
 const FILE = 'churn.wasm';
 const tmp = tempDir('wtm-churn-');
@@ -82,4 +84,55 @@ describe('allocation churn between two snapshots', () => {
     // Before the churn, the peak was the kept blocks alone.
     expect(cli(['show', OLD, '--peak']).stdout).toContain(`\nTop 1 lines at the peak (1000 B)\n#1: ${KEEP}: size=1000 B, count=10, average=100 B\n`);
   });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('the same two snapshots in the viewer (Chromium)', () => {
+  let browser: Browser | undefined;
+  let server: { url: string; close(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    const fixtures = join(tmp, 'fixtures');
+    mkdirSync(fixtures, { recursive: true });
+    copyFileSync(OLD, join(fixtures, 'before.wtmsnap'));
+    copyFileSync(NEW, join(fixtures, 'after.wtmsnap'));
+    ensureViewerBuilt();
+    server = await serveViewer({ fixtures });
+    browser = await launchChromium({ width: 1280, height: 800 });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('the diff shows +1,000 allocated, +1,000 freed and Δ 0 at the churn line; the Peak view puts it first', async () => {
+    const page = await browser!.newPage();
+    await page.setViewport({ width: 1280, height: 800 });
+    await page.goto(`${server!.url}?url=fixtures/before.wtmsnap&url=fixtures/after.wtmsnap&snap=1&base=0`, { waitUntil: 'domcontentloaded' });
+    await waitForTable(page);
+    await page.waitForFunction(() => document.querySelector('.stats-table.compare.churn .row') !== null);
+    const rows = (view: string) =>
+      page.$$eval(`${view} .table-rows .row`, (els) =>
+        els
+          .map((el) => {
+            const cell = (id: string) => el.querySelector(`.col-${id}`)?.textContent ?? '';
+            const loc = el.querySelector('.col-location .label')?.textContent ?? '';
+            return { pos: Number((el as HTMLElement).dataset.pos), line: loc.split('/').pop()!, size: cell('size'), sizeDiff: cell('sizeDiff'), allocCount: cell('allocCount'), freeCount: cell('freeCount'), allocSize: cell('allocSize'), freeSize: cell('freeSize') };
+          })
+          .sort((a, b) => a.pos - b.pos)
+          .map(({ pos: _, ...row }) => row),
+      );
+    const diff = await rows('#view-table');
+    expect(diff).toEqual([
+      { line: 'churn.c:20', size: '1000 B', sizeDiff: '+0 B', allocCount: '0', freeCount: '0', allocSize: '+0 B', freeSize: '+0 B' },
+      { line: 'churn.c:28', size: '0 B', sizeDiff: '+0 B', allocCount: '+1,000', freeCount: '+1,000', allocSize: '+62.5 KiB', freeSize: '+62.5 KiB' },
+    ]);
+    // The peak: the 1,000 churned blocks and the kept ones were live then; the churned are not now.
+    await page.click('#tab-peak');
+    await page.waitForFunction(() => document.querySelector('#view-peak .table-rows .row') !== null && !(document.querySelector('#view-peak') as HTMLElement).hidden);
+    expect((await rows('#view-peak')).map((r) => [r.line, r.size])).toEqual([
+      ['churn.c:28', '62.5 KiB'],
+      ['churn.c:20', '1000 B'],
+    ]);
+    expect(await errors(page)).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
