@@ -69,7 +69,8 @@ function estimated(snapshot: Snapshot): string {
 }
 
 export function formatDiff(snapshot: Snapshot, old: Snapshot, opts: ReportOptions): string[] {
-  const all = snapshot.compareTo(old, opts.key, opts.cumulative);
+  // compareTable: compareTo's rows and, with counters, the sites that only churned in between.
+  const all = snapshot.compareTable(old, opts.key, opts.cumulative).toArray() as StatisticDiff[];
   const counted = countersComparable(snapshot, old, all);
   // Without comparable counters, a group of counters only (nothing live in either snapshot) says nothing.
   const diffs = counted ? all : all.filter((d) => d.size > 0 || d.count > 0 || d.sizeDiff !== 0 || d.countDiff !== 0);

@@ -3,7 +3,7 @@
 // exports are called directly, as an instrumented module would.
 import { afterEach, describe, expect, it } from 'vitest';
 import * as tracemalloc from './tracemalloc.js';
-import { Filter, Snapshot, SnapshotBuilder } from './model/index.js';
+import { Filter, Snapshot, SnapshotBuilder, type StatisticDiff } from './model/index.js';
 import type { SiteTable } from './site-table.js';
 
 const SITES: SiteTable = {
@@ -59,7 +59,9 @@ describe('per-traceback counters in snapshots', () => {
     for (let i = 0; i < 1000; i++) m.free(0x1000 + i * 64);
     const after = tracemalloc.takeSnapshot();
     expect(after.length).toBe(1);
-    const diff = after.compareTo(before, 'lineno');
+    const diff = after.compareTable(before, 'lineno').toArray() as StatisticDiff[];
+    // compareTo, as tracemalloc's, lists what holds blocks in either snapshot: not the churned line.
+    expect(after.compareTo(before, 'lineno').map((d) => String(d.traceback))).toEqual(['peak.c:5']);
     const churn = diff.find((d) => String(d.traceback) === 'churn.c:14')!;
     expect(churn).toBeDefined();
     expect([churn.size, churn.sizeDiff, churn.count, churn.countDiff]).toEqual([0, 0, 0, 0]);
@@ -69,7 +71,7 @@ describe('per-traceback counters in snapshots', () => {
     // statistics() lists what holds blocks, as tracemalloc's: not the churned line.
     expect(after.statistics('lineno').map(String)).toEqual(['peak.c:5: size=100 B, count=1, average=100 B']);
     // filename diffs sum the counters per file; the free's site (churn.c:15) is no group.
-    expect(after.compareTo(before, 'filename').map((s) => [String(s.traceback), s.allocCountDiff, s.freeCountDiff])).toEqual([
+    expect((after.compareTable(before, 'filename').toArray() as StatisticDiff[]).map((s) => [String(s.traceback), s.allocCountDiff, s.freeCountDiff])).toEqual([
       ['peak.c:0', 0, 0],
       ['churn.c:0', 1000, 1000],
     ]);
@@ -81,7 +83,7 @@ describe('per-traceback counters in snapshots', () => {
     m.realloc(0x100, 0x200, 100); // moves: A's block freed, a new one at grow.c:3
     m.realloc(0x200, 0x200, 300); // in place: grow.c's block freed, a new one
     const s = tracemalloc.takeSnapshot();
-    const by = Object.fromEntries(s.compareTo(EMPTY, 'lineno').map((x) => [String(x.traceback), [x.size, x.count, x.allocCount, x.allocSize, x.freeCount, x.freeSize]]));
+    const by = Object.fromEntries((s.compareTable(EMPTY, 'lineno').toArray() as StatisticDiff[]).map((x) => [String(x.traceback), [x.size, x.count, x.allocCount, x.allocSize, x.freeCount, x.freeSize]]));
     expect(by).toEqual({ 'grow.c:3': [300, 1, 2, 400, 1, 100], 'peak.c:5': [0, 0, 1, 40, 1, 40] });
   });
 
@@ -113,11 +115,11 @@ describe('per-traceback counters in snapshots', () => {
     for (let i = 0; i < 10; i++) m.free(0x1000 + i * 64);
     const s = tracemalloc.takeSnapshot();
     // Against an empty snapshot, a diff lists every group with counters, live or not.
-    const keys = (x: Snapshot) => x.compareTo(EMPTY, 'lineno').map((r) => String(r.traceback));
+    const keys = (x: Snapshot) => (x.compareTable(EMPTY, 'lineno').toArray() as StatisticDiff[]).map((r) => String(r.traceback));
     expect(keys(s)).toEqual(['peak.c:5', 'churn.c:14']);
     expect(keys(s.filterTraces([new Filter(false, 'churn.c')]))).toEqual(['peak.c:5']);
     expect(keys(s.filterTraces([new Filter(true, 'churn.c')]))).toEqual(['churn.c:14']);
-    expect(s.filterTraces([new Filter(true, 'churn.c')]).compareTo(EMPTY, 'lineno')[0]!.allocCount).toBe(10);
+    expect((s.filterTraces([new Filter(true, 'churn.c')]).compareTable(EMPTY, 'lineno').toArray()[0] as StatisticDiff).allocCount).toBe(10);
     // A domain filter keeps the counters of the tracebacks whose traces pass; one of no trace has no known domain.
     expect(keys(s.filterTraces([new Filter(true, '*', null, false, m.domain)]))).toEqual(['peak.c:5']);
     expect(keys(s.filterTraces([new Filter(false, 'nothing.c', null, false, m.domain)]))).toEqual(['peak.c:5', 'churn.c:14']);

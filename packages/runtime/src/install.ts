@@ -65,7 +65,7 @@ export function install(options: InstallOptions = {}): () => void {
   };
   const link = (module: WebAssembly.Module, imports?: WebAssembly.Imports): LinkedImports | undefined => {
     const info = infoOf(module);
-    return info ? linkImports(info.sites, info.name, imports) : undefined;
+    return info ? linkImports(info.sites, info.name, imports, module) : undefined;
   };
   const instantiateLinked = async (module: WebAssembly.Module, imports?: WebAssembly.Imports): Promise<WebAssembly.Instance> => {
     const linked = link(module, imports);

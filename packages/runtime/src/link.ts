@@ -132,20 +132,24 @@ function untracedImports(): WebAssembly.ModuleImports {
   };
 }
 
-/** Whether the import object gives the module a shared memory: it runs on threads. */
-export function importsSharedMemory(imports: Imports): boolean {
-  for (const namespace of Object.values(imports ?? {})) {
-    if (typeof namespace !== 'object' || namespace === null) continue;
-    for (const value of Object.values(namespace)) {
-      if (value instanceof WebAssembly.Memory && typeof SharedArrayBuffer !== 'undefined' && value.buffer instanceof SharedArrayBuffer) return true;
-    }
+/**
+ * Whether the module imports a shared memory: it runs on threads. Only the memory
+ * import's own entry is read: glue may hand in proxies whose reads have effects
+ * (Emscripten's dynamic linking resolves a symbol on every property read).
+ */
+export function importsSharedMemory(module: WebAssembly.Module | undefined, imports: Imports): boolean {
+  if (!module || typeof SharedArrayBuffer === 'undefined') return false;
+  for (const i of originals.Module.imports(module)) {
+    if (i.kind !== 'memory') continue;
+    const value = (imports?.[i.module] as Record<string, unknown> | undefined)?.[i.name];
+    if (value instanceof WebAssembly.Memory && value.buffer instanceof SharedArrayBuffer) return true;
   }
   return false;
 }
 
 /** The import object with the trace namespace added, the new domain, and what to do with the instance. */
-export function linkImports(sites: SiteTable, name: string, imports: Imports): LinkedImports {
-  const t = sites === UNREADABLE_SITE_TABLE ? undefined : traceImports(sites, name, { sharedMemory: importsSharedMemory(imports) });
+export function linkImports(sites: SiteTable, name: string, imports: Imports, module?: WebAssembly.Module): LinkedImports {
+  const t = sites === UNREADABLE_SITE_TABLE ? undefined : traceImports(sites, name, { sharedMemory: importsSharedMemory(module, imports) });
   const domain: Domain = t ? t.domain : ({ id: 0, name } as Domain);
   const namespace = !t || domain.id === 0 ? untracedImports() : (t.imports as unknown as WebAssembly.ModuleImports);
   const guard = entryGuard(namespace.sp as WebAssembly.Global);
@@ -204,7 +208,7 @@ export async function instantiateTraced(
       const instance = await originals.instantiate(source, imports);
       return { instance, module: source, domain: 0, name };
     }
-    const linked = linkImports(sites, name, imports);
+    const linked = linkImports(sites, name, imports, source);
     const instance = await linked.settle(originals.instantiate(source, linked.imports));
     linked.finish(instance, source);
     return { instance, module: source, domain: linked.domain, name: linked.domainName };
@@ -212,7 +216,7 @@ export async function instantiateTraced(
   const p = prepareModule(toBytes(source as BufferSource), options.name, options.instrument, options.sites);
   const module = await originals.compile(p.bytes as Uint8Array<ArrayBuffer>);
   if (!p.sites) return { instance: await originals.instantiate(module, imports), module, domain: 0, name: p.name };
-  const linked = linkImports(p.sites, p.name, imports);
+  const linked = linkImports(p.sites, p.name, imports, module);
   const instance = await linked.settle(originals.instantiate(module, linked.imports));
   linked.finish(instance, module);
   return { instance, module, domain: linked.domain, name: linked.domainName };

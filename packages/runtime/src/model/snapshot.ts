@@ -142,10 +142,16 @@ export class Snapshot {
    * largest first by (|sizeDiff|, size, |countDiff|, count, traceback).
    */
   compareTo(old: Snapshot, keyType: KeyType, cumulative = false): StatisticDiff[] {
-    return this.compareTable(old, keyType, cumulative).toArray() as StatisticDiff[];
+    // As tracemalloc's compare_to: the groups that hold blocks in either snapshot.
+    return (this.compareTable(old, keyType, cumulative).toArray() as StatisticDiff[]).filter((d) => d.size !== 0 || d.count !== 0 || d.sizeDiff !== 0 || d.countDiff !== 0);
   }
 
-  /** compareTo() as columns, in the same order (see statistic-table.ts). */
+  /**
+   * compareTo() as columns, in the same order (see statistic-table.ts). With counters
+   * in both snapshots it also has the groups that only churned in between (nothing
+   * live in either, blocks allocated and freed: DevTools' # New and # Deleted), after
+   * the others: what the viewer and `show --compare` show.
+   */
   compareTable(old: Snapshot, keyType: KeyType, cumulative = false): StatisticTable {
     checkKeyType(keyType, cumulative);
     if (!(old instanceof Snapshot)) throw new TypeError(`compareTo: old must be a Snapshot, got ${describeValue(old)}`);
