@@ -146,7 +146,7 @@ describe.skipIf(!existsSync(CHROMIUM))('viewer as a leak finder (Chromium)', () 
     const page = await open(q(G(), '&snap=3&base=2'));
     await waitForTable(page);
     const [s3, s4] = [snaps[2], snaps[3]].map(load);
-    const expected = s4.compareTo(s3, 'lineno').map(String);
+    const expected = s4.compareTable(s3, 'lineno').toArray().map(String);
     let shown = await rows(page);
     expect(shown.map((r) => r.text)).toEqual(expected);
     // The freed 40,000 B buffer, not the largest row (the leak's 19,200 B) nor the unchanged cache.

@@ -109,7 +109,7 @@ for (const engine of BROWSERS) describe.skipIf(!existsSync(engine.executable))(`
     const page = await open(seriesQuery('&snap=1&base=0'));
     await waitForTable(page);
     const [before, after] = fx.series.slice(0, 2).map(load);
-    const expected = after.compareTo(before, 'lineno').map(String);
+    const expected = after.compareTable(before, 'lineno').toArray().map(String);
     const shown = await rows(page);
     expect(shown.map((r) => r.text)).toEqual(expected);
     expect(shown[0].location).toBe(lineOf(after, 'leak_nodes').traceback.toString());
@@ -126,7 +126,7 @@ for (const engine of BROWSERS) describe.skipIf(!existsSync(engine.executable))(`
     await afterTable(page, () => page.select('select[aria-label="Compare with"]', '1'));
     const freed = await rows(page);
     const [b1, a3] = [fx.series[1], fx.series[3]].map(load);
-    expect(freed.map((r) => r.text)).toEqual(a3.compareTo(b1, 'lineno').map(String));
+    expect(freed.map((r) => r.text)).toEqual(a3.compareTable(b1, 'lineno').toArray().map(String));
     // Everything held was released; the other rows are sites that only churned in between
     // (allocated and freed, Δ 0: DevTools' # New and # Deleted), after them.
     const churned = freed.filter((r) => r.status === '=');
@@ -140,7 +140,7 @@ for (const engine of BROWSERS) describe.skipIf(!existsSync(engine.executable))(`
     await waitForTable(page);
     const byFile = await rows(page);
     const [b2, a3b] = [fx.series[1], fx.series[2]].map(load);
-    expect(byFile.map((r) => r.text)).toEqual(a3b.compareTo(b2, 'filename').map(String));
+    expect(byFile.map((r) => r.text)).toEqual(a3b.compareTable(b2, 'filename').toArray().map(String));
     const leakFile = lineOf(a3b, 'leak_nodes').traceback.mostRecent.filename;
     expect(byFile.find((r) => r.location === leakFile)).toMatchObject({ status: 'grown' });
     await page.close();
@@ -537,7 +537,7 @@ describe.skipIf(!hasWebKit())('viewer in WebKitGTK (JavaScriptCore, Safari\'s en
         errors: [...document.querySelectorAll('.errors .error-text')].map((e) => e.textContent),
       };`);
     const [before, after] = fx.series.slice(0, 2).map(load);
-    expect(shown.rows).toEqual(after.compareTo(before, 'lineno').map(String));
+    expect(shown.rows).toEqual(after.compareTable(before, 'lineno').toArray().map(String));
     expect(shown.rows[0]).toMatch(/: size=97\.7 KiB \(\+97\.7 KiB\), count=1000 \(\+1000\), average=100 B$/);
     expect(shown.blocks).toBe('1,010');
     expect(shown.frames.slice(0, 2)).toEqual(callPathOf(after, 'leak_nodes').slice(0, 2));
