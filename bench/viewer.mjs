@@ -451,6 +451,9 @@ async function main() {
         record(`peak: ${name}: flame graph drawn`, flame);
       }
       // The chart by site (32 sites × 10,000 samples): regrouping, hovering, brushing.
+      // It is folded at first: opened here, as a user opens it.
+      await page.$eval('details.timeline-sites', (d) => (d.open = true));
+      await page.waitForSelector('.site-plot .brush-area');
       record(
         'chart by site: regroup (by traceback → by line), chart redrawn',
         await page.evaluate(async () => {
