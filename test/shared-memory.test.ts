@@ -4,11 +4,13 @@
 // churn at once, so every number below is exact only if the threads share one trace
 // table and records are ordered around the real calls (issue 18).
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliRunner, tempDir } from './cli-helpers.js';
+import { CHROMIUM, ensureViewerBuilt, launchChromium, serveViewer, type Browser } from '../packages/viewer/harness/browser.mjs';
+import { afterTable, errors, waitForTable } from './viewer/page.js';
 
 const here = join(__dirname, 'shared-memory');
 const source = join(here, 'mt.c');
@@ -108,4 +110,41 @@ describe('a program on threads (shared memory)', () => {
       expect(report.lockTakenOver).toBeUndefined();
     }
   });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('the snapshot of a program on threads in the viewer (Chromium)', () => {
+  let browser: Browser | undefined;
+  let server: { url: string; close(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    // A snapshot written by the first test's run.
+    const fixtures = join(tmp, 'viewer');
+    mkdirSync(fixtures, { recursive: true });
+    copyFileSync(join(tmp, 'run-0.wtmsnap'), join(fixtures, 'threads.wtmsnap'));
+    ensureViewerBuilt();
+    server = await serveViewer({ fixtures });
+    browser = await launchChromium({ width: 1280, height: 800 });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('offers a box per thread; unticking threads keeps the rows of the others', async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${server!.url}?url=fixtures/threads.wtmsnap`, { waitUntil: 'domcontentloaded' });
+    await waitForTable(page);
+    const boxes = await page.$$eval('.threads label.thread', (els) => els.map((e) => e.textContent));
+    expect(boxes[0]).toBe('main thread');
+    expect(boxes).toHaveLength(3);
+    const rows = () => page.$$eval('#view-table .table-rows .row', (els) => els.map((e) => `${(e.querySelector('.col-location .label')?.textContent ?? '').split('/').pop()} ${e.querySelector('.col-count')?.textContent}`).sort());
+    expect(await rows()).toEqual([`mt.c:${lineOf('grow')} 50`, `mt.c:${lineOf('make')} 510`, `mt.c:${lineOf('slots')} 3`].sort());
+    // Keep the main thread only: 10 × 32 B at make_blocks and its two arrays.
+    // The boxes are drawn again after each change: each is found afresh.
+    const workers = await page.$$eval('.threads label.thread', (els) => els.map((e) => (e as HTMLElement).dataset.thread!).filter((t) => t !== '0'));
+    for (const id of workers) await afterTable(page, () => page.click(`.threads label.thread[data-thread="${id}"] input`));
+    expect(await rows()).toEqual([`mt.c:${lineOf('make')} 10`, `mt.c:${lineOf('slots')} 2`].sort());
+    expect(page.url()).toContain('thr=0');
+    expect(await errors(page)).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

@@ -491,7 +491,7 @@ export class App {
     if (chromeChanged || this.#liveSeries.size > 0) this.#renderTimeline(labels);
     this.#timeline.setKeyType(s.keyType);
     this.#renderLiveBar();
-    this.#toolbar.update(s, current.summary.domains, s.base !== null);
+    this.#toolbar.update(s, current.summary.domains, s.base !== null, current.summary.threads ?? []);
     for (const view of ['table', 'flame', 'leaks', 'peak'] as const) {
       this.#tabs[view].setAttribute('aria-selected', String(s.view === view));
       this.#tabs[view].tabIndex = s.view === view ? 0 : -1;
@@ -674,7 +674,7 @@ export class App {
       const i = selectedKey === undefined ? -1 : indexOfString(model.keys, selectedKey);
       selected = i >= 0 ? i : order.length > 0 ? order[0] : null;
     }
-    const filtered = s.include.length > 0 || s.exclude.length > 0 || s.domains !== null || s.focus !== null;
+    const filtered = s.include.length > 0 || s.exclude.length > 0 || s.domains !== null || s.threads != null || s.focus !== null;
     this.#statsTable.setModel(model, order, s.sort, selected, filtered ? 'No traces match the filters.' : 'This snapshot holds no traces.');
     const ms = performance.now() - t0;
     if (this.#firstTable) {
@@ -742,7 +742,7 @@ export class App {
       const model = await this.#client.flame(selection, measure, inverted);
       if (gen !== this.#flameGen) return;
       this.#flame = model;
-      const filtered = selection.include.length > 0 || selection.exclude.length > 0 || selection.domains !== null || selection.focus !== null;
+      const filtered = selection.include.length > 0 || selection.exclude.length > 0 || selection.domains !== null || selection.threads != null || selection.focus !== null;
       this.#flameGraph.setModel(model, this.#state.search, filtered ? 'No traces match the filters.' : 'This snapshot holds no traces.');
       this.#flameGraph.el.dataset.generation = String(gen);
       this.timings.push({ op: 'flame', ms: performance.now() - t0 });

@@ -59,6 +59,8 @@ export interface SnapshotSummary {
   tracebackLimit: number;
   /** Domains that hold traces, with their totals, by id. */
   domains: DomainSummary[];
+  /** A program on threads: bytes and blocks by the thread that allocated (Snapshot.threads()); empty otherwise. */
+  threads: Array<{ thread: number; size: number; count: number }>;
   meta: SnapshotMeta;
   /** Memory over time up to the snapshot, when the runtime sampled it (for the timeline). */
   samples?: SampleSeries;
@@ -530,14 +532,21 @@ export class Analysis {
   #select(sel: TraceSelection, id: number): Snapshot {
     const snapshot = this.#snapshots.get(id);
     if (snapshot === undefined) throw new RangeError(`no snapshot ${id} is loaded`);
-    const key = JSON.stringify([id, sel.include, sel.exclude, sel.allFrames, sel.domains, sel.focus]);
+    const threads = sel.threads ?? null;
+    const key = JSON.stringify([id, sel.include, sel.exclude, sel.allFrames, sel.domains, threads, sel.focus]);
     let selected = this.#selected.get(key);
     if (selected === undefined) {
       const include = sel.include.map((g) => new Filter(true, g, null, sel.allFrames));
       const exclude = sel.exclude.map((g) => new Filter(false, g, null, sel.allFrames));
-      const filtered = include.length > 0 || exclude.length > 0 || sel.domains !== null || sel.focus !== null;
+      const filtered = include.length > 0 || exclude.length > 0 || sel.domains !== null || threads !== null || sel.focus !== null;
       if (filtered) {
         const pass = passingTracebacks(snapshot, include, exclude, sel.focus);
+        // A traceback belongs to the thread that allocated with it (0: the main thread).
+        if (threads !== null) {
+          const keep = new Set(threads);
+          const tbs = snapshot.data.tracebacks;
+          for (let t = 0; t < pass.length; t++) if (pass[t] !== 0 && !keep.has(tbs[t]!.thread ?? 0)) pass[t] = 0;
+        }
         // Shares frames and tracebacks with `snapshot`, so the model reuses its tables.
         selected = snapshot.selectTraces(pass, sel.domains);
         this.#masks.set(selected, pass);
@@ -619,6 +628,7 @@ function summarize(snapshot: Snapshot, name: string): SnapshotSummary {
     tracebacks: snapshot.data.tracebacks.length,
     tracebackLimit: snapshot.tracebackLimit,
     domains: [...byDomain.values()].sort((a, b) => a.id - b.id),
+    threads: snapshot.data.tracebacks.some((tb) => tb.thread !== undefined) ? snapshot.threads().sort((a, b) => a.thread - b.thread) : [],
     meta: { ...snapshot.meta },
     ...(snapshot.samples !== undefined && { samples: snapshot.samples }),
     ...(sites !== undefined && { siteLabels: siteLabelsOf(snapshot.data, sites.traceback) }),

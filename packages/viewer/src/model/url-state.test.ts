@@ -18,6 +18,7 @@ describe('URL state', () => {
       exclude: ['libc*'],
       allFrames: true,
       domains: [1, 3],
+      threads: [0, 3],
       focus: { filename: '"a",]<b>.wasm', lineno: 0, function: 'f&g', offset: 444 },
       view: 'flame',
       search: 'leak nodes',

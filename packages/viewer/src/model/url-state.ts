@@ -34,6 +34,7 @@ export function encodeUrlState({ state, urls }: UrlState): URLSearchParams {
   for (const g of state.exclude) p.append('exc', g);
   if (state.allFrames) p.set('all', '1');
   if (state.domains !== null) p.set('dom', state.domains.join(','));
+  if (state.threads != null) p.set('thr', state.threads.join(','));
   if (state.focus !== null) {
     const f = state.focus;
     p.set('focus', JSON.stringify([f.filename, f.lineno, f.function ?? null, f.offset ?? null]));
@@ -60,6 +61,11 @@ export function decodeUrlState(params: URLSearchParams): UrlState {
   if (dom !== null) {
     const ids = dom === '' ? [] : dom.split(',').map(index);
     if (ids.every((i) => i !== undefined)) s.domains = ids as number[];
+  }
+  const thr = params.get('thr');
+  if (thr !== null) {
+    const ids = thr === '' ? [] : thr.split(',').map(index);
+    if (ids.every((i) => i !== undefined)) s.threads = ids as number[];
   }
   s.focus = frameRef(params.get('focus'));
   const view = params.get('view');

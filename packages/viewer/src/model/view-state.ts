@@ -34,6 +34,8 @@ export interface TraceSelection {
   allFrames: boolean;
   /** Domains (module instances) to keep; null keeps all. */
   domains: number[] | null;
+  /** Threads to keep, by the thread that allocated (a program on threads; 0 is the main thread); null (or absent) keeps all. */
+  threads?: number[] | null;
   /** Keep only traces whose traceback passes through this frame. */
   focus: FrameRef | null;
 }
@@ -56,6 +58,7 @@ export const DEFAULT_VIEW_STATE: Readonly<ViewState> = Object.freeze({
   exclude: [],
   allFrames: false,
   domains: null,
+  threads: null,
   focus: null,
   keyType: 'lineno',
   cumulative: false,
@@ -79,8 +82,8 @@ export function defaultSort(base: number | null): SortKey {
 
 /** The trace-selecting part of a state, for requests to the analysis. */
 export function selectionOf(state: ViewState): TraceSelection {
-  const { snapshot, base, include, exclude, allFrames, domains, focus } = state;
-  return { snapshot, base, include, exclude, allFrames, domains, focus };
+  const { snapshot, base, include, exclude, allFrames, domains, threads, focus } = state;
+  return { snapshot, base, include, exclude, allFrames, domains, threads: threads ?? null, focus };
 }
 
 /**

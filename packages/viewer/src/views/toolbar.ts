@@ -39,6 +39,8 @@ export class Toolbar {
   readonly #cumulative: HTMLInputElement;
   readonly #allFrames: HTMLInputElement;
   readonly #domains: HTMLElement;
+  readonly #threads: HTMLElement;
+  #shownThreadsKey = '';
   readonly #focus: HTMLElement;
   #timer = 0;
 
@@ -85,6 +87,7 @@ export class Toolbar {
     this.#allFrames = h('input', { attrs: { type: 'checkbox' }, on: { change: () => this.handlers.change({ allFrames: this.#allFrames.checked }) } });
     const allFrames = h('label', { class: 'check', title: 'Globs match any frame of a traceback, not only the most recent one (Filter all_frames)' }, this.#allFrames, h('span', { text: 'All frames' }));
     this.#domains = h('div', { class: 'domains', attrs: { role: 'group', 'aria-label': 'Domains' } });
+    this.#threads = h('div', { class: 'domains threads', attrs: { role: 'group', 'aria-label': 'Threads' } });
     this.#focus = h('div', { class: 'focus-chip-host' });
 
     this.el = h(
@@ -94,6 +97,7 @@ export class Toolbar {
       h('div', { class: 'tool-group' }, h('span', { class: 'tool-label', text: 'Sort' }), sort),
       h('div', { class: 'tool-group filters' }, h('span', { class: 'tool-label', text: 'Filter' }), this.include, this.exclude, allFrames),
       this.#domains,
+      this.#threads,
       this.#focus,
     );
   }
@@ -102,7 +106,8 @@ export class Toolbar {
   #shownDomainsKey = '';
   #shownFocus = '';
 
-  update(state: ViewState, domains: DomainSummary[], compare: boolean): void {
+  update(state: ViewState, domains: DomainSummary[], compare: boolean, threads: Array<{ thread: number; size: number; count: number }> = []): void {
+    this.#renderThreads(state, threads);
     for (const [key, input] of this.#groupInputs) input.checked = key === state.keyType;
     this.#cumulative.checked = state.cumulative;
     this.#cumulative.disabled = state.keyType === 'traceback';
@@ -162,6 +167,40 @@ export class Toolbar {
       // In a sampled snapshot (d.traces set) the domain's totals are estimates.
       const totals = d.traces === undefined ? `${formatSize(d.size)} in ${d.count} blocks` : `≈${formatSize(d.size)} in ≈${d.count} blocks, estimated from ${d.traces} sampled traces`;
       this.#domains.append(h('label', { class: 'check domain', title: `Domain ${d.id}: ${totals}` }, input, h('span', { text: d.name })));
+    }
+  }
+
+  /** A program on threads: a box per thread that allocated (as the domains' boxes). */
+  #renderThreads(state: ViewState, threads: Array<{ thread: number; size: number; count: number }>): void {
+    const key = JSON.stringify([threads, state.threads ?? null]);
+    if (key === this.#shownThreadsKey) return;
+    this.#shownThreadsKey = key;
+    this.#threads.replaceChildren();
+    const selected = state.threads ?? null;
+    const all = threads.map((t) => t.thread);
+    // Threads the selection keeps that this snapshot has none of still get a box, to be unticked.
+    for (const id of selected ?? []) if (!all.includes(id)) all.push(id);
+    if (all.length < 2) return;
+    all.sort((a, b) => a - b);
+    this.#threads.append(h('span', { class: 'tool-label', text: 'Threads' }));
+    for (const id of all) {
+      const t = threads.find((x) => x.thread === id);
+      const input = h('input', {
+        attrs: { type: 'checkbox' },
+        on: {
+          change: () => {
+            const current = new Set(selected ?? all);
+            if (input.checked) current.add(id);
+            else current.delete(id);
+            const next = all.filter((x) => current.has(x));
+            this.handlers.change({ threads: next.length === all.length ? null : next });
+          },
+        },
+      });
+      input.checked = selected === null || selected.includes(id);
+      const name = id === 0 ? 'main thread' : `thread ${id}`;
+      const title = t ? `${name}: ${formatSize(t.size)} in ${t.count} blocks` : `${name}: nothing live in this snapshot`;
+      this.#threads.append(h('label', { class: 'check domain thread', title, attrs: { 'data-thread': String(id) } }, input, h('span', { text: name })));
     }
   }
 
