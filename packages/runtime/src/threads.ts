@@ -73,6 +73,17 @@ function siteTableKey(bytes: Uint8Array): number {
   return h | 0;
 }
 
+/** A site table as the registry stores it, and its key: encoded once per table (a module instantiated on every thread, or many times). */
+const encoded = new WeakMap<SiteTable, { table: Uint8Array; key: number }>();
+function encodedSites(sites: SiteTable): { table: Uint8Array; key: number } {
+  let e = encoded.get(sites);
+  if (e === undefined) {
+    const table = encodeSiteSection(sites);
+    encoded.set(sites, (e = { table, key: siteTableKey(table) }));
+  }
+  return e;
+}
+
 /** The registry of one process's threads (see the top of this file). */
 export class ThreadRegistry {
   private readonly words: Int32Array;
@@ -115,8 +126,7 @@ export class ThreadRegistry {
    * module (another thread's instance), or a new one. Undefined when no id is left.
    */
   sharedDomain(name: string, sites: SiteTable): { id: number; name: string } | undefined {
-    const table = encodeSiteSection(sites);
-    const key = siteTableKey(table);
+    const { table, key } = encodedSites(sites);
     return this.lock(() => {
       const next = Math.min(Atomics.load(this.words, NEXT_DOMAIN), MAX_DOMAIN_ID + 1);
       for (let id = 1; id < next; id++) {
@@ -132,8 +142,8 @@ export class ThreadRegistry {
 
   /** Makes domain `id`, registered by this thread, known to the others (the main thread names its frames). */
   publish(id: number, name: string, sites: SiteTable): void {
-    const table = encodeSiteSection(sites);
-    this.lock(() => this.write(id, name, table, siteTableKey(table), 0));
+    const { table, key } = encodedSites(sites);
+    this.lock(() => this.write(id, name, table, key, 0));
   }
 
   /**
@@ -141,7 +151,7 @@ export class ThreadRegistry {
    * instance number: a worker that gets a compiled Module knows no name of its own.
    */
   nameOf(sites: SiteTable): string | undefined {
-    const key = siteTableKey(encodeSiteSection(sites));
+    const { key } = encodedSites(sites);
     return this.lock(() => {
       const names = Math.min(this.words[NAME_COUNT]!, MAX_NAMES);
       for (let i = 0; i < names; i++) {
@@ -159,7 +169,7 @@ export class ThreadRegistry {
 
   /** The main thread compiled a module named `name`: a worker that gets it compiled takes that name. */
   nameModule(sites: SiteTable, name: string): void {
-    const key = siteTableKey(encodeSiteSection(sites));
+    const { key } = encodedSites(sites);
     const nameBytes = new TextEncoder().encode(name);
     this.lock(() => {
       const names = this.words[NAME_COUNT]!;

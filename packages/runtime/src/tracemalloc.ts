@@ -460,8 +460,9 @@ export function traceImports(sites: SiteTable, moduleName: string, options: { sh
     domain = found ? registry.adopt({ id: found.id, name: found.name, sites }) : registry.refused(moduleName, sites);
   } else {
     domain = registry.register(moduleName, sites);
-    // Published so that the main thread can name a worker's frames, and a worker a module the main thread named.
-    if (threads && domain.id !== 0) threads.registry.publish(domain.id, domain.name, sites);
+    // A worker's domain is published so that the main thread can name its frames (the
+    // main thread's own it knows; workers name a posted module by nameModuleForThreads).
+    if (t && domain.id !== 0) t.registry.publish(domain.id, domain.name, sites);
   }
   const hot = (t ? t.table : core()).hotImports;
   return {
