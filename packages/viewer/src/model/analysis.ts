@@ -17,11 +17,11 @@
 
 import { Filter, Snapshot, frameKey, type SampleSeries, type SnapshotData, type SnapshotMeta, type StatisticTable } from '@wasm-tracemalloc/runtime/model';
 import { gzipPprof, snapshotToPprof } from '@wasm-tracemalloc/runtime/pprof';
-import { CHURN_FIELDS, churnByKey, churnShown, groupOf, hasCounters, keyIdOfFrames, peakByKey, tracebackKeyIds, tracebacksOfGroup, type CountedTraceback, type KeyedGroups } from './churn.js';
+import { CHURN_FIELDS, churnByKey, groupOf, hasCounters, keyIdOfFrames, peakByKey, tracebackKeyIds, tracebacksOfGroup, type CountedTraceback, type KeyedGroups } from './churn.js';
 import { leakSuspects, type LeakModel } from './leaks.js';
 import { buildFlameTree, type FlameMeasure, type FlameModel, type FlamePaths } from './flame-tree.js';
 import type { FrameView } from './frame-view.js';
-import { appendStrings, packStrings, stringAt, type PackedStrings } from './packed-strings.js';
+import { packStrings, stringAt, type PackedStrings } from './packed-strings.js';
 import { orderRows, rowStatus, rowText, type TableModel } from './table.js';
 import type { FrameRef, KeyType, SortKey, TraceSelection } from './view-state.js';
 
@@ -519,7 +519,8 @@ export class Analysis {
         model = columns(stats, q, true, { ...total, baseSize: base.size, baseCount: base.count }, after, before);
       }
       entry = { stats, model, extra: [], sides: before === undefined ? [after] : [after, before] };
-      if (hasCounters(after.data) || (before !== undefined && hasCounters(before.data))) {
+      // A diff's counters are a difference: both snapshots must have them (as show --compare).
+      if (hasCounters(after.data) && (before === undefined || hasCounters(before.data))) {
         addChurn(entry, q, this.#churnPass(sel, after), before === undefined ? undefined : this.#churnPass(sel, before));
       }
     }
@@ -861,9 +862,8 @@ function frameTexts(data: SnapshotData): string[] {
 
 /**
  * Adds the churn columns to a table of the model (of live traces, or a diff):
- * each row's counters (their increase since the base, in a diff), and a row of
- * size 0 for each group with counters that the table lacks (a site whose blocks
- * were all freed), after the model's rows, largest bytes allocated first.
+ * each row's counters, their increase since the base in a diff. The model's diff
+ * already has the groups that only churned (compareTable), as rows of size 0.
  */
 function addChurn(entry: TableEntry, q: TableQuery, passAfter: Uint8Array | undefined, passBefore: Uint8Array | undefined): void {
   const stats = entry.stats!;
@@ -871,67 +871,20 @@ function addChurn(entry: TableEntry, q: TableQuery, passAfter: Uint8Array | unde
   const now = churnByKey(after.data, q.keyType, q.cumulative, passAfter);
   const then = before === undefined ? undefined : churnByKey(before.data, q.keyType, q.cumulative, passBefore);
   const n = stats.length;
-  // Each row's key id: by traceback that of its first traceback, else of its frame (keyFirst).
-  const rowKeys = new Int32Array(n);
   const afterIds = q.keyType === 'traceback' ? tracebackKeyIds(after.data, 'traceback') : undefined;
   const beforeIds = q.keyType === 'traceback' && before !== undefined ? tracebackKeyIds(before.data, 'traceback') : undefined;
+  const cols = CHURN_FIELDS.map(() => new Float64Array(n));
   for (let i = 0; i < n; i++) {
+    // The row's key id: by traceback that of its first traceback, else of its frame (keyFirst).
     const old = stats.fromOld(i);
     const first = stats.keyFirst(i);
     const ids = old ? beforeIds : afterIds;
-    rowKeys[i] = ids !== undefined ? ids[first] : keyIdOfFrames(old ? before!.data : after.data, q.keyType, [first]);
-  }
-  const seen = new Set<number>(rowKeys);
-  /** now − then of key `id`, into into[0 …]. */
-  const change = (id: number, into: Float64Array): Float64Array => {
+    const id = ids !== undefined ? ids[first] : keyIdOfFrames(old ? before!.data : after.data, q.keyType, [first]);
     const a = groupOf(now, id);
     const b = then === undefined ? -1 : groupOf(then, id);
-    for (let k = 0; k < 4; k++) into[k] = (a >= 0 ? now.values[4 * a + k] : 0) - (b >= 0 ? then!.values[4 * b + k] : 0);
-    return into;
-  };
-  const extra: Array<{ row: ExtraRow; values: Float64Array; text: string; fn: string }> = [];
-  // One snapshot: the rows of what holds blocks (statistics()); a site that only churned
-  // is a row of a diff, where its allocated and freed are the change.
-  const sides = then === undefined ? [] : [now, then];
-  sides.forEach((groups, side) => {
-    for (let g = 0; g < groups.length; g++) {
-      const id = groups.key[g];
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const values = change(id, new Float64Array(4));
-      if (!churnShown(values)) continue;
-      extra.push({ row: { side, groups, group: g }, values, ...groupText(entry.sides[side].data, groups, g) });
-    }
-  });
-  // Largest bytes allocated first, then blocks, then the key text (a stable order for equal rows).
-  extra.sort((a, b) => b.values[2] - a.values[2] || b.values[0] - a.values[0] || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
-  const m = n + extra.length;
-  const model = entry.model;
-  const cols = CHURN_FIELDS.map(() => new Float64Array(m));
-  const v = new Float64Array(4);
-  for (let i = 0; i < n; i++) {
-    change(rowKeys[i], v);
-    for (let k = 0; k < 4; k++) cols[k][i] = v[k];
+    for (let k = 0; k < 4; k++) cols[k][i] = (a >= 0 ? now.values[4 * a + k] : 0) - (b >= 0 ? then!.values[4 * b + k] : 0);
   }
-  extra.forEach((x, j) => {
-    for (let k = 0; k < 4; k++) cols[k][n + j] = x.values[k];
-  });
-  [model.allocCount, model.freeCount, model.allocSize, model.freeSize] = cols;
-  if (extra.length === 0) return;
-  const grow = (a: Float64Array): Float64Array => {
-    const out = new Float64Array(m);
-    out.set(a);
-    return out;
-  };
-  model.size = grow(model.size);
-  model.count = grow(model.count);
-  if (model.compare) {
-    model.sizeDiff = grow(model.sizeDiff!);
-    model.countDiff = grow(model.countDiff!);
-  }
-  model.keys = appendStrings(model.keys, extra.map((x) => x.text));
-  if (model.functions !== undefined) model.functions = appendStrings(model.functions, extra.map((x) => x.fn));
-  entry.extra = extra.map((x) => x.row);
+  [entry.model.allocCount, entry.model.freeCount, entry.model.allocSize, entry.model.freeSize] = cols;
 }
 
 /**

@@ -105,6 +105,10 @@ describe('churn columns', () => {
     expect(t.allocCount).toBeUndefined();
     expect(unpackStrings(t.keys)).toEqual(['leak.c:9']);
     expect(a.flame(sel(), 'after').churn).toBeUndefined();
+    // A diff against a base without counters cannot subtract them: no churn columns,
+    // rather than counts since start() shown as the change.
+    a.add(3, data(1), 'now.wtmsnap');
+    expect(a.table({ selection: { ...sel(), snapshot: 3, base: 2 }, keyType: 'lineno', cumulative: false }).allocCount).toBeUndefined();
   });
 
   it('flame graph nodes sum the counters of the paths under them, freed sites included', () => {

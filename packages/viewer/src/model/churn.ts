@@ -244,8 +244,4 @@ export function peakByKey(data: Pick<SnapshotData, 'frames' | 'tracebacks'>, key
   );
 }
 
-/** Whether churn values (at values[at …]) say anything: a site that allocated or freed. */
-export function churnShown(values: Float64Array, at = 0): boolean {
-  return values[at] !== 0 || values[at + 1] !== 0 || values[at + 2] !== 0 || values[at + 3] !== 0;
-}
 

@@ -74,19 +74,3 @@ export function indexOfString(p: PackedStrings, s: string): number {
   return -1;
 }
 
-/** `p` with `more` strings after its own (a new PackedStrings; `p` is not changed). */
-export function appendStrings(p: PackedStrings, more: readonly string[]): PackedStrings {
-  if (more.length === 0) return p;
-  const n = packedLength(p);
-  const entries = p.ends.length;
-  const ends = new Uint32Array(entries + more.length);
-  ends.set(p.ends);
-  let at = entries > 0 ? p.ends[entries - 1] : 0;
-  for (let k = 0; k < more.length; k++) ends[entries + k] = at += more[k].length;
-  const text = p.text.slice(0, entries > 0 ? p.ends[entries - 1] : 0) + more.join('');
-  if (p.ids === undefined) return { text, ends };
-  const ids = new Uint32Array(n + more.length);
-  ids.set(p.ids);
-  for (let k = 0; k < more.length; k++) ids[n + k] = entries + k;
-  return { text, ends, ids };
-}
