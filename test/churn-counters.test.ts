@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildPath, FIXTURES_DIR, srcPath } from './fixtures/facts.js';
 import { cliRunner, tempDir } from './cli-helpers.js';
-import { CHROMIUM, ensureViewerBuilt, launchChromium, serveViewer, type Browser } from '../packages/viewer/harness/browser.mjs';
-import { errors, waitForTable } from './viewer/page.js';
+import { CHROMIUM } from '../packages/viewer/harness/browser.mjs';
+import { errors, openViewer, waitForTable, type ViewerSession } from './viewer/page.js';
 
 const FILE = 'churn.wasm';
 const tmp = tempDir('wtm-churn-');
@@ -87,26 +87,18 @@ describe('allocation churn between two snapshots', () => {
 });
 
 describe.skipIf(!existsSync(CHROMIUM))('the same two snapshots in the viewer (Chromium)', () => {
-  let browser: Browser | undefined;
-  let server: { url: string; close(): Promise<void> } | undefined;
+  let viewer: ViewerSession | undefined;
   beforeAll(async () => {
     const fixtures = join(tmp, 'fixtures');
     mkdirSync(fixtures, { recursive: true });
     copyFileSync(OLD, join(fixtures, 'before.wtmsnap'));
     copyFileSync(NEW, join(fixtures, 'after.wtmsnap'));
-    ensureViewerBuilt();
-    server = await serveViewer({ fixtures });
-    browser = await launchChromium({ width: 1280, height: 800 });
+    viewer = await openViewer(fixtures);
   }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => viewer?.close());
 
   it('the diff shows +1,000 allocated, +1,000 freed and Δ 0 at the churn line; the Peak view puts it first', async () => {
-    const page = await browser!.newPage();
-    await page.setViewport({ width: 1280, height: 800 });
-    await page.goto(`${server!.url}?url=fixtures/before.wtmsnap&url=fixtures/after.wtmsnap&snap=1&base=0`, { waitUntil: 'domcontentloaded' });
+    const page = await viewer!.open('?url=fixtures/before.wtmsnap&url=fixtures/after.wtmsnap&snap=1&base=0');
     await waitForTable(page);
     await page.waitForFunction(() => document.querySelector('.stats-table.compare.churn .row') !== null);
     const rows = (view: string) =>

@@ -9,8 +9,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliRunner, tempDir } from './cli-helpers.js';
-import { CHROMIUM, ensureViewerBuilt, launchChromium, serveViewer, type Browser } from '../packages/viewer/harness/browser.mjs';
-import { afterTable, errors, waitForTable } from './viewer/page.js';
+import { CHROMIUM } from '../packages/viewer/harness/browser.mjs';
+import { afterTable, errors, openViewer, waitForTable, type ViewerSession } from './viewer/page.js';
 
 const here = join(__dirname, 'shared-memory');
 const source = join(here, 'mt.c');
@@ -113,25 +113,18 @@ describe('a program on threads (shared memory)', () => {
 });
 
 describe.skipIf(!existsSync(CHROMIUM))('the snapshot of a program on threads in the viewer (Chromium)', () => {
-  let browser: Browser | undefined;
-  let server: { url: string; close(): Promise<void> } | undefined;
+  let viewer: ViewerSession | undefined;
   beforeAll(async () => {
     // A snapshot written by the first test's run.
     const fixtures = join(tmp, 'viewer');
     mkdirSync(fixtures, { recursive: true });
     copyFileSync(join(tmp, 'run-0.wtmsnap'), join(fixtures, 'threads.wtmsnap'));
-    ensureViewerBuilt();
-    server = await serveViewer({ fixtures });
-    browser = await launchChromium({ width: 1280, height: 800 });
+    viewer = await openViewer(fixtures);
   }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => viewer?.close());
 
   it('offers a box per thread; unticking threads keeps the rows of the others', async () => {
-    const page = await browser!.newPage();
-    await page.goto(`${server!.url}?url=fixtures/threads.wtmsnap`, { waitUntil: 'domcontentloaded' });
+    const page = await viewer!.open('?url=fixtures/threads.wtmsnap');
     await waitForTable(page);
     const boxes = await page.$$eval('.threads label.thread', (els) => els.map((e) => e.textContent));
     expect(boxes[0]).toBe('main thread');

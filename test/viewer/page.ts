@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from '../../packages/viewer/harness/browser.mjs';
+import { ensureViewerBuilt, launchChromium, serveViewer, type Browser, type Page } from '../../packages/viewer/harness/browser.mjs';
 
 export const SCREENSHOTS = fileURLToPath(new URL('../../test-output/viewer/', import.meta.url));
 
@@ -91,4 +91,35 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 export async function errors(page: Page): Promise<string[]> {
   return page.$$eval('.errors .error-text', (els) => els.map((e) => e.textContent ?? ''));
+}
+
+/** The built viewer served with `fixtures` (at fixtures/…) and a Chromium to open it in. */
+export interface ViewerSession {
+  /** A new 1280 × 800 page at the viewer's URL plus `query`, e.g. `?url=fixtures/a.wtmsnap`. */
+  open(query: string): Promise<Page>;
+  close(): Promise<void>;
+}
+
+export async function openViewer(fixtures: string): Promise<ViewerSession> {
+  ensureViewerBuilt();
+  const server = await serveViewer({ fixtures });
+  let browser: Browser;
+  try {
+    browser = await launchChromium({ width: 1280, height: 800 });
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  return {
+    async open(query) {
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(`${server.url}${query}`, { waitUntil: 'domcontentloaded' });
+      return page;
+    },
+    async close() {
+      await browser.close();
+      await server.close();
+    },
+  };
 }
